@@ -1,0 +1,51 @@
+//! Makes binaries and tests that link libtorch run without `LD_LIBRARY_PATH`. torch-sys exports
+//! the libtorch library directory as `DEP_TCH_LIBTORCH_LIB` (its `links` key is `tch`); we bake
+//! it in as an rpath. When that libtorch has CUDA, `libtorch_cuda` is linked with
+//! `--no-as-needed`: no symbol of it is referenced directly, so the linker would drop it and
+//! CUDA kernels would never be registered (CUDA would silently look absent).
+//! It also records the libtorch version and the git commit for `prefbench env` and records.
+//! Shared by `baselines` and `harness` (`build = "../baselines/build.rs"`).
+use std::path::Path;
+use std::process::Command;
+
+fn main() {
+    println!("cargo:rerun-if-changed=build.rs");
+    println!("cargo:rerun-if-changed=../.git/HEAD");
+    println!("cargo:rerun-if-changed=../.git/refs/heads");
+    if let Some(commit) = git_commit() {
+        println!("cargo:rustc-env=PREFBENCH_GIT_COMMIT={commit}");
+    }
+    let Ok(lib) = std::env::var("DEP_TCH_LIBTORCH_LIB") else {
+        return;
+    };
+    if let Some(version) = libtorch_version(Path::new(&lib)) {
+        println!("cargo:rustc-env=PREFBENCH_LIBTORCH_VERSION={version}");
+    }
+    println!("cargo:rustc-link-arg=-Wl,-rpath,{lib}");
+    if Path::new(&lib).join("libtorch_cuda.so").exists() {
+        println!("cargo:rustc-link-arg=-Wl,--no-as-needed");
+        println!("cargo:rustc-link-arg=-ltorch_cuda");
+        println!("cargo:rustc-link-arg=-Wl,--as-needed");
+    }
+}
+
+/// `torch/version.py` of a wheel, or `build-version` of a standalone libtorch.
+fn libtorch_version(lib: &Path) -> Option<String> {
+    let root = lib.parent()?;
+    if let Ok(text) = std::fs::read_to_string(root.join("version.py")) {
+        let line = text.lines().find(|l| l.starts_with("__version__"))?;
+        return Some(line.split(['\'', '"']).nth(1)?.to_string());
+    }
+    let text = std::fs::read_to_string(root.join("build-version")).ok()?;
+    Some(text.trim().to_string())
+}
+
+fn git_commit() -> Option<String> {
+    let out = Command::new("git")
+        .args(["rev-parse", "--short=12", "HEAD"])
+        .output()
+        .ok()?;
+    out.status
+        .success()
+        .then(|| String::from_utf8_lossy(&out.stdout).trim().to_string())
+}

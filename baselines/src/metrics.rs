@@ -1,0 +1,91 @@
+//! Ranking metrics over the 20 candidates (paper.md §4). With a scoring policy the arg-max over
+//! the candidates is the equivalent of the paper's decode-and-match HitRatio@1.
+use serde::{Deserialize, Serialize};
+use tch::{Kind, Tensor};
+
+/// HR@1, HR@5 and NDCG@5 of one split.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct Ranking {
+    pub hr_at_1: f64,
+    pub hr_at_5: f64,
+    pub ndcg_at_5: f64,
+    pub samples: usize,
+}
+
+/// Accumulates per-batch ranks so evaluation never holds all scores at once.
+#[derive(Debug, Default)]
+pub struct RankingAccumulator {
+    hits1: f64,
+    hits5: f64,
+    ndcg5: f64,
+    samples: usize,
+}
+
+impl RankingAccumulator {
+    /// `scores` [B, 20], `targets` [B] int64 index of the target among the candidates.
+    /// A tie with the target counts against it (pessimistic), so a constant policy scores 0.
+    pub fn add(&mut self, scores: &Tensor, targets: &Tensor) {
+        let target_score = scores.gather(1, &targets.unsqueeze(1), false);
+        let others_at_least =
+            scores
+                .ge_tensor(&target_score)
+                .sum_dim_intlist(1, false, Kind::Int64)
+                - 1;
+        let ranks: Vec<i64> =
+            Vec::try_from(others_at_least.to_device(tch::Device::Cpu)).expect("ranks are int64");
+        for rank in ranks {
+            if rank == 0 {
+                self.hits1 += 1.0;
+            }
+            if rank < 5 {
+                self.hits5 += 1.0;
+                self.ndcg5 += 1.0 / ((rank + 2) as f64).log2();
+            }
+        }
+        self.samples += targets.size()[0] as usize;
+    }
+
+    pub fn finish(&self) -> Ranking {
+        let n = self.samples.max(1) as f64;
+        Ranking {
+            hr_at_1: self.hits1 / n,
+            hr_at_5: self.hits5 / n,
+            ndcg_at_5: self.ndcg5 / n,
+            samples: self.samples,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ranks_give_the_textbook_values() {
+        // Target ranks 0, 1 and 6 (0-based).
+        let mut scores = vec![0.0f32; 3 * 20];
+        for (row, rank) in [0usize, 1, 6].into_iter().enumerate() {
+            for j in 0..20 {
+                scores[row * 20 + j] = -(j as f32);
+            }
+            scores[row * 20 + 19] = -(rank as f32) + 0.5;
+        }
+        let scores = Tensor::from_slice(&scores).view([3, 20]);
+        let mut acc = RankingAccumulator::default();
+        acc.add(&scores, &Tensor::from_slice(&[19i64, 19, 19]));
+        let r = acc.finish();
+        assert_eq!(r.samples, 3);
+        assert!((r.hr_at_1 - 1.0 / 3.0).abs() < 1e-12);
+        assert!((r.hr_at_5 - 2.0 / 3.0).abs() < 1e-12);
+        let ndcg = (1.0 + 1.0 / 3f64.log2()) / 3.0;
+        assert!((r.ndcg_at_5 - ndcg).abs() < 1e-12);
+    }
+
+    #[test]
+    fn ties_count_against_the_target() {
+        let scores = Tensor::zeros([2, 20], (Kind::Float, tch::Device::Cpu));
+        let mut acc = RankingAccumulator::default();
+        acc.add(&scores, &Tensor::from_slice(&[0i64, 5]));
+        assert_eq!(acc.finish().hr_at_5, 0.0);
+    }
+}

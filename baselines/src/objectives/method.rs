@@ -1,0 +1,168 @@
+//! The objective names of paper.md §2–3 and their parsing, so configs, records and the golden
+//! file all speak the same strings.
+use std::fmt;
+use std::str::FromStr;
+
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+use super::ObjectiveError;
+
+/// The three multi-negative base objectives that DynamicPO plugs into (paper.md §2).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum BaseObjective {
+    /// Mean of the negatives' reward margins inside one sigmoid.
+    Dmpo,
+    /// Softmax (log-sum-exp) over the negatives, with +1e-8 inside the log.
+    Sdpo,
+    /// Plain likelihoods (no reference model), summed over the negatives.
+    Mppo,
+}
+
+impl BaseObjective {
+    /// All base objectives, in the paper's order of presentation.
+    pub const ALL: [BaseObjective; 3] = [Self::Dmpo, Self::Sdpo, Self::Mppo];
+
+    /// The name used in configs and the golden file.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Dmpo => "dmpo",
+            Self::Sdpo => "sdpo",
+            Self::Mppo => "mppo",
+        }
+    }
+}
+
+/// Which parts of DynamicPO (paper.md §3) are switched on; the ablations isolate each part.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum DynamicVariant {
+    /// Boundary selection and the dual-margin β.
+    Full,
+    /// Boundary selection with the fixed base β.
+    SelectOnly,
+    /// Every negative in the loss, each with its dual-margin β (D computed from the selection).
+    BetaOnly,
+}
+
+impl DynamicVariant {
+    /// All variants, full method first.
+    pub const ALL: [DynamicVariant; 3] = [Self::Full, Self::SelectOnly, Self::BetaOnly];
+
+    fn suffix(self) -> &'static str {
+        match self {
+            Self::Full => "",
+            Self::SelectOnly => "-select-only",
+            Self::BetaOnly => "-beta-only",
+        }
+    }
+}
+
+/// A preference objective, named as in configs and the golden file (`dpo`, `dmpo`,
+/// `dynamicpo-sdpo`, `dynamicpo-mppo-beta-only`, …); serialised as that string.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Method {
+    /// Pairwise DPO; only defined for K = 1 (where it equals DMPO and S-DPO).
+    Dpo,
+    /// A base objective over all K negatives with the fixed β.
+    Base(BaseObjective),
+    /// DynamicPO (or one of its ablations) on top of a base objective.
+    Dynamic(BaseObjective, DynamicVariant),
+}
+
+impl Method {
+    /// Every method, in a stable order (vanilla first, then DynamicPO and its ablations).
+    pub const ALL: [Method; 13] = {
+        use BaseObjective::{Dmpo, Mppo, Sdpo};
+        use DynamicVariant::{BetaOnly, Full, SelectOnly};
+        [
+            Method::Dpo,
+            Method::Base(Dmpo),
+            Method::Base(Sdpo),
+            Method::Base(Mppo),
+            Method::Dynamic(Dmpo, Full),
+            Method::Dynamic(Sdpo, Full),
+            Method::Dynamic(Mppo, Full),
+            Method::Dynamic(Dmpo, SelectOnly),
+            Method::Dynamic(Sdpo, SelectOnly),
+            Method::Dynamic(Mppo, SelectOnly),
+            Method::Dynamic(Dmpo, BetaOnly),
+            Method::Dynamic(Sdpo, BetaOnly),
+            Method::Dynamic(Mppo, BetaOnly),
+        ]
+    };
+
+    /// The base objective whose formula computes the loss (DPO is DMPO at K = 1).
+    pub fn base(&self) -> BaseObjective {
+        match *self {
+            Method::Dpo => BaseObjective::Dmpo,
+            Method::Base(base) | Method::Dynamic(base, _) => base,
+        }
+    }
+
+    /// Whether DynamicPO's boundary selection runs (full method or an ablation).
+    pub fn is_dynamic(&self) -> bool {
+        matches!(self, Method::Dynamic(..))
+    }
+
+    /// The DynamicPO variant, `None` for vanilla methods.
+    pub fn variant(&self) -> Option<DynamicVariant> {
+        match *self {
+            Method::Dynamic(_, variant) => Some(variant),
+            _ => None,
+        }
+    }
+
+    /// Checks that the method is defined for `k` negatives per sample (DPO needs K = 1).
+    pub fn validate_k(&self, k: i64) -> Result<(), ObjectiveError> {
+        if k < 1 {
+            return Err(ObjectiveError::NoNegatives);
+        }
+        if *self == Method::Dpo && k != 1 {
+            return Err(ObjectiveError::DpoNeedsOneNegative { k });
+        }
+        Ok(())
+    }
+
+    /// All valid names, comma-separated, for error messages and `--help`.
+    pub fn valid_names() -> String {
+        Self::ALL.map(|m| m.to_string()).join(", ")
+    }
+}
+
+impl fmt::Display for Method {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match *self {
+            Method::Dpo => f.write_str("dpo"),
+            Method::Base(base) => f.write_str(base.name()),
+            Method::Dynamic(base, variant) => {
+                write!(f, "dynamicpo-{}{}", base.name(), variant.suffix())
+            }
+        }
+    }
+}
+
+impl FromStr for Method {
+    type Err = ObjectiveError;
+
+    fn from_str(name: &str) -> Result<Self, Self::Err> {
+        Self::ALL
+            .into_iter()
+            .find(|m| m.to_string() == name)
+            .ok_or_else(|| ObjectiveError::UnknownMethod {
+                name: name.to_owned(),
+                valid: Self::valid_names(),
+            })
+    }
+}
+
+impl Serialize for Method {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_str(self)
+    }
+}
+
+impl<'de> Deserialize<'de> for Method {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let name = String::deserialize(deserializer)?;
+        name.parse().map_err(serde::de::Error::custom)
+    }
+}

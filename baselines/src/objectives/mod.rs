@@ -1,0 +1,255 @@
+//! The preference objectives of paper.md §2–3: the base objectives (DPO, S-DPO, DMPO, MPPO),
+//! DynamicPO on top of each, and its two ablations. Everything is vectorised over the batch on
+//! the inputs' device; nothing is copied to the host inside a step.
+//!
+//! Training calls [`Method::compute`] once per step; [`diagnostics`] turns its output into the
+//! per-step boundary statistics of paper.md §4.
+mod base;
+mod diagnostics;
+pub mod dynamic;
+pub mod kmeans;
+mod method;
+
+use std::time::Instant;
+
+use serde::{Deserialize, Serialize};
+use tch::{Kind, Tensor};
+
+use base::{Beta, Negatives};
+pub use diagnostics::{diagnostics, StepDiagnostics};
+pub use method::{BaseObjective, DynamicVariant, Method};
+
+/// Hyper-parameters shared by every objective (paper.md §2–3).
+#[derive(Clone, Copy, Debug, Serialize, Deserialize, PartialEq)]
+pub struct ObjectiveParams {
+    /// The base β > 0 (paper: 1.0).
+    pub beta: f64,
+    /// The fixed margin M of the dual-margin β: 6.0 in the current official release, 2.0 in
+    /// the first one.
+    pub margin: f64,
+    /// The factor in front of tanh, which bounds β_b to (β(1 − s), β(1 + s)).
+    pub tanh_scale: f64,
+}
+
+impl Default for ObjectiveParams {
+    /// The official release's values: β = 1, M = 6, tanh scale 0.5.
+    fn default() -> Self {
+        Self {
+            beta: 1.0,
+            margin: 6.0,
+            tanh_scale: 0.5,
+        }
+    }
+}
+
+/// One batch of log-likelihoods; all four tensors share one float kind and one device.
+/// MPPO ignores the reference tensors (they must still have the right shapes).
+#[derive(Clone, Copy, Debug)]
+pub struct PreferenceInputs<'a> {
+    /// Policy log-likelihood of each sample's positive, `[B]`.
+    pub policy_chosen: &'a Tensor,
+    /// Policy log-likelihoods of its K negatives, `[B, K]`.
+    pub policy_rejected: &'a Tensor,
+    /// Reference log-likelihood of the positive, `[B]`.
+    pub reference_chosen: &'a Tensor,
+    /// Reference log-likelihoods of the negatives, `[B, K]`.
+    pub reference_rejected: &'a Tensor,
+}
+
+/// What an objective returns for one batch.
+#[derive(Debug)]
+pub struct ObjectiveOutput {
+    /// Per-sample losses `[B]`, differentiable; the training loss is their mean.
+    pub losses: Tensor,
+    /// DynamicPO's boundary-critical negatives B, `[B, K]` bool (dynamic methods only; for the
+    /// beta-only ablation it is the selection that defines D, while all negatives enter the loss).
+    pub boundary: Option<Tensor>,
+    /// The β applied to each negative in the loss, `[B, K]` (dynamic methods only): β_b on
+    /// boundary entries and the base β elsewhere; the dual-margin β on every entry for beta-only.
+    pub boundary_betas: Option<Tensor>,
+    /// Host wall-clock seconds spent in boundary selection + β (0 for vanilla methods). Exact on
+    /// CPU; on CUDA it measures kernel launch time only, since no synchronisation is added.
+    pub selection_seconds: f64,
+}
+
+/// Why an objective cannot be computed; each names the offending input or value.
+#[derive(Debug, thiserror::Error)]
+pub enum ObjectiveError {
+    /// The method name is not one of [`Method::ALL`].
+    #[error("unknown objective `{name}`; valid names: {valid}")]
+    UnknownMethod {
+        /// The rejected name.
+        name: String,
+        /// All valid names, comma-separated.
+        valid: String,
+    },
+    /// DPO is pairwise.
+    #[error("dpo needs exactly one negative per sample, got K = {k}; use dmpo or sdpo for K > 1")]
+    DpoNeedsOneNegative {
+        /// The K of the batch.
+        k: i64,
+    },
+    /// K = 0.
+    #[error("the batch has no negatives (K = 0); every objective needs K >= 1")]
+    NoNegatives,
+    /// A tensor has the wrong shape.
+    #[error("{tensor} has shape {got:?}, expected {expected}")]
+    Shape {
+        /// Which input.
+        tensor: &'static str,
+        /// The shape found.
+        got: Vec<i64>,
+        /// The shape required, in words.
+        expected: String,
+    },
+    /// The inputs do not share one floating-point kind and device.
+    #[error("{tensor} is {got}, but all inputs must be {expected} (one float kind, one device)")]
+    Mismatch {
+        /// Which input.
+        tensor: &'static str,
+        /// Its kind and device.
+        got: String,
+        /// Those of `policy_chosen`.
+        expected: String,
+    },
+    /// A hyper-parameter is outside its domain.
+    #[error("invalid objective parameter {name} = {value}: {reason}")]
+    Param {
+        /// The parameter's name.
+        name: &'static str,
+        /// Its value.
+        value: f64,
+        /// The constraint.
+        reason: &'static str,
+    },
+}
+
+impl ObjectiveParams {
+    /// Checks β > 0 and finite margin and tanh scale in [0, 1), which keeps every β_b positive.
+    pub fn validate(&self) -> Result<(), ObjectiveError> {
+        let param = |name, value, reason| ObjectiveError::Param {
+            name,
+            value,
+            reason,
+        };
+        if !(self.beta.is_finite() && self.beta > 0.0) {
+            return Err(param("beta", self.beta, "must be finite and > 0"));
+        }
+        if !self.margin.is_finite() {
+            return Err(param("margin", self.margin, "must be finite"));
+        }
+        if !(0.0..1.0).contains(&self.tanh_scale) {
+            return Err(param("tanh_scale", self.tanh_scale, "must be in [0, 1)"));
+        }
+        Ok(())
+    }
+}
+
+impl PreferenceInputs<'_> {
+    /// Checks shapes `[B]`, `[B, K]`, `[B]`, `[B, K]`, one float kind and one device; returns K.
+    pub fn validate(&self) -> Result<i64, ObjectiveError> {
+        let chosen = self.policy_chosen.size();
+        let rejected = self.policy_rejected.size();
+        let batch = match chosen.as_slice() {
+            [b] => *b,
+            _ => return Err(shape("policy_chosen", chosen, "[B]".into())),
+        };
+        let k = match rejected.as_slice() {
+            [b, k] if *b == batch => *k,
+            _ => return Err(shape("policy_rejected", rejected, format!("[{batch}, K]"))),
+        };
+        for (tensor, t, want) in [
+            ("reference_chosen", self.reference_chosen, vec![batch]),
+            (
+                "reference_rejected",
+                self.reference_rejected,
+                vec![batch, k],
+            ),
+        ] {
+            if t.size() != want {
+                return Err(shape(tensor, t.size(), format!("{want:?}")));
+            }
+        }
+        let describe = |t: &Tensor| format!("{:?} on {:?}", t.kind(), t.device());
+        let expected = describe(self.policy_chosen);
+        let float = matches!(self.policy_chosen.kind(), Kind::Float | Kind::Double);
+        for (tensor, t) in [
+            ("policy_chosen", self.policy_chosen),
+            ("policy_rejected", self.policy_rejected),
+            ("reference_chosen", self.reference_chosen),
+            ("reference_rejected", self.reference_rejected),
+        ] {
+            if !float || describe(t) != expected {
+                return Err(ObjectiveError::Mismatch {
+                    tensor,
+                    got: describe(t),
+                    expected: "Float or Double, all alike".into(),
+                });
+            }
+        }
+        Ok(k)
+    }
+}
+
+fn shape(tensor: &'static str, got: Vec<i64>, expected: String) -> ObjectiveError {
+    ObjectiveError::Shape {
+        tensor,
+        got,
+        expected,
+    }
+}
+
+impl Method {
+    /// Per-sample losses of this objective for one batch, plus DynamicPO's boundary and β_b.
+    /// The selection and β_b are detached; gradients flow to all four inputs through the loss.
+    pub fn compute(
+        &self,
+        params: &ObjectiveParams,
+        inputs: &PreferenceInputs,
+    ) -> Result<ObjectiveOutput, ObjectiveError> {
+        params.validate()?;
+        let k = inputs.validate()?;
+        self.validate_k(k)?;
+        let Some(variant) = self.variant() else {
+            let negatives = Negatives {
+                mask: None,
+                beta: Beta::Uniform(params.beta),
+            };
+            return Ok(ObjectiveOutput {
+                losses: base::losses(self.base(), inputs, &negatives),
+                boundary: None,
+                boundary_betas: None,
+                selection_seconds: 0.0,
+            });
+        };
+        let start = Instant::now();
+        let chosen = inputs.policy_chosen.detach();
+        let rejected = inputs.policy_rejected.detach();
+        let boundary = dynamic::select_boundary(&chosen, &rejected);
+        let betas = match variant {
+            DynamicVariant::SelectOnly => rejected.full_like(params.beta),
+            DynamicVariant::BetaOnly => {
+                dynamic::dual_margin_betas(&chosen, &rejected, &boundary, params)
+            }
+            DynamicVariant::Full => {
+                dynamic::dual_margin_betas(&chosen, &rejected, &boundary, params)
+                    .where_scalarother(&boundary, params.beta)
+            }
+        };
+        let selection_seconds = start.elapsed().as_secs_f64();
+        let negatives = Negatives {
+            mask: (variant != DynamicVariant::BetaOnly).then_some(&boundary),
+            beta: match variant {
+                DynamicVariant::SelectOnly => Beta::Uniform(params.beta),
+                _ => Beta::PerNegative(&betas),
+            },
+        };
+        let losses = base::losses(self.base(), inputs, &negatives);
+        Ok(ObjectiveOutput {
+            losses,
+            boundary: Some(boundary),
+            boundary_betas: Some(betas),
+            selection_seconds,
+        })
+    }
+}

@@ -1,0 +1,299 @@
+//! The policy: a small generative next-item model, the counterpart of the paper's LLM.
+//!
+//! log π(y | history) is the log-softmax over the whole catalogue at the last position, so the
+//! preference objectives see true sequence likelihoods, as they would with an LLM. Histories are
+//! left-padded to [`MAX_HISTORY`] with a padding item, so the last position always holds the
+//! most recent item and position embeddings count back from it.
+use prefbench_datasets::{ItemId, Sample, MAX_HISTORY};
+use serde::{Deserialize, Serialize};
+use tch::nn::{self, Module, RNN};
+use tch::{Device, Kind, Tensor};
+
+/// Which sequence encoder sits between the item embeddings and the tied output layer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Architecture {
+    /// SASRec-style causal transformer with pre-norm blocks.
+    Transformer,
+    Gru,
+}
+
+/// Model settings; part of every run id, since they change the results.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct PolicyConfig {
+    pub architecture: Architecture,
+    pub width: i64,
+    pub blocks: i64,
+    pub heads: i64,
+    pub dropout: f64,
+}
+
+impl Default for PolicyConfig {
+    fn default() -> Self {
+        Self {
+            architecture: Architecture::Transformer,
+            width: 64,
+            blocks: 2,
+            heads: 2,
+            dropout: 0.2,
+        }
+    }
+}
+
+/// A policy and the variables it owns; cloning weights between policies goes through `vs`.
+pub struct Policy {
+    pub vs: nn::VarStore,
+    net: Network,
+    n_items: i64,
+}
+
+struct Network {
+    items: nn::Embedding,
+    positions: nn::Embedding,
+    encoder: Encoder,
+    final_norm: nn::LayerNorm,
+    dropout: f64,
+}
+
+enum Encoder {
+    Transformer(Vec<Block>),
+    Gru(nn::GRU),
+}
+
+/// Pre-norm transformer block: x + attn(ln(x)), then x + ffn(ln(x)).
+struct Block {
+    norm1: nn::LayerNorm,
+    qkv: nn::Linear,
+    out: nn::Linear,
+    norm2: nn::LayerNorm,
+    ffn_in: nn::Linear,
+    ffn_out: nn::Linear,
+    heads: i64,
+    dropout: f64,
+}
+
+impl Block {
+    fn new(p: nn::Path, width: i64, heads: i64, dropout: f64) -> Self {
+        let ln = nn::LayerNormConfig::default();
+        Self {
+            norm1: nn::layer_norm(&p / "norm1", vec![width], ln),
+            qkv: nn::linear(&p / "qkv", width, 3 * width, Default::default()),
+            out: nn::linear(&p / "out", width, width, Default::default()),
+            norm2: nn::layer_norm(&p / "norm2", vec![width], ln),
+            ffn_in: nn::linear(&p / "ffn_in", width, 4 * width, Default::default()),
+            ffn_out: nn::linear(&p / "ffn_out", 4 * width, width, Default::default()),
+            heads,
+            dropout,
+        }
+    }
+
+    /// `mask` is [B, 1, L, L] boolean, true where attention is allowed.
+    fn forward(&self, x: &Tensor, mask: &Tensor, train: bool) -> Tensor {
+        let (b, l, w) = x.size3().expect("block input is [B, L, W]");
+        let head = w / self.heads;
+        let qkv = self
+            .qkv
+            .forward(&x.apply(&self.norm1))
+            .view([b, l, 3, self.heads, head])
+            .permute([2, 0, 3, 1, 4]);
+        let p = if train { self.dropout } else { 0.0 };
+        let attended = Tensor::scaled_dot_product_attention(
+            &qkv.get(0),
+            &qkv.get(1),
+            &qkv.get(2),
+            Some(mask),
+            p,
+            false,
+            None,
+            false,
+        )
+        .transpose(1, 2)
+        .reshape([b, l, w]);
+        let x = x + self.out.forward(&attended).dropout(p, train);
+        let hidden = self.ffn_in.forward(&x.apply(&self.norm2)).gelu("none");
+        &x + self
+            .ffn_out
+            .forward(&hidden.dropout(p, train))
+            .dropout(p, train)
+    }
+}
+
+impl Policy {
+    /// A freshly initialised policy over `n_items` items; seed torch first for repeatability.
+    pub fn new(config: &PolicyConfig, n_items: usize, device: Device) -> Self {
+        let vs = nn::VarStore::new(device);
+        let root = vs.root();
+        let width = config.width;
+        let scale = 1.0 / (width as f64).sqrt();
+        let embedding = nn::EmbeddingConfig {
+            ws_init: nn::Init::Randn {
+                mean: 0.0,
+                stdev: scale,
+            },
+            ..Default::default()
+        };
+        let encoder = match config.architecture {
+            Architecture::Transformer => Encoder::Transformer(
+                (0..config.blocks)
+                    .map(|i| Block::new(&root / "block" / i, width, config.heads, config.dropout))
+                    .collect(),
+            ),
+            Architecture::Gru => Encoder::Gru(nn::gru(
+                &root / "gru",
+                width,
+                width,
+                nn::RNNConfig {
+                    num_layers: config.blocks,
+                    batch_first: true,
+                    ..Default::default()
+                },
+            )),
+        };
+        let net = Network {
+            // One extra row: the padding item, never a candidate.
+            items: nn::embedding(&root / "items", n_items as i64 + 1, width, embedding),
+            positions: nn::embedding(&root / "positions", MAX_HISTORY as i64, width, embedding),
+            encoder,
+            final_norm: nn::layer_norm(&root / "final_norm", vec![width], Default::default()),
+            dropout: config.dropout,
+        };
+        Self {
+            vs,
+            net,
+            n_items: n_items as i64,
+        }
+    }
+
+    pub fn n_items(&self) -> i64 {
+        self.n_items
+    }
+
+    pub fn device(&self) -> Device {
+        self.vs.device()
+    }
+
+    /// Log-likelihood of every catalogue item as the next item: [B, n_items].
+    /// `histories` is [B, MAX_HISTORY] int64 from [`histories_tensor`].
+    pub fn log_probs(&self, histories: &Tensor, train: bool) -> Tensor {
+        let net = &self.net;
+        let positions = Tensor::arange(MAX_HISTORY as i64, (Kind::Int64, histories.device()));
+        let x = (histories.apply(&net.items) + positions.apply(&net.positions))
+            .dropout(net.dropout, train);
+        let last = match &net.encoder {
+            Encoder::Transformer(blocks) => {
+                let mask = attention_mask(histories, self.n_items);
+                let x = blocks
+                    .iter()
+                    .fold(x, |x, block| block.forward(&x, &mask, train));
+                x.select(1, MAX_HISTORY as i64 - 1)
+            }
+            Encoder::Gru(gru) => {
+                let (out, _) = gru.seq(&x);
+                out.select(1, MAX_HISTORY as i64 - 1)
+            }
+        };
+        let hidden = last.apply(&net.final_norm);
+        let catalogue = net.items.ws.narrow(0, 0, self.n_items);
+        hidden.matmul(&catalogue.tr()).log_softmax(-1, Kind::Float)
+    }
+}
+
+/// Causal mask that also hides padding keys; every query may see itself, so no row of the
+/// softmax is empty (padding queries would otherwise produce NaN).
+fn attention_mask(histories: &Tensor, pad: i64) -> Tensor {
+    let l = MAX_HISTORY as i64;
+    let device = histories.device();
+    let causal = Tensor::ones([l, l], (Kind::Bool, device)).tril(0);
+    let eye = Tensor::eye(l, (Kind::Bool, device));
+    let real_key = histories.ne(pad).unsqueeze(1); // [B, 1, L]
+    (causal.unsqueeze(0).logical_and(&real_key))
+        .logical_or(&eye.unsqueeze(0))
+        .unsqueeze(1)
+}
+
+/// Left-pads each history to [`MAX_HISTORY`] with the padding item `n_items`: [B, MAX_HISTORY].
+pub fn histories_tensor<'a>(
+    samples: impl ExactSizeIterator<Item = &'a Sample>,
+    n_items: usize,
+    device: Device,
+) -> Tensor {
+    let rows = samples.len() as i64;
+    let mut flat = Vec::with_capacity(samples.len() * MAX_HISTORY);
+    for sample in samples {
+        let history = &sample.history[sample.history.len().saturating_sub(MAX_HISTORY)..];
+        flat.extend(std::iter::repeat_n(
+            n_items as i64,
+            MAX_HISTORY - history.len(),
+        ));
+        flat.extend(history.iter().map(|&i| i as i64));
+    }
+    Tensor::from_slice(&flat)
+        .view([rows, MAX_HISTORY as i64])
+        .to_device(device)
+}
+
+/// Flattens item ids into an int64 tensor of the given shape on `device`.
+pub fn ids_tensor(ids: &[ItemId], shape: &[i64], device: Device) -> Tensor {
+    let ids: Vec<i64> = ids.iter().map(|&i| i as i64).collect();
+    Tensor::from_slice(&ids).view(shape).to_device(device)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sample(history: Vec<ItemId>) -> Sample {
+        Sample {
+            user: 0,
+            history,
+            candidates: (0..20).collect(),
+            target: 0,
+        }
+    }
+
+    #[test]
+    fn histories_are_left_padded_with_the_padding_item() {
+        let samples = [sample(vec![3, 4, 5])];
+        let t = histories_tensor(samples.iter(), 30, Device::Cpu);
+        let row: Vec<i64> = Vec::try_from(t.get(0)).unwrap();
+        assert_eq!(row, [30, 30, 30, 30, 30, 30, 30, 3, 4, 5]);
+    }
+
+    #[test]
+    fn log_probs_are_normalised_and_finite_for_both_architectures() {
+        for architecture in [Architecture::Transformer, Architecture::Gru] {
+            tch::manual_seed(0);
+            let config = PolicyConfig {
+                architecture,
+                ..Default::default()
+            };
+            let policy = Policy::new(&config, 50, Device::Cpu);
+            let samples = [sample(vec![1]), sample((1..=12).collect())];
+            let h = histories_tensor(samples.iter(), 50, Device::Cpu);
+            for train in [false, true] {
+                let lp = policy.log_probs(&h, train);
+                assert_eq!(lp.size(), [2, 50]);
+                let total = lp.exp().sum_dim_intlist(-1, false, Kind::Float);
+                let err = (total - 1.0).abs().max().double_value(&[]);
+                assert!(err < 1e-5, "{architecture:?}: {err}");
+                assert!(bool::try_from(lp.isfinite().all()).unwrap());
+            }
+        }
+    }
+
+    #[test]
+    fn the_last_position_ignores_padding() {
+        tch::manual_seed(1);
+        let policy = Policy::new(&PolicyConfig::default(), 50, Device::Cpu);
+        let h = histories_tensor([sample(vec![7, 8])].iter(), 50, Device::Cpu);
+        let before = policy.log_probs(&h, false);
+        tch::no_grad(|| {
+            let _ = policy.net.items.ws.get(50).fill_(5.0);
+        });
+        let after = policy.log_probs(&h, false);
+        assert!(before.allclose(&after, 0.0, 1e-7, false));
+        let _ = policy.net.items.ws.get(7).fill_(5.0);
+        assert!(!before.allclose(&policy.log_probs(&h, false), 0.0, 1e-7, false));
+    }
+}

@@ -1,0 +1,76 @@
+//! Training and evaluation: SFT of the reference policy, its cached candidate log-likelihoods,
+//! preference optimisation on top, and evaluation over the 20 candidates.
+mod batches;
+mod po;
+mod schedule;
+mod sft;
+
+pub use batches::SplitTensors;
+pub use po::{PoConfig, PoOutcome, PoTrainer, StepLog};
+pub use sft::{SftConfig, SftOutcome};
+
+use crate::metrics::{Ranking, RankingAccumulator};
+use crate::policy::Policy;
+use tch::{Device, Tensor};
+
+/// Why training stopped.
+#[derive(Debug, thiserror::Error)]
+pub enum TrainError {
+    #[error("libtorch: {0}")]
+    Torch(#[from] tch::TchError),
+    #[error(transparent)]
+    Objective(#[from] crate::objectives::ObjectiveError),
+}
+
+/// Rows per forward pass when no gradient is needed.
+const EVAL_BATCH: i64 = 1024;
+
+/// Receives progress from long loops; the harness draws progress bars with it.
+pub trait Progress {
+    /// `done` of `total` optimisation steps of the current stage are finished.
+    fn step(&mut self, done: usize, total: usize);
+}
+
+/// Ignores progress; for tests and benchmarks.
+pub struct Silent;
+
+impl Progress for Silent {
+    fn step(&mut self, _: usize, _: usize) {}
+}
+
+/// Log-likelihood of each of the 20 candidates of every sample: [N, 20], in eval mode.
+/// Computed once per SFT checkpoint; PO steps read it instead of running the reference model.
+pub fn candidate_log_probs(policy: &Policy, split: &SplitTensors) -> Tensor {
+    tch::no_grad(|| {
+        let parts: Vec<Tensor> = split
+            .chunks(EVAL_BATCH)
+            .map(|(histories, candidates, _)| {
+                policy
+                    .log_probs(&histories, false)
+                    .gather(1, &candidates, false)
+            })
+            .collect();
+        Tensor::cat(&parts, 0)
+    })
+}
+
+/// HR@1, HR@5 and NDCG@5 of the policy on a split.
+pub fn evaluate(policy: &Policy, split: &SplitTensors) -> Ranking {
+    let mut acc = RankingAccumulator::default();
+    tch::no_grad(|| {
+        for (histories, candidates, targets) in split.chunks(EVAL_BATCH) {
+            let scores = policy
+                .log_probs(&histories, false)
+                .gather(1, &candidates, false);
+            acc.add(&scores, &targets);
+        }
+    });
+    acc.finish()
+}
+
+/// Waits for queued GPU work so wall-clock readings mean something; a no-op on CPU.
+pub fn synchronize(device: Device) {
+    if let Device::Cuda(index) = device {
+        tch::Cuda::synchronize(index as i64);
+    }
+}

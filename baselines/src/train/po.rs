@@ -1,0 +1,178 @@
+//! Preference optimisation from the SFT reference: each epoch draws K negatives per sample from
+//! its 19 non-target candidates and minimises one objective, with the paper's cosine schedule,
+//! warm-up and gradient clipping. The reference log-likelihoods come from the cache.
+use std::time::Instant;
+
+use serde::{Deserialize, Serialize};
+use tch::nn::{self, OptimizerConfig};
+use tch::{Kind, Tensor};
+
+use super::batches::{stage_rng, SplitTensors};
+use super::schedule::cosine_with_warmup;
+use super::{synchronize, Progress, TrainError};
+use crate::objectives::{diagnostics, Method, ObjectiveParams, PreferenceInputs, StepDiagnostics};
+use crate::policy::Policy;
+
+/// Stage id of PO in [`stage_rng`].
+const PO_STAGE: u64 = 2;
+/// Most diagnostic points kept per run; steps between them are not inspected at all.
+const MAX_LOGGED_STEPS: usize = 200;
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct PoConfig {
+    pub epochs: usize,
+    pub batch_size: usize,
+    pub lr: f64,
+    pub warmup_share: f64,
+    /// Maximum global gradient norm (paper: 0.3).
+    pub grad_clip: f64,
+    pub weight_decay: f64,
+}
+
+impl Default for PoConfig {
+    fn default() -> Self {
+        Self {
+            epochs: 3,
+            batch_size: 128,
+            lr: 1e-4,
+            warmup_share: 0.05,
+            grad_clip: 0.3,
+            weight_decay: 0.0,
+        }
+    }
+}
+
+/// One inspected step.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct StepLog {
+    pub step: usize,
+    pub loss: f64,
+    pub lr: f64,
+    pub diagnostics: StepDiagnostics,
+}
+
+/// What a PO run measured besides the trained weights.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PoOutcome {
+    pub epoch_losses: Vec<f64>,
+    pub curve: Vec<StepLog>,
+    pub step_seconds: Vec<f64>,
+    /// Host time spent in DynamicPO's selection + β over all steps.
+    pub selection_seconds: f64,
+}
+
+impl PoOutcome {
+    pub fn median_step_seconds(&self) -> f64 {
+        let mut s = self.step_seconds.clone();
+        s.sort_by(f64::total_cmp);
+        s.get(s.len() / 2).copied().unwrap_or(0.0)
+    }
+
+    /// Share of PO step time spent in selection + β.
+    pub fn selection_share(&self) -> f64 {
+        let total: f64 = self.step_seconds.iter().sum();
+        if total > 0.0 {
+            self.selection_seconds / total
+        } else {
+            0.0
+        }
+    }
+}
+
+/// One PO run: the objective, its settings, K and the run's seed.
+pub struct PoTrainer<'a> {
+    pub config: &'a PoConfig,
+    pub method: Method,
+    pub params: ObjectiveParams,
+    pub k: usize,
+    pub seed: u64,
+}
+
+impl PoTrainer<'_> {
+    /// Trains `policy` (initialised from the reference) in place. `reference` holds the
+    /// reference log-likelihoods of the train split's candidates, [N, 20].
+    pub fn train(
+        &self,
+        policy: &mut Policy,
+        train: &SplitTensors,
+        reference: &Tensor,
+        progress: &mut dyn Progress,
+    ) -> Result<PoOutcome, TrainError> {
+        let c = self.config;
+        let mut opt = nn::AdamW {
+            wd: c.weight_decay,
+            ..Default::default()
+        }
+        .build(&policy.vs, c.lr)?;
+        let mut rng = stage_rng(self.seed, PO_STAGE);
+        let steps_per_epoch = train.len().div_ceil(c.batch_size);
+        let total = steps_per_epoch * c.epochs;
+        let log_every = total.div_ceil(MAX_LOGGED_STEPS).max(1);
+        let mut outcome = PoOutcome {
+            epoch_losses: Vec::with_capacity(c.epochs),
+            curve: Vec::new(),
+            step_seconds: Vec::with_capacity(total),
+            selection_seconds: 0.0,
+        };
+        let mut step = 0;
+        for _ in 0..c.epochs {
+            let mut sum = Tensor::zeros([], (Kind::Float, policy.device()));
+            for rows in train.epoch_batches(c.batch_size, &mut rng) {
+                let started = Instant::now();
+                let positions = train.draw_positions(&rows, self.k, &mut rng);
+                let idx = train.rows_tensor(&rows);
+                let ids = train
+                    .candidates
+                    .index_select(0, &idx)
+                    .gather(1, &positions, false);
+                let policy_ll = policy
+                    .log_probs(&train.histories.index_select(0, &idx), true)
+                    .gather(1, &ids, false);
+                let reference_ll = reference.index_select(0, &idx).gather(1, &positions, false);
+                let k = self.k as i64;
+                let (chosen, rejected) = (policy_ll.select(1, 0), policy_ll.narrow(1, 1, k));
+                let inputs = PreferenceInputs {
+                    policy_chosen: &chosen,
+                    policy_rejected: &rejected,
+                    reference_chosen: &reference_ll.select(1, 0),
+                    reference_rejected: &reference_ll.narrow(1, 1, k),
+                };
+                let output = self.method.compute(&self.params, &inputs)?;
+                outcome.selection_seconds += output.selection_seconds;
+                let loss = output.losses.mean(Kind::Float);
+                let lr = cosine_with_warmup(c.lr, step, total, c.warmup_share);
+                opt.set_lr(lr);
+                opt.zero_grad();
+                let grad_rejected = (step % log_every == 0)
+                    .then(|| Tensor::run_backward(&[&loss], &[&rejected], true, false).remove(0));
+                loss.backward();
+                opt.clip_grad_norm(c.grad_clip);
+                opt.step();
+                synchronize(policy.device());
+                outcome.step_seconds.push(started.elapsed().as_secs_f64());
+                sum += loss.detach();
+                if let Some(grad) = grad_rejected {
+                    outcome.curve.push(StepLog {
+                        step,
+                        loss: loss.double_value(&[]),
+                        lr,
+                        diagnostics: diagnostics(
+                            self.method,
+                            &self.params,
+                            &inputs,
+                            &output,
+                            Some(&grad),
+                        )?,
+                    });
+                }
+                step += 1;
+                progress.step(step, total);
+            }
+            outcome
+                .epoch_losses
+                .push(sum.double_value(&[]) / steps_per_epoch as f64);
+        }
+        Ok(outcome)
+    }
+}

@@ -1,0 +1,173 @@
+//! The cache directory: where downloads and prepared datasets live, the `datasets.lock` file
+//! that pins the first-seen hash of unpinned files, and inter-process locks so that several
+//! processes can share one cache.
+use std::collections::BTreeMap;
+use std::fs::{self, File, OpenOptions};
+use std::io::{Read, Write};
+use std::path::{Path, PathBuf};
+
+use fs4::fs_std::FileExt;
+use sha2::{Digest, Sha256};
+
+use crate::error::DatasetError;
+
+/// `$PREFBENCH_CACHE`, else the platform cache directory + `prefbench`.
+pub fn default_cache_dir() -> PathBuf {
+    if let Some(dir) = std::env::var_os("PREFBENCH_CACHE").filter(|d| !d.is_empty()) {
+        return PathBuf::from(dir);
+    }
+    let env = |k: &str| {
+        std::env::var_os(k)
+            .filter(|d| !d.is_empty())
+            .map(PathBuf::from)
+    };
+    let base = if cfg!(windows) {
+        env("LOCALAPPDATA")
+    } else if cfg!(target_os = "macos") {
+        env("HOME").map(|h| h.join("Library/Caches"))
+    } else {
+        env("XDG_CACHE_HOME").or_else(|| env("HOME").map(|h| h.join(".cache")))
+    };
+    base.unwrap_or_else(std::env::temp_dir).join("prefbench")
+}
+
+/// Creates `dir` (and parents), with an error that names it.
+pub fn ensure_dir(dir: &Path) -> Result<(), DatasetError> {
+    fs::create_dir_all(dir).map_err(DatasetError::io("cannot create the directory", dir))
+}
+
+/// An exclusive advisory lock on `path`, held until dropped (closing the file releases it);
+/// blocks while another process holds it.
+pub struct LockGuard {
+    _file: File,
+}
+
+impl LockGuard {
+    pub fn acquire(path: &Path) -> Result<Self, DatasetError> {
+        let f = OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(path)
+            .map_err(DatasetError::io("cannot create the lock file", path))?;
+        f.lock_exclusive()
+            .map_err(DatasetError::io("cannot lock", path))?;
+        Ok(LockGuard { _file: f })
+    }
+}
+
+/// Writes `bytes` to `path` atomically: a temporary file in the same directory, synced, then
+/// renamed, so that readers see the old content or the new, never a part.
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), DatasetError> {
+    let dir = path.parent().unwrap_or(Path::new("."));
+    ensure_dir(dir)?;
+    let mut tmp = tempfile::NamedTempFile::new_in(dir)
+        .map_err(DatasetError::io("cannot create a temporary file in", dir))?;
+    tmp.write_all(bytes)
+        .and_then(|()| tmp.as_file().sync_all())
+        .map_err(DatasetError::io("cannot write", tmp.path()))?;
+    tmp.persist(path)
+        .map_err(|e| DatasetError::io("cannot rename into place", path)(e.error))?;
+    Ok(())
+}
+
+/// sha256 of a file, streamed.
+pub fn sha256_file(path: &Path) -> Result<String, DatasetError> {
+    let mut f = File::open(path).map_err(DatasetError::io("cannot open", path))?;
+    let mut hasher = Sha256::new();
+    let mut buf = vec![0u8; 1 << 16];
+    loop {
+        let n = f
+            .read(&mut buf)
+            .map_err(DatasetError::io("cannot read", path))?;
+        if n == 0 {
+            return Ok(hex::encode(hasher.finalize()));
+        }
+        hasher.update(&buf[..n]);
+    }
+}
+
+/// `datasets.lock` in the cache root: `sha256  dataset/file` lines for files the registry
+/// does not pin, recorded on first download and required to match afterwards.
+pub struct HashLock {
+    path: PathBuf,
+}
+
+impl HashLock {
+    pub fn new(cache: &Path) -> Self {
+        HashLock {
+            path: cache.join("datasets.lock"),
+        }
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    fn read(&self) -> Result<BTreeMap<String, String>, DatasetError> {
+        let text = match fs::read_to_string(&self.path) {
+            Ok(t) => t,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(BTreeMap::new()),
+            Err(e) => return Err(DatasetError::io("cannot read", &self.path)(e)),
+        };
+        let mut out = BTreeMap::new();
+        for (n, line) in text
+            .lines()
+            .enumerate()
+            .filter(|(_, l)| !l.trim().is_empty() && !l.starts_with('#'))
+        {
+            let (hash, key) = line
+                .split_once("  ")
+                .filter(|(h, _)| h.len() == 64)
+                .ok_or_else(|| {
+                    DatasetError::parse(
+                        self.path.display(),
+                        n as u64 + 1,
+                        "expected `<sha256>  <dataset>/<file>`; fix or delete the line",
+                    )
+                })?;
+            out.insert(key.to_string(), hash.to_string());
+        }
+        Ok(out)
+    }
+
+    /// The recorded hash of `dataset/file`.
+    pub fn get(&self, dataset: &str, file: &str) -> Result<Option<String>, DatasetError> {
+        Ok(self.read()?.remove(&format!("{dataset}/{file}")))
+    }
+
+    /// Records a first-seen hash (under a lock, atomically).
+    pub fn record(&self, dataset: &str, file: &str, sha256: &str) -> Result<(), DatasetError> {
+        let _guard = LockGuard::acquire(&self.path.with_extension("lock.guard"))?;
+        let mut all = self.read()?;
+        all.insert(format!("{dataset}/{file}"), sha256.to_string());
+        let mut text = String::from(
+            "# sha256 of files the registry does not pin, recorded on first download\n",
+        );
+        for (k, h) in all {
+            text.push_str(&format!("{h}  {k}\n"));
+        }
+        write_atomic(&self.path, text.as_bytes())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hash_lock_round_trip() {
+        let dir = tempfile::tempdir().unwrap();
+        let lock = HashLock::new(dir.path());
+        assert_eq!(lock.get("steam", "a.gz").unwrap(), None);
+        lock.record("steam", "a.gz", &"a".repeat(64)).unwrap();
+        lock.record("steam", "b.gz", &"b".repeat(64)).unwrap();
+        assert_eq!(lock.get("steam", "a.gz").unwrap(), Some("a".repeat(64)));
+        fs::write(lock.path(), "garbage\n").unwrap();
+        assert!(lock
+            .get("steam", "a.gz")
+            .unwrap_err()
+            .to_string()
+            .contains("datasets.lock:1"));
+    }
+}

@@ -1,0 +1,98 @@
+//! One error type for the crate: every variant a user can cause names the file, URL, line or
+//! field involved and says what to do about it.
+use std::path::PathBuf;
+
+/// Errors of fetching, verifying, parsing and preparing datasets.
+#[derive(Debug, thiserror::Error)]
+pub enum DatasetError {
+    #[error("unknown dataset `{name}`; known datasets: {known}")]
+    UnknownDataset { name: String, known: String },
+
+    #[error("dataset registry: {0}")]
+    Registry(String),
+
+    #[error("{action} {path}: {source}; check that the directory exists, is writable and has free space (or set PREFBENCH_CACHE / --cache to another directory)")]
+    Io {
+        action: &'static str,
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+
+    #[error("{url}: HTTP status {status}; the file is not available there: check the URL, or use --mirror URL|DIR with a copy of the file")]
+    HttpStatus { url: String, status: u16 },
+
+    #[error("{url}: {message} (gave up after {attempts} attempts); check the network connection, or use --mirror URL|DIR / --offline")]
+    Network {
+        url: String,
+        message: String,
+        attempts: u32,
+    },
+
+    #[error("{url}: refused: {reason}")]
+    UnsafeUrl { url: String, reason: String },
+
+    #[error("{file} from {origin}: sha256 {actual} does not match the expected {expected}; the file was discarded{hint}")]
+    HashMismatch {
+        file: String,
+        origin: String,
+        expected: String,
+        actual: String,
+        hint: &'static str,
+    },
+
+    #[error("{file}:{line}: {message}")]
+    Parse {
+        file: String,
+        line: u64,
+        message: String,
+    },
+
+    #[error("{file}: {message}")]
+    BadInput { file: String, message: String },
+
+    #[error("offline mode: {missing} not in the cache {cache}; run `prefbench data fetch {dataset}` with network access first (or use --mirror DIR)")]
+    Offline {
+        dataset: String,
+        missing: String,
+        cache: PathBuf,
+    },
+
+    #[error("--locked: {file} has no pinned sha256 and no entry in {lock}; run once without --locked to record its hash, then commit or keep that lock file")]
+    Unlocked { file: String, lock: PathBuf },
+
+    #[error("{0}")]
+    Unsupported(String),
+}
+
+impl DatasetError {
+    /// Wraps an I/O error with the action and path that failed.
+    pub fn io(
+        action: &'static str,
+        path: impl Into<PathBuf>,
+    ) -> impl FnOnce(std::io::Error) -> Self {
+        let path = path.into();
+        move |source| DatasetError::Io {
+            action,
+            path,
+            source,
+        }
+    }
+
+    /// An input file that is not what its format promises.
+    pub fn bad_input(file: impl ToString, message: impl ToString) -> Self {
+        DatasetError::BadInput {
+            file: file.to_string(),
+            message: message.to_string(),
+        }
+    }
+
+    /// An unreadable line of a text file.
+    pub fn parse(file: impl ToString, line: u64, message: impl ToString) -> Self {
+        DatasetError::Parse {
+            file: file.to_string(),
+            line,
+            message: message.to_string(),
+        }
+    }
+}

@@ -1,0 +1,116 @@
+//! Steam (SASRec's "v2" reviews): gzip files of Python literals, turned into samples by
+//! prefbench's own recipe `steam` v1 (LLaRA's is unpublished):
+//! user = `username`, item = `product_id`, time = `date` (ties keep file order); games without a
+//! title in `steam_games` are dropped; the first review of a (user, game) pair counts; iterated
+//! 5-core; per user the last game is the test target, the one before the validation target, and
+//! up to 20 earlier positions (history ≥ 3) are training samples; histories ≤ 10; candidates by
+//! S-DPO's protocol (CPython `random` seeded with the target id).
+use std::path::Path;
+
+use serde_json::Value;
+
+use crate::error::DatasetError;
+use crate::formats::lines::{for_each_line, Lines};
+use crate::formats::pyliteral;
+use crate::formats::sequences::{self, Interaction, Interner, SequenceParams};
+use crate::sample::Dataset;
+
+/// Bump whenever the output of [`build`] changes.
+pub const RECIPE_VERSION: u32 = 1;
+
+/// The recipe's parameters.
+pub const PARAMS: SequenceParams = SequenceParams {
+    k_core: 5,
+    min_history: 3,
+    max_train_per_user: 20,
+};
+
+/// Days since 1970-01-01 of a proleptic Gregorian date.
+pub fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let doy = (153 * ((m + 9) % 12) + 2) / 5 + d - 1;
+    era * 146_097 + yoe * 365 + yoe / 4 - yoe / 100 + doy - 719_468
+}
+
+fn parse_date(s: &str) -> Option<i64> {
+    let mut it = s.splitn(3, '-').map(|p| p.parse::<i64>().ok());
+    let (y, m, d) = (it.next()??, it.next()??, it.next()??);
+    ((1..=12).contains(&m) && (1..=31).contains(&d)).then(|| days_from_civil(y, m, d))
+}
+
+fn text(v: &Value, key: &str) -> Option<String> {
+    match &v[key] {
+        Value::String(s) => Some(s.clone()),
+        Value::Number(n) => Some(n.to_string()),
+        _ => None,
+    }
+}
+
+/// Parses both files and runs the recipe; also returns notes for the card (skipped lines).
+pub fn build(reviews: &Path, games: &Path) -> Result<(Dataset, Vec<String>), DatasetError> {
+    let mut items = Interner::default();
+    let mut titles = Vec::new();
+    let mut untitled = 0usize;
+    let mut lines = Lines::open(games)?;
+    let file = lines.file().to_string();
+    for_each_line(&mut lines, |n, line| {
+        let v = pyliteral::parse(line).map_err(|e| DatasetError::parse(&file, n, e))?;
+        match (
+            text(&v, "id"),
+            text(&v, "app_name").or_else(|| text(&v, "title")),
+        ) {
+            (Some(id), Some(title)) if items.get(&id).is_none() => {
+                items.get_or_insert(&id);
+                titles.push(title);
+            }
+            _ => untitled += 1,
+        }
+        Ok(())
+    })?;
+    let mut users = Interner::default();
+    let mut interactions = Vec::new();
+    let mut skipped = 0usize;
+    let mut lines = Lines::open(reviews)?;
+    let file = lines.file().to_string();
+    for_each_line(&mut lines, |n, line| {
+        let v = pyliteral::parse(line).map_err(|e| DatasetError::parse(&file, n, e))?;
+        let user = text(&v, "username");
+        let item = text(&v, "product_id").and_then(|p| items.get(&p));
+        let time = text(&v, "date").and_then(|d| parse_date(&d));
+        match (user, item, time) {
+            (Some(u), Some(item), Some(time)) => interactions.push(Interaction {
+                user: users.get_or_insert(&u),
+                item,
+                time,
+            }),
+            _ => skipped += 1,
+        }
+        Ok(())
+    })?;
+    let notes = vec![
+        format!(
+            "recipe steam v{RECIPE_VERSION}: {}",
+            serde_json::to_string(&PARAMS).unwrap_or_default()
+        ),
+        format!("{untitled} game lines without an id or title (or repeated ids) ignored"),
+        format!("{skipped} review lines without username, a titled product_id or a date skipped"),
+    ];
+    Ok((
+        sequences::build("steam", &file, interactions, &titles, &PARAMS)?,
+        notes,
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dates() {
+        assert_eq!(days_from_civil(1970, 1, 1), 0);
+        assert_eq!(parse_date("2017-12-17"), Some(17_517));
+        assert_eq!(parse_date("December 2017"), None);
+    }
+}

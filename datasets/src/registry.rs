@@ -1,0 +1,103 @@
+//! The registry of public datasets (`datasets/registry.yaml`, embedded in the binary): what
+//! to download, which hash to expect and which recipe to run.
+use std::collections::BTreeMap;
+use std::sync::OnceLock;
+
+use serde::{Deserialize, Serialize};
+
+use crate::card::Recipe;
+use crate::error::DatasetError;
+
+/// One file of a dataset.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FileEntry {
+    pub name: String,
+    pub url: String,
+    /// Full URLs of byte-identical copies, tried in order after `url`.
+    #[serde(default)]
+    pub mirrors: Vec<String>,
+    /// `None`: no trustworthy public hash; the lock file pins the first download.
+    pub sha256: Option<String>,
+    pub size: Option<u64>,
+}
+
+/// One dataset of the registry.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DatasetEntry {
+    pub description: String,
+    /// Printed on the first fetch and copied into every card.
+    pub terms: String,
+    pub raw_format: String,
+    pub recipe: Recipe,
+    pub files: Vec<FileEntry>,
+}
+
+/// All datasets by name.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Registry {
+    pub datasets: BTreeMap<String, DatasetEntry>,
+}
+
+impl Registry {
+    /// The embedded registry, parsed once.
+    pub fn builtin() -> Result<&'static Registry, DatasetError> {
+        static REGISTRY: OnceLock<Result<Registry, String>> = OnceLock::new();
+        REGISTRY
+            .get_or_init(|| {
+                serde_norway::from_str(include_str!("../registry.yaml")).map_err(|e| e.to_string())
+            })
+            .as_ref()
+            .map_err(|e| DatasetError::Registry(format!("registry.yaml: {e}")))
+    }
+
+    /// The dataset called `name`, or an error listing the known ones.
+    pub fn get(&self, name: &str) -> Result<&DatasetEntry, DatasetError> {
+        self.datasets
+            .get(name)
+            .ok_or_else(|| DatasetError::UnknownDataset {
+                name: name.to_string(),
+                known: self.datasets.keys().cloned().collect::<Vec<_>>().join(", "),
+            })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn builtin_registry_is_complete() {
+        let r = Registry::builtin().unwrap();
+        let names: Vec<&str> = r.datasets.keys().map(String::as_str).collect();
+        assert_eq!(
+            names,
+            ["goodreads", "lastfm", "lastfm-raw", "steam", "synthetic"]
+        );
+        for (name, d) in &r.datasets {
+            assert!(!d.terms.is_empty(), "{name}");
+            for f in &d.files {
+                assert!(
+                    f.url.starts_with("https://") && f.url.ends_with(&f.name),
+                    "{name}: {}",
+                    f.url
+                );
+                assert!(
+                    f.sha256.as_ref().is_none_or(|h| h.len() == 64),
+                    "{name}: {}",
+                    f.name
+                );
+            }
+        }
+        assert_eq!(r.get("lastfm").unwrap().files.len(), 3);
+    }
+
+    #[test]
+    fn unknown_dataset_lists_known_ones() {
+        let err = Registry::builtin()
+            .unwrap()
+            .get("movielens")
+            .unwrap_err()
+            .to_string();
+        assert_eq!(err, "unknown dataset `movielens`; known datasets: goodreads, lastfm, lastfm-raw, steam, synthetic");
+    }
+}

@@ -1,0 +1,190 @@
+//! `prefbench data list|fetch|verify|prepare|card`: the datasets crate behind a CLI.
+use std::path::PathBuf;
+
+use anyhow::{Context, Result};
+use prefbench_datasets::download::{fetch_dataset, verify_dataset};
+use prefbench_datasets::registry::Registry;
+use prefbench_datasets::{prepare, DatasetCard, FetchOptions, Mirror, PrepareOptions, Split};
+
+#[derive(clap::Subcommand)]
+pub enum DataCommand {
+    /// List the known datasets, their files and whether each is in the cache.
+    List {
+        #[command(flatten)]
+        cache: CacheArg,
+    },
+    /// Download and verify a dataset's files into the cache.
+    Fetch {
+        name: String,
+        #[command(flatten)]
+        fetch: FetchArgs,
+    },
+    /// Re-hash a dataset's cached files against their pinned or locked sha256.
+    Verify {
+        name: String,
+        #[command(flatten)]
+        cache: CacheArg,
+    },
+    /// Fetch, verify and prepare a dataset (cached); prints a summary of its card.
+    Prepare {
+        name: String,
+        #[command(flatten)]
+        fetch: FetchArgs,
+        /// lastfm-raw only: a directory with the extracted artists.dat and
+        /// user_taggedartists.dat (the archive's hash then cannot be checked).
+        #[arg(long, value_name = "DIR")]
+        from: Option<PathBuf>,
+    },
+    /// Print a prepared dataset's card as JSON (prepares it first when needed).
+    Card {
+        name: String,
+        #[command(flatten)]
+        fetch: FetchArgs,
+        /// As for `prepare`.
+        #[arg(long, value_name = "DIR")]
+        from: Option<PathBuf>,
+    },
+}
+
+#[derive(clap::Args)]
+pub struct CacheArg {
+    /// Cache directory [default: $PREFBENCH_CACHE or the platform cache directory].
+    #[arg(long, value_name = "DIR")]
+    cache: Option<PathBuf>,
+}
+
+#[derive(clap::Args)]
+pub struct FetchArgs {
+    #[command(flatten)]
+    cache: CacheArg,
+    /// Use the cache only; list what is missing.
+    #[arg(long)]
+    offline: bool,
+    /// Fetch the same file names from this base URL or local directory (still verified).
+    #[arg(long, value_name = "URL|DIR")]
+    mirror: Option<String>,
+    /// Refuse files whose sha256 is neither pinned nor recorded in datasets.lock (for CI).
+    #[arg(long)]
+    locked: bool,
+}
+
+impl CacheArg {
+    fn options(&self) -> FetchOptions {
+        FetchOptions::new(
+            self.cache
+                .clone()
+                .unwrap_or_else(prefbench_datasets::cache::default_cache_dir),
+        )
+    }
+}
+
+impl FetchArgs {
+    fn options(&self) -> FetchOptions {
+        FetchOptions {
+            offline: self.offline,
+            mirror: self.mirror.as_deref().map(Mirror::parse),
+            locked: self.locked,
+            ..self.cache.options()
+        }
+    }
+}
+
+pub fn run(cmd: DataCommand) -> Result<()> {
+    let registry = Registry::builtin()?;
+    match cmd {
+        DataCommand::List { cache } => {
+            let opts = cache.options();
+            println!("cache: {}", opts.cache.display());
+            for (name, d) in &registry.datasets {
+                println!(
+                    "\n{name}  (recipe {} v{})\n  {}",
+                    d.recipe.name,
+                    d.recipe.version,
+                    d.description.trim()
+                );
+                for f in &d.files {
+                    let state = if opts.cached_path(name, &f.name).is_file() {
+                        "cached"
+                    } else {
+                        "not cached"
+                    };
+                    let pin = if f.sha256.is_some() {
+                        "pinned"
+                    } else {
+                        "unpinned (datasets.lock)"
+                    };
+                    println!("  - {} [{state}, {pin}]", f.name);
+                }
+            }
+        }
+        DataCommand::Fetch { name, fetch } => {
+            let entry = registry.get(&name)?;
+            let opts = fetch.options();
+            let first = !opts.cache.join("downloads").join(&name).exists();
+            for f in
+                fetch_dataset(&name, entry, &opts).with_context(|| format!("fetching {name}"))?
+            {
+                println!("{}  {}", f.source.sha256, f.path.display());
+            }
+            if first {
+                eprintln!("Terms of use of {name}: {}", entry.terms.trim());
+            }
+        }
+        DataCommand::Verify { name, cache } => {
+            let entry = registry.get(&name)?;
+            for f in verify_dataset(&name, entry, &cache.options())
+                .with_context(|| format!("verifying {name}"))?
+            {
+                println!("ok  {}  {}", f.source.sha256, f.path.display());
+            }
+        }
+        DataCommand::Prepare { name, fetch, from } => {
+            let opts = PrepareOptions {
+                fetch: fetch.options(),
+                from,
+            };
+            let (_, card) = prepare(&name, &opts).with_context(|| format!("preparing {name}"))?;
+            print_summary(&card);
+        }
+        DataCommand::Card { name, fetch, from } => {
+            let opts = PrepareOptions {
+                fetch: fetch.options(),
+                from,
+            };
+            let (_, card) = prepare(&name, &opts).with_context(|| format!("preparing {name}"))?;
+            println!("{}", serde_json::to_string_pretty(&card)?);
+        }
+    }
+    Ok(())
+}
+
+fn print_summary(card: &DatasetCard) {
+    let kind = if card.synthetic { " (synthetic)" } else { "" };
+    println!(
+        "{}{kind}: {} items, recipe {} v{}",
+        card.name, card.n_items, card.provenance.recipe.name, card.provenance.recipe.version
+    );
+    for split in Split::ALL {
+        if let Some(s) = card.split(split) {
+            println!(
+                "  {:5}  {:>7} samples  {:>6} users  {:>6} items seen  {} violations",
+                split.name(),
+                s.samples,
+                s.users,
+                s.items_seen,
+                s.checks.violations()
+            );
+        }
+    }
+    for d in &card.provenance.derived {
+        let verdict = match d.matches() {
+            Some(true) => "matches the published file",
+            Some(false) => "DIFFERS from the published file",
+            None => "no published hash",
+        };
+        println!("  wrote {}  sha256 {}  {verdict}", d.file, d.sha256);
+    }
+    for note in &card.provenance.notes {
+        println!("  note: {note}");
+    }
+}

@@ -1,0 +1,37 @@
+//! `prefbench env`: what a bug report or a published comparison should quote.
+use std::process::ExitCode;
+
+use anyhow::Result;
+
+use crate::environment::Environment;
+
+pub fn print() -> Result<ExitCode> {
+    let env = Environment::capture();
+    println!("prefbench  {}", env.prefbench);
+    println!("git commit {}", env.git_commit.unwrap_or("unknown"));
+    println!("tch        {}", env.tch);
+    println!(
+        "libtorch   {}",
+        env.libtorch.unwrap_or("unknown (LIBTORCH route)")
+    );
+    println!("os         {} {}", env.os, env.arch);
+    println!(
+        "cpu        {}",
+        env.cpu_model.as_deref().unwrap_or("unknown")
+    );
+    println!("cores      {}", env.cores);
+    println!("threads    {} (libtorch intra-op)", env.torch_threads);
+    println!(
+        "cuda       {}",
+        if env.cuda_available {
+            "available"
+        } else {
+            "not available"
+        }
+    );
+    for name in &env.cuda_device_names {
+        println!("device     {name}");
+    }
+    println!("cudnn      {}", env.cudnn_available);
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,61 @@
+//! `prefbench loss eval`: our objectives on golden-vector inputs, so anyone can cross-check
+//! another implementation against ours (and ours against the golden file).
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::Result;
+use clap::{Subcommand, ValueEnum};
+use prefbench_baselines::golden;
+
+use crate::config::DeviceChoice;
+use crate::environment::resolve_device;
+
+#[derive(Subcommand)]
+pub enum LossCommand {
+    /// Compute every method of a golden-vector file; with --check, compare to its expected values.
+    Eval {
+        /// A file in the format of shared/golden/losses-public.json.
+        file: PathBuf,
+        #[arg(long, value_enum, default_value = "f64")]
+        dtype: Dtype,
+        #[arg(long, value_enum, default_value = "cpu")]
+        device: DeviceChoice,
+        /// Compare against the file's expected values; exit 1 on any mismatch.
+        #[arg(long)]
+        check: bool,
+    },
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+pub enum Dtype {
+    F32,
+    F64,
+}
+
+pub fn run(command: LossCommand) -> Result<ExitCode> {
+    let LossCommand::Eval {
+        file,
+        dtype,
+        device,
+        check,
+    } = command;
+    let kind = match dtype {
+        Dtype::F32 => tch::Kind::Float,
+        Dtype::F64 => tch::Kind::Double,
+    };
+    let evaluation = golden::evaluate(&file, kind, resolve_device(device)?)?;
+    if !check {
+        println!("{}", serde_json::to_string_pretty(&evaluation.to_json())?);
+        return Ok(ExitCode::SUCCESS);
+    }
+    let summary = evaluation.check();
+    println!("{summary}");
+    if summary.passed() {
+        Ok(ExitCode::SUCCESS)
+    } else {
+        for id in &summary.failing_cases {
+            println!("failed: {id}");
+        }
+        Ok(ExitCode::FAILURE)
+    }
+}

@@ -1,0 +1,99 @@
+//! The environment a run happened in: printed by `prefbench env` and saved as `env.json`, so a
+//! reader of any result knows the versions, threads and device behind it.
+use serde::Serialize;
+use tch::Device;
+
+use crate::config::DeviceChoice;
+
+/// Versions and hardware visible to prefbench.
+#[derive(Debug, Clone, Serialize)]
+pub struct Environment {
+    pub prefbench: &'static str,
+    pub git_commit: Option<&'static str>,
+    pub tch: &'static str,
+    pub libtorch: Option<&'static str>,
+    pub os: &'static str,
+    pub arch: &'static str,
+    pub cpu_model: Option<String>,
+    pub cores: usize,
+    pub torch_threads: i32,
+    pub cuda_available: bool,
+    /// Names as nvidia-smi reports them (libtorch's C API does not expose them).
+    pub cuda_device_names: Vec<String>,
+    pub cudnn_available: bool,
+}
+
+impl Environment {
+    pub fn capture() -> Self {
+        let cuda_available = tch::Cuda::is_available();
+        Self {
+            prefbench: env!("CARGO_PKG_VERSION"),
+            git_commit: option_env!("PREFBENCH_GIT_COMMIT"),
+            tch: TCH_VERSION,
+            libtorch: option_env!("PREFBENCH_LIBTORCH_VERSION"),
+            os: std::env::consts::OS,
+            arch: std::env::consts::ARCH,
+            cpu_model: cpu_model(),
+            cores: cores(),
+            torch_threads: tch::get_num_threads(),
+            cuda_available,
+            cuda_device_names: if cuda_available {
+                gpu_names(tch::Cuda::device_count())
+            } else {
+                Vec::new()
+            },
+            cudnn_available: tch::Cuda::cudnn_is_available(),
+        }
+    }
+}
+
+/// The tch crate this binary was built against (Cargo.lock pins it).
+const TCH_VERSION: &str = "0.26.0";
+
+fn cpu_model() -> Option<String> {
+    let info = std::fs::read_to_string("/proc/cpuinfo").ok()?;
+    info.lines()
+        .find(|l| l.starts_with("model name"))
+        .and_then(|l| l.split(':').nth(1))
+        .map(|m| m.trim().to_string())
+}
+
+fn gpu_names(count: i64) -> Vec<String> {
+    let listed = std::process::Command::new("nvidia-smi")
+        .args(["--query-gpu=name,driver_version", "--format=csv,noheader"])
+        .output()
+        .ok()
+        .filter(|o| o.status.success())
+        .map(|o| {
+            String::from_utf8_lossy(&o.stdout)
+                .lines()
+                .map(str::to_string)
+                .collect()
+        })
+        .unwrap_or_else(Vec::new);
+    (0..count as usize)
+        .map(|i| {
+            let name = listed
+                .get(i)
+                .map_or("name unknown (no nvidia-smi)", String::as_str);
+            format!("cuda:{i} {name}")
+        })
+        .collect()
+}
+
+pub fn cores() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get())
+}
+
+/// Resolves `auto` and refuses `cuda` without a GPU rather than silently training on the CPU.
+pub fn resolve_device(choice: DeviceChoice) -> anyhow::Result<Device> {
+    match choice {
+        DeviceChoice::Cpu => Ok(Device::Cpu),
+        DeviceChoice::Auto => Ok(Device::cuda_if_available()),
+        DeviceChoice::Cuda if tch::Cuda::is_available() => Ok(Device::Cuda(0)),
+        DeviceChoice::Cuda => anyhow::bail!(
+            "--device cuda: libtorch sees no CUDA device (tch::Cuda::is_available() is false); \
+             check the driver with nvidia-smi or run with --device cpu"
+        ),
+    }
+}

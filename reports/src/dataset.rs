@@ -1,0 +1,98 @@
+//! The records of one dataset, and the per-cell summaries that tables and charts show.
+use prefbench_results::stats::{aggregate, Summary};
+use prefbench_results::{RankingMetrics, RunRecord};
+use std::collections::{BTreeMap, BTreeSet};
+
+/// A ranking metric, with the name tables and axes give it; read from the test split of a
+/// run or from its SFT reference.
+#[derive(Clone, Copy)]
+pub(crate) struct Metric {
+    pub label: &'static str,
+    pub of: fn(&RankingMetrics) -> f64,
+}
+
+/// HitRatio@1, the paper's headline metric.
+pub(crate) const HR_AT_1: Metric = Metric {
+    label: "HR@1",
+    of: |m| m.hr_at_1,
+};
+/// HitRatio@5.
+pub(crate) const HR_AT_5: Metric = Metric {
+    label: "HR@5",
+    of: |m| m.hr_at_5,
+};
+/// NDCG@5.
+pub(crate) const NDCG_AT_5: Metric = Metric {
+    label: "NDCG@5",
+    of: |m| m.ndcg_at_5,
+};
+
+/// Records of one dataset, sorted by (cell, seed, id) so that every output is independent of
+/// the order of `results.jsonl` (shards may be merged in any order).
+pub(crate) struct DatasetResults<'a> {
+    pub name: &'a str,
+    records: Vec<&'a RunRecord>,
+}
+
+impl<'a> DatasetResults<'a> {
+    /// Splits records by dataset, in name order.
+    pub fn split(records: &'a [RunRecord]) -> Vec<Self> {
+        let mut by_name: BTreeMap<&str, Vec<&RunRecord>> = BTreeMap::new();
+        for record in records {
+            by_name
+                .entry(&record.cell.dataset)
+                .or_default()
+                .push(record);
+        }
+        by_name
+            .into_iter()
+            .map(|(name, mut records)| {
+                records.sort_by(|a, b| (&a.cell, a.seed, &a.id).cmp(&(&b.cell, b.seed, &b.id)));
+                Self { name, records }
+            })
+            .collect()
+    }
+
+    /// Whether the data is generated: such numbers test the machinery, not the paper.
+    pub fn is_synthetic(&self) -> bool {
+        self.name.starts_with("synthetic")
+    }
+
+    /// Methods present, in name order (rows of tables, lines of charts).
+    pub fn methods(&self) -> BTreeSet<&'a str> {
+        self.records
+            .iter()
+            .map(|r| r.cell.method.as_str())
+            .collect()
+    }
+
+    /// K values present over all methods (columns of tables); cells a method lacks are missing.
+    pub fn ks(&self) -> BTreeSet<usize> {
+        self.records.iter().map(|r| r.cell.k).collect()
+    }
+
+    /// `value` summarised over seeds for each (method, K).
+    pub fn cells(&self, value: impl Fn(&RunRecord) -> f64) -> BTreeMap<(String, usize), Summary> {
+        aggregate(self.records.iter().copied(), value)
+            .into_iter()
+            .map(|(cell, summary)| ((cell.method, cell.k), summary))
+            .collect()
+    }
+
+    /// A metric on the test split after PO, per (method, K).
+    pub fn test_cells(&self, metric: Metric) -> BTreeMap<(String, usize), Summary> {
+        self.cells(|r| (metric.of)(&r.test))
+    }
+
+    /// The SFT reference on the test split, over seeds: SFT is trained once per (dataset,
+    /// seed), so each seed counts once however many PO runs share it.
+    pub fn sft(&self, metric: Metric) -> Option<Summary> {
+        let mut per_seed = BTreeMap::new();
+        for record in &self.records {
+            per_seed
+                .entry(record.seed)
+                .or_insert((metric.of)(&record.sft_test));
+        }
+        Summary::of(&per_seed.into_values().collect::<Vec<_>>())
+    }
+}

@@ -1,0 +1,159 @@
+#[path = "../../results/tests/common/mod.rs"]
+mod common;
+
+use common::{record, scratch};
+use prefbench_reports::{write_report, ReportContext, ReportFiles};
+use prefbench_results::RunRecord;
+use std::fs;
+use std::path::Path;
+
+/// A partial matrix: `dynamicpo-dmpo` lacks K = 5 and has one seed at K = 3.
+fn records() -> Vec<RunRecord> {
+    vec![
+        record("synthetic-demo", "dmpo", 1, 0, 0.5),
+        record("synthetic-demo", "dmpo", 1, 1, 0.625),
+        record("synthetic-demo", "dmpo", 3, 0, 0.375),
+        record("synthetic-demo", "dmpo", 3, 1, 0.375),
+        record("synthetic-demo", "dmpo", 5, 0, 0.25),
+        record("synthetic-demo", "dynamicpo-dmpo", 1, 0, 0.5),
+        record("synthetic-demo", "dynamicpo-dmpo", 1, 1, 0.5),
+        record("synthetic-demo", "dynamicpo-dmpo", 3, 0, 0.4375),
+        record("lastfm", "dmpo", 5, 0, 0.25),
+    ]
+}
+
+fn context() -> ReportContext {
+    ReportContext {
+        title: "demo".into(),
+        sections: vec![
+            ("Environment".into(), "- threads: 2\n".into()),
+            ("Configuration".into(), "```yaml\nseeds: [0, 1]\n```".into()),
+        ],
+    }
+}
+
+fn write(dir: &Path, records: &[RunRecord]) -> (ReportFiles, String) {
+    let files = write_report(dir, records, &context()).unwrap();
+    let text = fs::read_to_string(&files.report).unwrap();
+    (files, text)
+}
+
+#[test]
+fn report_states_scale_and_synthetic_data_and_holds_context() {
+    let (_, text) = write(&scratch("report-context"), &records());
+    assert!(text.starts_with("# prefbench report: demo\n"), "{text}");
+    assert!(text.contains("it is not a 7B LLM"), "{text}");
+    assert!(text.contains("`synthetic-demo` is synthetic"), "{text}");
+    assert!(
+        text.contains("## Dataset `synthetic-demo` (synthetic)"),
+        "{text}"
+    );
+    assert!(text.contains("## Dataset `lastfm`\n"), "{text}");
+    assert!(text.contains("## Environment\n\n- threads: 2\n"), "{text}");
+    assert!(
+        text.contains("## Configuration\n\n```yaml\nseeds: [0, 1]\n```\n"),
+        "{text}"
+    );
+}
+
+#[test]
+fn tables_show_mean_std_n_and_missing_cells() {
+    let (_, text) = write(&scratch("report-tables"), &records());
+    let demo = &text[text.find("## Dataset `synthetic-demo`").unwrap()..];
+    for line in [
+        "| method | K = 1 | K = 3 | K = 5 |",
+        // python3: statistics.mean([0.5, 0.625]), statistics.stdev(...) = 0.5625, 0.0884
+        "| dmpo | 0.5625 ± 0.0884 (n=2) | 0.3750 ± 0.0000 (n=2) | 0.2500 ± 0.0000 (n=1) |",
+        "| dynamicpo-dmpo | 0.5000 ± 0.0000 (n=2) | 0.4375 ± 0.0000 (n=1) | – |",
+        // SFT HR@1 over seeds 0 and 1: 0.25 and 0.265625, std 0.0110 (python3)
+        "SFT reference (before PO): 0.2578 ± 0.0110 (n=2)",
+        "### Test HR@5",
+        "### Test NDCG@5",
+        "| dmpo | 2.00 ms / 10.5 s | 6.00 ms / 30.5 s | 10.00 ms / 50.0 s |",
+        "| dynamicpo-dmpo | 2.00 ms / 10.5 s | 6.00 ms / 30.0 s | – |",
+        "![Test HR@1 against K on synthetic-demo](figures/hr1-vs-k-synthetic-demo.svg)",
+        "[figures/hr1-vs-k-synthetic-demo.png](figures/hr1-vs-k-synthetic-demo.png)",
+    ] {
+        assert!(demo.contains(line), "missing {line:?} in\n{demo}");
+    }
+    let lastfm = &text[text.find("## Dataset `lastfm`").unwrap()
+        ..text.find("## Dataset `synthetic-demo`").unwrap()];
+    assert!(
+        lastfm.contains("| dmpo | 0.2500 ± 0.0000 (n=1) |"),
+        "{lastfm}"
+    );
+}
+
+#[test]
+fn charts_are_svg_and_png_of_the_chart_size() {
+    let dir = scratch("report-charts");
+    let (files, _) = write(&dir, &records());
+    let names: Vec<_> = files
+        .figures
+        .iter()
+        .map(|p| p.strip_prefix(&dir).unwrap().to_owned())
+        .collect();
+    assert_eq!(
+        names,
+        [
+            "figures/hr1-vs-k-lastfm.svg",
+            "figures/hr1-vs-k-lastfm.png",
+            "figures/hr1-vs-k-synthetic-demo.svg",
+            "figures/hr1-vs-k-synthetic-demo.png",
+        ]
+        .map(std::path::PathBuf::from)
+    );
+    let svg = fs::read_to_string(dir.join("figures/hr1-vs-k-synthetic-demo.svg")).unwrap();
+    assert!(
+        svg.starts_with("<svg") || svg.starts_with("<?xml"),
+        "{}",
+        &svg[..80]
+    );
+    assert!(svg.trim_end().ends_with("</svg>"));
+    for text in [
+        "Test HR@1 against K on synthetic-demo",
+        "dynamicpo-dmpo",
+        "SFT reference",
+        "K (negatives per sample)",
+    ] {
+        assert!(svg.contains(text), "SVG lacks {text:?}");
+    }
+    let png = fs::read(dir.join("figures/hr1-vs-k-synthetic-demo.png")).unwrap();
+    assert_eq!(&png[..8], b"\x89PNG\r\n\x1a\n");
+    assert_eq!(&png[12..16], b"IHDR");
+    let width = u32::from_be_bytes(png[16..20].try_into().unwrap());
+    let height = u32::from_be_bytes(png[20..24].try_into().unwrap());
+    assert_eq!((width, height), (960, 600));
+    let leftovers: Vec<_> = fs::read_dir(dir.join("figures"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with('.'))
+        .collect();
+    assert!(leftovers.is_empty(), "temporary files left: {leftovers:?}");
+}
+
+#[test]
+fn same_records_in_any_order_give_identical_bytes() {
+    let (a, b) = (scratch("report-det-a"), scratch("report-det-b"));
+    let forward = records();
+    let mut backward = records();
+    backward.reverse();
+    let (files_a, _) = write(&a, &forward);
+    write(&b, &backward);
+    for path in std::iter::once(&files_a.report).chain(&files_a.figures) {
+        let relative = path.strip_prefix(&a).unwrap();
+        assert!(
+            fs::read(path).unwrap() == fs::read(b.join(relative)).unwrap(),
+            "{} differs between two reports of the same records",
+            relative.display()
+        );
+    }
+}
+
+#[test]
+fn no_records_give_a_short_report_not_an_error() {
+    let (files, text) = write(&scratch("report-empty"), &[]);
+    assert!(files.figures.is_empty());
+    assert!(text.contains("No run records yet"), "{text}");
+    assert!(text.contains("## Environment"), "{text}");
+}

@@ -1,0 +1,6 @@
+//! The run record schema, the append-only results store and statistics across seeds.
+pub mod record;
+pub mod stats;
+pub mod store;
+
+pub use record::{Cell, RankingMetrics, RunRecord, StepPoint, Timings, SCHEMA_VERSION};

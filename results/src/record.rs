@@ -1,0 +1,73 @@
+//! The run record: one line of `results.jsonl` per finished PO run. Everything a report, a
+//! comparison or a resume needs is in the record, so reports are built from records alone.
+use serde::{Deserialize, Serialize};
+
+/// Bumped whenever a field changes meaning; readers refuse records of another schema.
+pub const SCHEMA_VERSION: u32 = 1;
+
+/// The cell coordinates of a run, the part of the spec that reports group by.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct Cell {
+    pub dataset: String,
+    pub method: String,
+    /// Negatives per sample.
+    pub k: usize,
+}
+
+/// Ranking metrics over the 20 candidates of one split.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct RankingMetrics {
+    pub hr_at_1: f64,
+    pub hr_at_5: f64,
+    pub ndcg_at_5: f64,
+    pub samples: usize,
+}
+
+/// Wall-clock seconds of each stage of one run. SFT and the reference cache are shared by all
+/// PO runs of a (dataset, seed); `sft_cached` says whether this run paid for them.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct Timings {
+    pub sft_s: f64,
+    pub reference_cache_s: f64,
+    pub sft_cached: bool,
+    pub po_s: f64,
+    pub po_step_median_ms: f64,
+    /// Share of the PO step spent in DynamicPO's selection + β (0 for base objectives).
+    pub selection_share: f64,
+    pub eval_s: f64,
+}
+
+/// One logged PO training step (thinned to a bounded number of points).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct StepPoint {
+    pub step: usize,
+    pub loss: f64,
+    pub reward_win_rate: f64,
+    pub violating_share: f64,
+    pub boundary_size: f64,
+    pub boundary_grad_share: f64,
+    pub lr: f64,
+}
+
+/// A finished PO run.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RunRecord {
+    pub schema: u32,
+    /// Stable hash of the canonical run spec; the store's key.
+    pub id: String,
+    pub cell: Cell,
+    pub seed: u64,
+    /// The resolved spec (model, training and objective settings) as it ran.
+    pub spec: serde_json::Value,
+    /// The SFT reference policy on the test split, before PO.
+    pub sft_test: RankingMetrics,
+    pub valid: RankingMetrics,
+    pub test: RankingMetrics,
+    /// Mean PO training loss over the last epoch.
+    pub final_train_loss: f64,
+    pub curve: Vec<StepPoint>,
+    pub timings: Timings,
+    pub device: String,
+    pub threads: usize,
+    pub prefbench_version: String,
+}

@@ -1,0 +1,129 @@
+mod common;
+
+use common::{record, scratch};
+use prefbench_results::store::{read_records, truncate_partial_tail, ResultsStore, StoreError};
+use std::fs;
+use std::io::Write;
+
+#[test]
+fn round_trip_creates_parents_and_resumes_ids() {
+    let path = scratch("round-trip").join("nested/out/results.jsonl");
+    let a = record("lastfm", "dmpo", 5, 0, 0.5);
+    let b = record("lastfm", "dynamicpo-dmpo", 5, 0, 0.625);
+    {
+        let mut store = ResultsStore::open(&path).unwrap();
+        store.append(&a).unwrap();
+        store.append(&b).unwrap();
+        assert!(store.contains(&a.id) && store.contains(&b.id));
+    }
+    let text = fs::read_to_string(&path).unwrap();
+    assert_eq!(text.lines().count(), 2);
+    assert!(text.ends_with('\n'));
+    assert_eq!(read_records(&path).unwrap(), vec![a.clone(), b.clone()]);
+
+    let mut reopened = ResultsStore::open(&path).unwrap();
+    let ids: Vec<&str> = reopened.ids().iter().map(String::as_str).collect();
+    assert_eq!(ids, [a.id.as_str(), b.id.as_str()]);
+    assert!(!reopened.contains("other"));
+    let err = reopened.append(&a).unwrap_err();
+    assert!(matches!(err, StoreError::DuplicateId { .. }), "{err}");
+    assert_eq!(read_records(&path).unwrap().len(), 2);
+}
+
+#[test]
+fn partial_trailing_line_is_reported_distinctly_and_can_be_dropped() {
+    let path = scratch("partial").join("results.jsonl");
+    let kept = record("lastfm", "dmpo", 1, 0, 0.5);
+    ResultsStore::open(&path).unwrap().append(&kept).unwrap();
+    let full = serde_json::to_string(&record("lastfm", "dmpo", 3, 0, 0.5)).unwrap();
+    let mut file = fs::OpenOptions::new().append(true).open(&path).unwrap();
+    file.write_all(&full.as_bytes()[..full.len() / 2]).unwrap();
+    drop(file);
+
+    let err = read_records(&path).unwrap_err();
+    assert!(
+        matches!(err, StoreError::PartialTail { line: 2, .. }),
+        "{err}"
+    );
+    assert!(err.to_string().contains("results.jsonl:2"), "{err}");
+    assert!(matches!(
+        ResultsStore::open(&path).unwrap_err(),
+        StoreError::PartialTail { .. }
+    ));
+
+    assert_eq!(truncate_partial_tail(&path).unwrap(), Some(2));
+    assert_eq!(truncate_partial_tail(&path).unwrap(), None);
+    assert_eq!(read_records(&path).unwrap(), vec![kept.clone()]);
+    let again = record("lastfm", "dmpo", 3, 0, 0.5);
+    ResultsStore::open(&path).unwrap().append(&again).unwrap();
+    assert_eq!(read_records(&path).unwrap(), vec![kept, again]);
+}
+
+#[test]
+fn complete_last_line_without_newline_is_kept_and_newline_restored() {
+    let path = scratch("no-newline").join("results.jsonl");
+    let a = record("steam", "mppo", 5, 1, 0.5);
+    fs::write(&path, serde_json::to_string(&a).unwrap()).unwrap();
+    assert_eq!(read_records(&path).unwrap(), vec![a.clone()]);
+    let b = record("steam", "mppo", 5, 2, 0.5);
+    ResultsStore::open(&path).unwrap().append(&b).unwrap();
+    assert_eq!(read_records(&path).unwrap(), vec![a, b]);
+}
+
+#[test]
+fn other_schema_is_refused_with_line_number() {
+    let path = scratch("schema").join("results.jsonl");
+    let good = serde_json::to_string(&record("lastfm", "dmpo", 1, 0, 0.5)).unwrap();
+    let mut old = serde_json::to_value(record("lastfm", "dmpo", 1, 1, 0.5)).unwrap();
+    old["schema"] = 0.into();
+    fs::write(&path, format!("{good}\n{old}\n")).unwrap();
+    let err = read_records(&path).unwrap_err();
+    assert!(
+        matches!(
+            err,
+            StoreError::Schema {
+                line: 2,
+                found: 0,
+                ..
+            }
+        ),
+        "{err}"
+    );
+    assert!(err.to_string().contains("results.jsonl:2"), "{err}");
+}
+
+#[test]
+fn corrupt_middle_line_names_file_and_line() {
+    let path = scratch("corrupt").join("results.jsonl");
+    let good = serde_json::to_string(&record("lastfm", "dmpo", 1, 0, 0.5)).unwrap();
+    fs::write(
+        &path,
+        format!("{good}\n\n{{\"schema\": 1, \"id\": 3}}\n{good}\n"),
+    )
+    .unwrap();
+    let err = read_records(&path).unwrap_err();
+    assert!(matches!(err, StoreError::Parse { line: 3, .. }), "{err}");
+    let message = err.to_string();
+    assert!(message.contains("results.jsonl:3"), "{message}");
+    assert!(message.contains("remove or repair"), "{message}");
+}
+
+#[test]
+fn non_finite_numbers_are_refused_before_writing() {
+    let path = scratch("nan").join("results.jsonl");
+    let mut bad = record("lastfm", "dmpo", 1, 0, 0.5);
+    bad.final_train_loss = f64::NAN;
+    let mut store = ResultsStore::open(&path).unwrap();
+    let err = store.append(&bad).unwrap_err();
+    assert!(matches!(err, StoreError::Unreadable { .. }), "{err}");
+    assert!(!store.contains(&bad.id));
+    assert_eq!(fs::read(&path).unwrap(), b"");
+}
+
+#[test]
+fn missing_file_names_the_file() {
+    let path = scratch("missing").join("results.jsonl");
+    let err = read_records(&path).unwrap_err();
+    assert!(matches!(err, StoreError::Io { .. }), "{err}");
+    assert!(err.to_string().contains("results.jsonl"), "{err}");
+}

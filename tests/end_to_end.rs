@@ -1,0 +1,143 @@
+//! End-to-end tests of the `prefbench` binary on tiny configs, offline, in temporary directories.
+use std::path::Path;
+use std::process::{Command, Output};
+
+fn prefbench(args: &[&str], cwd: &Path) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_prefbench"))
+        .args(args)
+        .current_dir(cwd)
+        .env_remove("RUST_LOG")
+        .output()
+        .expect("prefbench runs")
+}
+
+fn text(o: &Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    )
+}
+
+/// A few hundred synthetic samples, one seed, one K, one thread: seconds, and repeatable.
+const TINY: &str = "\
+name: tiny
+datasets: [synthetic]
+methods: [dmpo, dynamicpo-dmpo]
+k: [3]
+seeds: [7]
+synthetic: {items: 120, users: 60, clusters: 4, min_sequence: 6, max_sequence: 10}
+model: {width: 16, blocks: 1, heads: 2, dropout: 0.1}
+sft: {epochs: 2, batch_size: 64}
+po: {epochs: 1, batch_size: 64}
+device: cpu
+threads: 1
+";
+
+fn run_tiny(dir: &Path, out: &str) -> Vec<serde_json::Value> {
+    std::fs::write(dir.join("tiny.yaml"), TINY).unwrap();
+    let o = prefbench(&["run", "tiny.yaml", "--out", out], dir);
+    assert!(o.status.success(), "{}", text(&o));
+    let report = Path::new(out).join("report.md");
+    assert_eq!(
+        String::from_utf8_lossy(&o.stdout).trim(),
+        report.display().to_string(),
+        "prints the report path"
+    );
+    std::fs::read_to_string(dir.join(out).join("results.jsonl"))
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
+}
+
+#[test]
+fn a_tiny_run_writes_records_report_and_figures() {
+    let tmp = tempfile::tempdir().unwrap();
+    let records = run_tiny(tmp.path(), "out");
+    assert_eq!(records.len(), 2);
+    for r in &records {
+        for split in ["test", "valid", "sft_test"] {
+            let hr = r[split]["hr_at_1"].as_f64().unwrap();
+            assert!((0.0..=1.0).contains(&hr), "{split} HR@1 {hr}");
+        }
+        assert!(r["final_train_loss"].as_f64().unwrap().is_finite());
+        assert!(!r["curve"].as_array().unwrap().is_empty());
+    }
+    let out = tmp.path().join("out");
+    let report = std::fs::read_to_string(out.join("report.md")).unwrap();
+    assert!(
+        report.contains("dynamicpo-dmpo") && report.contains("±"),
+        "{report}"
+    );
+    for f in ["config.yaml", "env.json", "datasets/synthetic/card.json"] {
+        assert!(out.join(f).is_file(), "{f}");
+    }
+    let figures: Vec<String> = std::fs::read_dir(out.join("figures"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert!(figures.iter().any(|f| f.ends_with(".svg")), "{figures:?}");
+    let png = figures.iter().find(|f| f.ends_with(".png")).expect("a PNG");
+    let bytes = std::fs::read(out.join("figures").join(png)).unwrap();
+    assert_eq!(&bytes[..8], b"\x89PNG\r\n\x1a\n");
+
+    // A rerun finds every run in the store and trains nothing.
+    let again = run_tiny(tmp.path(), "out");
+    assert_eq!(again, records);
+}
+
+#[test]
+fn the_same_config_and_seed_give_identical_metrics_on_cpu() {
+    let tmp = tempfile::tempdir().unwrap();
+    let strip = |mut records: Vec<serde_json::Value>| {
+        for r in &mut records {
+            r.as_object_mut().unwrap().remove("timings");
+        }
+        records
+    };
+    let a = strip(run_tiny(tmp.path(), "a"));
+    let b = strip(run_tiny(tmp.path(), "b"));
+    assert_eq!(a, b);
+}
+
+#[test]
+fn bad_input_gets_one_clear_line() {
+    let tmp = tempfile::tempdir().unwrap();
+    let o = prefbench(&["run", "--preset", "nope"], tmp.path());
+    assert!(!o.status.success());
+    let err = text(&o);
+    assert!(err.contains("`nope`") && err.contains("demo"), "{err}");
+    assert_eq!(err.trim().lines().count(), 1, "{err}");
+
+    let o = prefbench(&["run", "missing.yaml"], tmp.path());
+    assert!(!o.status.success());
+    assert!(text(&o).contains("missing.yaml") && text(&o).contains("demo"));
+
+    std::fs::write(tmp.path().join("tiny.yaml"), TINY).unwrap();
+    std::fs::write(tmp.path().join("file"), "").unwrap();
+    let o = prefbench(&["run", "tiny.yaml", "--out", "file/out"], tmp.path());
+    assert!(!o.status.success());
+    let err = text(&o);
+    assert!(
+        err.contains("file/out") && err.contains("not writable"),
+        "{err}"
+    );
+    assert!(!err.contains("SFT"), "refused before training: {err}");
+}
+
+#[test]
+fn help_lists_the_planned_subcommands_and_env_reports_versions() {
+    let tmp = tempfile::tempdir().unwrap();
+    let help = text(&prefbench(&["--help"], tmp.path()));
+    for sub in ["run", "report", "compare", "data", "results", "loss", "env"] {
+        assert!(help.contains(sub), "{sub} in {help}");
+    }
+    let env = prefbench(&["env"], tmp.path());
+    assert!(env.status.success());
+    let env = text(&env);
+    assert!(
+        env.contains("tch") && env.contains("libtorch") && env.contains("cuda"),
+        "{env}"
+    );
+}
