@@ -14,10 +14,10 @@ export LIBTORCH_USE_PYTORCH := 1
 export PYTHON_SYS_EXECUTABLE := $(CURDIR)/$(VENV)/bin/python
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 else
-LIBTORCH_DEP :=
+LIBTORCH_DEP := check-libtorch
 endif
 
-.PHONY: run test build bench lint fmt clean-venv
+.PHONY: run test build bench lint clean-venv check-libtorch
 
 run: build
 	./target/release/prefbench run $(ARGS)
@@ -37,9 +37,14 @@ lint: $(LIBTORCH_DEP)
 	$(CARGO) clippy --workspace --all-targets -- -D warnings
 
 $(TORCH_STAMP):
+	@command -v $(PYTHON) >/dev/null || { echo "error: no $(PYTHON) found. Either install Python 3 (the venv route installs torch==$(TORCH_VERSION) into $(VENV)/) or set LIBTORCH to a libtorch $(TORCH_VERSION) directory."; exit 1; }
 	$(PYTHON) -m venv $(VENV)
-	$(VENV)/bin/python -m pip install --disable-pip-version-check -q torch==$(TORCH_VERSION)
+	$(VENV)/bin/python -m pip install --disable-pip-version-check -q torch==$(TORCH_VERSION) || { echo "error: could not install torch==$(TORCH_VERSION) into $(VENV)/. Either fix access to the Python package index or set LIBTORCH to a libtorch $(TORCH_VERSION) directory."; exit 1; }
+	$(VENV)/bin/python -c "import torch" 2>/dev/null
 	touch $@
+
+check-libtorch:
+	@test -d "$(LIBTORCH)/lib" || { echo "error: LIBTORCH=$(LIBTORCH) has no lib/ directory. Either point LIBTORCH at a libtorch $(TORCH_VERSION) directory or unset it to use the project venv (make installs torch==$(TORCH_VERSION) into $(VENV)/)."; exit 1; }
 
 clean-venv:
 	rm -rf $(VENV)

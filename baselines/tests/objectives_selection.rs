@@ -50,8 +50,10 @@ fn kmeans_ties_prefer_the_higher_threshold() {
         vec![false, false, true, false]
     );
     // Symmetric pairs: {0,0}{5,5}{10,10} is optimal, top {10,10}.
-    let row = vec![10.0, 0.0, 5.0, 0.0, 10.0, 5.0];
-    assert_eq!(top_group(&[row.clone()]), brute_force_top(&row));
+    let row = [10.0, 0.0, 5.0, 0.0, 10.0, 5.0];
+    let expected = vec![true, false, false, false, true, false];
+    assert_eq!(top_group(&[row.to_vec()]), expected);
+    assert_eq!(brute_force_top(&row), expected);
     // Fewer than three distinct values: the maximum; one distinct value: everything.
     assert_eq!(
         top_group(&[vec![-1.0, -2.0, -1.0]]),

@@ -63,6 +63,9 @@ pub enum DatasetError {
 
     #[error("{0}")]
     Unsupported(String),
+
+    #[error(transparent)]
+    Synthetic(#[from] crate::synthetic::SyntheticError),
 }
 
 impl DatasetError {

@@ -15,5 +15,5 @@ pub mod synthetic;
 pub use card::{DatasetCard, Provenance};
 pub use download::{FetchOptions, Mirror, RetryPolicy};
 pub use error::DatasetError;
-pub use prepare::{prepare, PrepareOptions};
+pub use prepare::{prepare, prepare_synthetic, PrepareOptions};
 pub use sample::{Dataset, ItemId, Sample, Split, CANDIDATES, MAX_HISTORY};

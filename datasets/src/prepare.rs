@@ -24,21 +24,25 @@ pub struct PrepareOptions {
     pub from: Option<PathBuf>,
 }
 
+/// Generates the synthetic dataset of `config` with its card; nothing is downloaded or cached,
+/// since generating is as fast as reading a cache.
+pub fn prepare_synthetic(config: &SyntheticConfig) -> Result<(Dataset, DatasetCard), DatasetError> {
+    let dataset = synthetic::generate(config)?;
+    let params =
+        serde_json::to_value(config).map_err(|e| DatasetError::Unsupported(e.to_string()))?;
+    let card = DatasetCard::build(
+        &dataset,
+        Provenance::synthetic(params, synthetic::RECIPE_VERSION),
+    );
+    Ok((dataset, card))
+}
+
 /// Fetches, verifies and prepares dataset `name`, or loads it from the prepared cache.
 /// `synthetic` is generated with the default [`SyntheticConfig`].
 pub fn prepare(name: &str, opts: &PrepareOptions) -> Result<(Dataset, DatasetCard), DatasetError> {
     let entry = Registry::builtin()?.get(name)?;
     if entry.recipe.name == "synthetic" {
-        let config = SyntheticConfig::default();
-        let dataset = synthetic::generate(&config)
-            .map_err(|e| DatasetError::Unsupported(format!("synthetic: {e}")))?;
-        let params =
-            serde_json::to_value(&config).map_err(|e| DatasetError::Unsupported(e.to_string()))?;
-        let card = DatasetCard::build(
-            &dataset,
-            Provenance::synthetic(params, synthetic::RECIPE_VERSION),
-        );
-        return Ok((dataset, card));
+        return prepare_synthetic(&SyntheticConfig::default());
     }
     let (inputs, mut notes) = inputs(name, entry, opts)?;
     let sources: Vec<SourceFile> = inputs.iter().map(|f| f.source.clone()).collect();

@@ -7,6 +7,7 @@ use anyhow::{bail, Context, Result};
 use prefbench_baselines::objectives::{Method, ObjectiveParams};
 use prefbench_baselines::policy::PolicyConfig;
 use prefbench_baselines::train::{PoConfig, SftConfig};
+use prefbench_datasets::registry::Registry;
 use prefbench_datasets::synthetic::SyntheticConfig;
 use serde::{Deserialize, Serialize};
 
@@ -103,11 +104,11 @@ impl ExperimentConfig {
         if let Some(k) = self.k.iter().find(|k| !(1..=19).contains(*k)) {
             bail!("field `k`: {k} is out of range; K counts negatives among 19, so 1..=19");
         }
-        if let Some(d) = self.datasets.iter().find(|d| d.as_str() != "synthetic") {
-            bail!(
-                "field `datasets`: `{d}` is not available yet (public datasets arrive with issue 5); \
-                 available: synthetic"
-            );
+        let registry = Registry::builtin()?;
+        for name in &self.datasets {
+            registry
+                .get(name)
+                .with_context(|| format!("field `datasets`: `{name}`"))?;
         }
         self.synthetic.validate()?;
         Ok(())

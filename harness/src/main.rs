@@ -7,6 +7,7 @@ mod output;
 mod progress;
 mod report;
 mod runner;
+mod stages;
 
 use std::process::ExitCode;
 

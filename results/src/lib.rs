@@ -3,4 +3,4 @@ pub mod record;
 pub mod stats;
 pub mod store;
 
-pub use record::{Cell, RankingMetrics, RunRecord, StepPoint, Timings, SCHEMA_VERSION};
+pub use record::{Cell, EpochPoint, RankingMetrics, RunRecord, StepPoint, Timings, SCHEMA_VERSION};

@@ -35,6 +35,19 @@ pub struct Timings {
     /// Share of the PO step spent in DynamicPO's selection + β (0 for base objectives).
     pub selection_share: f64,
     pub eval_s: f64,
+    /// Peak resident memory of the process so far (VmHWM), MiB.
+    pub peak_rss_mib: f64,
+}
+
+/// Metrics at the end of one PO epoch.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct EpochPoint {
+    /// 1-based.
+    pub epoch: usize,
+    /// Mean PO training loss over the epoch.
+    pub train_loss: f64,
+    pub valid: RankingMetrics,
+    pub test: RankingMetrics,
 }
 
 /// One logged PO training step (thinned to a bounded number of points).
@@ -65,9 +78,12 @@ pub struct RunRecord {
     pub test: RankingMetrics,
     /// Mean PO training loss over the last epoch.
     pub final_train_loss: f64,
+    pub epochs: Vec<EpochPoint>,
     pub curve: Vec<StepPoint>,
     pub timings: Timings,
     pub device: String,
     pub threads: usize,
     pub prefbench_version: String,
+    /// The environment the run happened in (versions, CPU, GPU, threads), as `env.json`.
+    pub environment: serde_json::Value,
 }

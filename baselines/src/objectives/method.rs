@@ -19,9 +19,6 @@ pub enum BaseObjective {
 }
 
 impl BaseObjective {
-    /// All base objectives, in the paper's order of presentation.
-    pub const ALL: [BaseObjective; 3] = [Self::Dmpo, Self::Sdpo, Self::Mppo];
-
     /// The name used in configs and the golden file.
     pub fn name(self) -> &'static str {
         match self {
@@ -44,9 +41,6 @@ pub enum DynamicVariant {
 }
 
 impl DynamicVariant {
-    /// All variants, full method first.
-    pub const ALL: [DynamicVariant; 3] = [Self::Full, Self::SelectOnly, Self::BetaOnly];
-
     fn suffix(self) -> &'static str {
         match self {
             Self::Full => "",

@@ -21,6 +21,7 @@ pub use method::{BaseObjective, DynamicVariant, Method};
 
 /// Hyper-parameters shared by every objective (paper.md §2–3).
 #[derive(Clone, Copy, Debug, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
 pub struct ObjectiveParams {
     /// The base β > 0 (paper: 1.0).
     pub beta: f64,

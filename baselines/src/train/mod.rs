@@ -6,7 +6,7 @@ mod schedule;
 mod sft;
 
 pub use batches::SplitTensors;
-pub use po::{PoConfig, PoOutcome, PoTrainer, StepLog};
+pub use po::{EpochEval, PoConfig, PoOutcome, PoTrainer, StepLog};
 pub use sft::{SftConfig, SftOutcome};
 
 use crate::metrics::{Ranking, RankingAccumulator};

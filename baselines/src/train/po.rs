@@ -9,7 +9,8 @@ use tch::{Kind, Tensor};
 
 use super::batches::{stage_rng, SplitTensors};
 use super::schedule::cosine_with_warmup;
-use super::{synchronize, Progress, TrainError};
+use super::{evaluate, synchronize, Progress, TrainError};
+use crate::metrics::Ranking;
 use crate::objectives::{diagnostics, Method, ObjectiveParams, PreferenceInputs, StepDiagnostics};
 use crate::policy::Policy;
 
@@ -52,10 +53,20 @@ pub struct StepLog {
     pub diagnostics: StepDiagnostics,
 }
 
+/// Metrics at the end of one epoch.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct EpochEval {
+    pub train_loss: f64,
+    pub valid: Ranking,
+    pub test: Ranking,
+}
+
 /// What a PO run measured besides the trained weights.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct PoOutcome {
-    pub epoch_losses: Vec<f64>,
+    pub epochs: Vec<EpochEval>,
+    /// Seconds spent in the end-of-epoch evaluations (not part of any step).
+    pub eval_seconds: f64,
     pub curve: Vec<StepLog>,
     pub step_seconds: Vec<f64>,
     /// Host time spent in DynamicPO's selection + β over all steps.
@@ -63,6 +74,11 @@ pub struct PoOutcome {
 }
 
 impl PoOutcome {
+    /// The metrics after the last epoch: the run's result.
+    pub fn last(&self) -> Option<&EpochEval> {
+        self.epochs.last()
+    }
+
     pub fn median_step_seconds(&self) -> f64 {
         let mut s = self.step_seconds.clone();
         s.sort_by(f64::total_cmp);
@@ -80,13 +96,16 @@ impl PoOutcome {
     }
 }
 
-/// One PO run: the objective, its settings, K and the run's seed.
+/// One PO run: the objective, its settings, K, the run's seed and the splits evaluated at the
+/// end of every epoch.
 pub struct PoTrainer<'a> {
     pub config: &'a PoConfig,
     pub method: Method,
     pub params: ObjectiveParams,
     pub k: usize,
     pub seed: u64,
+    pub valid: &'a SplitTensors,
+    pub test: &'a SplitTensors,
 }
 
 impl PoTrainer<'_> {
@@ -110,7 +129,8 @@ impl PoTrainer<'_> {
         let total = steps_per_epoch * c.epochs;
         let log_every = total.div_ceil(MAX_LOGGED_STEPS).max(1);
         let mut outcome = PoOutcome {
-            epoch_losses: Vec::with_capacity(c.epochs),
+            epochs: Vec::with_capacity(c.epochs),
+            eval_seconds: 0.0,
             curve: Vec::new(),
             step_seconds: Vec::with_capacity(total),
             selection_seconds: 0.0,
@@ -169,9 +189,13 @@ impl PoTrainer<'_> {
                 step += 1;
                 progress.step(step, total);
             }
-            outcome
-                .epoch_losses
-                .push(sum.double_value(&[]) / steps_per_epoch as f64);
+            let started = Instant::now();
+            outcome.epochs.push(EpochEval {
+                train_loss: sum.double_value(&[]) / steps_per_epoch as f64,
+                valid: evaluate(policy, self.valid),
+                test: evaluate(policy, self.test),
+            });
+            outcome.eval_seconds += started.elapsed().as_secs_f64();
         }
         Ok(outcome)
     }

@@ -46,14 +46,14 @@ pub enum DataCommand {
     },
 }
 
-#[derive(clap::Args)]
+#[derive(clap::Args, Default)]
 pub struct CacheArg {
     /// Cache directory [default: $PREFBENCH_CACHE or the platform cache directory].
     #[arg(long, value_name = "DIR")]
     cache: Option<PathBuf>,
 }
 
-#[derive(clap::Args)]
+#[derive(clap::Args, Default)]
 pub struct FetchArgs {
     #[command(flatten)]
     cache: CacheArg,
@@ -79,7 +79,8 @@ impl CacheArg {
 }
 
 impl FetchArgs {
-    fn options(&self) -> FetchOptions {
+    /// The download settings these flags ask for (`prefbench run` takes the same flags).
+    pub fn options(&self) -> FetchOptions {
         FetchOptions {
             offline: self.offline,
             mirror: self.mirror.as_deref().map(Mirror::parse),

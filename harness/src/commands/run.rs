@@ -5,6 +5,7 @@ use std::process::ExitCode;
 use anyhow::{bail, Result};
 use clap::Args;
 
+use super::data::FetchArgs;
 use crate::config::{DeviceChoice, ExperimentConfig};
 use crate::environment::{cores, resolve_device};
 use crate::runner::{self, RunOptions};
@@ -25,6 +26,8 @@ pub struct RunArgs {
     /// Overrides the config's libtorch threads (0 = all cores).
     #[arg(long)]
     threads: Option<usize>,
+    #[command(flatten)]
+    fetch: FetchArgs,
 }
 
 pub fn run(args: RunArgs) -> Result<ExitCode> {
@@ -44,6 +47,7 @@ pub fn run(args: RunArgs) -> Result<ExitCode> {
             .unwrap_or_else(|| PathBuf::from("prefbench-out").join(&config.name)),
         device: resolve_device(args.device.unwrap_or(config.device))?,
         threads,
+        fetch: args.fetch.options(),
     };
     let report = runner::run(&config, &options)?;
     println!("{}", report.display());

@@ -31,6 +31,7 @@ pub fn record(dataset: &str, method: &str, k: usize, seed: u64, hr_at_1: f64) ->
         valid: metrics(hr_at_1),
         test: metrics(hr_at_1),
         final_train_loss: 0.5 / k as f64,
+        epochs: Vec::new(),
         curve: Vec::new(),
         timings: Timings {
             sft_s: 1.0,
@@ -40,10 +41,12 @@ pub fn record(dataset: &str, method: &str, k: usize, seed: u64, hr_at_1: f64) ->
             po_step_median_ms: 2.0 * k as f64,
             selection_share: 0.0,
             eval_s: 0.25,
+            peak_rss_mib: 512.0,
         },
         device: "cpu".into(),
         threads: 2,
         prefbench_version: "0.1.0".into(),
+        environment: serde_json::json!({ "cores": 2 }),
     }
 }
 
