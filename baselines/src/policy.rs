@@ -9,6 +9,8 @@ use serde::{Deserialize, Serialize};
 use tch::nn::{self, Module, RNN};
 use tch::{Device, Kind, Tensor};
 
+use crate::text;
+
 /// Which sequence encoder sits between the item embeddings and the tied output layer.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -16,6 +18,19 @@ pub enum Architecture {
     /// SASRec-style causal transformer with pre-norm blocks.
     Transformer,
     Gru,
+}
+
+/// What an item's representation knows besides its id.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ItemText {
+    /// A learned id embedding only.
+    #[default]
+    None,
+    /// The id embedding plus a learned linear projection of the item title's frozen
+    /// all-MiniLM-L6-v2 embedding ([`crate::text`]): the regime closest to the paper's LLMs,
+    /// which read titles.
+    Minilm,
 }
 
 /// Model settings; part of every run id, since they change the results.
@@ -27,6 +42,7 @@ pub struct PolicyConfig {
     pub blocks: i64,
     pub heads: i64,
     pub dropout: f64,
+    pub item_text: ItemText,
 }
 
 impl Default for PolicyConfig {
@@ -37,6 +53,7 @@ impl Default for PolicyConfig {
             blocks: 2,
             heads: 2,
             dropout: 0.2,
+            item_text: ItemText::None,
         }
     }
 }
@@ -50,10 +67,18 @@ pub struct Policy {
 
 struct Network {
     items: nn::Embedding,
+    titles: Option<Titles>,
     positions: nn::Embedding,
     encoder: Encoder,
     final_norm: nn::LayerNorm,
     dropout: f64,
+}
+
+/// The text part of the item representation: frozen title embeddings (a zero row for the
+/// padding item) and their learned projection.
+struct Titles {
+    embeddings: Tensor,
+    projection: nn::Linear,
 }
 
 enum Encoder {
@@ -121,7 +146,18 @@ impl Block {
 
 impl Policy {
     /// A freshly initialised policy over `n_items` items; seed torch first for repeatability.
-    pub fn new(config: &PolicyConfig, n_items: usize, device: Device) -> Self {
+    /// `titles` are the items' title embeddings [n_items, 384] ([`crate::text::title_embeddings`]);
+    /// they are required by, and only used with, `item_text: minilm`.
+    ///
+    /// # Panics
+    /// When `titles` is given without `item_text: minilm` or missing with it, or has the wrong
+    /// shape.
+    pub fn new(
+        config: &PolicyConfig,
+        n_items: usize,
+        titles: Option<&Tensor>,
+        device: Device,
+    ) -> Self {
         let vs = nn::VarStore::new(device);
         let root = vs.root();
         let width = config.width;
@@ -150,9 +186,34 @@ impl Policy {
                 },
             )),
         };
+        let titles = match (config.item_text, titles) {
+            (ItemText::None, None) => None,
+            (ItemText::Minilm, Some(titles)) => {
+                assert_eq!(titles.size(), [n_items as i64, text::EMBEDDING_DIM]);
+                let padding = Tensor::zeros([1, text::EMBEDDING_DIM], (Kind::Float, device));
+                let no_bias = nn::LinearConfig {
+                    bias: false,
+                    ..Default::default()
+                };
+                Some(Titles {
+                    embeddings: Tensor::cat(&[&titles.to_device(device), &padding], 0),
+                    projection: nn::linear(
+                        &root / "title_projection",
+                        text::EMBEDDING_DIM,
+                        width,
+                        no_bias,
+                    ),
+                })
+            }
+            (item_text, titles) => panic!(
+                "item_text {item_text:?} with {} title embeddings",
+                if titles.is_some() { "some" } else { "no" }
+            ),
+        };
         let net = Network {
             // One extra row: the padding item, never a candidate.
             items: nn::embedding(&root / "items", n_items as i64 + 1, width, embedding),
+            titles,
             positions: nn::embedding(&root / "positions", MAX_HISTORY as i64, width, embedding),
             encoder,
             final_norm: nn::layer_norm(&root / "final_norm", vec![width], Default::default()),
@@ -177,9 +238,11 @@ impl Policy {
     /// `histories` is [B, MAX_HISTORY] int64 from [`histories_tensor`].
     pub fn log_probs(&self, histories: &Tensor, train: bool) -> Tensor {
         let net = &self.net;
+        let items = net.item_table();
         let positions = Tensor::arange(MAX_HISTORY as i64, (Kind::Int64, histories.device()));
-        let x = (histories.apply(&net.items) + positions.apply(&net.positions))
-            .dropout(net.dropout, train);
+        let x = (Tensor::embedding(&items, histories, -1, false, false)
+            + positions.apply(&net.positions))
+        .dropout(net.dropout, train);
         let last = match &net.encoder {
             Encoder::Transformer(blocks) => {
                 let mask = attention_mask(histories, self.n_items);
@@ -194,8 +257,19 @@ impl Policy {
             }
         };
         let hidden = last.apply(&net.final_norm);
-        let catalogue = net.items.ws.narrow(0, 0, self.n_items);
+        let catalogue = items.narrow(0, 0, self.n_items);
         hidden.matmul(&catalogue.tr()).log_softmax(-1, Kind::Float)
+    }
+}
+
+impl Network {
+    /// The representation of every item, padding last: [n_items + 1, width]. Inputs and the
+    /// tied output layer both read it, so text knowledge reaches both.
+    fn item_table(&self) -> Tensor {
+        match &self.titles {
+            None => self.items.ws.shallow_clone(),
+            Some(t) => &self.items.ws + t.embeddings.apply(&t.projection),
+        }
     }
 }
 
@@ -268,7 +342,7 @@ mod tests {
                 architecture,
                 ..Default::default()
             };
-            let policy = Policy::new(&config, 50, Device::Cpu);
+            let policy = Policy::new(&config, 50, None, Device::Cpu);
             let samples = [sample(vec![1]), sample((1..=12).collect())];
             let h = histories_tensor(samples.iter(), 50, Device::Cpu);
             for train in [false, true] {
@@ -285,7 +359,7 @@ mod tests {
     #[test]
     fn the_last_position_ignores_padding() {
         tch::manual_seed(1);
-        let policy = Policy::new(&PolicyConfig::default(), 50, Device::Cpu);
+        let policy = Policy::new(&PolicyConfig::default(), 50, None, Device::Cpu);
         let h = histories_tensor([sample(vec![7, 8])].iter(), 50, Device::Cpu);
         let before = policy.log_probs(&h, false);
         tch::no_grad(|| {

@@ -211,10 +211,38 @@ impl World {
         }
     }
 
+    /// A record-like title whose genre names the item's cluster, the way real titles hint at
+    /// what an item is, so that the text-aware policy has something to read; the other words
+    /// follow a hash of the id and the id keeps titles distinct.
     fn title(&self, item: ItemId) -> String {
+        const GENRES: [&str; 12] = [
+            "jazz",
+            "punk rock",
+            "baroque",
+            "hip hop",
+            "ambient",
+            "bluegrass",
+            "techno",
+            "opera",
+            "reggae",
+            "heavy metal",
+            "soul",
+            "flamenco",
+        ];
+        const ADJECTIVES: [&str; 8] = [
+            "Silent", "Golden", "Broken", "Electric", "Midnight", "Wild", "Distant", "Velvet",
+        ];
+        const NOUNS: [&str; 8] = [
+            "River", "Heart", "Machine", "Garden", "Highway", "Mirror", "Storm", "Letters",
+        ];
+        let cluster = self.cluster_of[item as usize];
+        let hash = (u64::from(item) + 1).wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 40;
+        let genre = GENRES[cluster % GENRES.len()];
+        let series = cluster / GENRES.len() + 1;
         format!(
-            "synthetic item {item} (cluster {})",
-            self.cluster_of[item as usize]
+            "{} {}, {genre} vol. {series} no. {item}",
+            ADJECTIVES[hash as usize % ADJECTIVES.len()],
+            NOUNS[(hash >> 8) as usize % NOUNS.len()],
         )
     }
 

@@ -1,6 +1,12 @@
 //! Experiment configs: YAML files or shipped presets, resolved into one typed value. Every field
-//! is checked (unknown fields are errors naming the field and its line), because a typo must
-//! never silently run a different experiment.
+//! is checked while it is read (unknown fields, wrong types, empty axes, K out of range, unknown
+//! datasets, invalid objective parameters), so each error names the field and its line: a typo
+//! must never silently run a different experiment.
+//!
+//! The YAML crate is `serde_norway`: `serde_yaml` is deprecated upstream and `serde_yml` was
+//! flagged unsound by RustSec, while `serde_norway` is a maintained fork of
+//! `serde_yaml` with the same API and its line/column error positions.
+use std::fmt::Display;
 use std::path::Path;
 
 use anyhow::{bail, Context, Result};
@@ -9,10 +15,21 @@ use prefbench_baselines::policy::PolicyConfig;
 use prefbench_baselines::train::{PoConfig, SftConfig};
 use prefbench_datasets::registry::Registry;
 use prefbench_datasets::synthetic::SyntheticConfig;
-use serde::{Deserialize, Serialize};
+use serde::{de, Deserialize, Deserializer, Serialize};
 
 /// Shipped presets, embedded so the binary works from any directory.
-const PRESETS: &[(&str, &str)] = &[("demo", include_str!("../../configs/demo.yaml"))];
+const PRESETS: &[(&str, &str)] = &[
+    ("demo", include_str!("../../configs/demo.yaml")),
+    (
+        "lastfm-quick",
+        include_str!("../../configs/lastfm-quick.yaml"),
+    ),
+    ("paper", include_str!("../../configs/paper.yaml")),
+    ("nightly", include_str!("../../configs/nightly.yaml")),
+];
+
+/// The largest K: 20 candidates are one positive and 19 negatives.
+pub const MAX_K: usize = 19;
 
 /// Where to train.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
@@ -30,12 +47,18 @@ pub enum DeviceChoice {
 pub struct ExperimentConfig {
     /// Names the default output directory and the report.
     pub name: String,
+    /// Names of the dataset registry (`prefbench data list`).
+    #[serde(deserialize_with = "known_datasets")]
     pub datasets: Vec<String>,
+    /// A method runs at every listed K it is defined for (`dpo` only at K = 1).
+    #[serde(deserialize_with = "some_methods")]
     pub methods: Vec<Method>,
     /// Negatives per sample, each in 1..=19.
+    #[serde(deserialize_with = "valid_ks")]
     pub k: Vec<usize>,
+    #[serde(deserialize_with = "some_seeds")]
     pub seeds: Vec<u64>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "valid_synthetic")]
     pub synthetic: SyntheticConfig,
     #[serde(default)]
     pub model: PolicyConfig,
@@ -43,7 +66,7 @@ pub struct ExperimentConfig {
     pub sft: SftConfig,
     #[serde(default)]
     pub po: PoConfig,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "valid_objective")]
     pub objective: ObjectiveParams,
     #[serde(default = "default_device")]
     pub device: DeviceChoice,
@@ -81,37 +104,34 @@ impl ExperimentConfig {
     }
 
     fn parse(text: &str, origin: &str) -> Result<Self> {
-        let config: Self =
-            serde_norway::from_str(text).with_context(|| format!("invalid config {origin}"))?;
-        config
-            .validate()
+        let config: Self = serde_norway::from_str(text)
+            .map_err(|e| locate(e, text))
             .with_context(|| format!("invalid config {origin}"))?;
+        if let Some(method) = config.methods_without_k().first() {
+            let line = top_level_line(text, "methods")
+                .map_or_else(String::new, |l| format!(" at line {l}"));
+            bail!(
+                "invalid config {origin}: methods{line}: `{method}` is defined for none of the \
+                 listed K values ({:?}); `dpo` needs K = 1, so add 1 to `k` or remove `{method}`",
+                config.k
+            );
+        }
         Ok(config)
     }
 
-    /// Checks what serde cannot: non-empty axes, K in range, a method valid for each K.
-    pub fn validate(&self) -> Result<()> {
-        for (field, empty) in [
-            ("datasets", self.datasets.is_empty()),
-            ("methods", self.methods.is_empty()),
-            ("k", self.k.is_empty()),
-            ("seeds", self.seeds.is_empty()),
-        ] {
-            if empty {
-                bail!("field `{field}` must list at least one value");
-            }
-        }
-        if let Some(k) = self.k.iter().find(|k| !(1..=19).contains(*k)) {
-            bail!("field `k`: {k} is out of range; K counts negatives among 19, so 1..=19");
-        }
-        let registry = Registry::builtin()?;
-        for name in &self.datasets {
-            registry
-                .get(name)
-                .with_context(|| format!("field `datasets`: `{name}`"))?;
-        }
-        self.synthetic.validate()?;
-        Ok(())
+    /// Whether `method` runs at `k` negatives; the matrix skips the pairs that do not (`dpo`
+    /// at K > 1), because one preset lists many K values for all its methods.
+    pub fn runs_at(method: Method, k: usize) -> bool {
+        method.validate_k(k as i64).is_ok()
+    }
+
+    /// Methods that would run at no listed K (a config mistake, not a skip).
+    fn methods_without_k(&self) -> Vec<Method> {
+        self.methods
+            .iter()
+            .copied()
+            .filter(|&m| !self.k.iter().any(|&k| Self::runs_at(m, k)))
+            .collect()
     }
 
     /// The resolved config as YAML, written at the start of every run.
@@ -124,9 +144,106 @@ pub fn preset_names() -> Vec<&'static str> {
     PRESETS.iter().map(|(n, _)| *n).collect()
 }
 
+/// The 1-based line of a top-level `key:`, for errors that span several fields.
+fn top_level_line(text: &str, key: &str) -> Option<usize> {
+    text.lines()
+        .position(|l| l.strip_prefix(key).is_some_and(|r| r.starts_with(':')))
+        .map(|i| i + 1)
+}
+
+/// Adds the line to an error that `serde_norway` raised without one: a failed check of
+/// [`checked`], which names its top-level field.
+fn locate(error: serde_norway::Error, text: &str) -> anyhow::Error {
+    let message = error.to_string();
+    let line = message
+        .strip_prefix("field `")
+        .filter(|_| !message.contains(" line "))
+        .and_then(|rest| rest.split_once('`'))
+        .and_then(|(field, _)| top_level_line(text, field));
+    match line {
+        Some(line) => anyhow::anyhow!("{message} (line {line})"),
+        None => error.into(),
+    }
+}
+
+/// Reads the value of top-level `field` and checks it; a failed check names the field, and
+/// [`locate`] adds its line.
+fn checked<'de, D, T, E>(
+    d: D,
+    field: &str,
+    check: impl FnOnce(&T) -> Result<(), E>,
+) -> Result<T, D::Error>
+where
+    D: Deserializer<'de>,
+    T: Deserialize<'de>,
+    E: Display,
+{
+    let value = T::deserialize(d)?;
+    check(&value).map_err(|e| de::Error::custom(format!("field `{field}`: {e}")))?;
+    Ok(value)
+}
+
+fn non_empty<'de, D: Deserializer<'de>, T: Deserialize<'de>>(
+    d: D,
+    field: &str,
+) -> Result<Vec<T>, D::Error> {
+    checked(d, field, |v: &Vec<T>| require_values(v.len()))
+}
+
+fn some_methods<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<Method>, D::Error> {
+    non_empty(d, "methods")
+}
+
+fn some_seeds<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<u64>, D::Error> {
+    non_empty(d, "seeds")
+}
+
+fn require_values(len: usize) -> Result<(), &'static str> {
+    match len {
+        0 => Err("must list at least one value"),
+        _ => Ok(()),
+    }
+}
+
+fn valid_ks<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<usize>, D::Error> {
+    checked(d, "k", |ks: &Vec<usize>| {
+        require_values(ks.len()).map_err(str::to_string)?;
+        match ks.iter().find(|k| !(1..=MAX_K).contains(*k)) {
+            Some(k) => Err(format!(
+                "{k} is out of range; K counts negatives among the 20 candidates, so 1..={MAX_K}"
+            )),
+            None => Ok(()),
+        }
+    })
+}
+
+fn known_datasets<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<String>, D::Error> {
+    checked(d, "datasets", |names: &Vec<String>| {
+        require_values(names.len()).map_err(str::to_string)?;
+        let registry = Registry::builtin().map_err(|e| e.to_string())?;
+        names
+            .iter()
+            .try_for_each(|name| registry.get(name).map(drop).map_err(|e| e.to_string()))
+    })
+}
+
+fn valid_synthetic<'de, D: Deserializer<'de>>(d: D) -> Result<SyntheticConfig, D::Error> {
+    checked(d, "synthetic", SyntheticConfig::validate)
+}
+
+fn valid_objective<'de, D: Deserializer<'de>>(d: D) -> Result<ObjectiveParams, D::Error> {
+    checked(d, "objective", ObjectiveParams::validate)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    const BASE: &str = "name: x\ndatasets: [synthetic]\nmethods: [dmpo]\nk: [1]\nseeds: [0]\n";
+
+    fn error(text: &str) -> String {
+        format!("{:#}", ExperimentConfig::parse(text, "t.yaml").unwrap_err())
+    }
 
     #[test]
     fn every_preset_parses_and_validates() {
@@ -144,30 +261,67 @@ mod tests {
 
     #[test]
     fn unknown_fields_name_the_field_and_line() {
-        let text = "name: x\ndatasets: [synthetic]\nmethods: [dmpo]\nk: [1]\nseeds: [0]\nsft:\n  epoch: 3\n";
-        let err = format!("{:#}", ExperimentConfig::parse(text, "t.yaml").unwrap_err());
+        let err = error(&format!("{BASE}sft:\n  epoch: 3\n"));
         assert!(err.contains("epoch") && err.contains("line 7"), "{err}");
     }
 
     #[test]
-    fn k_out_of_range_and_empty_axes_are_refused() {
-        let base = "name: x\ndatasets: [synthetic]\nmethods: [dmpo]\nseeds: [0]\n";
-        let err = format!(
-            "{:#}",
-            ExperimentConfig::parse(&format!("{base}k: [20]\n"), "t").unwrap_err()
-        );
-        assert!(err.contains("`k`"), "{err}");
-        let err = format!(
-            "{:#}",
-            ExperimentConfig::parse(&format!("{base}k: []\n"), "t").unwrap_err()
-        );
-        assert!(err.contains("`k`"), "{err}");
+    fn bad_values_name_the_field_and_line() {
+        let cases = [
+            (
+                "name: x\ndatasets: [synthetic]\nmethods: [dmpo]\nseeds: [0]\nk: [20]\n",
+                "k",
+                5,
+            ),
+            (
+                "name: x\ndatasets: [synthetic]\nmethods: [dmpo]\nseeds: [0]\nk: []\n",
+                "k",
+                5,
+            ),
+            (
+                "name: x\ndatasets: [synthetic]\nmethods: []\nk: [1]\nseeds: [0]\n",
+                "methods",
+                3,
+            ),
+            (
+                "name: x\ndatasets: [movielens]\nmethods: [dmpo]\nk: [1]\nseeds: [0]\n",
+                "datasets",
+                2,
+            ),
+            (
+                "name: x\ndatasets: [synthetic]\nmethods: [dmpo]\nk: one\nseeds: [0]\n",
+                "k",
+                4,
+            ),
+            (&format!("{BASE}objective:\n  beta: -1\n"), "objective", 6),
+            (
+                "name: x\ndatasets: [synthetic]\nmethods: [dpo]\nk: [3]\nseeds: [0]\n",
+                "methods",
+                3,
+            ),
+        ];
+        for (text, field, line) in cases {
+            let err = error(text);
+            assert!(
+                err.contains(field) && err.contains(&format!("line {line}")),
+                "{field} line {line}: {err}"
+            );
+        }
+    }
+
+    #[test]
+    fn dpo_runs_only_at_one_negative() {
+        assert!(ExperimentConfig::runs_at("dpo".parse().unwrap(), 1));
+        assert!(!ExperimentConfig::runs_at("dpo".parse().unwrap(), 3));
+        assert!(ExperimentConfig::runs_at("dmpo".parse().unwrap(), 19));
     }
 
     #[test]
     fn round_trips_through_yaml() {
-        let c = ExperimentConfig::preset("demo").unwrap();
-        let again = ExperimentConfig::parse(&c.to_yaml().unwrap(), "resolved").unwrap();
-        assert_eq!(c, again);
+        for name in preset_names() {
+            let c = ExperimentConfig::preset(name).unwrap();
+            let again = ExperimentConfig::parse(&c.to_yaml().unwrap(), "resolved").unwrap();
+            assert_eq!(c, again);
+        }
     }
 }

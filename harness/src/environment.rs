@@ -59,7 +59,7 @@ fn cpu_model() -> Option<String> {
 }
 
 fn gpu_names(count: i64) -> Vec<String> {
-    let listed = std::process::Command::new("nvidia-smi")
+    let listed: Vec<String> = std::process::Command::new("nvidia-smi")
         .args(["--query-gpu=name,driver_version", "--format=csv,noheader"])
         .output()
         .ok()
@@ -70,7 +70,7 @@ fn gpu_names(count: i64) -> Vec<String> {
                 .map(str::to_string)
                 .collect()
         })
-        .unwrap_or_else(Vec::new);
+        .unwrap_or_default();
     (0..count as usize)
         .map(|i| {
             let name = listed

@@ -2,11 +2,16 @@
 mod commands;
 mod config;
 mod environment;
+mod jobs;
+mod lock;
 mod matrix;
 mod output;
+mod plan;
 mod progress;
 mod report;
 mod runner;
+mod shard;
+mod signals;
 mod stages;
 
 use std::process::ExitCode;

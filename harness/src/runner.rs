@@ -1,33 +1,63 @@
 //! Runs an experiment matrix: prepare each dataset, train one SFT reference per (dataset,
 //! seed), then every pending PO run, appending each finished record to `results.jsonl` at
 //! once; runs already in the store are skipped, so a rerun completes an interrupted matrix.
+//!
+//! One process owns an output directory (see `lock`) and its store. `--shard I/N` narrows the
+//! matrix to a deterministic part; `--jobs N` trains in N child processes (see `jobs`).
 use std::path::PathBuf;
 
-use anyhow::Result;
+use anyhow::{Context, Result};
 use prefbench_datasets::FetchOptions;
-use prefbench_results::store::ResultsStore;
+use prefbench_results::store::{truncate_partial_tail, ResultsStore, StoreError};
+use prefbench_results::RunRecord;
 use tch::Device;
 
 use crate::config::ExperimentConfig;
 use crate::environment::Environment;
-use crate::matrix::{self, RunSpec};
+use crate::jobs;
+use crate::lock::OutputLock;
+use crate::matrix::{self, Group};
 use crate::output::{prepare_dir, write_atomic};
 use crate::progress::MatrixProgress;
 use crate::report;
-use crate::stages::{prepare_datasets, run_po, Reference};
+use crate::shard::{self, Shard};
+use crate::signals;
+use crate::stages::{prepare_datasets, run_po, Prepared, Reference};
 
 /// How and where to run, beyond the config itself.
 pub struct RunOptions {
     pub out: PathBuf,
     pub device: Device,
+    /// libtorch intra-op threads of each run.
     pub threads: usize,
     /// Cache, mirror and offline settings for public datasets.
     pub fetch: FetchOptions,
 }
 
-/// Runs every pending run of the matrix and writes the report; returns the report's path.
-pub fn run(config: &ExperimentConfig, options: &RunOptions) -> Result<PathBuf> {
+/// Which part of the matrix this process runs, and in how many jobs.
+#[derive(Debug, Clone, Copy)]
+pub struct Schedule {
+    pub shard: Option<Shard>,
+    pub jobs: usize,
+}
+
+/// How a matrix run ended.
+pub enum Finished {
+    /// Every selected run is stored; the report's path.
+    Report(PathBuf),
+    /// Stopped by a signal; the stored records are whole, the rest runs on the next call.
+    Interrupted,
+}
+
+/// Runs every pending run of the matrix (or of its shard) and writes the report.
+pub fn run(
+    config: &ExperimentConfig,
+    options: &RunOptions,
+    schedule: Schedule,
+) -> Result<Finished> {
     prepare_dir(&options.out)?;
+    let _lock = OutputLock::acquire(&options.out)?;
+    signals::install();
     tch::set_num_threads(options.threads as i32);
     write_atomic(
         &options.out.join("config.yaml"),
@@ -40,58 +70,133 @@ pub fn run(config: &ExperimentConfig, options: &RunOptions) -> Result<PathBuf> {
     )?;
 
     let datasets = prepare_datasets(config, options)?;
-    let hashes: Vec<(String, String)> = datasets
-        .iter()
-        .map(|d| (d.dataset.name.clone(), d.content_hash.clone()))
-        .collect();
-    let matrix = matrix::expand(config, &hashes);
-    let mut store = ResultsStore::open(&options.out.join("results.jsonl"))?;
-    let pending: Vec<&RunSpec> = matrix.iter().filter(|r| !store.contains(&r.id)).collect();
-    let mut progress = MatrixProgress::new(pending.len());
+    let matrix = matrix::expand(config, &dataset_hashes(&datasets));
+    let mut store = open_store(options)?;
+    let selected = match schedule.shard {
+        Some(s) => shard::select(config, matrix::groups(&matrix), s.index - 1, s.count),
+        None => matrix::groups(&matrix),
+    };
+    let selected_runs: usize = selected.iter().map(|g| g.runs.len()).sum();
+    let pending = matrix::groups(
+        selected
+            .iter()
+            .flat_map(|g| g.runs.iter().copied())
+            .filter(|r| !store.contains(&r.id)),
+    );
+    let pending_runs: usize = pending.iter().map(|g| g.runs.len()).sum();
+    let jobs = schedule.jobs.min(pending.len()).max(1);
+    let mut progress = MatrixProgress::new(pending_runs, jobs);
     progress.line(&format!(
-        "{} runs in the matrix, {} already in {}, {} to run on {:?} with {} threads",
+        "{} runs in the matrix{}, {} already in {}, {} to run on {:?} in {jobs} job(s) of {} \
+         thread(s)",
         matrix.len(),
-        matrix.len() - pending.len(),
-        options.out.display(),
-        pending.len(),
+        schedule
+            .shard
+            .map_or_else(String::new, |s| format!(" ({selected_runs} in shard {s})")),
+        selected_runs - pending_runs,
+        store.path().display(),
+        pending_runs,
         options.device,
         options.threads
     ));
-
-    for prepared in &datasets {
-        for &seed in &config.seeds {
-            let group: Vec<&RunSpec> = pending
-                .iter()
-                .copied()
-                .filter(|r| r.dataset == prepared.dataset.name && r.seed == seed)
-                .collect();
-            if group.is_empty() {
-                continue;
-            }
-            let reference = Reference::train(config, prepared, seed, options, &mut progress)?;
-            for spec in group {
-                let record = run_po(
-                    config,
-                    prepared,
-                    &reference,
-                    spec,
-                    options,
-                    &environment,
-                    &mut progress,
-                )?;
+    let complete = if jobs > 1 {
+        jobs::run(config, options, &pending, jobs, &mut store, &mut progress)?
+    } else {
+        train_groups(
+            config,
+            &datasets,
+            &pending,
+            options,
+            &environment,
+            &mut progress,
+            |record, progress| {
                 store.append(&record)?;
-                progress.run_done(&format!(
-                    "{} {} K={} seed={}: test HR@1 {:.4} (SFT {:.4})",
-                    spec.dataset,
-                    spec.method,
-                    spec.k,
-                    spec.seed,
-                    record.test.hr_at_1,
-                    record.sft_test.hr_at_1
-                ));
+                progress.run_done(&summary(&record));
+                Ok(())
+            },
+        )?
+    };
+    progress.finish();
+    if !complete {
+        return Ok(Finished::Interrupted);
+    }
+    report::write(&options.out).map(Finished::Report)
+}
+
+/// Trains `groups` in order, one reference per group, handing each finished record to
+/// `finished`; returns false when a signal stopped it between runs.
+pub fn train_groups(
+    config: &ExperimentConfig,
+    datasets: &[Prepared],
+    groups: &[Group],
+    options: &RunOptions,
+    environment: &serde_json::Value,
+    progress: &mut MatrixProgress,
+    mut finished: impl FnMut(RunRecord, &mut MatrixProgress) -> Result<()>,
+) -> Result<bool> {
+    for group in groups {
+        let prepared = datasets
+            .iter()
+            .find(|d| d.dataset.name == group.dataset)
+            .with_context(|| format!("dataset `{}` was not prepared", group.dataset))?;
+        if signals::interrupted() {
+            return Ok(false);
+        }
+        let reference = Reference::train(config, prepared, group.seed, options, progress)?;
+        for &spec in &group.runs {
+            if signals::interrupted() {
+                return Ok(false);
             }
+            let record = run_po(
+                config,
+                prepared,
+                &reference,
+                spec,
+                options,
+                environment,
+                progress,
+            )?;
+            finished(record, progress)?;
         }
     }
-    progress.finish();
-    report::write(&options.out)
+    Ok(true)
+}
+
+/// The (name, content hash) of each prepared dataset, which enter every run id.
+pub fn dataset_hashes(datasets: &[Prepared]) -> Vec<(String, String)> {
+    datasets
+        .iter()
+        .map(|d| (d.dataset.name.clone(), d.content_hash.clone()))
+        .collect()
+}
+
+/// One line on a finished run.
+pub fn summary(record: &RunRecord) -> String {
+    format!(
+        "{} {} K={} seed={}: test HR@1 {:.4} (SFT {:.4})",
+        record.cell.dataset,
+        record.cell.method,
+        record.cell.k,
+        record.seed,
+        record.test.hr_at_1,
+        record.sft_test.hr_at_1
+    )
+}
+
+/// Opens the store; a last line cut by a killed process is that run's unfinished record, so
+/// it is dropped (with a warning) and the run is trained again.
+fn open_store(options: &RunOptions) -> Result<ResultsStore> {
+    let path = options.out.join("results.jsonl");
+    match ResultsStore::open(&path) {
+        Err(StoreError::PartialTail { line, .. }) => {
+            eprintln!(
+                "warning: {}:{line}: dropped the incomplete last line left by a killed run; \
+                 that run is trained again",
+                path.display()
+            );
+            truncate_partial_tail(&path)?;
+            Ok(ResultsStore::open(&path)?)
+        }
+        other => Ok(other?),
+    }
 }

@@ -4,7 +4,9 @@ use std::time::Instant;
 
 use anyhow::{Context, Result};
 use prefbench_baselines::metrics::Ranking;
-use prefbench_baselines::policy::Policy;
+use prefbench_baselines::policy::{ItemText, Policy};
+use prefbench_baselines::text;
+use prefbench_baselines::train::checkpoint::{self, SftSummary};
 use prefbench_baselines::train::{self, PoOutcome, PoTrainer, SplitTensors};
 use prefbench_datasets::{prepare, prepare_synthetic, Dataset, PrepareOptions, Split};
 use prefbench_results::{
@@ -13,7 +15,7 @@ use prefbench_results::{
 use sha2::{Digest, Sha256};
 
 use crate::config::ExperimentConfig;
-use crate::matrix::RunSpec;
+use crate::matrix::{hash_json, RunSpec};
 use crate::output::write_atomic;
 use crate::progress::MatrixProgress;
 use crate::runner::RunOptions;
@@ -22,6 +24,8 @@ use crate::runner::RunOptions;
 pub struct Prepared {
     pub dataset: Dataset,
     pub content_hash: String,
+    /// Frozen title embeddings [n_items, 384] when the policy reads titles.
+    titles: Option<tch::Tensor>,
     train: SplitTensors,
     valid: SplitTensors,
     test: SplitTensors,
@@ -52,6 +56,7 @@ pub fn prepare_datasets(config: &ExperimentConfig, options: &RunOptions) -> Resu
             let content_hash = hex::encode(Sha256::digest(serde_json::to_vec(&dataset)?));
             let split = |s| SplitTensors::new(dataset.split(s), dataset.n_items, options.device);
             Ok(Prepared {
+                titles: item_titles(config, &dataset, &content_hash, options)?,
                 train: split(Split::Train),
                 valid: split(Split::Valid),
                 test: split(Split::Test),
@@ -62,17 +67,41 @@ pub fn prepare_datasets(config: &ExperimentConfig, options: &RunOptions) -> Resu
         .collect()
 }
 
+/// The title embeddings `item_text: minilm` needs (cached by dataset and encoder), else none.
+fn item_titles(
+    config: &ExperimentConfig,
+    dataset: &Dataset,
+    content_hash: &str,
+    options: &RunOptions,
+) -> Result<Option<tch::Tensor>> {
+    if config.model.item_text == ItemText::None {
+        return Ok(None);
+    }
+    let titles = dataset.titles.as_ref().with_context(|| {
+        format!(
+            "dataset `{}` has no item titles, which `model.item_text: minilm` needs; use \
+             `item_text: none` for it",
+            dataset.name
+        )
+    })?;
+    text::title_embeddings(titles, content_hash, &options.fetch.cache, options.device)
+        .map(Some)
+        .with_context(|| format!("cannot embed the item titles of `{}`", dataset.name))
+}
+
 /// The SFT policy of one (dataset, seed), its cached train-split candidate log-likelihoods and
 /// what it cost.
 pub struct Reference {
     policy: Policy,
     train_log_probs: tch::Tensor,
-    test: Ranking,
-    sft_s: f64,
-    reference_cache_s: f64,
+    summary: SftSummary,
+    /// Loaded from the SFT cache rather than trained by this process.
+    cached: bool,
 }
 
 impl Reference {
+    /// Loads the reference of (dataset, seed, model and SFT settings) from the cache, or trains
+    /// it, computes the reference log-likelihoods of the training candidates and caches both.
     pub fn train(
         config: &ExperimentConfig,
         data: &Prepared,
@@ -80,31 +109,72 @@ impl Reference {
         options: &RunOptions,
         progress: &mut MatrixProgress,
     ) -> Result<Self> {
-        progress.stage(&format!("SFT {} seed {seed}", data.dataset.name));
+        let name = &data.dataset.name;
+        progress.stage(&format!("SFT {name} seed {seed}"));
         tch::manual_seed(seed as i64);
-        let mut policy = Policy::new(&config.model, data.dataset.n_items, options.device);
+        let mut policy = Policy::new(
+            &config.model,
+            data.dataset.n_items,
+            data.titles.as_ref(),
+            options.device,
+        );
+        let dir = options
+            .fetch
+            .cache
+            .join("sft")
+            .join(sft_key(config, data, seed));
+        if let Some((train_log_probs, summary)) = checkpoint::load(&dir, &mut policy)? {
+            progress.line(&format!(
+                "SFT {name} seed {seed}: cached in {} (test HR@1 {:.4})",
+                dir.display(),
+                summary.test.hr_at_1
+            ));
+            return Ok(Self {
+                policy,
+                train_log_probs,
+                summary,
+                cached: true,
+            });
+        }
         let started = Instant::now();
-        let outcome = config.sft.train(&mut policy, &data.train, seed, progress)?;
+        let outcome = config
+            .sft
+            .train(&mut policy, &data.train, &data.valid, seed, progress)?;
         let sft_s = started.elapsed().as_secs_f64();
         let started = Instant::now();
         let train_log_probs = train::candidate_log_probs(&policy, &data.train);
         train::synchronize(options.device);
-        let reference_cache_s = started.elapsed().as_secs_f64();
-        let test = train::evaluate(&policy, &data.test);
+        let summary = SftSummary {
+            epoch_losses: outcome.epoch_losses,
+            test: train::evaluate(&policy, &data.test),
+            sft_s,
+            reference_cache_s: started.elapsed().as_secs_f64(),
+        };
+        checkpoint::save(&dir, &policy, &train_log_probs, &summary)?;
         progress.line(&format!(
-            "SFT {} seed {seed}: final loss {:.4}, test HR@1 {:.4} ({sft_s:.1} s)",
-            data.dataset.name,
-            outcome.epoch_losses.last().copied().unwrap_or(f64::NAN),
-            test.hr_at_1
+            "SFT {name} seed {seed}: final loss {:.4}, test HR@1 {:.4} ({sft_s:.1} s)",
+            summary.epoch_losses.last().copied().unwrap_or(f64::NAN),
+            summary.test.hr_at_1
         ));
         Ok(Self {
             policy,
             train_log_probs,
-            test,
-            sft_s,
-            reference_cache_s,
+            summary,
+            cached: false,
         })
     }
+}
+
+/// Everything that determines an SFT reference, hashed: a change to any of it retrains.
+fn sft_key(config: &ExperimentConfig, data: &Prepared, seed: u64) -> String {
+    let key = serde_json::json!({
+        "dataset_hash": data.content_hash,
+        "seed": seed,
+        "model": config.model,
+        "sft": config.sft,
+        "prefbench": env!("CARGO_PKG_VERSION"),
+    });
+    hash_json(&key)[..32].to_string()
 }
 
 pub fn run_po(
@@ -117,7 +187,12 @@ pub fn run_po(
     progress: &mut MatrixProgress,
 ) -> Result<RunRecord> {
     progress.stage(&format!("{} K={} seed {}", spec.method, spec.k, spec.seed));
-    let mut policy = Policy::new(&config.model, data.dataset.n_items, options.device);
+    let mut policy = Policy::new(
+            &config.model,
+            data.dataset.n_items,
+            data.titles.as_ref(),
+            options.device,
+        );
     policy.vs.copy(&reference.policy.vs)?;
     tch::manual_seed(spec.seed as i64);
     let trainer = PoTrainer {
@@ -150,7 +225,7 @@ pub fn run_po(
         },
         seed: spec.seed,
         spec: spec.canonical.clone(),
-        sft_test: metrics(reference.test),
+        sft_test: metrics(reference.summary.test),
         valid: metrics(last.valid),
         test: metrics(last.test),
         final_train_loss: last.train_loss,
@@ -167,9 +242,9 @@ pub fn run_po(
             .collect(),
         curve: curve(&outcome),
         timings: Timings {
-            sft_s: reference.sft_s,
-            reference_cache_s: reference.reference_cache_s,
-            sft_cached: false,
+            sft_s: reference.summary.sft_s,
+            reference_cache_s: reference.summary.reference_cache_s,
+            sft_cached: reference.cached,
             po_s,
             po_step_median_ms: outcome.median_step_seconds() * 1e3,
             selection_share: outcome.selection_share(),

@@ -1,6 +1,6 @@
 //! The records of one dataset, and the per-cell summaries that tables and charts show.
 use prefbench_results::stats::{aggregate, Summary};
-use prefbench_results::{RankingMetrics, RunRecord};
+use prefbench_results::{RankingMetrics, RunRecord, StepPoint};
 use std::collections::{BTreeMap, BTreeSet};
 
 /// A ranking metric, with the name tables and axes give it; read from the test split of a
@@ -71,9 +71,14 @@ impl<'a> DatasetResults<'a> {
         self.records.iter().map(|r| r.cell.k).collect()
     }
 
-    /// `value` summarised over seeds for each (method, K).
-    pub fn cells(&self, value: impl Fn(&RunRecord) -> f64) -> BTreeMap<(String, usize), Summary> {
-        aggregate(self.records.iter().copied(), value)
+    /// `value` summarised over seeds for each (method, K); runs without a value (for example
+    /// without a logged curve) are left out, so they cannot pass for zeros.
+    pub fn cells(
+        &self,
+        value: impl Fn(&RunRecord) -> Option<f64>,
+    ) -> BTreeMap<(String, usize), Summary> {
+        let with_value = self.records.iter().copied().filter(|r| value(r).is_some());
+        aggregate(with_value, |r| value(r).unwrap_or(f64::NAN))
             .into_iter()
             .map(|(cell, summary)| ((cell.method, cell.k), summary))
             .collect()
@@ -81,7 +86,33 @@ impl<'a> DatasetResults<'a> {
 
     /// A metric on the test split after PO, per (method, K).
     pub fn test_cells(&self, metric: Metric) -> BTreeMap<(String, usize), Summary> {
-        self.cells(|r| (metric.of)(&r.test))
+        self.cells(|r| Some((metric.of)(&r.test)))
+    }
+
+    /// `value` of each seed's run of (method, K), by seed: tests pair methods by seed.
+    pub fn per_seed(
+        &self,
+        method: &str,
+        k: usize,
+        value: impl Fn(&RunRecord) -> Option<f64>,
+    ) -> BTreeMap<u64, f64> {
+        self.runs(method)
+            .filter(|r| r.cell.k == k)
+            .filter_map(|r| Some((r.seed, value(r)?)))
+            .collect()
+    }
+
+    /// Every run of `method`, in (K, seed) order.
+    pub fn runs<'s>(&'s self, method: &'s str) -> impl Iterator<Item = &'a RunRecord> + 's {
+        self.records
+            .iter()
+            .copied()
+            .filter(move |r| r.cell.method == method)
+    }
+
+    /// The K values `method` ran with, ascending.
+    pub fn ks_of(&self, method: &str) -> BTreeSet<usize> {
+        self.runs(method).map(|r| r.cell.k).collect()
     }
 
     /// The SFT reference on the test split, over seeds: SFT is trained once per (dataset,
@@ -95,4 +126,30 @@ impl<'a> DatasetResults<'a> {
         }
         Summary::of(&per_seed.into_values().collect::<Vec<_>>())
     }
+}
+
+/// The mean of one logged quantity over a run's training curve; `None` without a curve.
+pub(crate) fn curve_mean(record: &RunRecord, field: fn(&StepPoint) -> f64) -> Option<f64> {
+    let values: Vec<f64> = record.curve.iter().map(field).collect();
+    prefbench_results::stats::mean(&values)
+}
+
+/// The final PO training loss, when finite (a diverged run is shown as missing).
+pub(crate) fn final_loss(record: &RunRecord) -> Option<f64> {
+    Some(record.final_train_loss).filter(|l| l.is_finite())
+}
+
+/// Wall-clock seconds of PO training.
+pub(crate) fn po_seconds(record: &RunRecord) -> Option<f64> {
+    Some(record.timings.po_s)
+}
+
+/// The mean share of the gradient on boundary negatives over training (the paper's mechanism).
+pub(crate) fn boundary_share(record: &RunRecord) -> Option<f64> {
+    curve_mean(record, |p| p.boundary_grad_share)
+}
+
+/// The mean reward win rate over training (C7).
+pub(crate) fn reward_win_rate(record: &RunRecord) -> Option<f64> {
+    curve_mean(record, |p| p.reward_win_rate)
 }

@@ -5,13 +5,17 @@
 //! records and context give byte-identical files (no timestamps, everything sorted), so
 //! reports can be diffed and committed.
 mod charts;
+mod claims;
+pub mod compare;
+mod cost;
 mod dataset;
 mod fonts;
+mod format;
 mod markdown;
 mod output;
+mod pairs;
 mod palette;
 
-use charts::Hr1VsK;
 use dataset::DatasetResults;
 use prefbench_results::RunRecord;
 use std::path::{Path, PathBuf};
@@ -61,7 +65,7 @@ pub fn write_report(
     let datasets = DatasetResults::split(records);
     let mut figures = Vec::with_capacity(datasets.len());
     for data in &datasets {
-        figures.push(vec![charts::render(&Hr1VsK { data }, &figures_dir)?]);
+        figures.push(charts::render_dataset(data, &figures_dir)?);
     }
     let text = markdown::report(ctx, records, &datasets, &figures);
     let report = dir.join("report.md");

@@ -2,14 +2,12 @@
 //! the same bytes.
 use crate::charts::Figure;
 use crate::dataset::{DatasetResults, Metric, HR_AT_1, HR_AT_5, NDCG_AT_5};
-use crate::ReportContext;
-use prefbench_results::stats::Summary;
+use crate::format::{p_value, signed, summary, MISSING};
+use crate::pairs::{paired, pairs};
+use crate::{claims, cost, ReportContext};
 use prefbench_results::RunRecord;
 use std::collections::BTreeSet;
 use std::fmt::Display;
-
-/// Shown in place of a cell that has no runs, so a partial matrix is visibly partial.
-const MISSING: &str = "–";
 
 /// The whole report; `figures[i]` are the charts of `datasets[i]`.
 pub(crate) fn report(
@@ -20,6 +18,9 @@ pub(crate) fn report(
 ) -> String {
     let mut out = format!("# prefbench report: {}\n\n", ctx.title);
     out += &overview(records, datasets);
+    if !records.is_empty() {
+        out += &claims::section(datasets);
+    }
     for (data, figures) in datasets.iter().zip(figures) {
         out += &dataset_section(data, figures);
     }
@@ -39,8 +40,8 @@ fn overview(records: &[RunRecord], datasets: &[DatasetResults]) -> String {
     let seeds: BTreeSet<u64> = records.iter().map(|r| r.seed).collect();
     let mut out = format!(
         "{} PO runs on {} dataset(s), seeds {}. Cells show the mean ± sample standard \
-         deviation over seeds, with n the number of seeds; {MISSING} marks a cell with no \
-         finished run.\n\n",
+         deviation over seeds, the 95% t confidence interval of the mean in brackets (from two \
+         seeds on), and n the number of seeds; {MISSING} marks a cell with no finished run.\n\n",
         records.len(),
         datasets.len(),
         list(&seeds),
@@ -71,31 +72,23 @@ fn dataset_section(data: &DatasetResults, figures: &[Figure]) -> String {
     let methods = data.methods();
     let ks = data.ks();
     let label = if data.is_synthetic() {
-        " (synthetic)"
+        " (synthetic: a pipeline check, not evidence)"
     } else {
         ""
     };
     let mut out = format!("## Dataset `{}`{label}\n\n", data.name);
-    out += &metric_section(data, HR_AT_1, &methods, &ks);
+    for metric in [HR_AT_1, HR_AT_5, NDCG_AT_5] {
+        out += &metric_section(data, metric, &methods, &ks);
+    }
+    out += &pairs_section(data);
+    out += "### Figures\n\n";
     for figure in figures {
         out += &format!(
             "![{}]({})\n\nPNG: [{}]({})\n\n",
             figure.caption, figure.svg, figure.png, figure.png
         );
     }
-    for metric in [HR_AT_5, NDCG_AT_5] {
-        out += &metric_section(data, metric, &methods, &ks);
-    }
-    let step_ms = data.cells(|r| r.timings.po_step_median_ms);
-    let po_s = data.cells(|r| r.timings.po_s);
-    out += "### Cost\n\nMedian PO step (ms) / PO training time (s), each the mean over seeds.\n\n";
-    out += &table(&methods, &ks, |key| {
-        match (step_ms.get(key), po_s.get(key)) {
-            (Some(ms), Some(s)) => format!("{:.2} ms / {:.1} s", ms.mean, s.mean),
-            _ => MISSING.into(),
-        }
-    });
-    out
+    out + &cost::section(data)
 }
 
 fn metric_section(
@@ -113,8 +106,45 @@ fn metric_section(
     out + &format!("SFT reference (before PO): {sft}\n\n")
 }
 
+/// DynamicPO against its base at every K both ran, paired by seed.
+fn pairs_section(data: &DatasetResults) -> String {
+    let pairs = pairs(data);
+    if pairs.is_empty() {
+        return String::new();
+    }
+    let mut out = String::from(
+        "### DynamicPO against its base\n\n\
+         Test HR@1 paired by seed: mean of (variant − base), two-sided paired t-test and exact \
+         Wilcoxon signed-rank test over the shared seeds (with n seeds the smallest possible \
+         Wilcoxon p is 2/2^n).\n\n\
+         | variant | base | K | base HR@1 | variant HR@1 | Δ | paired t p | Wilcoxon p | n |\n\
+         |:--|:--|--:|--:|--:|--:|--:|--:|--:|\n",
+    );
+    for (variant, base) in pairs {
+        for k in data.ks_of(variant).intersection(&data.ks_of(base)) {
+            let p = paired(data, variant, base, *k, |r| Some((HR_AT_1.of)(&r.test)));
+            let row = p.map_or(
+                format!("{MISSING} | {MISSING} | {MISSING} | {MISSING} | {MISSING} | 0"),
+                |p| {
+                    format!(
+                        "{:.4} | {:.4} | {} | {} | {} | {}",
+                        p.base_mean,
+                        p.variant_mean,
+                        signed(p.diff, 4),
+                        p_value(p.t_p),
+                        p_value(p.wilcoxon_p),
+                        p.n
+                    )
+                },
+            );
+            out += &format!("| {variant} | {base} | {k} | {row} |\n");
+        }
+    }
+    out + "\n"
+}
+
 /// A method × K table; `cell` gets the (method, K) key the summaries are stored under.
-fn table(
+pub(crate) fn table(
     methods: &BTreeSet<&str>,
     ks: &BTreeSet<usize>,
     cell: impl Fn(&(String, usize)) -> String,
@@ -131,10 +161,6 @@ fn table(
         out.push('\n');
     }
     out + "\n"
-}
-
-fn summary(s: &Summary) -> String {
-    format!("{:.4} ± {:.4} (n={})", s.mean, s.std, s.n)
 }
 
 fn list<T: Display>(items: &BTreeSet<T>) -> String {

@@ -45,7 +45,7 @@ fn report_states_scale_and_synthetic_data_and_holds_context() {
     assert!(text.contains("it is not a 7B LLM"), "{text}");
     assert!(text.contains("`synthetic-demo` is synthetic"), "{text}");
     assert!(
-        text.contains("## Dataset `synthetic-demo` (synthetic)"),
+        text.contains("## Dataset `synthetic-demo` (synthetic: a pipeline check, not evidence)"),
         "{text}"
     );
     assert!(text.contains("## Dataset `lastfm`\n"), "{text}");
@@ -63,14 +63,14 @@ fn tables_show_mean_std_n_and_missing_cells() {
     for line in [
         "| method | K = 1 | K = 3 | K = 5 |",
         // python3: statistics.mean([0.5, 0.625]), statistics.stdev(...) = 0.5625, 0.0884
-        "| dmpo | 0.5625 ± 0.0884 (n=2) | 0.3750 ± 0.0000 (n=2) | 0.2500 ± 0.0000 (n=1) |",
-        "| dynamicpo-dmpo | 0.5000 ± 0.0000 (n=2) | 0.4375 ± 0.0000 (n=1) | – |",
+        "| dmpo | 0.5625 ± 0.0884 [-0.2316, 1.3566] (n=2) | 0.3750 ± 0.0000 [0.3750, 0.3750] (n=2) | 0.2500 ± 0.0000 (n=1) |",
+        "| dynamicpo-dmpo | 0.5000 ± 0.0000 [0.5000, 0.5000] (n=2) | 0.4375 ± 0.0000 (n=1) | – |",
         // SFT HR@1 over seeds 0 and 1: 0.25 and 0.265625, std 0.0110 (python3)
-        "SFT reference (before PO): 0.2578 ± 0.0110 (n=2)",
+        "SFT reference (before PO): 0.2578 ± 0.0110 [0.1585, 0.3571] (n=2)",
         "### Test HR@5",
         "### Test NDCG@5",
-        "| dmpo | 2.00 ms / 10.5 s | 6.00 ms / 30.5 s | 10.00 ms / 50.0 s |",
-        "| dynamicpo-dmpo | 2.00 ms / 10.5 s | 6.00 ms / 30.0 s | – |",
+        "| dmpo | 10.50 ± 0.71 (n=2) | 30.50 ± 0.71 (n=2) | 50.00 ± 0.00 (n=1) |",
+        "| dynamicpo-dmpo | 10.50 ± 0.71 (n=2) | 30.00 ± 0.00 (n=1) | – |",
         "![Test HR@1 against K on synthetic-demo](figures/hr1-vs-k-synthetic-demo.svg)",
         "[figures/hr1-vs-k-synthetic-demo.png](figures/hr1-vs-k-synthetic-demo.png)",
     ] {
@@ -93,16 +93,20 @@ fn charts_are_svg_and_png_of_the_chart_size() {
         .iter()
         .map(|p| p.strip_prefix(&dir).unwrap().to_owned())
         .collect();
-    assert_eq!(
-        names,
-        [
-            "figures/hr1-vs-k-lastfm.svg",
-            "figures/hr1-vs-k-lastfm.png",
-            "figures/hr1-vs-k-synthetic-demo.svg",
-            "figures/hr1-vs-k-synthetic-demo.png",
-        ]
-        .map(std::path::PathBuf::from)
-    );
+    let kinds = [
+        "hr1-vs-k",
+        "loss-vs-k",
+        "curves",
+        "boundary-share-vs-k",
+        "wallclock",
+    ];
+    let want: Vec<std::path::PathBuf> = ["lastfm", "synthetic-demo"]
+        .iter()
+        .flat_map(|d| kinds.iter().map(move |k| format!("figures/{k}-{d}")))
+        .flat_map(|stem| [format!("{stem}.svg"), format!("{stem}.png")])
+        .map(Into::into)
+        .collect();
+    assert_eq!(names, want);
     let svg = fs::read_to_string(dir.join("figures/hr1-vs-k-synthetic-demo.svg")).unwrap();
     assert!(
         svg.starts_with("<svg") || svg.starts_with("<?xml"),

@@ -9,9 +9,12 @@
 //! runner may call [`truncate_partial_tail`] and rerun it; `report` and `merge` should stop
 //! and tell the user. A last line without its newline that still parses as a record (for
 //! example after a hand edit) is accepted, and `open` adds the missing newline.
+//!
+//! [`merge`] joins the stores of several shards or machines: one record per id, and two
+//! different records under one id are refused, since one of them cannot be the run it claims.
 use crate::record::{RunRecord, SCHEMA_VERSION};
 use serde::Deserialize;
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
@@ -53,6 +56,16 @@ pub enum StoreError {
     PartialTail { path: PathBuf, line: usize },
     #[error("{path}: a record with id {id} is already stored; runs in the store are skipped")]
     DuplicateId { path: PathBuf, id: String },
+    #[error(
+        "run {id} has two different records, in {first} and in {second}; the same run gave \
+         different results (another machine, thread count or prefbench build?). Keep one of \
+         the two files out of the merge, or remove that line from one of them"
+    )]
+    Conflict {
+        id: String,
+        first: PathBuf,
+        second: PathBuf,
+    },
     #[error(
         "{path}: record {id} would not read back ({source}); non-finite numbers (NaN, inf) \
          cannot be stored in JSON, so it was not written"
@@ -154,6 +167,55 @@ impl ResultsStore {
 /// (see [`StoreError`]); reports and merges are built from this.
 pub fn read_records(path: impl AsRef<Path>) -> Result<Vec<RunRecord>, StoreError> {
     parse(path.as_ref()).map(|(records, _)| records)
+}
+
+/// Joins the records of several results files in order, keeping the first of identical
+/// records with one id and refusing different records with one id ([`StoreError::Conflict`]).
+pub fn merge(paths: &[PathBuf]) -> Result<Vec<RunRecord>, StoreError> {
+    let mut merged: Vec<RunRecord> = Vec::new();
+    let mut seen: BTreeMap<String, (usize, &Path)> = BTreeMap::new();
+    for path in paths {
+        for record in read_records(path)? {
+            match seen.get(&record.id) {
+                Some(&(at, _)) if merged[at] == record => {}
+                Some(&(_, first)) => {
+                    return Err(StoreError::Conflict {
+                        id: record.id,
+                        first: first.to_path_buf(),
+                        second: path.clone(),
+                    })
+                }
+                None => {
+                    seen.insert(record.id.clone(), (merged.len(), path));
+                    merged.push(record);
+                }
+            }
+        }
+    }
+    Ok(merged)
+}
+
+/// Writes `records` as a whole results file at `path`, through a temporary file in the same
+/// directory and a rename, so a reader sees the old file or the new one, never a mix.
+pub fn write_records(path: impl AsRef<Path>, records: &[RunRecord]) -> Result<(), StoreError> {
+    let path = path.as_ref();
+    let mut text = String::new();
+    for record in records {
+        text.push_str(
+            &serde_json::to_string(record).map_err(|source| StoreError::Unreadable {
+                path: path.to_path_buf(),
+                id: record.id.clone(),
+                source,
+            })?,
+        );
+        text.push('\n');
+    }
+    let tmp = path.with_extension("jsonl.tmp");
+    File::create(&tmp)
+        .and_then(|mut f| f.write_all(text.as_bytes()).and_then(|()| f.sync_all()))
+        .map_err(io_err(&tmp, "writing"))?;
+    fs::rename(&tmp, path).map_err(io_err(path, "replacing"))?;
+    sync_parent(path)
 }
 
 /// Cuts a [`StoreError::PartialTail`] off the file so appending can resume; returns the line

@@ -1,7 +1,10 @@
 mod common;
 
 use common::record;
-use prefbench_results::stats::{aggregate, mean, sample_std, Summary};
+use prefbench_results::stats::{
+    aggregate, linear_trend, mean, paired_t_test, sample_std, welch_t_test, wilcoxon_signed_rank,
+    Summary,
+};
 use prefbench_results::Cell;
 
 /// Reference values from python3's `statistics.mean` and `statistics.stdev`.
@@ -72,4 +75,99 @@ fn aggregate_groups_by_cell_over_seeds() {
     );
     let single = cells.values().find(|s| s.mean == 0.7).unwrap();
     assert_eq!((single.n, single.std), (1, 0.0));
+}
+
+/// Agreement with `stats_reference.py`, whose t probabilities come from numerical integration
+/// of the density (independent of statrs), accurate to about 1e-9.
+fn near(a: f64, b: f64) -> bool {
+    (a - b).abs() <= 1e-7
+}
+
+// Every expected value below is printed by `python3 results/tests/stats_reference.py`.
+
+#[test]
+fn t_confidence_intervals_match_python() {
+    for (values, lo, hi) in [
+        (PYTHON[0].0, 0.5270851279224602, 0.7323815387442065),
+        (PYTHON[1].0, 0.15864115973899479, 0.5246921735943386),
+    ] {
+        let (l, h) = Summary::of(values).unwrap().ci95().unwrap();
+        assert!(near(l, lo) && near(h, hi), "{values:?}: ({l}, {h})");
+    }
+    assert_eq!(
+        Summary::of(&[0.7]).unwrap().ci95(),
+        None,
+        "one seed, no interval"
+    );
+}
+
+#[test]
+fn paired_and_welch_t_tests_match_python() {
+    let p = paired_t_test(&[0.05, 0.07, 0.02]).unwrap();
+    assert!(near(p, 0.08479136935514131), "{p}");
+    let p = paired_t_test(&[0.01, -0.02, 0.03, 0.005, 0.012]).unwrap();
+    assert!(near(p, 0.40984018349532114), "{p}");
+    let p = welch_t_test(&[0.5, 0.52, 0.49], &[0.45, 0.47, 0.44, 0.46]).unwrap();
+    assert!(near(p, 0.011756015260897978), "{p}");
+    let p = welch_t_test(&[10.0, 11.0, 10.5], &[10.2, 12.5, 11.0]).unwrap();
+    assert!(near(p, 0.39806690319055005), "{p}");
+    assert_eq!(paired_t_test(&[0.1]), None, "one pair cannot be tested");
+    assert_eq!(welch_t_test(&[0.1], &[0.2, 0.3]), None);
+    assert_eq!(paired_t_test(&[0.0, 0.0]), Some(1.0), "identical seeds");
+    assert_eq!(welch_t_test(&[1.0, 1.0], &[2.0, 2.0]), Some(0.0));
+}
+
+#[test]
+fn exact_wilcoxon_matches_python_enumeration() {
+    let cases: &[(&[f64], f64)] = &[
+        (&[0.5, -1.0, 1.5, 2.0, 2.5], 0.1875),
+        (&[1.0, 1.0, -2.0, 3.0, 0.0, 4.0, -4.0], 0.78125),
+        (&[0.1, 0.2, 0.3], 0.25),
+        (
+            &[
+                1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0, 9.0, 10.0, 11.0, -12.0,
+            ],
+            0.0341796875,
+        ),
+        (
+            &[
+                -0.3, 0.3, 0.3, 0.7, 0.9, -1.1, 1.2, 1.3, 1.4, 1.5, 1.6, 1.7, 1.8, 1.9,
+            ],
+            0.0030517578125,
+        ),
+    ];
+    for &(d, want) in cases {
+        let p = wilcoxon_signed_rank(d).unwrap();
+        assert!((p - want).abs() < 1e-12, "{d:?}: {p} vs {want}");
+    }
+    assert_eq!(wilcoxon_signed_rank(&[]), None);
+    assert_eq!(wilcoxon_signed_rank(&[0.0, 0.0]), Some(1.0));
+}
+
+#[test]
+fn wilcoxon_uses_the_tie_corrected_normal_approximation_above_the_exact_limit() {
+    // 53 non-zero differences with ties (two 5s): past WILCOXON_EXACT_MAX.
+    let mut d: Vec<f64> = (1..=51)
+        .map(|i| if i % 3 == 0 { -(i as f64) } else { i as f64 })
+        .collect();
+    d.extend([5.0, -5.0]);
+    let p = wilcoxon_signed_rank(&d).unwrap();
+    assert!((p - 0.053068024528538316).abs() < 1e-9, "{p}");
+}
+
+#[test]
+fn linear_trend_matches_python() {
+    let points = [
+        (5.0, 0.545),
+        (5.0, 0.528),
+        (5.0, 0.533),
+        (15.0, 0.495),
+        (15.0, 0.485),
+        (15.0, 0.486),
+    ];
+    let t = linear_trend(&points).unwrap();
+    assert!(near(t.slope, -0.0046666666666666705), "{t:?}");
+    assert!(near(t.p, 0.0014390896258333896), "{t:?}");
+    assert_eq!(t.n, 6);
+    assert_eq!(linear_trend(&[(1.0, 1.0), (1.0, 2.0), (1.0, 3.0)]), None);
 }

@@ -1,7 +1,9 @@
 mod common;
 
 use common::{record, scratch};
-use prefbench_results::store::{read_records, truncate_partial_tail, ResultsStore, StoreError};
+use prefbench_results::store::{
+    merge, read_records, truncate_partial_tail, write_records, ResultsStore, StoreError,
+};
 use std::fs;
 use std::io::Write;
 
@@ -126,4 +128,25 @@ fn missing_file_names_the_file() {
     let err = read_records(&path).unwrap_err();
     assert!(matches!(err, StoreError::Io { .. }), "{err}");
     assert!(err.to_string().contains("results.jsonl"), "{err}");
+}
+
+#[test]
+fn merge_dedups_identical_records_and_refuses_different_ones_under_one_id() {
+    let dir = scratch("merge");
+    let a = record("lastfm", "dmpo", 5, 0, 0.5);
+    let b = record("lastfm", "dmpo", 5, 1, 0.625);
+    let (first, second) = (dir.join("a.jsonl"), dir.join("b.jsonl"));
+    write_records(&first, &[a.clone(), b.clone()]).unwrap();
+    write_records(&second, std::slice::from_ref(&b)).unwrap();
+    let merged = merge(&[first.clone(), second.clone()]).unwrap();
+    assert_eq!(merged, vec![a.clone(), b.clone()]);
+
+    let mut changed = b.clone();
+    changed.test.hr_at_1 = 0.75;
+    write_records(&second, &[changed]).unwrap();
+    let err = merge(&[first, second]).unwrap_err().to_string();
+    assert!(
+        err.contains(&b.id) && err.contains("a.jsonl") && err.contains("b.jsonl"),
+        "{err}"
+    );
 }

@@ -1,6 +1,7 @@
 //! Training and evaluation: SFT of the reference policy, its cached candidate log-likelihoods,
 //! preference optimisation on top, and evaluation over the 20 candidates.
 mod batches;
+pub mod checkpoint;
 mod po;
 mod schedule;
 mod sft;

@@ -2,10 +2,10 @@
 //! reference policy π_ref that every PO run of a (dataset, seed) starts from.
 use serde::{Deserialize, Serialize};
 use tch::nn::{self, OptimizerConfig};
-use tch::Kind;
+use tch::{Kind, Tensor};
 
 use super::batches::{stage_rng, SplitTensors};
-use super::{Progress, TrainError};
+use super::{evaluate, Progress, TrainError};
 use crate::policy::Policy;
 
 /// Stage id of SFT in [`stage_rng`].
@@ -18,6 +18,9 @@ pub struct SftConfig {
     pub batch_size: usize,
     pub lr: f64,
     pub weight_decay: f64,
+    /// Early stopping: stop after this many epochs without a better validation HR@1 and keep
+    /// the best epoch's weights; 0 trains every epoch and keeps the last.
+    pub patience: usize,
 }
 
 impl Default for SftConfig {
@@ -27,22 +30,28 @@ impl Default for SftConfig {
             batch_size: 128,
             lr: 1e-3,
             weight_decay: 0.0,
+            patience: 0,
         }
     }
 }
 
-/// Mean training loss of each epoch.
+/// Mean training loss of each epoch, and with early stopping the validation HR@1 of each
+/// epoch and which epoch (0-based) was kept.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SftOutcome {
     pub epoch_losses: Vec<f64>,
+    pub valid_hr_at_1: Vec<f64>,
+    pub kept_epoch: usize,
 }
 
 impl SftConfig {
     /// Trains `policy` in place; torch must be seeded by the caller before `Policy::new`.
+    /// `valid` is only evaluated when early stopping is on.
     pub fn train(
         &self,
         policy: &mut Policy,
         train: &SplitTensors,
+        valid: &SplitTensors,
         seed: u64,
         progress: &mut dyn Progress,
     ) -> Result<SftOutcome, TrainError> {
@@ -54,7 +63,12 @@ impl SftConfig {
         let mut rng = stage_rng(seed, SFT_STAGE);
         let steps_per_epoch = train.len().div_ceil(self.batch_size);
         let total = steps_per_epoch * self.epochs;
-        let mut epoch_losses = Vec::with_capacity(self.epochs);
+        let mut outcome = SftOutcome {
+            epoch_losses: Vec::with_capacity(self.epochs),
+            valid_hr_at_1: Vec::new(),
+            kept_epoch: self.epochs.saturating_sub(1),
+        };
+        let mut best: Option<(f64, Vec<Tensor>)> = None;
         for epoch in 0..self.epochs {
             let mut sum = tch::Tensor::zeros([], (Kind::Float, policy.device()));
             for (i, rows) in train
@@ -75,8 +89,42 @@ impl SftConfig {
                 sum += loss.detach();
                 progress.step(epoch * steps_per_epoch + i + 1, total);
             }
-            epoch_losses.push(sum.double_value(&[]) / steps_per_epoch as f64);
+            outcome
+                .epoch_losses
+                .push(sum.double_value(&[]) / steps_per_epoch as f64);
+            if self.patience == 0 {
+                continue;
+            }
+            let hr = evaluate(policy, valid).hr_at_1;
+            outcome.valid_hr_at_1.push(hr);
+            if best.as_ref().is_none_or(|(b, _)| hr > *b) {
+                best = Some((hr, snapshot(policy)));
+                outcome.kept_epoch = epoch;
+            } else if epoch - outcome.kept_epoch >= self.patience {
+                break;
+            }
         }
-        Ok(SftOutcome { epoch_losses })
+        if let Some((_, weights)) = best {
+            restore(policy, &weights);
+        }
+        Ok(outcome)
     }
+}
+
+/// Detached copies of the trainable weights, in variable order.
+fn snapshot(policy: &Policy) -> Vec<Tensor> {
+    policy
+        .vs
+        .trainable_variables()
+        .iter()
+        .map(|t| t.detach().copy())
+        .collect()
+}
+
+fn restore(policy: &Policy, weights: &[Tensor]) {
+    tch::no_grad(|| {
+        for (mut var, saved) in policy.vs.trainable_variables().into_iter().zip(weights) {
+            var.copy_(saved);
+        }
+    });
 }

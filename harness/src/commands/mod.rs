@@ -1,8 +1,10 @@
 //! The command-line surface of design.md. Subcommands that later issues bring are listed with
 //! the issue that brings them, and refuse to run rather than pretend.
+mod compare;
 mod data;
 mod env;
 mod loss;
+mod results;
 mod run;
 
 use std::path::PathBuf;
@@ -32,17 +34,17 @@ enum Command {
         #[arg(default_value = "prefbench-out/demo")]
         dir: PathBuf,
     },
-    /// Compare two result sets and fail on a regression [not built yet: issue 4].
-    Compare { base: PathBuf, new: PathBuf },
+    /// Compare two result sets; exit 1 on a regression, 2 on unusable input.
+    Compare(compare::CompareArgs),
     /// Download, verify, prepare and describe datasets.
     Data {
         #[command(subcommand)]
         command: data::DataCommand,
     },
-    /// Work with results stores [not built yet: `merge` arrives with issue 3].
+    /// Work with results stores: merge the outputs of shards or machines.
     Results {
-        #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
-        args: Vec<String>,
+        #[command(subcommand)]
+        command: results::ResultsCommand,
     },
     /// Evaluate objectives on golden vectors, for cross-checking implementations.
     Loss {
@@ -62,13 +64,8 @@ pub fn dispatch(cli: Cli) -> Result<ExitCode> {
         }
         Command::Env => env::print(),
         Command::Loss { command } => loss::run(command),
-        Command::Compare { .. } => not_built("compare", 4),
+        Command::Compare(args) => compare::run(args),
         Command::Data { command } => data::run(command).map(|()| ExitCode::SUCCESS),
-        Command::Results { .. } => not_built("results merge", 3),
+        Command::Results { command } => results::run(command),
     }
-}
-
-fn not_built(what: &str, issue: u32) -> Result<ExitCode> {
-    eprintln!("`prefbench {what}` is not built yet: it arrives with issue {issue}.");
-    Ok(ExitCode::from(2))
 }

@@ -1,4 +1,5 @@
-//! `prefbench run`: resolve the config, the device and the threads, then hand over to the runner.
+//! `prefbench run`: resolve the config, the device, the threads and the schedule (shard, jobs),
+//! then hand over to the runner, or print the plan with `--dry-run`.
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -8,7 +9,11 @@ use clap::Args;
 use super::data::FetchArgs;
 use crate::config::{DeviceChoice, ExperimentConfig};
 use crate::environment::{cores, resolve_device};
-use crate::runner::{self, RunOptions};
+use crate::jobs;
+use crate::plan;
+use crate::runner::{self, Finished, RunOptions, Schedule};
+use crate::shard::Shard;
+use crate::signals::INTERRUPTED_EXIT;
 
 #[derive(Args, Default)]
 pub struct RunArgs {
@@ -23,9 +28,26 @@ pub struct RunArgs {
     /// Overrides the config's device.
     #[arg(long, value_enum)]
     device: Option<DeviceChoice>,
-    /// Overrides the config's libtorch threads (0 = all cores).
+    /// Overrides the config's libtorch threads per run (0 = all cores, divided among --jobs).
     #[arg(long)]
     threads: Option<usize>,
+    /// Run only part I of N of the matrix (whole (dataset, seed) groups, balanced by cost);
+    /// join the parts with `prefbench results merge`.
+    #[arg(long, value_name = "I/N")]
+    shard: Option<Shard>,
+    /// Runs at a time, each in its own process with cores / N threads.
+    #[arg(long, default_value_t = 1, value_name = "N")]
+    jobs: usize,
+    /// Print the expanded matrix, its size and its estimated duration; train nothing.
+    #[arg(long)]
+    dry_run: bool,
+    /// Earlier output directories or results files to estimate the duration from
+    /// [default: the output directory].
+    #[arg(long, value_name = "PATH", requires = "dry_run")]
+    estimate_from: Vec<PathBuf>,
+    /// Internal: run as a job of a parent `prefbench run --jobs N` (run ids on stdin).
+    #[arg(long, hide = true)]
+    job: bool,
     #[command(flatten)]
     fetch: FetchArgs,
 }
@@ -36,20 +58,74 @@ pub fn run(args: RunArgs) -> Result<ExitCode> {
         (None, Some(name)) => ExperimentConfig::preset(name)?,
         (None, None) => ExperimentConfig::preset("demo")?,
     };
+    if args.jobs == 0 || args.jobs > cores() {
+        bail!(
+            "--jobs {}: choose 1 to {} (this machine's cores), since each job needs a core",
+            args.jobs,
+            cores()
+        );
+    }
+    let out = args
+        .out
+        .unwrap_or_else(|| PathBuf::from("prefbench-out").join(&config.name));
+    if args.dry_run {
+        let sources = match args.estimate_from.is_empty() {
+            true => vec![out],
+            false => args.estimate_from,
+        };
+        print!(
+            "{}",
+            plan::describe(&config, args.shard, args.jobs, &sources)?
+        );
+        return Ok(ExitCode::SUCCESS);
+    }
+    let per_job = (cores() / args.jobs).max(1);
     let threads = match args.threads.unwrap_or(config.threads) {
-        0 => cores(),
+        0 => per_job,
+        n if n > per_job && args.jobs > 1 => bail!(
+            "--threads {n} with --jobs {}: {} threads on {} cores; use at most {per_job} \
+             threads per job (or 0 for that)",
+            args.jobs,
+            n * args.jobs,
+            cores()
+        ),
         n if n > 4 * cores() => bail!("--threads {n}: this machine has {} cores", cores()),
         n => n,
     };
+    let mut fetch = args.fetch.options();
+    fetch.progress &= !args.job;
     let options = RunOptions {
-        out: args
-            .out
-            .unwrap_or_else(|| PathBuf::from("prefbench-out").join(&config.name)),
+        out,
         device: resolve_device(args.device.unwrap_or(config.device))?,
         threads,
-        fetch: args.fetch.options(),
+        fetch,
     };
-    let report = runner::run(&config, &options)?;
-    println!("{}", report.display());
-    Ok(ExitCode::SUCCESS)
+    if args.job {
+        return Ok(exit(jobs::work(&config, &options)?));
+    }
+    let schedule = Schedule {
+        shard: args.shard,
+        jobs: args.jobs,
+    };
+    match runner::run(&config, &options, schedule)? {
+        Finished::Report(report) => {
+            println!("{}", report.display());
+            Ok(ExitCode::SUCCESS)
+        }
+        Finished::Interrupted => {
+            eprintln!(
+                "interrupted: finished runs are in {}; rerun the same command to resume",
+                options.out.join("results.jsonl").display()
+            );
+            Ok(exit(false))
+        }
+    }
+}
+
+/// Success, or the status of an interrupted run.
+fn exit(complete: bool) -> ExitCode {
+    match complete {
+        true => ExitCode::SUCCESS,
+        false => ExitCode::from(INTERRUPTED_EXIT as u8),
+    }
 }

@@ -1,8 +1,13 @@
 //! Charts, one file per kind (as in criterion.rs): each kind says what it draws, and
 //! [`render`] writes it as SVG (for the Markdown report) and PNG (for places without SVG).
+mod boundary_vs_k;
+mod curves;
 mod hr1_vs_k;
+mod loss_vs_k;
+mod vs_k;
+mod wallclock;
 
-pub(crate) use hr1_vs_k::Hr1VsK;
+use crate::dataset::DatasetResults;
 
 use crate::{fonts, output, ReportError};
 use plotters::coord::Shift;
@@ -36,8 +41,22 @@ pub(crate) struct Figure {
     pub png: String,
 }
 
+/// Every chart of one dataset, in the order the report shows them.
+pub(crate) fn render_dataset(
+    data: &DatasetResults,
+    figures_dir: &Path,
+) -> Result<Vec<Figure>, ReportError> {
+    Ok(vec![
+        render(&hr1_vs_k::Hr1VsK { data }, figures_dir)?,
+        render(&loss_vs_k::LossVsK { data }, figures_dir)?,
+        render(&curves::Curves { data }, figures_dir)?,
+        render(&boundary_vs_k::BoundaryVsK { data }, figures_dir)?,
+        render(&wallclock::WallClock { data }, figures_dir)?,
+    ])
+}
+
 /// Writes `figures_dir/<stem>.svg` and `.png` (each atomically) and returns their links.
-pub(crate) fn render(chart: &impl Chart, figures_dir: &Path) -> Result<Figure, ReportError> {
+fn render(chart: &impl Chart, figures_dir: &Path) -> Result<Figure, ReportError> {
     fonts::ensure_registered();
     let stem = chart.stem();
     let (svg, png) = (format!("{stem}.svg"), format!("{stem}.png"));

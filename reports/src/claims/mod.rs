@@ -1,0 +1,165 @@
+//! The verdict on each claim of the paper (paper.md §6), from the records alone. Each claim
+//! has a written rule ([`Claim::rule`], printed in the report) tested per dataset by a
+//! function in [`rules`]; the per-dataset findings are combined into one verdict.
+mod rules;
+
+use crate::dataset::DatasetResults;
+use std::fmt;
+
+/// The verdict vocabulary of paper.md §6.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Verdict {
+    Reproduced,
+    NotReproduced,
+    /// The spread across seeds does not separate the methods.
+    Inconclusive,
+    /// The matrix lacks the methods or K values, or the claim needs what prefbench lacks.
+    NotTestable,
+}
+
+impl fmt::Display for Verdict {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Self::Reproduced => "reproduced",
+            Self::NotReproduced => "not reproduced",
+            Self::Inconclusive => "inconclusive",
+            Self::NotTestable => "not testable here",
+        })
+    }
+}
+
+/// What one dataset says about one claim.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Finding {
+    pub verdict: Verdict,
+    /// The measured numbers (or, when not testable, what is missing).
+    pub evidence: String,
+}
+
+impl Finding {
+    fn new(verdict: Verdict, evidence: impl Into<String>) -> Self {
+        Self {
+            verdict,
+            evidence: evidence.into(),
+        }
+    }
+
+    /// Not testable because the matrix lacks what the claim needs.
+    fn absent(what: impl fmt::Display) -> Self {
+        Self::new(Verdict::NotTestable, format!("not in this matrix: {what}"))
+    }
+}
+
+/// One claim of the paper and how prefbench tests it.
+pub(crate) struct Claim {
+    pub id: &'static str,
+    pub text: &'static str,
+    /// The paper's evidence, quoted from paper.md §6.
+    pub paper: &'static str,
+    /// The verdict rule, as printed in the report.
+    pub rule: &'static str,
+    test: fn(&DatasetResults) -> Finding,
+}
+
+/// The claims table's row: the combined verdict over datasets.
+pub(crate) struct Row {
+    pub claim: &'static Claim,
+    pub verdict: Verdict,
+    /// True when only synthetic datasets were tested: the verdict checks the pipeline, it is
+    /// no evidence about the paper.
+    pub pipeline_check: bool,
+    pub evidence: String,
+}
+
+/// Tests every claim. Real datasets decide the verdict; synthetic ones are used only when no
+/// real dataset ran, and their verdicts are labelled as pipeline checks.
+pub(crate) fn evaluate(datasets: &[DatasetResults]) -> Vec<Row> {
+    let real: Vec<&DatasetResults> = datasets.iter().filter(|d| !d.is_synthetic()).collect();
+    let pipeline_check = real.is_empty();
+    let tested: Vec<&DatasetResults> = if pipeline_check {
+        datasets.iter().collect()
+    } else {
+        real
+    };
+    rules::CLAIMS
+        .iter()
+        .map(|claim| {
+            let findings: Vec<(&str, Finding)> =
+                tested.iter().map(|d| (d.name, (claim.test)(d))).collect();
+            let (verdict, evidence) = combine(&findings);
+            Row {
+                claim,
+                verdict,
+                pipeline_check: pipeline_check && verdict != Verdict::NotTestable,
+                evidence,
+            }
+        })
+        .collect()
+}
+
+/// Reproduced when every testable dataset reproduces the claim, not reproduced when any
+/// contradicts it, inconclusive otherwise; not testable when no dataset can test it.
+fn combine(findings: &[(&str, Finding)]) -> (Verdict, String) {
+    let testable: Vec<&(&str, Finding)> = findings
+        .iter()
+        .filter(|(_, f)| f.verdict != Verdict::NotTestable)
+        .collect();
+    if testable.is_empty() {
+        let mut reasons: Vec<&str> = findings.iter().map(|(_, f)| f.evidence.as_str()).collect();
+        reasons.dedup();
+        let evidence = if reasons.is_empty() {
+            "not in this matrix: no runs".to_string()
+        } else {
+            reasons.join("; ")
+        };
+        return (Verdict::NotTestable, evidence);
+    }
+    let verdicts: Vec<Verdict> = testable.iter().map(|(_, f)| f.verdict).collect();
+    let verdict = if verdicts.iter().all(|&v| v == Verdict::Reproduced) {
+        Verdict::Reproduced
+    } else if verdicts.contains(&Verdict::NotReproduced) {
+        Verdict::NotReproduced
+    } else {
+        Verdict::Inconclusive
+    };
+    let evidence = testable
+        .iter()
+        .map(|(name, f)| format!("`{name}`: {} ({})", f.evidence, f.verdict))
+        .collect::<Vec<_>>()
+        .join("<br>");
+    (verdict, evidence)
+}
+
+/// The summary table and the rules, as Markdown.
+pub(crate) fn section(datasets: &[DatasetResults]) -> String {
+    let rows = evaluate(datasets);
+    let mut out = String::from(
+        "## Claims of the paper\n\n\
+         One row per claim of paper.md §6. Our policy is a small item model trained from \
+         scratch, not a 7B LLM fine-tuned with LoRA, so absolute numbers differ from the \
+         paper's; the verdicts compare methods under the same conditions. Verdicts on \
+         synthetic data are labelled *pipeline check*: they show that the machinery works and \
+         say nothing about the paper's claims.\n\n\
+         | claim | verdict | measured (here) | paper |\n|:--|:--|:--|:--|\n",
+    );
+    for row in &rows {
+        let verdict = if row.pipeline_check {
+            format!("pipeline check: {}", row.verdict)
+        } else {
+            row.verdict.to_string()
+        };
+        out += &format!(
+            "| **{}** {} | **{verdict}** | {} | {} |\n",
+            row.claim.id, row.claim.text, row.evidence, row.claim.paper
+        );
+    }
+    out += "\n### Verdict rules\n\n\
+            Tests are two-sided, over seeds, at the 5% level (p < 0.05); comparisons of two \
+            methods are paired by seed (both runs of a seed share the SFT reference). \
+            A claim is reproduced when every tested dataset reproduces it, not reproduced \
+            when one contradicts it, and inconclusive otherwise.\n\n";
+    for row in &rows {
+        out += &format!("- **{}**: {}\n", row.claim.id, row.claim.rule);
+    }
+    out + "\n"
+}

@@ -1,0 +1,471 @@
+//! The eight claims of paper.md §6 and the test of each on one dataset.
+use super::{Claim, Finding, Verdict};
+use crate::cost::overhead_percent;
+use crate::dataset::{boundary_share, final_loss, reward_win_rate, DatasetResults, HR_AT_1};
+use crate::format::{p_value, signed};
+use crate::pairs::{paired, pairs};
+use prefbench_results::stats::{linear_trend, Summary};
+use prefbench_results::RunRecord;
+
+/// Significance level of every verdict.
+const ALPHA: f64 = 0.05;
+/// The paper's main setting.
+const MAIN_K: usize = 15;
+/// The largest K of the paper, needed by C8.
+const MAX_K: usize = 19;
+/// DynamicPO's overhead counts as negligible while its 95% CI stays below this (percent).
+const NEGLIGIBLE_PERCENT: f64 = 5.0;
+
+pub(super) const CLAIMS: [Claim; 8] = [
+    Claim {
+        id: "C1",
+        text: "Collapse: with DMPO, HR@1 rises with K and then falls while the training loss keeps falling",
+        paper: "figure only (no values published)",
+        rule: "needs DMPO at three or more K. Reproduced when DMPO's mean test HR@1 over K has an \
+               interior maximum whose drop to the largest K exceeds twice the pooled seed standard \
+               deviation while its mean final training loss keeps decreasing from that K on; not \
+               reproduced when the drop is that large but the loss does not keep falling, or when \
+               the maximum lies at an end of the K range and the means span more than twice the \
+               pooled standard deviation; inconclusive otherwise. MPPO is shown alongside.",
+        test: c1_collapse,
+    },
+    Claim {
+        id: "C2",
+        text: "Cause: the boundary share of DMPO's gradient shrinks as K grows",
+        paper: "theory section",
+        rule: "a least-squares line through (K, mean boundary gradient share over the training \
+               curve) of every DMPO run with K > 1 (at K = 1 the single negative carries the \
+               whole gradient by construction). Reproduced when the slope is negative with \
+               p < 0.05 (t-test of the slope), not reproduced when positive with p < 0.05.",
+        test: c2_gradient_share,
+    },
+    Claim {
+        id: "C3",
+        text: "DynamicPO lifts DMPO",
+        paper: "K = 15: LastFM 0.5848 → 0.6661, Goodreads 0.5349 → 0.6728, Steam 0.6383 → 0.6990",
+        rule: "DynamicPO-DMPO against DMPO at K = 15 (if K = 15 is absent, the largest K both \
+               ran, named in the evidence), test HR@1 paired by seed. Reproduced when the mean \
+               difference is positive with paired t-test p < 0.05, not reproduced when negative \
+               with p < 0.05. The exact Wilcoxon p is shown too; with fewer than six seeds it \
+               cannot fall below 0.05, so it does not decide.",
+        test: c3_lifts_dmpo,
+    },
+    Claim {
+        id: "C4",
+        text: "Plug-and-play: DynamicPO lifts MPPO and S-DPO too, least for S-DPO",
+        paper: "MPPO 0.6597 → 0.6906, 0.6993 → 0.7226, 0.7614 → 0.8069; S-DPO 0.6617 → 0.6666, \
+                0.6778 → 0.6843, 0.6948 → 0.6998 (LastFM, Goodreads, Steam)",
+        rule: "the C3 rule for each of the pairs DynamicPO-MPPO/MPPO and DynamicPO-S-DPO/S-DPO \
+               that ran. With both pairs (and DMPO's), reproduced only when every lift is and \
+               S-DPO's mean lift is the smallest.",
+        test: c4_plug_and_play,
+    },
+    Claim {
+        id: "C5",
+        text: "It holds on other backbones",
+        paper: "Llama-3-8B 0.6232 → 0.7331, 0.6645 → 0.7641; Qwen2.5-7B 0.5892 → 0.6433, \
+                0.6617 → 0.7359",
+        rule: "not testable here: it needs LLM backbones, prefbench trains a small item model.",
+        test: c5_backbones,
+    },
+    Claim {
+        id: "C6",
+        text: "Negligible overhead",
+        paper: "4×A100 wall-clock +0.85% on average (62.58 → 63.11 GPU-hours)",
+        rule: "the PO wall-clock of every DynamicPO variant over its base, in percent, per \
+               (K, seed) pair, pooled. Reproduced when the upper end of its 95% t confidence \
+               interval is below 5%, not reproduced when the lower end is above 5%.",
+        test: c6_overhead,
+    },
+    Claim {
+        id: "C7",
+        text: "Higher reward win rate during training than vanilla DMPO",
+        paper: "figure only",
+        rule: "the reward win rate averaged over the training curve, DynamicPO-DMPO against \
+               DMPO at the K of C3, paired by seed, decided as C3.",
+        test: c7_win_rate,
+    },
+    Claim {
+        id: "C8",
+        text: "Up to K = 19: DMPO collapses earlier and harder than MPPO; S-DPO stays stable; \
+               DynamicPO improves all three",
+        paper: "figures only (LastFM)",
+        rule: "needs K = 19 for DMPO, MPPO, S-DPO and their DynamicPO variants. Reproduced \
+               when DMPO's HR@1 peaks at a smaller K than MPPO's and drops more from its peak \
+               to K = 19, S-DPO's drop stays within twice its pooled seed standard deviation, \
+               and each DynamicPO lift at K = 19 is reproduced by the C3 rule; not reproduced \
+               when a lift is significantly negative; inconclusive otherwise.",
+        test: c8_up_to_19,
+    },
+];
+
+/// A method's test HR@1 over K, as C1 and C8 read it.
+struct Collapse {
+    means: Vec<(usize, f64)>,
+    peak: usize,
+    /// Peak mean minus the mean at the largest K.
+    drop: f64,
+    /// Pooled seed standard deviation over the method's cells; `None` with one seed per cell.
+    sigma: Option<f64>,
+    /// Whether the mean final training loss decreases strictly from the peak K on.
+    loss_falls: bool,
+}
+
+impl Collapse {
+    fn of(data: &DatasetResults, method: &str) -> Option<Self> {
+        let hr = data.test_cells(HR_AT_1);
+        let loss = data.cells(final_loss);
+        let cells: Vec<(usize, Summary)> = data
+            .ks_of(method)
+            .into_iter()
+            .filter_map(|k| Some((k, *hr.get(&(method.to_string(), k))?)))
+            .collect();
+        let (first_max, peak) = cells.iter().enumerate().fold(
+            None,
+            |best: Option<(usize, &(usize, Summary))>, (i, c)| match best {
+                Some((_, b)) if b.1.mean >= c.1.mean => best,
+                _ => Some((i, c)),
+            },
+        )?;
+        let (dof, ss) = cells.iter().fold((0usize, 0.0), |(d, s), (_, c)| {
+            (d + c.n - 1, s + (c.n - 1) as f64 * c.std.powi(2))
+        });
+        let losses: Vec<f64> = cells[first_max..]
+            .iter()
+            .filter_map(|(k, _)| loss.get(&(method.to_string(), *k)).map(|s| s.mean))
+            .collect();
+        Some(Self {
+            means: cells.iter().map(|(k, s)| (*k, s.mean)).collect(),
+            peak: peak.0,
+            drop: peak.1.mean - cells.last()?.1.mean,
+            sigma: (dof > 0).then(|| (ss / dof as f64).sqrt()),
+            loss_falls: losses.len() == cells.len() - first_max
+                && losses.windows(2).all(|w| w[1] < w[0]),
+        })
+    }
+
+    fn interior(&self) -> bool {
+        self.means.first().is_some_and(|f| f.0 != self.peak)
+            && self.means.last().is_some_and(|l| l.0 != self.peak)
+    }
+
+    fn describe(&self, method: &str) -> String {
+        let trace = self
+            .means
+            .iter()
+            .map(|(k, m)| format!("K={k}: {m:.4}"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let sigma = self.sigma.map_or("no spread (one seed)".into(), |s| {
+            format!("2σ = {:.4}", 2.0 * s)
+        });
+        format!(
+            "{method} HR@1 {trace}; peak K = {}, drop to largest K {:.4} vs {sigma}; final loss \
+             {} from the peak on",
+            self.peak,
+            self.drop,
+            if self.loss_falls {
+                "falls"
+            } else {
+                "does not keep falling"
+            }
+        )
+    }
+}
+
+fn c1_collapse(data: &DatasetResults) -> Finding {
+    let Some(dmpo) = Collapse::of(data, "dmpo").filter(|c| c.means.len() >= 3) else {
+        return Finding::absent("DMPO at three or more K");
+    };
+    let mut evidence = dmpo.describe("DMPO");
+    if let Some(mppo) = Collapse::of(data, "mppo").filter(|c| c.means.len() >= 3) {
+        evidence += &format!("; {}", mppo.describe("MPPO"));
+    }
+    let Some(sigma) = dmpo.sigma else {
+        return Finding::new(Verdict::Inconclusive, evidence);
+    };
+    let span = dmpo
+        .means
+        .iter()
+        .map(|m| m.1)
+        .fold(f64::NEG_INFINITY, f64::max)
+        - dmpo.means.iter().map(|m| m.1).fold(f64::INFINITY, f64::min);
+    let verdict = match (dmpo.interior(), dmpo.drop > 2.0 * sigma) {
+        (true, true) if dmpo.loss_falls => Verdict::Reproduced,
+        (true, true) => Verdict::NotReproduced,
+        (false, _) if span > 2.0 * sigma => Verdict::NotReproduced,
+        _ => Verdict::Inconclusive,
+    };
+    Finding::new(verdict, evidence)
+}
+
+fn c2_gradient_share(data: &DatasetResults) -> Finding {
+    let points: Vec<(f64, f64)> = data
+        .runs("dmpo")
+        .filter(|r| r.cell.k > 1)
+        .filter_map(|r| Some((r.cell.k as f64, boundary_share(r)?)))
+        .collect();
+    let Some(trend) = linear_trend(&points) else {
+        return Finding::absent("DMPO runs with logged curves at two or more K > 1");
+    };
+    let shares = data.cells(boundary_share);
+    let trace = data
+        .ks_of("dmpo")
+        .into_iter()
+        .filter(|&k| k > 1)
+        .filter_map(|k| {
+            Some(format!(
+                "K={k}: {:.3}",
+                shares.get(&("dmpo".into(), k))?.mean
+            ))
+        })
+        .collect::<Vec<_>>()
+        .join(", ");
+    let verdict = significant_sign(-trend.slope, Some(trend.p));
+    Finding::new(
+        verdict,
+        format!(
+            "DMPO boundary gradient share {trace}; slope {} per negative, p = {} (n = {} runs)",
+            signed(trend.slope, 5),
+            p_value(Some(trend.p)),
+            trend.n
+        ),
+    )
+}
+
+fn c3_lifts_dmpo(data: &DatasetResults) -> Finding {
+    lift(
+        data,
+        "dynamicpo-dmpo",
+        "dmpo",
+        |r| Some((HR_AT_1.of)(&r.test)),
+        None,
+    )
+}
+
+fn c4_plug_and_play(data: &DatasetResults) -> Finding {
+    let hr = |r: &RunRecord| Some((HR_AT_1.of)(&r.test));
+    let tested: Vec<(&str, Finding, Option<f64>)> = ["mppo", "sdpo"]
+        .into_iter()
+        .filter_map(|base| {
+            let variant = format!("dynamicpo-{base}");
+            let k = main_k(data, &variant, base)?;
+            let diff = paired(data, &variant, base, k.0, hr).map(|p| p.diff);
+            Some((base, lift(data, &variant, base, hr, None), diff))
+        })
+        .collect();
+    if tested.is_empty() {
+        return Finding::absent("DynamicPO-MPPO with MPPO, or DynamicPO-S-DPO with S-DPO");
+    }
+    let mut evidence: Vec<String> = tested
+        .iter()
+        .map(|(base, f, _)| format!("{base}: {} ({})", f.evidence, f.verdict))
+        .collect();
+    if tested.len() == 1 {
+        evidence.push(format!(
+            "the {} pair is not in this matrix",
+            if tested[0].0 == "sdpo" {
+                "MPPO"
+            } else {
+                "S-DPO"
+            }
+        ));
+    }
+    let verdicts: Vec<Verdict> = tested.iter().map(|t| t.1.verdict).collect();
+    let mut verdict = if verdicts.iter().all(|&v| v == Verdict::Reproduced) {
+        Verdict::Reproduced
+    } else if verdicts.contains(&Verdict::NotReproduced) {
+        Verdict::NotReproduced
+    } else {
+        Verdict::Inconclusive
+    };
+    let sdpo = tested.iter().find(|t| t.0 == "sdpo").and_then(|t| t.2);
+    let dmpo = main_k(data, "dynamicpo-dmpo", "dmpo")
+        .and_then(|k| paired(data, "dynamicpo-dmpo", "dmpo", k.0, hr))
+        .map(|p| p.diff);
+    let others: Vec<f64> = tested
+        .iter()
+        .filter(|t| t.0 != "sdpo")
+        .filter_map(|t| t.2)
+        .chain(dmpo)
+        .collect();
+    match sdpo {
+        Some(s) if !others.is_empty() => {
+            let least = others.iter().all(|&o| s < o);
+            evidence.push(format!(
+                "S-DPO's lift is {}the smallest",
+                if least { "" } else { "not " }
+            ));
+            if !least && verdict == Verdict::Reproduced {
+                verdict = Verdict::NotReproduced;
+            }
+        }
+        _ => evidence.push("\"least for S-DPO\" needs S-DPO and another pair".into()),
+    }
+    Finding::new(verdict, evidence.join("; "))
+}
+
+fn c5_backbones(_: &DatasetResults) -> Finding {
+    Finding::new(
+        Verdict::NotTestable,
+        "needs LLM backbones (Llama-3-8B, Qwen2.5-7B); prefbench trains a small item model",
+    )
+}
+
+fn c6_overhead(data: &DatasetResults) -> Finding {
+    let overheads: Vec<f64> = pairs(data)
+        .into_iter()
+        .flat_map(|(variant, base)| overhead_percent(data, variant, base))
+        .collect();
+    let Some(s) = Summary::of(&overheads) else {
+        return Finding::absent("a DynamicPO variant with its base at a shared K and seed");
+    };
+    let Some((lo, hi)) = s.ci95() else {
+        let evidence = format!("PO wall-clock {}% from one pair", signed(s.mean, 1));
+        return Finding::new(Verdict::Inconclusive, evidence);
+    };
+    let verdict = if hi < NEGLIGIBLE_PERCENT {
+        Verdict::Reproduced
+    } else if lo > NEGLIGIBLE_PERCENT {
+        Verdict::NotReproduced
+    } else {
+        Verdict::Inconclusive
+    };
+    Finding::new(
+        verdict,
+        format!(
+            "PO wall-clock {}% [95% CI {}%, {}%] over {} (K, seed) pairs",
+            signed(s.mean, 1),
+            signed(lo, 1),
+            signed(hi, 1),
+            s.n
+        ),
+    )
+}
+
+fn c7_win_rate(data: &DatasetResults) -> Finding {
+    lift(data, "dynamicpo-dmpo", "dmpo", reward_win_rate, None)
+}
+
+fn c8_up_to_19(data: &DatasetResults) -> Finding {
+    let needed = [
+        "dmpo",
+        "mppo",
+        "sdpo",
+        "dynamicpo-dmpo",
+        "dynamicpo-mppo",
+        "dynamicpo-sdpo",
+    ];
+    let missing: Vec<&str> = needed
+        .into_iter()
+        .filter(|m| !data.ks_of(m).contains(&MAX_K))
+        .collect();
+    if !missing.is_empty() {
+        return Finding::absent(format!("K = {MAX_K} runs of {}", missing.join(", ")));
+    }
+    let hr = |r: &RunRecord| Some((HR_AT_1.of)(&r.test));
+    let lifts: Vec<Finding> = ["dmpo", "mppo", "sdpo"]
+        .into_iter()
+        .map(|b| lift(data, &format!("dynamicpo-{b}"), b, hr, Some(MAX_K)))
+        .collect();
+    let collapse = |m| Collapse::of(data, m);
+    let (Some(dmpo), Some(mppo), Some(sdpo)) =
+        (collapse("dmpo"), collapse("mppo"), collapse("sdpo"))
+    else {
+        return Finding::absent("HR@1 of DMPO, MPPO and S-DPO");
+    };
+    let earlier_harder = dmpo.peak < mppo.peak && dmpo.drop > mppo.drop;
+    let stable = sdpo.sigma.is_some_and(|s| sdpo.drop <= 2.0 * s);
+    let evidence =
+        format!(
+        "DMPO peak K = {} drop {:.4}, MPPO peak K = {} drop {:.4} ({}); S-DPO drop {:.4} ({}); \
+         lifts at K = {MAX_K}: {}",
+        dmpo.peak,
+        dmpo.drop,
+        mppo.peak,
+        mppo.drop,
+        if earlier_harder { "earlier and harder" } else { "not earlier and harder" },
+        sdpo.drop,
+        if stable { "stable" } else { "not shown stable" },
+        lifts
+            .iter()
+            .map(|f| format!("{} ({})", f.evidence, f.verdict))
+            .collect::<Vec<_>>()
+            .join("; ")
+    );
+    let verdict = if lifts.iter().any(|f| f.verdict == Verdict::NotReproduced) {
+        Verdict::NotReproduced
+    } else if earlier_harder && stable && lifts.iter().all(|f| f.verdict == Verdict::Reproduced) {
+        Verdict::Reproduced
+    } else {
+        Verdict::Inconclusive
+    };
+    Finding::new(verdict, evidence)
+}
+
+/// The K at which C3, C4 and C7 compare `variant` with `base`: 15 when both ran it, else the
+/// largest K both ran; the flag says whether it is a fallback.
+fn main_k(data: &DatasetResults, variant: &str, base: &str) -> Option<(usize, bool)> {
+    let shared: Vec<usize> = data
+        .ks_of(variant)
+        .intersection(&data.ks_of(base))
+        .copied()
+        .collect();
+    if shared.contains(&MAIN_K) {
+        Some((MAIN_K, false))
+    } else {
+        shared.last().map(|&k| (k, true))
+    }
+}
+
+/// The C3 rule for `value` of `variant` against `base`, at `k` or else at [`main_k`].
+fn lift(
+    data: &DatasetResults,
+    variant: &str,
+    base: &str,
+    value: impl Fn(&RunRecord) -> Option<f64> + Copy,
+    k: Option<usize>,
+) -> Finding {
+    let k = match k {
+        Some(k) => (k, false),
+        None => match main_k(data, variant, base) {
+            Some(k) => k,
+            None => return Finding::absent(format!("{variant} and {base} at a shared K")),
+        },
+    };
+    let Some(p) = paired(data, variant, base, k.0, value) else {
+        return Finding::absent(format!(
+            "{variant} and {base} with a shared seed at K = {}",
+            k.0
+        ));
+    };
+    let fallback = if k.1 {
+        format!(" (K = {MAIN_K} absent: largest K both ran)")
+    } else {
+        String::new()
+    };
+    Finding::new(
+        significant_sign(p.diff, p.t_p),
+        format!(
+            "K = {}{fallback}: {base} {:.4} → {variant} {:.4} (Δ {}, paired t p = {}, Wilcoxon \
+             p = {}, n = {})",
+            k.0,
+            p.base_mean,
+            p.variant_mean,
+            signed(p.diff, 4),
+            p_value(p.t_p),
+            p_value(p.wilcoxon_p),
+            p.n
+        ),
+    )
+}
+
+/// Reproduced when `effect` is positive and significant, not reproduced when negative and
+/// significant, inconclusive otherwise (including when no test could run).
+fn significant_sign(effect: f64, p: Option<f64>) -> Verdict {
+    match p {
+        Some(p) if p < ALPHA && effect > 0.0 => Verdict::Reproduced,
+        Some(p) if p < ALPHA && effect < 0.0 => Verdict::NotReproduced,
+        _ => Verdict::Inconclusive,
+    }
+}
