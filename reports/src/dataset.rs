@@ -144,6 +144,12 @@ pub(crate) fn po_seconds(record: &RunRecord) -> Option<f64> {
     Some(record.timings.po_s)
 }
 
+/// Median PO step time in ms: the fair measure of an objective's overhead, since the run's
+/// wall-clock also holds the per-step diagnostics, which cost the same for every method.
+pub(crate) fn step_ms(record: &RunRecord) -> Option<f64> {
+    Some(record.timings.po_step_median_ms).filter(|ms| *ms > 0.0)
+}
+
 /// The mean share of the gradient on boundary negatives over training (the paper's mechanism).
 pub(crate) fn boundary_share(record: &RunRecord) -> Option<f64> {
     curve_mean(record, |p| p.boundary_grad_share)

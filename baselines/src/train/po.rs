@@ -16,8 +16,6 @@ use crate::policy::Policy;
 
 /// Stage id of PO in [`stage_rng`].
 const PO_STAGE: u64 = 2;
-/// Most diagnostic points kept per run; steps between them are not inspected at all.
-const MAX_LOGGED_STEPS: usize = 200;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -29,6 +27,9 @@ pub struct PoConfig {
     /// Maximum global gradient norm (paper: 0.3).
     pub grad_clip: f64,
     pub weight_decay: f64,
+    /// Most steps inspected for diagnostics per run (evenly spaced, the first included); the
+    /// others are not inspected at all, which bounds both the record's size and the cost.
+    pub logged_steps: usize,
 }
 
 impl Default for PoConfig {
@@ -40,6 +41,7 @@ impl Default for PoConfig {
             warmup_share: 0.05,
             grad_clip: 0.3,
             weight_decay: 0.0,
+            logged_steps: 200,
         }
     }
 }
@@ -127,7 +129,7 @@ impl PoTrainer<'_> {
         let mut rng = stage_rng(self.seed, PO_STAGE);
         let steps_per_epoch = train.len().div_ceil(c.batch_size);
         let total = steps_per_epoch * c.epochs;
-        let log_every = total.div_ceil(MAX_LOGGED_STEPS).max(1);
+        let log_every = total.div_ceil(c.logged_steps.max(1)).max(1);
         let mut outcome = PoOutcome {
             epochs: Vec::with_capacity(c.epochs),
             eval_seconds: 0.0,
