@@ -188,11 +188,11 @@ pub fn run_po(
 ) -> Result<RunRecord> {
     progress.stage(&format!("{} K={} seed {}", spec.method, spec.k, spec.seed));
     let mut policy = Policy::new(
-            &config.model,
-            data.dataset.n_items,
-            data.titles.as_ref(),
-            options.device,
-        );
+        &config.model,
+        data.dataset.n_items,
+        data.titles.as_ref(),
+        options.device,
+    );
     policy.vs.copy(&reference.policy.vs)?;
     tch::manual_seed(spec.seed as i64);
     let trainer = PoTrainer {
