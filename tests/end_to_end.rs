@@ -1,28 +1,14 @@
 //! End-to-end tests of the `prefbench` binary on tiny configs, offline, in temporary directories.
 use std::path::Path;
-use std::process::{Command, Output};
+use std::process::Output;
 
-/// Runs the binary in `cwd` with its caches in `cwd/cache`, never the user's.
-fn prefbench(args: &[&str], cwd: &Path) -> Output {
-    prefbench_cached(args, cwd, "cache")
-}
+mod support;
+use support::{command_cached, prefbench, text};
 
 fn prefbench_cached(args: &[&str], cwd: &Path, cache: &str) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_prefbench"))
-        .args(args)
-        .current_dir(cwd)
-        .env("PREFBENCH_CACHE", cwd.join(cache))
-        .env_remove("RUST_LOG")
+    command_cached(args, cwd, cache)
         .output()
         .expect("prefbench runs")
-}
-
-fn text(o: &Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    )
 }
 
 /// A few hundred synthetic samples, one seed, one K, one thread: seconds, and repeatable.

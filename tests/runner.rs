@@ -3,8 +3,11 @@
 //! configs with one thread, offline, in temporary directories.
 use std::collections::BTreeSet;
 use std::path::Path;
-use std::process::{Child, Command, Output, Stdio};
+use std::process::{Child, Stdio};
 use std::time::{Duration, Instant};
+
+mod support;
+use support::{command, prefbench, text};
 
 /// 2 methods × K {1, 3} × 3 seeds: 12 runs in 3 (dataset, seed) groups, a fraction of a second
 /// each.
@@ -22,27 +25,6 @@ device: cpu
 threads: 1
 ";
 const RUNS: usize = 12;
-
-fn command(args: &[&str], cwd: &Path) -> Command {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_prefbench"));
-    c.args(args)
-        .current_dir(cwd)
-        .env("PREFBENCH_CACHE", cwd.join("cache"))
-        .env_remove("RUST_LOG");
-    c
-}
-
-fn prefbench(args: &[&str], cwd: &Path) -> Output {
-    command(args, cwd).output().expect("prefbench runs")
-}
-
-fn text(o: &Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    )
-}
 
 fn setup() -> tempfile::TempDir {
     let tmp = tempfile::tempdir().unwrap();

@@ -18,7 +18,8 @@ pub(crate) struct VsK<'a, 'r> {
     /// A horizontal dashed line, for example the SFT reference: (legend label, value).
     pub reference: Option<(&'static str, f64)>,
     pub y_desc: &'static str,
-    /// Decimals of the y tick labels.
+    /// Fewest decimals of the y tick labels; more are used when the ticks are closer together,
+    /// so that no two ticks read the same.
     pub decimals: usize,
     /// The y axis never leaves [lower, upper] (for example [0, 1] for rates).
     pub lower: f64,
@@ -52,7 +53,9 @@ impl VsK<'_, '_> {
             .x_label_area_size(50)
             .y_label_area_size(70)
             .build_cartesian_2d(x_lo..x_hi, y_lo..y_hi)?;
-        let decimals = self.decimals;
+        let tick_step = (y_hi - y_lo) / 10.0;
+        let needed = (-tick_step.log10()).ceil().max(0.0) as usize;
+        let decimals = self.decimals.max(needed);
         chart
             .configure_mesh()
             .x_desc("K (negatives per sample)")
