@@ -126,6 +126,43 @@ fn the_sft_reference_is_cached_and_retrained_when_the_model_changes() {
 }
 
 #[test]
+fn an_item_text_axis_trains_each_policy_on_its_own_reference() {
+    let tmp = tempfile::tempdir().unwrap();
+    let both = TINY.replace("seeds: [7]\n", "seeds: [7]\nitem_text: [none, minilm]\n");
+    let records = run_config(tmp.path(), &both, "both", "cache");
+    let regime =
+        |r: &serde_json::Value| r["spec"]["model"]["item_text"].as_str().unwrap().to_owned();
+    let regimes: Vec<String> = records.iter().map(regime).collect();
+    assert_eq!(regimes, ["none", "none", "minilm", "minilm"]);
+    let mut ids: Vec<&str> = records.iter().map(|r| r["id"].as_str().unwrap()).collect();
+    ids.sort_unstable();
+    ids.dedup();
+    assert_eq!(ids.len(), 4, "distinct ids");
+    let references = std::fs::read_dir(tmp.path().join("cache/sft"))
+        .unwrap()
+        .count();
+    assert_eq!(references, 2, "one SFT reference per policy");
+
+    // The config without the axis is the `none` half: same ids, and its reference is cached.
+    let plain = run_tiny(tmp.path(), "plain");
+    let none: Vec<_> = records.iter().filter(|r| regime(r) == "none").collect();
+    assert_eq!(
+        plain.iter().map(|r| &r["id"]).collect::<Vec<_>>(),
+        none.iter().map(|r| &r["id"]).collect::<Vec<_>>()
+    );
+    assert!(plain.iter().all(|r| r["timings"]["sft_cached"] == true));
+
+    let report = std::fs::read_to_string(tmp.path().join("both/report.md")).unwrap();
+    for heading in [
+        "## Dataset `synthetic` (item ids only)",
+        "## Dataset `synthetic` (item ids + MiniLM titles)",
+        "## Regimes",
+    ] {
+        assert!(report.contains(heading), "{heading} in {report}");
+    }
+}
+
+#[test]
 fn bad_input_gets_one_clear_line() {
     let tmp = tempfile::tempdir().unwrap();
     let o = prefbench(&["run", "--preset", "nope"], tmp.path());

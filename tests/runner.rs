@@ -227,6 +227,20 @@ fn the_dry_run_prints_the_matrix_and_estimates_from_records() {
         assert!(plan.contains(expected), "{expected}: {plan}");
     }
     let o = prefbench(
+        &["run", "--preset", "lastfm-quick", "--dry-run"],
+        tmp.path(),
+    );
+    let plan = text(&o);
+    for expected in [
+        "36 runs",
+        "× 2 policy(ies)",
+        "6 SFT references",
+        "item_text: none, minilm",
+        "item_text minilm",
+    ] {
+        assert!(plan.contains(expected), "{expected}: {plan}");
+    }
+    let o = prefbench(
         &["run", "--preset", "nightly", "--dry-run", "--shard", "2/2"],
         tmp.path(),
     );

@@ -11,7 +11,7 @@ use std::path::Path;
 
 use anyhow::{bail, Context, Result};
 use prefbench_baselines::objectives::{Method, ObjectiveParams};
-use prefbench_baselines::policy::PolicyConfig;
+use prefbench_baselines::policy::{ItemText, PolicyConfig};
 use prefbench_baselines::train::{PoConfig, SftConfig};
 use prefbench_datasets::registry::Registry;
 use prefbench_datasets::synthetic::SyntheticConfig;
@@ -62,6 +62,14 @@ pub struct ExperimentConfig {
     pub synthetic: SyntheticConfig,
     #[serde(default)]
     pub model: PolicyConfig,
+    /// Optional axis over `model.item_text`, so one matrix shows how the results depend on
+    /// what the policy knows about items; absent, every run uses `model.item_text`.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "some_item_texts"
+    )]
+    pub item_text: Option<Vec<ItemText>>,
     #[serde(default)]
     pub sft: SftConfig,
     #[serde(default)]
@@ -117,6 +125,19 @@ impl ExperimentConfig {
             );
         }
         Ok(config)
+    }
+
+    /// The policy of each value of the `item_text` axis, in config order.
+    pub fn models(&self) -> Vec<PolicyConfig> {
+        self.item_text
+            .as_deref()
+            .unwrap_or(&[self.model.item_text])
+            .iter()
+            .map(|&item_text| PolicyConfig {
+                item_text,
+                ..self.model.clone()
+            })
+            .collect()
     }
 
     /// Whether `method` runs at `k` negatives; the matrix skips the pairs that do not (`dpo`
@@ -196,6 +217,10 @@ fn some_methods<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<Method>, D::Error
 
 fn some_seeds<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<u64>, D::Error> {
     non_empty(d, "seeds")
+}
+
+fn some_item_texts<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Vec<ItemText>>, D::Error> {
+    non_empty(d, "item_text").map(Some)
 }
 
 fn require_values(len: usize) -> Result<(), &'static str> {
@@ -294,6 +319,8 @@ mod tests {
                 4,
             ),
             (&format!("{BASE}objective:\n  beta: -1\n"), "objective", 6),
+            (&format!("{BASE}item_text: [none, bert]\n"), "item_text", 6),
+            (&format!("{BASE}item_text: []\n"), "item_text", 6),
             (
                 "name: x\ndatasets: [synthetic]\nmethods: [dpo]\nk: [3]\nseeds: [0]\n",
                 "methods",
@@ -314,6 +341,20 @@ mod tests {
         assert!(ExperimentConfig::runs_at("dpo".parse().unwrap(), 1));
         assert!(!ExperimentConfig::runs_at("dpo".parse().unwrap(), 3));
         assert!(ExperimentConfig::runs_at("dmpo".parse().unwrap(), 19));
+    }
+
+    #[test]
+    fn the_item_text_axis_overrides_the_model() {
+        let plain = ExperimentConfig::parse(BASE, "t.yaml").unwrap();
+        assert_eq!(plain.models(), vec![plain.model.clone()]);
+        let axis = format!("{BASE}model: {{item_text: minilm}}\nitem_text: [none, minilm]\n");
+        let texts: Vec<ItemText> = ExperimentConfig::parse(&axis, "t.yaml")
+            .unwrap()
+            .models()
+            .iter()
+            .map(|m| m.item_text)
+            .collect();
+        assert_eq!(texts, [ItemText::None, ItemText::Minilm]);
     }
 
     #[test]

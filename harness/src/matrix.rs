@@ -1,8 +1,7 @@
 //! Expands a config into run specs and gives each a stable id: the hash of its canonical form,
 //! so a finished run is recognised across restarts, shards and machines.
-use std::collections::BTreeMap;
-
 use prefbench_baselines::objectives::Method;
+use prefbench_baselines::policy::PolicyConfig;
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 
@@ -15,45 +14,53 @@ pub struct RunSpec {
     pub method: Method,
     pub k: usize,
     pub seed: u64,
+    /// The policy of this run: `model` with the run's value of the `item_text` axis.
+    pub model: PolicyConfig,
     /// Everything that determines the result, in canonical form; hashed into `id`.
     pub canonical: Value,
     pub id: String,
 }
 
-/// Dataset-major, then seed, so runs that share an SFT reference are adjacent. A method runs
+/// Dataset-major, then seed and policy, so runs that share an SFT reference are adjacent. A
+/// method runs
 /// only at the K values it is defined for (`dpo` only at K = 1), see
-/// [`ExperimentConfig::runs_at`].
+/// [`ExperimentConfig::runs_at`]. Without an `item_text` axis the run's model is `model`
+/// itself, so ids of such configs do not depend on the axis existing.
 pub fn expand(config: &ExperimentConfig, dataset_hashes: &[(String, String)]) -> Vec<RunSpec> {
+    let models = config.models();
     let mut runs = Vec::new();
     for (dataset, content_hash) in dataset_hashes {
         for &seed in &config.seeds {
-            for &method in &config.methods {
-                for k in config
-                    .k
-                    .iter()
-                    .copied()
-                    .filter(|&k| ExperimentConfig::runs_at(method, k))
-                {
-                    let canonical = json!({
-                        "dataset": dataset,
-                        "dataset_hash": content_hash,
-                        "method": method.to_string(),
-                        "k": k,
-                        "seed": seed,
-                        "model": config.model,
-                        "sft": config.sft,
-                        "po": config.po,
-                        "objective": config.objective,
-                        "prefbench": env!("CARGO_PKG_VERSION"),
-                    });
-                    runs.push(RunSpec {
-                        dataset: dataset.clone(),
-                        method,
-                        k,
-                        seed,
-                        id: hash_json(&canonical),
-                        canonical,
-                    });
+            for model in &models {
+                for &method in &config.methods {
+                    for k in config
+                        .k
+                        .iter()
+                        .copied()
+                        .filter(|&k| ExperimentConfig::runs_at(method, k))
+                    {
+                        let canonical = json!({
+                            "dataset": dataset,
+                            "dataset_hash": content_hash,
+                            "method": method.to_string(),
+                            "k": k,
+                            "seed": seed,
+                            "model": model,
+                            "sft": config.sft,
+                            "po": config.po,
+                            "objective": config.objective,
+                            "prefbench": env!("CARGO_PKG_VERSION"),
+                        });
+                        runs.push(RunSpec {
+                            dataset: dataset.clone(),
+                            method,
+                            k,
+                            seed,
+                            model: model.clone(),
+                            id: hash_json(&canonical),
+                            canonical,
+                        });
+                    }
                 }
             }
         }
@@ -61,37 +68,36 @@ pub fn expand(config: &ExperimentConfig, dataset_hashes: &[(String, String)]) ->
     runs
 }
 
-/// The runs that share one SFT reference: a (dataset, seed) and its PO runs, in matrix order.
-/// Shards and jobs hand out whole groups, so each reference is trained once.
+/// The runs that share one SFT reference: a (dataset, seed, policy) and its PO runs, in matrix
+/// order. Shards and jobs hand out whole groups, so each reference is trained once.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Group<'a> {
     pub dataset: &'a str,
     pub seed: u64,
+    /// The policy the reference and every run of the group train.
+    pub model: &'a PolicyConfig,
     pub runs: Vec<&'a RunSpec>,
 }
 
-/// Groups `runs` by (dataset, seed), in order of first appearance.
+/// Groups `runs` by (dataset, seed, policy), in order of first appearance. A matrix has few
+/// groups, so a linear search beats keeping a map ordered by first appearance.
 pub fn groups<'a>(runs: impl IntoIterator<Item = &'a RunSpec>) -> Vec<Group<'a>> {
-    let mut order: Vec<(&str, u64)> = Vec::new();
-    let mut by_key: BTreeMap<(&str, u64), Vec<&RunSpec>> = BTreeMap::new();
+    let mut groups: Vec<Group> = Vec::new();
     for run in runs {
-        let key = (run.dataset.as_str(), run.seed);
-        by_key
-            .entry(key)
-            .or_insert_with(|| {
-                order.push(key);
-                Vec::new()
-            })
-            .push(run);
+        let same = |g: &&mut Group| {
+            g.dataset == run.dataset && g.seed == run.seed && *g.model == run.model
+        };
+        match groups.iter_mut().find(same) {
+            Some(group) => group.runs.push(run),
+            None => groups.push(Group {
+                dataset: &run.dataset,
+                seed: run.seed,
+                model: &run.model,
+                runs: vec![run],
+            }),
+        }
     }
-    order
-        .into_iter()
-        .map(|key| Group {
-            dataset: key.0,
-            seed: key.1,
-            runs: by_key.remove(&key).unwrap_or_default(),
-        })
-        .collect()
+    groups
 }
 
 /// sha256 of the compact JSON form, hex; serde_json keeps object keys sorted, so the form is
@@ -103,6 +109,7 @@ pub fn hash_json(value: &Value) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use prefbench_baselines::policy::ItemText;
 
     fn demo() -> ExperimentConfig {
         ExperimentConfig::preset("demo").unwrap()
@@ -138,6 +145,39 @@ mod tests {
         assert!(groups
             .iter()
             .all(|g| g.runs.len() == 9 && g.runs.iter().all(|r| r.seed == g.seed)));
+    }
+
+    #[test]
+    fn the_item_text_axis_doubles_runs_and_references_and_keeps_ids_without_it() {
+        let hashes = [("synthetic".to_string(), "abc".to_string())];
+        let plain = expand(&demo(), &hashes);
+        let mut c = demo();
+        c.item_text = Some(vec![ItemText::None, ItemText::Minilm]);
+        let runs = expand(&c, &hashes);
+        assert_eq!(runs.len(), 2 * plain.len());
+        let none: Vec<&str> = runs
+            .iter()
+            .filter(|r| r.model.item_text == ItemText::None)
+            .map(|r| r.id.as_str())
+            .collect();
+        let plain: Vec<&str> = plain.iter().map(|r| r.id.as_str()).collect();
+        assert_eq!(
+            none, plain,
+            "the `none` runs are the runs of the config without the axis"
+        );
+        let groups = groups(&runs);
+        assert_eq!(groups.len(), 4);
+        assert!(groups
+            .iter()
+            .all(|g| g.runs.iter().all(|r| r.model == *g.model)));
+        assert_eq!(
+            runs.iter()
+                .filter(|r| r.model.item_text == ItemText::Minilm)
+                .count(),
+            runs.iter()
+                .filter(|r| r.canonical["model"]["item_text"] == "minilm")
+                .count()
+        );
     }
 
     #[test]

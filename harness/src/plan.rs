@@ -5,6 +5,7 @@ use std::fmt::Write;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
+use prefbench_baselines::policy::ItemText;
 use prefbench_results::store::read_records;
 use prefbench_results::RunRecord;
 
@@ -35,17 +36,21 @@ pub fn describe(
     };
     let n_runs: usize = groups.iter().map(|g| g.runs.len()).sum();
     let mut out = String::new();
+    let models = config.models();
     writeln!(
         out,
-        "matrix `{}`: {} runs = {} dataset(s) × {} seed(s) × {} (method, K) pairs; {} SFT \
-         references",
+        "matrix `{}`: {} runs = {} dataset(s) × {} seed(s) × {} policy(ies) × {} (method, K) \
+         pairs; {} SFT references",
         config.name,
         runs.len(),
         config.datasets.len(),
         config.seeds.len(),
+        models.len(),
         runs.len() / total_groups.max(1),
         total_groups
     )?;
+    let item_texts: Vec<&str> = models.iter().map(|m| spelled(m.item_text)).collect();
+    writeln!(out, "item_text: {}", item_texts.join(", "))?;
     for method in &config.methods {
         let skipped: Vec<String> = config
             .k
@@ -64,11 +69,11 @@ pub fn describe(
     if let Some(s) = shard {
         writeln!(
             out,
-            "shard {s}: {} of the {total_groups} (dataset, seed) groups, {n_runs} runs",
+            "shard {s}: {} of the {total_groups} (dataset, seed, policy) groups, {n_runs} runs",
             groups.len()
         )?;
     }
-    writeln!(out, "\n(method, K) pairs of every (dataset, seed):")?;
+    writeln!(out, "\n(method, K) pairs of every (dataset, seed, policy):")?;
     for method in &config.methods {
         let ks: Vec<String> = config
             .k
@@ -79,15 +84,16 @@ pub fn describe(
         writeln!(out, "  {:<28} K {}", method.to_string(), ks.join(", "))?;
     }
     let timings = Timings::load(timing_sources)?;
-    writeln!(out, "\n(dataset, seed) groups:")?;
+    writeln!(out, "\n(dataset, seed, policy) groups:")?;
     let mut total = Cost::default();
     for group in &groups {
         let cost = timings.group(group);
         writeln!(
             out,
-            "  {:<12} seed {:<4} {:>4} runs{}",
+            "  {:<12} seed {:<4} item_text {:<7} {:>4} runs{}",
             group.dataset,
             group.seed,
+            spelled(group.model.item_text),
             group.runs.len(),
             if timings.any() {
                 format!("  ≈ {}", hours(cost.seconds))
@@ -100,6 +106,14 @@ pub fn describe(
     writeln!(out)?;
     out.push_str(&timings.summary(&total, n_runs, jobs));
     Ok(out)
+}
+
+/// `item_text` as configs spell it.
+fn spelled(item_text: ItemText) -> &'static str {
+    match item_text {
+        ItemText::None => "none",
+        ItemText::Minilm => "minilm",
+    }
 }
 
 fn hours(seconds: f64) -> String {

@@ -1,15 +1,18 @@
 //! Runs an experiment matrix: prepare each dataset, train one SFT reference per (dataset,
-//! seed), then every pending PO run, appending each finished record to `results.jsonl` at
-//! once; runs already in the store are skipped, so a rerun completes an interrupted matrix.
+//! seed, policy), then every pending PO run, appending each finished record to
+//! `results.jsonl` at once; runs already in the store are skipped, so a rerun completes an
+//! interrupted matrix.
 //!
 //! One process owns an output directory (see `lock`) and its store. `--shard I/N` narrows the
 //! matrix to a deterministic part; `--jobs N` trains in N child processes (see `jobs`).
 use std::path::PathBuf;
 
 use anyhow::{Context, Result};
+use prefbench_baselines::policy::ItemText;
 use prefbench_datasets::FetchOptions;
 use prefbench_results::store::{truncate_partial_tail, ResultsStore, StoreError};
 use prefbench_results::RunRecord;
+use serde::Deserialize;
 use tch::Device;
 
 use crate::config::ExperimentConfig;
@@ -22,7 +25,7 @@ use crate::progress::MatrixProgress;
 use crate::report;
 use crate::shard::{self, Shard};
 use crate::signals;
-use crate::stages::{prepare_datasets, run_po, Prepared, Reference};
+use crate::stages::{policy_note, prepare_datasets, run_po, Prepared, Reference};
 
 /// How and where to run, beyond the config itself.
 pub struct RunOptions {
@@ -142,7 +145,8 @@ pub fn train_groups(
         if signals::interrupted() {
             return Ok(false);
         }
-        let reference = Reference::train(config, prepared, group.seed, options, progress)?;
+        let reference =
+            Reference::train(config, prepared, group.seed, group.model, options, progress)?;
         for &spec in &group.runs {
             if signals::interrupted() {
                 return Ok(false);
@@ -172,9 +176,11 @@ pub fn dataset_hashes(datasets: &[Prepared]) -> Vec<(String, String)> {
 
 /// One line on a finished run.
 pub fn summary(record: &RunRecord) -> String {
+    let item_text = ItemText::deserialize(&record.spec["model"]["item_text"]).unwrap_or_default();
     format!(
-        "{} {} K={} seed={}: test HR@1 {:.4} (SFT {:.4})",
+        "{}{} {} K={} seed={}: test HR@1 {:.4} (SFT {:.4})",
         record.cell.dataset,
+        policy_note(item_text),
         record.cell.method,
         record.cell.k,
         record.seed,

@@ -1,10 +1,11 @@
 //! The stages of a matrix, each a plain function: prepare a dataset, train the SFT reference of
-//! a (dataset, seed), run one PO run into a complete record. The runner decides what to run.
+//! a (dataset, seed, policy), run one PO run into a complete record. The runner decides what
+//! to run.
 use std::time::Instant;
 
 use anyhow::{Context, Result};
 use prefbench_baselines::metrics::Ranking;
-use prefbench_baselines::policy::{ItemText, Policy};
+use prefbench_baselines::policy::{ItemText, Policy, PolicyConfig};
 use prefbench_baselines::text;
 use prefbench_baselines::train::checkpoint::{self, SftSummary};
 use prefbench_baselines::train::{self, PoOutcome, PoTrainer, SplitTensors};
@@ -24,7 +25,7 @@ use crate::runner::RunOptions;
 pub struct Prepared {
     pub dataset: Dataset,
     pub content_hash: String,
-    /// Frozen title embeddings [n_items, 384] when the policy reads titles.
+    /// Frozen title embeddings [n_items, 384] when a policy of the matrix reads titles.
     titles: Option<tch::Tensor>,
     train: SplitTensors,
     valid: SplitTensors,
@@ -67,14 +68,31 @@ pub fn prepare_datasets(config: &ExperimentConfig, options: &RunOptions) -> Resu
         .collect()
 }
 
-/// The title embeddings `item_text: minilm` needs (cached by dataset and encoder), else none.
+impl Prepared {
+    /// A fresh policy of `model` on this dataset, given the title embeddings only when it reads
+    /// them (another run of the matrix may have needed them).
+    fn policy(&self, model: &PolicyConfig, options: &RunOptions) -> Policy {
+        let titles = self
+            .titles
+            .as_ref()
+            .filter(|_| model.item_text == ItemText::Minilm);
+        Policy::new(model, self.dataset.n_items, titles, options.device)
+    }
+}
+
+/// The title embeddings that `item_text: minilm` needs when any run of the matrix uses it
+/// (cached by dataset and encoder), else none.
 fn item_titles(
     config: &ExperimentConfig,
     dataset: &Dataset,
     content_hash: &str,
     options: &RunOptions,
 ) -> Result<Option<tch::Tensor>> {
-    if config.model.item_text == ItemText::None {
+    if config
+        .models()
+        .iter()
+        .all(|m| m.item_text == ItemText::None)
+    {
         return Ok(None);
     }
     let titles = dataset.titles.as_ref().with_context(|| {
@@ -89,8 +107,8 @@ fn item_titles(
         .with_context(|| format!("cannot embed the item titles of `{}`", dataset.name))
 }
 
-/// The SFT policy of one (dataset, seed), its cached train-split candidate log-likelihoods and
-/// what it cost.
+/// The SFT policy of one (dataset, seed, policy), its cached train-split candidate
+/// log-likelihoods and what it cost.
 pub struct Reference {
     policy: Policy,
     train_log_probs: tch::Tensor,
@@ -100,29 +118,26 @@ pub struct Reference {
 }
 
 impl Reference {
-    /// Loads the reference of (dataset, seed, model and SFT settings) from the cache, or trains
-    /// it, computes the reference log-likelihoods of the training candidates and caches both.
+    /// Loads the reference of (dataset, seed, `model` and SFT settings) from the cache, or
+    /// trains it, computes the reference log-likelihoods of the training candidates and caches
+    /// both.
     pub fn train(
         config: &ExperimentConfig,
         data: &Prepared,
         seed: u64,
+        model: &PolicyConfig,
         options: &RunOptions,
         progress: &mut MatrixProgress,
     ) -> Result<Self> {
-        let name = &data.dataset.name;
+        let name = format!("{}{}", data.dataset.name, policy_note(model.item_text));
         progress.stage(&format!("SFT {name} seed {seed}"));
         tch::manual_seed(seed as i64);
-        let mut policy = Policy::new(
-            &config.model,
-            data.dataset.n_items,
-            data.titles.as_ref(),
-            options.device,
-        );
+        let mut policy = data.policy(model, options);
         let dir = options
             .fetch
             .cache
             .join("sft")
-            .join(sft_key(config, data, seed));
+            .join(sft_key(config, model, data, seed));
         if let Some((train_log_probs, summary)) = checkpoint::load(&dir, &mut policy)? {
             progress.line(&format!(
                 "SFT {name} seed {seed}: cached in {} (test HR@1 {:.4})",
@@ -165,12 +180,20 @@ impl Reference {
     }
 }
 
+/// What progress lines add to a dataset's name so the policies of one matrix stay apart.
+pub fn policy_note(item_text: ItemText) -> &'static str {
+    match item_text {
+        ItemText::None => "",
+        ItemText::Minilm => " (with titles)",
+    }
+}
+
 /// Everything that determines an SFT reference, hashed: a change to any of it retrains.
-fn sft_key(config: &ExperimentConfig, data: &Prepared, seed: u64) -> String {
+fn sft_key(config: &ExperimentConfig, model: &PolicyConfig, data: &Prepared, seed: u64) -> String {
     let key = serde_json::json!({
         "dataset_hash": data.content_hash,
         "seed": seed,
-        "model": config.model,
+        "model": model,
         "sft": config.sft,
         "prefbench": env!("CARGO_PKG_VERSION"),
     });
@@ -187,12 +210,7 @@ pub fn run_po(
     progress: &mut MatrixProgress,
 ) -> Result<RunRecord> {
     progress.stage(&format!("{} K={} seed {}", spec.method, spec.k, spec.seed));
-    let mut policy = Policy::new(
-        &config.model,
-        data.dataset.n_items,
-        data.titles.as_ref(),
-        options.device,
-    );
+    let mut policy = data.policy(&spec.model, options);
     policy.vs.copy(&reference.policy.vs)?;
     tch::manual_seed(spec.seed as i64);
     let trainer = PoTrainer {

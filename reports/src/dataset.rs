@@ -1,4 +1,6 @@
-//! The records of one dataset, and the per-cell summaries that tables and charts show.
+//! The records of one dataset under one policy regime, and the per-cell summaries that tables
+//! and charts show.
+use crate::regime::Regime;
 use prefbench_results::stats::{aggregate, Summary};
 use prefbench_results::{RankingMetrics, RunRecord, StepPoint};
 use std::collections::{BTreeMap, BTreeSet};
@@ -27,30 +29,64 @@ pub(crate) const NDCG_AT_5: Metric = Metric {
     of: |m| m.ndcg_at_5,
 };
 
-/// Records of one dataset, sorted by (cell, seed, id) so that every output is independent of
-/// the order of `results.jsonl` (shards may be merged in any order).
+/// Records of one dataset under one policy regime, sorted by (cell, seed, id) so that every
+/// output is independent of the order of `results.jsonl` (shards may be merged in any order).
 pub(crate) struct DatasetResults<'a> {
     pub name: &'a str,
+    pub regime: Regime,
+    /// Whether the report holds more than one regime, so names must say which one this is.
+    several_regimes: bool,
     records: Vec<&'a RunRecord>,
 }
 
 impl<'a> DatasetResults<'a> {
-    /// Splits records by dataset, in name order.
+    /// Splits records by (dataset, regime), in name then regime order.
     pub fn split(records: &'a [RunRecord]) -> Vec<Self> {
-        let mut by_name: BTreeMap<&str, Vec<&RunRecord>> = BTreeMap::new();
+        let mut by_key: BTreeMap<(&str, Regime), Vec<&RunRecord>> = BTreeMap::new();
         for record in records {
-            by_name
-                .entry(&record.cell.dataset)
+            by_key
+                .entry((&record.cell.dataset, Regime::of(record)))
                 .or_default()
                 .push(record);
         }
-        by_name
+        let regimes: BTreeSet<Regime> = by_key.keys().map(|(_, r)| *r).collect();
+        by_key
             .into_iter()
-            .map(|(name, mut records)| {
+            .map(|((name, regime), mut records)| {
                 records.sort_by(|a, b| (&a.cell, a.seed, &a.id).cmp(&(&b.cell, b.seed, &b.id)));
-                Self { name, records }
+                Self {
+                    name,
+                    regime,
+                    several_regimes: regimes.len() > 1,
+                    records,
+                }
             })
             .collect()
+    }
+
+    /// ` (regime)` when the report holds several regimes, else nothing: follows the dataset's
+    /// name wherever it is shown.
+    pub fn regime_note(&self) -> String {
+        if self.several_regimes {
+            format!(" ({})", self.regime.label())
+        } else {
+            String::new()
+        }
+    }
+
+    /// The dataset's name and [`Self::regime_note`].
+    pub fn label(&self) -> String {
+        format!("{}{}", self.name, self.regime_note())
+    }
+
+    /// The dataset's part of figure file names, with its regime when the report holds several.
+    pub fn file_stem(&self) -> String {
+        let name = crate::file_safe(self.name);
+        if self.several_regimes {
+            format!("{name}-{}", self.regime.file_suffix())
+        } else {
+            name
+        }
     }
 
     /// Whether the data is generated: such numbers test the machinery, not the paper.

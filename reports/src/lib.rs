@@ -15,6 +15,7 @@ mod markdown;
 mod output;
 mod pairs;
 mod palette;
+mod regime;
 
 use dataset::DatasetResults;
 use prefbench_results::RunRecord;

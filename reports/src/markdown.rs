@@ -4,7 +4,7 @@ use crate::charts::Figure;
 use crate::dataset::{DatasetResults, Metric, HR_AT_1, HR_AT_5, NDCG_AT_5};
 use crate::format::{p_value, signed, summary, MISSING};
 use crate::pairs::{paired, pairs};
-use crate::{claims, cost, ReportContext};
+use crate::{claims, cost, regime, ReportContext};
 use prefbench_results::RunRecord;
 use std::collections::BTreeSet;
 use std::fmt::Display;
@@ -20,6 +20,7 @@ pub(crate) fn report(
     out += &overview(records, datasets);
     if !records.is_empty() {
         out += &claims::section(datasets);
+        out += &regime::section(datasets);
     }
     for (data, figures) in datasets.iter().zip(figures) {
         out += &dataset_section(data, figures);
@@ -43,9 +44,14 @@ fn overview(records: &[RunRecord], datasets: &[DatasetResults]) -> String {
          deviation over seeds, the 95% t confidence interval of the mean in brackets (from two \
          seeds on), and n the number of seeds; {MISSING} marks a cell with no finished run.\n\n",
         records.len(),
-        datasets.len(),
+        datasets
+            .iter()
+            .map(|d| d.name)
+            .collect::<BTreeSet<_>>()
+            .len(),
         list(&seeds),
     );
+    out += &regime::overview_line(datasets);
     out += "> **Scale.** The policy is a small item model (a causal transformer or GRU over item IDs; see the resolved config), \
             the small-scale counterpart of the paper's 7B LLMs; it is not a 7B LLM. Compare \
             directions and shapes with the paper, not absolute numbers.\n";
@@ -76,7 +82,11 @@ fn dataset_section(data: &DatasetResults, figures: &[Figure]) -> String {
     } else {
         ""
     };
-    let mut out = format!("## Dataset `{}`{label}\n\n", data.name);
+    let mut out = format!(
+        "## Dataset `{}`{}{label}\n\n",
+        data.name,
+        data.regime_note()
+    );
     for metric in [HR_AT_1, HR_AT_5, NDCG_AT_5] {
         out += &metric_section(data, metric, &methods, &ks);
     }

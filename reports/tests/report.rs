@@ -161,3 +161,73 @@ fn no_records_give_a_short_report_not_an_error() {
     assert!(text.contains("No run records yet"), "{text}");
     assert!(text.contains("## Environment"), "{text}");
 }
+
+/// `dmpo` and `dynamicpo-dmpo` on `lastfm` at K = 1 and 3 over two seeds, under `item_text`
+/// (`None`: a record from before the option, which trained item ids only). DynamicPO gains
+/// 0.0625 with titles and loses 0.0625 without.
+fn regime_records(item_text: Option<&str>, gain: f64) -> Vec<RunRecord> {
+    let mut records = Vec::new();
+    for k in [1, 3] {
+        for seed in [0, 1] {
+            for (method, hr) in [("dmpo", 0.25), ("dynamicpo-dmpo", 0.25 + gain)] {
+                let mut r = record("lastfm", method, k, seed, hr + seed as f64 / 8.0);
+                if let Some(text) = item_text {
+                    r.spec = serde_json::json!({ "model": { "item_text": text } });
+                    r.id += text;
+                }
+                records.push(r);
+            }
+        }
+    }
+    records
+}
+
+#[test]
+fn one_regime_is_named_and_two_are_reported_apart() {
+    let (_, text) = write(
+        &scratch("report-one-regime"),
+        &regime_records(None, -0.0625),
+    );
+    assert!(text.contains("Policy: item ids only.\n"), "{text}");
+    assert!(text.contains("8 PO runs on 1 dataset(s)"), "{text}");
+    assert!(text.contains("## Dataset `lastfm`\n"), "{text}");
+    assert!(!text.contains("## Regimes"), "{text}");
+
+    let mut both = regime_records(Some("none"), -0.0625);
+    both.extend(regime_records(Some("minilm"), 0.0625));
+    let dir = scratch("report-two-regimes");
+    let (files, text) = write(&dir, &both);
+    for line in [
+        "16 PO runs on 1 dataset(s)",
+        "Policies: item ids only; item ids + frozen all-MiniLM-L6-v2 title embeddings;",
+        "## Dataset `lastfm` (item ids only)\n",
+        "## Dataset `lastfm` (item ids + MiniLM titles)\n",
+        "| claim | policy | verdict | measured (here) | paper |",
+        "![Test HR@1 against K on lastfm (item ids + MiniLM titles)](figures/hr1-vs-k-lastfm-minilm.svg)",
+        "## Regimes\n",
+        "| variant − base | K | item ids only | item ids + MiniLM titles |",
+        "| dynamicpo-dmpo − dmpo | 1 | -0.0625 (n=2) | +0.0625 (n=2) |",
+        "| dynamicpo-dmpo − dmpo | 3 | -0.0625 (n=2) | +0.0625 (n=2) |",
+    ] {
+        assert!(text.contains(line), "missing {line:?} in\n{text}");
+    }
+    let ids_section = &text[text.find("## Dataset `lastfm` (item ids only)").unwrap()
+        ..text
+            .find("## Dataset `lastfm` (item ids + MiniLM titles)")
+            .unwrap()];
+    assert!(
+        ids_section.contains("| dynamicpo-dmpo | 0.2500 ± 0.0884"),
+        "the regimes are not pooled:\n{ids_section}"
+    );
+    for regime in ["item ids only", "item ids + MiniLM titles"] {
+        let rows = text
+            .lines()
+            .filter(|l| l.starts_with("| **C") && l.contains(&format!("| {regime} |")))
+            .count();
+        assert!(rows >= 1, "no claim verdict for {regime} in\n{text}");
+    }
+    assert!(files
+        .figures
+        .iter()
+        .any(|f| f.ends_with("figures/wallclock-lastfm-ids.png")));
+}

@@ -13,13 +13,13 @@ pub(crate) struct BoundaryVsK<'a, 'r> {
 
 impl Chart for BoundaryVsK<'_, '_> {
     fn stem(&self) -> String {
-        format!("boundary-share-vs-k-{}", crate::file_safe(self.data.name))
+        format!("boundary-share-vs-k-{}", self.data.file_stem())
     }
 
     fn caption(&self) -> String {
         format!(
             "Boundary share of the gradient against K on {}",
-            self.data.name
+            self.data.label()
         )
     }
 

@@ -122,14 +122,14 @@ impl Curves<'_, '_> {
 
 impl Chart for Curves<'_, '_> {
     fn stem(&self) -> String {
-        format!("curves-{}", crate::file_safe(self.data.name))
+        format!("curves-{}", self.data.file_stem())
     }
 
     fn caption(&self) -> String {
         let k = self.k().map_or(String::new(), |k| format!(" at K = {k}"));
         format!(
             "Training loss and reward win rate against step on {}{k}",
-            self.data.name
+            self.data.label()
         )
     }
 

@@ -13,11 +13,11 @@ pub(crate) struct Hr1VsK<'a, 'r> {
 
 impl Chart for Hr1VsK<'_, '_> {
     fn stem(&self) -> String {
-        format!("hr1-vs-k-{}", crate::file_safe(self.data.name))
+        format!("hr1-vs-k-{}", self.data.file_stem())
     }
 
     fn caption(&self) -> String {
-        format!("Test HR@1 against K on {}", self.data.name)
+        format!("Test HR@1 against K on {}", self.data.label())
     }
 
     fn draw<DB: DrawingBackend>(

@@ -13,11 +13,11 @@ pub(crate) struct LossVsK<'a, 'r> {
 
 impl Chart for LossVsK<'_, '_> {
     fn stem(&self) -> String {
-        format!("loss-vs-k-{}", crate::file_safe(self.data.name))
+        format!("loss-vs-k-{}", self.data.file_stem())
     }
 
     fn caption(&self) -> String {
-        format!("Final training loss against K on {}", self.data.name)
+        format!("Final training loss against K on {}", self.data.label())
     }
 
     fn draw<DB: DrawingBackend>(

@@ -13,11 +13,11 @@ pub(crate) struct WallClock<'a, 'r> {
 
 impl Chart for WallClock<'_, '_> {
     fn stem(&self) -> String {
-        format!("wallclock-{}", crate::file_safe(self.data.name))
+        format!("wallclock-{}", self.data.file_stem())
     }
 
     fn caption(&self) -> String {
-        format!("PO wall-clock per method on {}", self.data.name)
+        format!("PO wall-clock per method on {}", self.data.label())
     }
 
     fn draw<DB: DrawingBackend>(

@@ -1,9 +1,11 @@
 //! The verdict on each claim of the paper (paper.md §6), from the records alone. Each claim
 //! has a written rule ([`Claim::rule`], printed in the report) tested per dataset by a
-//! function in [`rules`]; the per-dataset findings are combined into one verdict.
+//! function in [`rules`]; the per-dataset findings are combined into one verdict per policy
+//! regime, since DynamicPO's effect can differ between regimes.
 mod rules;
 
 use crate::dataset::DatasetResults;
+use crate::regime::{self, Regime};
 use std::fmt;
 
 /// The verdict vocabulary of paper.md §6.
@@ -71,13 +73,18 @@ pub(crate) struct Row {
     pub evidence: String,
 }
 
-/// Tests every claim. Real datasets decide the verdict; synthetic ones are used only when no
-/// real dataset ran, and their verdicts are labelled as pipeline checks.
-pub(crate) fn evaluate(datasets: &[DatasetResults]) -> Vec<Row> {
-    let real: Vec<&DatasetResults> = datasets.iter().filter(|d| !d.is_synthetic()).collect();
+/// Tests every claim on the datasets of one regime. Real datasets decide the verdict;
+/// synthetic ones are used only when no real dataset ran, and their verdicts are labelled as
+/// pipeline checks.
+pub(crate) fn evaluate(datasets: &[&DatasetResults]) -> Vec<Row> {
+    let real: Vec<&DatasetResults> = datasets
+        .iter()
+        .copied()
+        .filter(|d| !d.is_synthetic())
+        .collect();
     let pipeline_check = real.is_empty();
     let tested: Vec<&DatasetResults> = if pipeline_check {
-        datasets.iter().collect()
+        datasets.to_vec()
     } else {
         real
     };
@@ -130,36 +137,56 @@ fn combine(findings: &[(&str, Finding)]) -> (Verdict, String) {
     (verdict, evidence)
 }
 
-/// The summary table and the rules, as Markdown.
+/// The summary table and the rules, as Markdown. With several regimes, each claim has one row
+/// per regime, and a column says which regime the verdict is for.
 pub(crate) fn section(datasets: &[DatasetResults]) -> String {
-    let rows = evaluate(datasets);
+    let per_regime: Vec<(Regime, Vec<Row>)> = regime::present(datasets)
+        .into_iter()
+        .map(|regime| {
+            let of: Vec<&DatasetResults> = datasets.iter().filter(|d| d.regime == regime).collect();
+            (regime, evaluate(&of))
+        })
+        .collect();
+    let several = per_regime.len() > 1;
     let mut out = String::from(
         "## Claims of the paper\n\n\
          One row per claim of paper.md §6. Our policy is a small item model trained from \
          scratch, not a 7B LLM fine-tuned with LoRA, so absolute numbers differ from the \
          paper's; the verdicts compare methods under the same conditions. Verdicts on \
          synthetic data are labelled *pipeline check*: they show that the machinery works and \
-         say nothing about the paper's claims.\n\n\
-         | claim | verdict | measured (here) | paper |\n|:--|:--|:--|:--|\n",
+         say nothing about the paper's claims.\n\n",
     );
-    for row in &rows {
-        let verdict = if row.pipeline_check {
-            format!("pipeline check: {}", row.verdict)
-        } else {
-            row.verdict.to_string()
-        };
-        out += &format!(
-            "| **{}** {} | **{verdict}** | {} | {} |\n",
-            row.claim.id, row.claim.text, row.evidence, row.claim.paper
-        );
+    out += if several {
+        "| claim | policy | verdict | measured (here) | paper |\n|:--|:--|:--|:--|:--|\n"
+    } else {
+        "| claim | verdict | measured (here) | paper |\n|:--|:--|:--|:--|\n"
+    };
+    for i in 0..rules::CLAIMS.len() {
+        for (regime, rows) in &per_regime {
+            let row = &rows[i];
+            let verdict = if row.pipeline_check {
+                format!("pipeline check: {}", row.verdict)
+            } else {
+                row.verdict.to_string()
+            };
+            let policy = if several {
+                format!(" {} |", regime.label())
+            } else {
+                String::new()
+            };
+            out += &format!(
+                "| **{}** {} |{policy} **{verdict}** | {} | {} |\n",
+                row.claim.id, row.claim.text, row.evidence, row.claim.paper
+            );
+        }
     }
     out += "\n### Verdict rules\n\n\
             Tests are two-sided, over seeds, at the 5% level (p < 0.05); comparisons of two \
             methods are paired by seed (both runs of a seed share the SFT reference). \
             A claim is reproduced when every tested dataset reproduces it, not reproduced \
             when one contradicts it, and inconclusive otherwise.\n\n";
-    for row in &rows {
-        out += &format!("- **{}**: {}\n", row.claim.id, row.claim.rule);
+    for claim in &rules::CLAIMS {
+        out += &format!("- **{}**: {}\n", claim.id, claim.rule);
     }
     out + "\n"
 }
