@@ -3,6 +3,7 @@
 //! sets are independent runs, so they are not paired) and larger than a practical threshold.
 //! A nightly job fails on [`Comparison::regressed`].
 use crate::format::{p_value, signed, MISSING};
+use crate::regime::Regime;
 use prefbench_results::stats::{welch_t_test, Summary};
 use prefbench_results::{Cell, RunRecord};
 use std::collections::{BTreeMap, BTreeSet};
@@ -156,7 +157,7 @@ pub fn compare(base: &[RunRecord], new: &[RunRecord], thresholds: Thresholds) ->
                 }
             };
             diffs.push(CellDiff {
-                cell: (*cell).clone(),
+                cell: cell.clone(),
                 measure,
                 base: bs,
                 new: ns,
@@ -166,11 +167,8 @@ pub fn compare(base: &[RunRecord], new: &[RunRecord], thresholds: Thresholds) ->
         }
     }
     diffs.sort_by(|a, b| (a.change, &a.cell, a.measure).cmp(&(b.change, &b.cell, b.measure)));
-    let only = |a: &BTreeMap<&Cell, _>, b: &BTreeMap<&Cell, _>| -> Vec<Cell> {
-        a.keys()
-            .filter(|c| !b.contains_key(*c))
-            .map(|c| (*c).clone())
-            .collect()
+    let only = |a: &BTreeMap<Cell, _>, b: &BTreeMap<Cell, _>| -> Vec<Cell> {
+        a.keys().filter(|c| !b.contains_key(*c)).cloned().collect()
     };
     Comparison {
         thresholds,
@@ -247,12 +245,23 @@ impl Comparison {
     }
 }
 
-fn by_cell(records: &[RunRecord]) -> BTreeMap<&Cell, Vec<&RunRecord>> {
-    let mut cells: BTreeMap<&Cell, Vec<&RunRecord>> = BTreeMap::new();
+fn by_cell(records: &[RunRecord]) -> BTreeMap<Cell, Vec<&RunRecord>> {
+    let mut cells: BTreeMap<Cell, Vec<&RunRecord>> = BTreeMap::new();
     for record in records {
-        cells.entry(&record.cell).or_default().push(record);
+        cells.entry(compared_cell(record)).or_default().push(record);
     }
     cells
+}
+
+/// The cell a record is compared in: the dataset is qualified by the policy regime when the
+/// run read titles, so runs of the two regimes are never pooled.
+fn compared_cell(record: &RunRecord) -> Cell {
+    let mut cell = record.cell.clone();
+    let regime = Regime::of(record);
+    if regime == Regime::Titles {
+        cell.dataset = format!("{} ({})", cell.dataset, regime.label());
+    }
+    cell
 }
 
 fn cell_name(cell: &Cell) -> String {

@@ -231,3 +231,25 @@ fn one_regime_is_named_and_two_are_reported_apart() {
         .iter()
         .any(|f| f.ends_with("figures/wallclock-lastfm-ids.png")));
 }
+
+#[test]
+fn compare_never_pools_the_two_regimes() {
+    use prefbench_reports::compare::{compare, Thresholds};
+    let ids = regime_records(None, 0.0);
+    let titles = regime_records(Some("minilm"), 0.0);
+    // The base ran item ids only, the new set titles only: no cell is shared.
+    let c = compare(&ids, &titles, Thresholds::default());
+    assert_eq!(c.shared_cells(), 0);
+    assert_eq!(c.only_in_base.len(), c.only_in_new.len());
+    assert!(
+        c.only_in_new[0].dataset.contains("MiniLM"),
+        "{:?}",
+        c.only_in_new
+    );
+    // Both regimes on both sides: every cell matched with its own regime.
+    let both: Vec<RunRecord> = ids.iter().chain(&titles).cloned().collect();
+    assert_eq!(
+        compare(&both, &both, Thresholds::default()).shared_cells(),
+        8
+    );
+}
