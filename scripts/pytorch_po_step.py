@@ -5,6 +5,10 @@ GELU, tied output over 4,606 items, histories left-padded to 10), same step (gat
 candidate log-likelihoods, DMPO loss with cached reference log-likelihoods, AdamW, gradient-norm
 clipping at 0.3), batch 128, K = 15, two threads. Prints the median milliseconds per step.
 
+Two renderings, both timed: `plain` (the textbook model: every block computes every position,
+`F.dropout`) and `matched` (the same computation prefbench does: the last block computes only the
+last position, the only one scored, and dropout masks come from `rand_like`).
+
 Run with the project's venv: `.venv/bin/python scripts/pytorch_po_step.py`.
 """
 import math
@@ -18,6 +22,17 @@ ITEMS, WIDTH, BLOCKS, HEADS, DROPOUT, L = 4606, 64, 2, 2, 0.2, 10
 BATCH, K, STEPS, REPEATS = 128, 15, 20, 10
 
 
+MATCHED = False
+
+
+def dropout(x, p, training):
+    if not training or p == 0.0:
+        return x
+    if MATCHED:
+        return x * (torch.rand_like(x) >= p) * (1.0 / (1.0 - p))
+    return F.dropout(x, p, training)
+
+
 class Block(torch.nn.Module):
     def __init__(self):
         super().__init__()
@@ -28,14 +43,17 @@ class Block(torch.nn.Module):
         self.ffn_in = torch.nn.Linear(WIDTH, 4 * WIDTH)
         self.ffn_out = torch.nn.Linear(4 * WIDTH, WIDTH)
 
-    def forward(self, x, mask):
+    def forward(self, x, mask, last_only):
         b, l, w = x.shape
         qkv = self.qkv(self.norm1(x)).view(b, l, 3, HEADS, w // HEADS).permute(2, 0, 3, 1, 4)
+        q = qkv[0]
+        if last_only:
+            q, mask, x = q[:, :, -1:], mask[:, :, -1:], x[:, -1:]
         p = DROPOUT if self.training else 0.0
-        a = F.scaled_dot_product_attention(qkv[0], qkv[1], qkv[2], attn_mask=mask, dropout_p=p)
-        x = x + F.dropout(self.out(a.transpose(1, 2).reshape(b, l, w)), p, self.training)
+        a = F.scaled_dot_product_attention(q, qkv[1], qkv[2], attn_mask=mask, dropout_p=p)
+        x = x + dropout(self.out(a.transpose(1, 2).reshape(b, q.shape[2], w)), p, self.training)
         h = F.gelu(self.ffn_in(self.norm2(x)))
-        return x + F.dropout(self.ffn_out(F.dropout(h, p, self.training)), p, self.training)
+        return x + dropout(self.ffn_out(dropout(h, p, self.training)), p, self.training)
 
 
 class Policy(torch.nn.Module):
@@ -50,18 +68,24 @@ class Policy(torch.nn.Module):
 
     def forward(self, histories):
         pos = torch.arange(L)
-        x = F.dropout(self.items(histories) + self.positions(pos), DROPOUT, self.training)
+        x = dropout(self.items(histories) + self.positions(pos), DROPOUT, self.training)
         causal = torch.ones(L, L, dtype=torch.bool).tril()
         real = (histories != ITEMS).unsqueeze(1)
         mask = ((causal.unsqueeze(0) & real) | torch.eye(L, dtype=torch.bool)).unsqueeze(1)
-        for block in self.blocks:
-            x = block(x, mask)
+        for i, block in enumerate(self.blocks):
+            x = block(x, mask, MATCHED and i == len(self.blocks) - 1)
         h = self.final_norm(x[:, -1])
         return torch.log_softmax(h @ self.items.weight[:ITEMS].T, dim=-1)
 
 
 def main():
+    global MATCHED
     torch.set_num_threads(2)
+    for MATCHED in (False, True):
+        time_steps("matched" if MATCHED else "plain")
+
+
+def time_steps(name):
     torch.manual_seed(0)
     n = BATCH * STEPS
     histories = torch.randint(0, ITEMS, (n, L))
@@ -84,7 +108,7 @@ def main():
             torch.nn.utils.clip_grad_norm_(policy.parameters(), 0.3)
             opt.step()
         times.append((time.perf_counter() - started) / STEPS * 1e3)
-    print(f"pytorch {torch.__version__} eager: median {statistics.median(times):.2f} ms/step "
+    print(f"pytorch {torch.__version__} eager, {name}: median {statistics.median(times):.2f} ms/step "
           f"(min {min(times):.2f}, {REPEATS} x {STEPS} steps, batch {BATCH}, K {K}, "
           f"{ITEMS} items, {torch.get_num_threads()} threads)")
 

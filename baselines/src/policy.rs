@@ -114,7 +114,10 @@ impl Block {
     }
 
     /// `mask` is [B, 1, L, L] boolean, true where attention is allowed.
-    fn forward(&self, x: &Tensor, mask: &Tensor, train: bool) -> Tensor {
+    /// With `last_only`, only the last position is computed past the keys and values: the last
+    /// block's other positions feed nothing (only the last position is scored), and skipping
+    /// them saves most of that block's attention output, FFN and dropout work.
+    fn forward(&self, x: &Tensor, mask: &Tensor, train: bool, last_only: bool) -> Tensor {
         let (b, l, w) = x.size3().expect("block input is [B, L, W]");
         let head = w / self.heads;
         let qkv = self
@@ -122,26 +125,43 @@ impl Block {
             .forward(&x.apply(&self.norm1))
             .view([b, l, 3, self.heads, head])
             .permute([2, 0, 3, 1, 4]);
+        let (queries, mask, x) = if last_only {
+            (
+                qkv.get(0).narrow(2, l - 1, 1),
+                mask.narrow(2, l - 1, 1),
+                x.narrow(1, l - 1, 1),
+            )
+        } else {
+            (qkv.get(0), mask.shallow_clone(), x.shallow_clone())
+        };
+        let rows = queries.size()[2];
         let p = if train { self.dropout } else { 0.0 };
         let attended = Tensor::scaled_dot_product_attention(
-            &qkv.get(0),
+            &queries,
             &qkv.get(1),
             &qkv.get(2),
-            Some(mask),
+            Some(&mask),
             p,
             false,
             None,
             false,
         )
         .transpose(1, 2)
-        .reshape([b, l, w]);
-        let x = x + self.out.forward(&attended).dropout(p, train);
+        .reshape([b, rows, w]);
+        let x = x + dropout(&self.out.forward(&attended), p, train);
         let hidden = self.ffn_in.forward(&x.apply(&self.norm2)).gelu("none");
-        &x + self
-            .ffn_out
-            .forward(&hidden.dropout(p, train))
-            .dropout(p, train)
+        &x + dropout(&self.ffn_out.forward(&dropout(&hidden, p, train)), p, train)
     }
+}
+
+/// Inverted dropout whose mask comes from `rand_like`: the same distribution as libtorch's
+/// bernoulli-based dropout at about half its CPU cost (0.35 against 0.63 ms on [128, 10, 64]),
+/// and dropout is a third of a training forward pass of the default policy.
+fn dropout(x: &Tensor, p: f64, train: bool) -> Tensor {
+    if !train || p == 0.0 {
+        return x.shallow_clone();
+    }
+    x * x.rand_like().ge(p) * (1.0 / (1.0 - p))
 }
 
 impl Policy {
@@ -240,16 +260,19 @@ impl Policy {
         let net = &self.net;
         let items = net.item_table();
         let positions = Tensor::arange(MAX_HISTORY as i64, (Kind::Int64, histories.device()));
-        let x = (Tensor::embedding(&items, histories, -1, false, false)
-            + positions.apply(&net.positions))
-        .dropout(net.dropout, train);
+        let x = dropout(
+            &(Tensor::embedding(&items, histories, -1, false, false)
+                + positions.apply(&net.positions)),
+            net.dropout,
+            train,
+        );
         let last = match &net.encoder {
             Encoder::Transformer(blocks) => {
                 let mask = attention_mask(histories, self.n_items);
-                let x = blocks
-                    .iter()
-                    .fold(x, |x, block| block.forward(&x, &mask, train));
-                x.select(1, MAX_HISTORY as i64 - 1)
+                let x = blocks.iter().enumerate().fold(x, |x, (i, block)| {
+                    block.forward(&x, &mask, train, i + 1 == blocks.len())
+                });
+                x.select(1, x.size()[1] - 1)
             }
             Encoder::Gru(gru) => {
                 let (out, _) = gru.seq(&x);
@@ -354,6 +377,35 @@ mod tests {
                 assert!(bool::try_from(lp.isfinite().all()).unwrap());
             }
         }
+    }
+
+    #[test]
+    fn the_last_block_on_the_last_position_matches_the_full_block() {
+        tch::manual_seed(2);
+        let vs = nn::VarStore::new(Device::Cpu);
+        let block = Block::new(vs.root(), 16, 2, 0.2);
+        let x = Tensor::randn([3, MAX_HISTORY as i64, 16], (Kind::Float, Device::Cpu));
+        let h = histories_tensor([sample(vec![1, 2, 3])].iter(), 50, Device::Cpu);
+        let mask = attention_mask(&h.repeat([3, 1]), 50);
+        let full = block.forward(&x, &mask, false, false).narrow(1, 9, 1);
+        let last = block.forward(&x, &mask, false, true);
+        assert_eq!(last.size(), [3, 1, 16]);
+        assert!(full.allclose(&last, 1e-6, 1e-6, false));
+    }
+
+    #[test]
+    fn dropout_keeps_the_expectation_and_drops_the_share_asked_for() {
+        tch::manual_seed(3);
+        let x = Tensor::ones([100_000], (Kind::Float, Device::Cpu));
+        let y = dropout(&x, 0.2, true);
+        let dropped = y
+            .eq(0.0)
+            .to_kind(Kind::Float)
+            .mean(Kind::Float)
+            .double_value(&[]);
+        assert!((dropped - 0.2).abs() < 0.01, "{dropped}");
+        assert!((y.mean(Kind::Float).double_value(&[]) - 1.0).abs() < 0.01);
+        assert!(dropout(&x, 0.2, false).equal(&x));
     }
 
     #[test]
