@@ -4,7 +4,7 @@
 //! preference objectives see true sequence likelihoods, as they would with an LLM. Histories are
 //! left-padded to [`MAX_HISTORY`] with a padding item, so the last position always holds the
 //! most recent item and position embeddings count back from it.
-use prefbench_datasets::{ItemId, Sample, MAX_HISTORY};
+use prefbench_datasets::{Sample, MAX_HISTORY};
 use serde::{Deserialize, Serialize};
 use tch::nn::{self, Module, RNN};
 use tch::{Device, Kind, Tensor};
@@ -330,15 +330,10 @@ pub fn histories_tensor<'a>(
         .to_device(device)
 }
 
-/// Flattens item ids into an int64 tensor of the given shape on `device`.
-pub fn ids_tensor(ids: &[ItemId], shape: &[i64], device: Device) -> Tensor {
-    let ids: Vec<i64> = ids.iter().map(|&i| i as i64).collect();
-    Tensor::from_slice(&ids).view(shape).to_device(device)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use prefbench_datasets::ItemId;
 
     fn sample(history: Vec<ItemId>) -> Sample {
         Sample {

@@ -1,6 +1,7 @@
 //! The output directory of a run (design.md, Outputs): checked for writability before any
-//! training, and written atomically so a crash never leaves a half-written file.
-use std::path::{Path, PathBuf};
+//! training. Its files are written with `prefbench_datasets::cache::write_atomic` (temporary file,
+//! sync, rename), so a crash never leaves a half-written one.
+use std::path::Path;
 
 use anyhow::{Context, Result};
 
@@ -16,13 +17,5 @@ pub fn prepare_dir(dir: &Path) -> Result<()> {
     let probe = dir.join(".prefbench-write-probe");
     std::fs::write(&probe, b"").with_context(fail)?;
     std::fs::remove_file(&probe).with_context(fail)?;
-    Ok(())
-}
-
-/// Writes `bytes` to `path` through a temporary file in the same directory and a rename.
-pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
-    let tmp: PathBuf = path.with_extension("tmp");
-    std::fs::write(&tmp, bytes).with_context(|| format!("cannot write {}", tmp.display()))?;
-    std::fs::rename(&tmp, path).with_context(|| format!("cannot replace {}", path.display()))?;
     Ok(())
 }

@@ -20,12 +20,13 @@ use crate::environment::Environment;
 use crate::jobs;
 use crate::lock::OutputLock;
 use crate::matrix::{self, Group};
-use crate::output::{prepare_dir, write_atomic};
+use crate::output::prepare_dir;
 use crate::progress::MatrixProgress;
 use crate::report;
 use crate::shard::{self, Shard};
 use crate::signals;
 use crate::stages::{policy_note, prepare_datasets, run_po, Prepared, Reference};
+use prefbench_datasets::cache::write_atomic;
 
 /// How and where to run, beyond the config itself.
 pub struct RunOptions {

@@ -17,9 +17,9 @@ use sha2::{Digest, Sha256};
 
 use crate::config::ExperimentConfig;
 use crate::matrix::{hash_json, RunSpec};
-use crate::output::write_atomic;
 use crate::progress::MatrixProgress;
 use crate::runner::RunOptions;
+use prefbench_datasets::cache::write_atomic;
 
 /// A dataset ready for training, with the hash that enters every run id.
 pub struct Prepared {

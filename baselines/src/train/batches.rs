@@ -4,7 +4,7 @@ use prefbench_datasets::{Sample, CANDIDATES};
 use rand::seq::{index, SliceRandom};
 use rand::SeedableRng;
 use rand_pcg::Pcg64;
-use tch::{Device, Kind, Tensor};
+use tch::{Device, Tensor};
 
 use crate::policy::histories_tensor;
 
@@ -87,9 +87,7 @@ impl SplitTensors {
     /// Row indices as a device tensor, for `index_select`.
     pub fn rows_tensor(&self, rows: &[usize]) -> Tensor {
         let rows: Vec<i64> = rows.iter().map(|&r| r as i64).collect();
-        Tensor::from_slice(&rows)
-            .to_kind(Kind::Int64)
-            .to_device(self.candidates.device())
+        Tensor::from_slice(&rows).to_device(self.candidates.device())
     }
 }
 
