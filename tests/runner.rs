@@ -80,7 +80,7 @@ fn interrupted_matrices_resume_with_each_run_once_and_one_process_per_directory(
     let dir = tmp.path();
     let store = dir.join("out/results.jsonl");
     // Longer PO runs (about a second), so signals land inside runs as well as between them.
-    let slow = MATRIX.replace("po: {epochs: 1,", "po: {epochs: 8,");
+    let slow = MATRIX.replace("po: {epochs: 1,", "po: {epochs: 100,");
     std::fs::write(dir.join("slow.yaml"), slow).unwrap();
 
     // Ctrl-C a third of the way in, between or inside runs.
