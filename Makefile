@@ -1,7 +1,7 @@
 # Two commands do everything on a fresh machine with Rust and Python 3: `make run`, `make test`.
-# libtorch comes from the pinned `torch` wheel in a project-local venv (tch 0.26 needs 2.13.0),
+# libtorch comes from the pinned `torch` wheel in a project-local venv (tch 0.24 binds 2.11.0),
 # unless LIBTORCH points at an existing libtorch, in which case the venv is skipped.
-TORCH_VERSION := 2.13.0
+TORCH_VERSION := 2.11.0
 VENV := .venv
 TORCH_STAMP := $(VENV)/.torch-$(TORCH_VERSION)
 # The all-MiniLM-L6-v2 weights of the text-aware policy (`item_text: minilm`); a stamp of its own,

@@ -14,7 +14,7 @@ import torch
 from sentence_transformers import SentenceTransformer
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
-golden = json.loads((ROOT / ".." / "shared" / "golden" / "minilm-titles.json").read_text())
+golden = json.loads((ROOT / "baselines" / "tests" / "fixtures" / "minilm-titles.json").read_text())
 cases = [c["text"] for c in golden["cases"]]
 titles = [cases[i % len(cases)] for i in range(4606)]
 

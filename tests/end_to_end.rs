@@ -54,10 +54,28 @@ fn a_tiny_run_writes_records_report_and_figures() {
     let records = run_tiny(tmp.path(), "out");
     assert_eq!(records.len(), 2);
     for r in &records {
-        for split in ["test", "valid", "sft_test"] {
-            let hr = r[split]["hr_at_1"].as_f64().unwrap();
-            assert!((0.0..=1.0).contains(&hr), "{split} HR@1 {hr}");
+        for hr in [
+            &r["test"],
+            &r["valid"],
+            &r["sft"]["test"],
+            &r["sft"]["valid"],
+        ] {
+            let hr = hr["hr_at_1"].as_f64().unwrap();
+            assert!((0.0..=1.0).contains(&hr), "HR@1 {hr} in {r}");
         }
+        let epochs = r["epochs"].as_array().unwrap();
+        let selected = r["selected_epoch"].as_u64().unwrap() as usize;
+        assert!((1..=epochs.len()).contains(&selected));
+        assert_eq!(
+            r["test"],
+            epochs[selected - 1]["test"],
+            "the selected epoch's metrics"
+        );
+        let best = epochs
+            .iter()
+            .map(|e| e["valid"]["hr_at_1"].as_f64().unwrap())
+            .fold(f64::MIN, f64::max);
+        assert_eq!(r["valid"]["hr_at_1"].as_f64().unwrap(), best);
         assert!(r["final_train_loss"].as_f64().unwrap().is_finite());
         assert!(!r["curve"].as_array().unwrap().is_empty());
     }

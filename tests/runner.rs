@@ -235,8 +235,8 @@ fn the_dry_run_prints_the_matrix_and_estimates_from_records() {
         "36 runs",
         "× 2 policy(ies)",
         "6 SFT references",
-        "item_text: none, minilm",
-        "item_text minilm",
+        "policies (architecture/item_text): transformer/none, transformer/minilm",
+        "transformer/minilm",
     ] {
         assert!(plan.contains(expected), "{expected}: {plan}");
     }

@@ -1,5 +1,5 @@
 //! Embedding a LastFM-sized catalogue (4,606 titles: the golden titles of
-//! ../shared/golden/minilm-titles.json, cycled) with the Rust all-MiniLM-L6-v2 on CPU, the cost
+//! baselines/tests/fixtures/minilm-titles.json, cycled) with the Rust all-MiniLM-L6-v2 on CPU, the cost
 //! of a title-embedding cache miss (issue 6; the sentence-transformers reference takes about 21 s
 //! on a 2-core machine). Loading the encoder is measured separately.
 use std::path::Path;
@@ -12,7 +12,7 @@ use tch::Device;
 const TITLES: usize = 4606;
 
 fn titles() -> Vec<String> {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/golden/minilm-titles.json");
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/minilm-titles.json");
     let text = std::fs::read_to_string(&path)
         .unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()));
     let golden: serde_json::Value = serde_json::from_str(&text).expect("golden JSON");

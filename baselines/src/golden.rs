@@ -1,5 +1,5 @@
 //! Golden-vector evaluation behind `prefbench loss eval`: reads the format of
-//! `shared/golden/losses-public.json`, computes every method a case names (losses, gradients of
+//! `baselines/tests/fixtures/losses-public.json`, computes every method a case names (losses, gradients of
 //! the batch-mean loss, boundary, β_b) and compares with the expected values, so anyone can
 //! cross-check another implementation against ours and ours against the official formulas.
 use std::fmt;

@@ -1,4 +1,4 @@
-//! Ranking metrics over the 20 candidates (paper.md §4). With a scoring policy the arg-max over
+//! Ranking metrics over the 20 candidates (docs/objectives.md, metrics). With a scoring policy the arg-max over
 //! the candidates is the equivalent of the paper's decode-and-match HitRatio@1.
 use serde::{Deserialize, Serialize};
 use tch::{Kind, Tensor};

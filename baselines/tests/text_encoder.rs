@@ -1,5 +1,5 @@
 //! The Rust all-MiniLM-L6-v2 against the sentence-transformers reference (golden embeddings of
-//! ../shared/golden/minilm-titles.json), the checks on its files, and the embedding cache.
+//! tests/fixtures/minilm-titles.json), the checks on its files, and the embedding cache.
 use std::path::{Path, PathBuf};
 
 use prefbench_baselines::text::{
@@ -20,10 +20,10 @@ struct Case {
 }
 
 fn golden() -> Golden {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/golden/minilm-titles.json");
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/minilm-titles.json");
     let text = std::fs::read_to_string(&path).unwrap_or_else(|e| {
         panic!(
-            "cannot read {} ({e}): the golden embeddings live in shared/ beside the repository",
+            "cannot read {} ({e}): the golden embeddings are a test fixture of this crate",
             path.display()
         )
     });

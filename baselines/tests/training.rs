@@ -132,8 +132,16 @@ fn every_objective_trains_to_finite_metrics() {
         let outcome = trainer
             .train(&mut policy, &setup.train, &reference_ll, &mut Silent)
             .unwrap();
-        let last = outcome.last().unwrap();
+        let last = outcome.epochs.last().unwrap();
         assert!(last.train_loss.is_finite(), "{method}");
+        let selected = &outcome.epochs[outcome.selected_epoch().unwrap()];
+        assert!(
+            outcome
+                .epochs
+                .iter()
+                .all(|e| e.valid.hr_at_1 <= selected.valid.hr_at_1),
+            "{method}: the selected epoch has the best validation HR@1"
+        );
         assert!((0.0..=1.0).contains(&last.test.hr_at_1), "{method}");
         let d = &outcome.curve[0].diagnostics;
         for v in [

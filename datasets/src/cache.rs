@@ -71,6 +71,23 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), DatasetError> {
     Ok(())
 }
 
+/// `path` with `suffix` appended to its file name (`a.json.gz` + `.part` = `a.json.gz.part`;
+/// unlike `with_extension`, two files that differ only in their last extension stay apart).
+pub fn with_suffix(path: &Path, suffix: &str) -> PathBuf {
+    let mut name = path.file_name().unwrap_or_default().to_os_string();
+    name.push(suffix);
+    path.with_file_name(name)
+}
+
+/// Moves a cached file that failed verification to `<name>.corrupt` beside it (replacing an
+/// older one), so that it no longer counts as cached but can still be inspected.
+pub fn set_aside(path: &Path) -> Result<PathBuf, DatasetError> {
+    let moved = with_suffix(path, ".corrupt");
+    fs::rename(path, &moved)
+        .map_err(DatasetError::io("cannot move aside the corrupt file", path))?;
+    Ok(moved)
+}
+
 /// sha256 of a file, streamed.
 pub fn sha256_file(path: &Path) -> Result<String, DatasetError> {
     let mut f = File::open(path).map_err(DatasetError::io("cannot open", path))?;

@@ -1,4 +1,4 @@
-//! The candidate protocol of S-DPO (datasets.md, LastFM step 7), shared by every public recipe:
+//! The candidate protocol of S-DPO (docs/datasets.md, the candidate protocol), shared by every public recipe:
 //! 19 negatives drawn with CPython's `random.sample` from all items except the history and the
 //! target, seeded by the target id, then the 20 shuffled under the same seed.
 use crate::pyrandom::PyRandom;

@@ -6,6 +6,8 @@ use std::collections::{BTreeMap, HashSet};
 use serde::{Deserialize, Serialize};
 
 use crate::sample::{Dataset, Sample, Split, CANDIDATES, MAX_HISTORY};
+use crate::trivial::trivial_baselines;
+pub use crate::trivial::TrivialBaseline;
 
 /// A recipe is identified by name and version; changing its output means bumping the version.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -74,7 +76,7 @@ impl Provenance {
     }
 }
 
-/// Counts of samples that break an invariant of datasets.md; all zero for a clean split.
+/// Counts of samples that break an invariant of docs/datasets.md (dataset cards); all zero for a clean split.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct IntegrityChecks {
     pub target_not_in_candidates: usize,
@@ -125,10 +127,17 @@ pub struct DatasetCard {
     #[serde(flatten)]
     pub provenance: Provenance,
     pub splits: Vec<SplitCard>,
+    /// HR@1 (and HR@5) of the trivial rules on valid and test, counted on train: the floor a
+    /// method's score should be read against. Empty in cards written before they existed.
+    #[serde(default)]
+    pub trivial: Vec<TrivialBaseline>,
 }
 
 impl DatasetCard {
-    /// Computes counts and integrity checks in one pass over the samples (linear time).
+    /// Computes counts, integrity checks and the trivial baselines in a few linear passes over
+    /// the samples. The id-order baseline ranks by the source's own item ids where the dataset
+    /// keeps them ([`Dataset::source_ids`]), else by the internal ids, and its description says
+    /// which (see [`trivial_baselines`]).
     pub fn build(dataset: &Dataset, provenance: Provenance) -> Self {
         let titles = dataset.titles.as_deref();
         let splits = Split::ALL
@@ -142,6 +151,7 @@ impl DatasetCard {
             has_titles: titles.is_some(),
             provenance,
             splits,
+            trivial: trivial_baselines(dataset, dataset.source_ids.as_deref()),
         }
     }
 
@@ -229,6 +239,7 @@ mod tests {
             name: "t".into(),
             n_items: 40,
             titles,
+            source_ids: None,
             train,
             valid: vec![],
             test: vec![],
@@ -275,5 +286,67 @@ mod tests {
         assert_eq!(card.violations(), 0);
         let json = serde_json::to_string(&card).unwrap();
         assert_eq!(serde_json::from_str::<DatasetCard>(&json).unwrap(), card);
+    }
+
+    #[test]
+    fn cards_carry_the_trivial_baselines_and_older_cards_still_parse() {
+        let mut ds = dataset(vec![sample(vec![30], (0..20).collect(), 5)], None);
+        ds.test = vec![sample(vec![31], (0..20).collect(), 5)];
+        let card = DatasetCard::build(&ds, Provenance::synthetic(serde_json::json!({}), 1));
+        let names: Vec<&str> = card.trivial.iter().map(|b| b.name.as_str()).collect();
+        assert_eq!(names, ["random", "popularity", "successor", "id-order"]);
+        // Item 5 is the only candidate seen in train: popularity hits, and so does successor
+        // (nothing followed 31, popularity breaks the tie); id-order wraps to 0 and misses.
+        let hr: Vec<f64> = card.trivial.iter().map(|b| b.test_hr_at_1).collect();
+        assert_eq!(hr, [0.05, 1.0, 1.0, 0.0]);
+        let mut json = serde_json::to_value(&card).unwrap();
+        json.as_object_mut().unwrap().remove("trivial");
+        let old: DatasetCard = serde_json::from_value(json).unwrap();
+        assert!(old.trivial.is_empty());
+        assert_eq!(
+            DatasetCard {
+                trivial: card.trivial.clone(),
+                ..old
+            },
+            card
+        );
+    }
+
+    /// The card ranks id-order by the source ids when the dataset has them and says so.
+    #[test]
+    fn id_order_uses_the_source_ids_when_present() {
+        // Internal ids: the target 5 is below the history's 30, the rule wraps to 0 and misses.
+        // Source ids 2 * id, except 61 for item 5: 5 is then the only candidate above 30's 60.
+        let mut ds = dataset(vec![sample(vec![30], (0..20).collect(), 5)], None);
+        ds.name = "lastfm-raw".into();
+        ds.test = vec![sample(vec![30], (0..20).collect(), 5)];
+        let id_order = |ds: &Dataset| {
+            let card = DatasetCard::build(ds, Provenance::synthetic(serde_json::json!({}), 1));
+            card.trivial
+                .into_iter()
+                .find(|b| b.name == "id-order")
+                .unwrap()
+        };
+        let internal = id_order(&ds);
+        assert_eq!(internal.test_hr_at_1, 0.0);
+        assert!(
+            internal
+                .description
+                .contains("prefbench's internal ids, whose order carries no meaning"),
+            "{}",
+            internal.description
+        );
+        assert!(!internal.description.contains("hetrec artist ids"));
+        let mut source_ids: Vec<u64> = (0..40).map(|i| 2 * i).collect();
+        source_ids[5] = 61;
+        ds.source_ids = Some(source_ids);
+        let source = id_order(&ds);
+        assert_eq!(source.test_hr_at_1, 1.0);
+        assert!(
+            source.description.contains("hetrec artist ids"),
+            "{}",
+            source.description
+        );
+        assert!(!source.description.contains("internal ids"));
     }
 }

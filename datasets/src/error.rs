@@ -11,7 +11,8 @@ pub enum DatasetError {
     #[error("dataset registry: {0}")]
     Registry(String),
 
-    #[error("{action} {path}: {source}; check that the directory exists, is writable and has free space (or set PREFBENCH_CACHE / --cache to another directory)")]
+    // The cause is `source`, printed after this text by `{:#}` (anyhow's chain): not repeated.
+    #[error("{action} {path} (check that the directory exists, is writable and has free space, or set PREFBENCH_CACHE / --cache to another directory)")]
     Io {
         action: &'static str,
         path: PathBuf,
@@ -22,15 +23,35 @@ pub enum DatasetError {
     #[error("{url}: HTTP status {status}; the file is not available there: check the URL, or use --mirror URL|DIR with a copy of the file")]
     HttpStatus { url: String, status: u16 },
 
-    #[error("{url}: {message} (gave up after {attempts} attempts); check the network connection, or use --mirror URL|DIR / --offline")]
+    #[error("{url}: {message}; gave up after {attempts} attempts: check the network connection and try again, or use --mirror URL|DIR / --offline")]
     Network {
         url: String,
         message: String,
         attempts: u32,
     },
 
-    #[error("{url}: refused: {reason}")]
+    #[error("{url}: refused: {reason}; not retried: use an https URL, or --mirror URL|DIR with a copy of the file")]
     UnsafeUrl { url: String, reason: String },
+
+    #[error("--mirror {mirror}: {reason}; a mirror is an https:// base URL, http://127.0.0.1 or http://localhost (for tests), or a local directory")]
+    BadMirror { mirror: String, reason: String },
+
+    #[error("{url}: the body is larger than {cap} bytes ({basis}); stopped at the cap and kept nothing: the server is not sending the expected file: check the URL, or use --mirror URL|DIR with a copy of the file")]
+    TooLarge {
+        url: String,
+        cap: u64,
+        basis: &'static str,
+    },
+
+    #[error("{url}: the server announces {announced} bytes but the registry says the file has {expected}; nothing was downloaded: the file there has changed or the URL is wrong: use --mirror URL|DIR with a good copy")]
+    SizeMismatch {
+        url: String,
+        announced: u64,
+        expected: u64,
+    },
+
+    #[error("{url}: {message}; nothing was kept: the server is misbehaving: try again later, or use --mirror URL|DIR with a copy of the file")]
+    BadResponse { url: String, message: String },
 
     #[error("{file} from {origin}: sha256 {actual} does not match the expected {expected}; the file was discarded{hint}")]
     HashMismatch {
@@ -56,6 +77,32 @@ pub enum DatasetError {
         dataset: String,
         missing: String,
         cache: PathBuf,
+    },
+
+    #[error("{path}: the cached copy has sha256 {actual}, expected {expected}: it is corrupt; moved it aside to {moved} (kept for inspection, delete it when done); run `prefbench data fetch {dataset}` with network access to download it again (or use --mirror DIR)")]
+    Corrupt {
+        dataset: String,
+        path: PathBuf,
+        actual: String,
+        expected: String,
+        moved: PathBuf,
+    },
+
+    // No dataset name in front: the CLI's context ("verifying NAME") already gives it.
+    #[error("{failed} of {total} cached files failed verification: {problems}")]
+    Verify {
+        dataset: String,
+        failed: usize,
+        total: usize,
+        problems: String,
+    },
+
+    // The recipe's own error is `source`, printed after this text by `{:#}`.
+    #[error("{files}: no pinned sha256 and no entry in datasets.lock yet, and the recipe failed on the downloaded bytes, so no hash was recorded; moved aside to {moved} so that the next fetch downloads them again (if it fails the same way, the server is not serving the real file: use --mirror DIR with a good copy)")]
+    Unverified {
+        files: String,
+        moved: String,
+        source: Box<DatasetError>,
     },
 
     #[error("--locked: {file} has no pinned sha256 and no entry in {lock}; run once without --locked to record its hash, then commit or keep that lock file")]

@@ -11,6 +11,7 @@ pub mod pyrandom;
 pub mod registry;
 pub mod sample;
 pub mod synthetic;
+pub mod trivial;
 
 pub use card::{DatasetCard, Provenance};
 pub use download::{FetchOptions, Mirror, RetryPolicy};

@@ -8,7 +8,7 @@ use sha2::{Digest, Sha256};
 
 use crate::cache::{sha256_file, write_atomic};
 use crate::card::{DatasetCard, DerivedFile, Provenance, SourceFile};
-use crate::download::{fetch_dataset, FetchOptions, Fetched};
+use crate::download::{fetch_dataset, record_first_seen, reject_unverified, FetchOptions, Fetched};
 use crate::error::DatasetError;
 use crate::formats::{goodreads, hetrec, sdpo, steam};
 use crate::registry::{DatasetEntry, Registry};
@@ -40,7 +40,20 @@ pub fn prepare_synthetic(config: &SyntheticConfig) -> Result<(Dataset, DatasetCa
 /// Fetches, verifies and prepares dataset `name`, or loads it from the prepared cache.
 /// `synthetic` is generated with the default [`SyntheticConfig`].
 pub fn prepare(name: &str, opts: &PrepareOptions) -> Result<(Dataset, DatasetCard), DatasetError> {
-    let entry = Registry::builtin()?.get(name)?;
+    prepare_entry(name, Registry::builtin()?.get(name)?, opts)
+}
+
+/// [`prepare`] for a registry entry given by the caller (tests serve its files locally).
+///
+/// Files with no pinned sha256 and none in `datasets.lock` yet get their hash recorded there
+/// only after the recipe has parsed them (or a prepared copy built from those exact bytes
+/// exists); when the recipe fails they are moved aside, so that an error page served with
+/// status 200 is never trusted on first use and then accepted by `--locked`.
+pub fn prepare_entry(
+    name: &str,
+    entry: &DatasetEntry,
+    opts: &PrepareOptions,
+) -> Result<(Dataset, DatasetCard), DatasetError> {
     if entry.recipe.name == "synthetic" {
         return prepare_synthetic(&SyntheticConfig::default());
     }
@@ -48,20 +61,23 @@ pub fn prepare(name: &str, opts: &PrepareOptions) -> Result<(Dataset, DatasetCar
     let sources: Vec<SourceFile> = inputs.iter().map(|f| f.source.clone()).collect();
     let dir = prepared_dir(&opts.fetch.cache, name, entry, &sources);
     if let Some(cached) = load(&dir) {
+        record_first_seen(&opts.fetch.cache, name, &inputs)?;
         return Ok(cached);
     }
     let paths: Vec<&Path> = inputs.iter().map(|f| f.path.as_path()).collect();
-    let (dataset, derived) = match entry.recipe.name.as_str() {
-        "sdpo-json" => (read_sdpo(name, &inputs)?, Vec::new()),
-        "hetrec-lastfm" => rebuild_lastfm(&paths, opts.from.is_some(), &dir)?,
-        "steam" => with_notes(steam::build(paths[0], paths[1])?, &mut notes),
-        "goodreads" => with_notes(goodreads::build(paths[0], paths[1])?, &mut notes),
+    let built = match entry.recipe.name.as_str() {
+        "sdpo-json" => read_sdpo(name, &inputs).map(|d| (d, Vec::new())),
+        "hetrec-lastfm" => rebuild_lastfm(&paths, opts.from.is_some(), &dir),
+        "steam" => steam::build(paths[0], paths[1]).map(|b| with_notes(b, &mut notes)),
+        "goodreads" => goodreads::build(paths[0], paths[1]).map(|b| with_notes(b, &mut notes)),
         other => {
             return Err(DatasetError::Registry(format!(
                 "{name}: unknown recipe `{other}`"
             )))
         }
     };
+    let (dataset, derived) = built.map_err(|e| reject_unverified(&inputs, e))?;
+    record_first_seen(&opts.fetch.cache, name, &inputs)?;
     let provenance = Provenance {
         synthetic: None,
         sources,
@@ -115,6 +131,8 @@ fn inputs(
                     pinned: false,
                 },
                 path,
+                // The user's own files: never recorded in, nor moved aside by, the cache's lock.
+                unverified: false,
             })
         })
         .collect::<Result<Vec<_>, DatasetError>>()?;
@@ -146,6 +164,8 @@ fn read_sdpo(name: &str, inputs: &[Fetched]) -> Result<Dataset, DatasetError> {
         name: name.to_string(),
         n_items: titles.len(),
         titles: Some(titles),
+        // S-DPO's files name items only: their hetrec artist ids are not recoverable here.
+        source_ids: None,
         train,
         valid,
         test,
@@ -215,11 +235,21 @@ pub fn prepared_dir(
     cache.join("prepared").join(name).join(&key[..16])
 }
 
+/// Version of the prepared-data layout (`samples.jsonl`'s header and rows). Bumped whenever a
+/// [`Dataset`] field is added to it, so that a copy written before cannot be served without
+/// that field: 2 added `source_ids` (a version-1 header has no `format` and reads as 0).
+pub const PREPARED_FORMAT: u32 = 2;
+
+/// The first line of `samples.jsonl`: the dataset without its samples.
 #[derive(Serialize, Deserialize)]
 struct Header {
+    #[serde(default)]
+    format: u32,
     name: String,
     n_items: usize,
     titles: Option<Vec<String>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    source_ids: Option<Vec<u64>>,
 }
 
 /// One sample line: `[split, user, history, candidates, target]`.
@@ -227,9 +257,11 @@ type Row = (Split, u32, Vec<u32>, Vec<u32>, u32);
 
 fn store(dir: &Path, dataset: &Dataset, card: &DatasetCard) -> Result<(), DatasetError> {
     let header = Header {
+        format: PREPARED_FORMAT,
         name: dataset.name.clone(),
         n_items: dataset.n_items,
         titles: dataset.titles.clone(),
+        source_ids: dataset.source_ids.clone(),
     };
     let mut out = json_line(&header);
     for split in Split::ALL {
@@ -257,16 +289,26 @@ fn json_line<T: Serialize>(v: &T) -> String {
     s
 }
 
-/// The prepared dataset and card, or `None` when absent or unreadable (then rebuilt).
+/// The prepared dataset and card, or `None` when absent, unreadable or of another
+/// [`PREPARED_FORMAT`] (then rebuilt).
 fn load(dir: &Path) -> Option<(Dataset, DatasetCard)> {
     let card: DatasetCard =
         serde_json::from_slice(&std::fs::read(dir.join("card.json")).ok()?).ok()?;
     let mut lines = BufReader::new(std::fs::File::open(dir.join("samples.jsonl")).ok()?).lines();
     let header: Header = serde_json::from_str(&lines.next()?.ok()?).ok()?;
+    if header.format != PREPARED_FORMAT {
+        tracing::info!(
+            "{}: prepared copy of format {} (not {PREPARED_FORMAT}); rebuilding",
+            dir.display(),
+            header.format
+        );
+        return None;
+    }
     let mut dataset = Dataset {
         name: header.name,
         n_items: header.n_items,
         titles: header.titles,
+        source_ids: header.source_ids,
         train: Vec::new(),
         valid: Vec::new(),
         test: Vec::new(),

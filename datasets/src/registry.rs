@@ -18,6 +18,9 @@ pub struct FileEntry {
     pub mirrors: Vec<String>,
     /// `None`: no trustworthy public hash; the lock file pins the first download.
     pub sha256: Option<String>,
+    /// Exact length in bytes (the registry's sizes are byte counts, not estimates: no margin):
+    /// a download is capped at it and a server announcing another length is refused. `None`:
+    /// unknown, capped at `FetchOptions::max_size`.
     pub size: Option<u64>,
 }
 
@@ -86,6 +89,12 @@ mod tests {
                     "{name}: {}",
                     f.name
                 );
+                for url in std::iter::once(&f.url).chain(&f.mirrors) {
+                    let parsed = reqwest::Url::parse(url).unwrap();
+                    assert_eq!(crate::download::check_url(&parsed), Ok(()), "{url}");
+                    assert!(url.ends_with(&f.name), "{url}");
+                }
+                assert_ne!(f.size, Some(0), "{name}: {}", f.name);
             }
         }
         assert_eq!(r.get("lastfm").unwrap().files.len(), 3);

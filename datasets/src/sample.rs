@@ -1,4 +1,4 @@
-//! The canonical sample every source is turned into (datasets.md): whatever the raw format, the
+//! The canonical sample every source is turned into (docs/datasets.md): whatever the raw format, the
 //! trainer and the metrics only ever see these types.
 use serde::{Deserialize, Serialize};
 
@@ -65,6 +65,14 @@ pub struct Dataset {
     pub n_items: usize,
     /// Item titles by id, where the source has them (the text-aware policy needs them).
     pub titles: Option<Vec<String>>,
+    /// The source's own id of every item (`source_ids[item]`, e.g. the hetrec artistID), where
+    /// the source numbers its items. prefbench renumbers items densely in order of first
+    /// appearance, which hides any order the source's ids carry: LastFM's histories are sorted
+    /// by artistID, not by time, and only these ids let the card's `id-order` baseline show
+    /// that artifact (see [`crate::trivial`]). Absent from the JSON when `None`, so datasets
+    /// without source ids serialise, and hash into run ids, exactly as before the field existed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source_ids: Option<Vec<u64>>,
     pub train: Vec<Sample>,
     pub valid: Vec<Sample>,
     pub test: Vec<Sample>,
@@ -77,5 +85,42 @@ impl Dataset {
             Split::Valid => &self.valid,
             Split::Test => &self.test,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn dataset(source_ids: Option<Vec<u64>>) -> Dataset {
+        Dataset {
+            name: "d".into(),
+            n_items: 2,
+            titles: Some(vec!["a".into(), "b".into()]),
+            source_ids,
+            train: vec![Sample {
+                user: 7,
+                history: vec![0],
+                candidates: vec![1, 0],
+                target: 1,
+            }],
+            valid: vec![],
+            test: vec![],
+        }
+    }
+
+    /// The content hash (sha256 of this JSON) enters every run id: a dataset without source
+    /// ids must serialise byte for byte as it did before the field existed.
+    #[test]
+    fn without_source_ids_the_json_is_unchanged() {
+        let before = r#"{"name":"d","n_items":2,"titles":["a","b"],"train":[{"user":7,"history":[0],"candidates":[1,0],"target":1}],"valid":[],"test":[]}"#;
+        assert_eq!(serde_json::to_string(&dataset(None)).unwrap(), before);
+        let old: Dataset = serde_json::from_str(before).unwrap();
+        assert_eq!(old.source_ids, None);
+        let with = dataset(Some(vec![51, 3]));
+        let json = serde_json::to_string(&with).unwrap();
+        assert!(json.contains(r#""source_ids":[51,3]"#), "{json}");
+        let back: Dataset = serde_json::from_str(&json).unwrap();
+        assert_eq!(back.source_ids, with.source_ids);
     }
 }

@@ -1,4 +1,4 @@
-//! The embedded synthetic dataset for tests and the offline demo (datasets.md, last section).
+//! The embedded synthetic dataset for tests and the offline demo (docs/datasets.md, synthetic).
 //!
 //! Items fall into latent clusters; inside a cluster they are ordered, and a user tends to step
 //! a short way forward from the previous item, so the next item is learnable from the history.
@@ -169,6 +169,8 @@ pub fn generate(config: &SyntheticConfig) -> Result<Dataset, SyntheticError> {
                 .map(|i| world.title(i as ItemId))
                 .collect(),
         ),
+        // The generator's ids are the internal ids: nothing to keep beside them.
+        source_ids: None,
         train,
         valid,
         test,

@@ -6,7 +6,9 @@ use std::path::Path;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use prefbench_datasets::download::{fetch_file, FetchOptions, Mirror, RetryPolicy};
+use prefbench_datasets::download::{
+    fetch_file, record_first_seen, FetchOptions, Mirror, RetryPolicy,
+};
 use prefbench_datasets::registry::FileEntry;
 use prefbench_datasets::DatasetError;
 use sha2::{Digest, Sha256};
@@ -86,8 +88,15 @@ fn answer(mut s: TcpStream, head: &str, reply: Reply) {
                 })
                 .and_then(|r| r.parse::<usize>().ok());
             let (status, start) = match range {
-                Some(start) => ("206 Partial Content", start),
-                None => ("200 OK", 0),
+                Some(start) => (
+                    format!(
+                        "206 Partial Content\r\nContent-Range: bytes {start}-{}/{}",
+                        body.len() - 1,
+                        body.len()
+                    ),
+                    start,
+                ),
+                None => ("200 OK".to_string(), 0),
             };
             let rest = &body[start..];
             let sent = &rest[..cut.unwrap_or(rest.len()).min(rest.len())];
@@ -123,6 +132,8 @@ fn options(cache: &Path) -> FetchOptions {
             max_delay: Duration::from_millis(2),
         },
         progress: false,
+        connect_timeout: Duration::from_secs(2),
+        read_timeout: Duration::from_secs(2),
         ..FetchOptions::new(cache.to_path_buf())
     }
 }
@@ -327,7 +338,12 @@ fn unpinned_files_are_locked_on_first_download() {
         .to_string()
         .contains("--locked"));
     let first = fetch_file("d", &file, &opts).unwrap();
-    assert!(!first.source.pinned);
+    assert!(!first.source.pinned && first.unverified);
+    // Nothing vouches for the bytes until their recipe has parsed them: not locked yet.
+    assert!(!dir.path().join("datasets.lock").exists());
+    assert!(fetch_file("d", &file, &locked).is_err());
+    record_first_seen(dir.path(), "d", std::slice::from_ref(&first)).unwrap();
+    assert!(!fetch_file("d", &file, &locked).unwrap().unverified);
     std::fs::remove_file(&first.path).unwrap();
     // The server now serves different bytes: the lock file's hash refuses them.
     let err = fetch_file("d", &file, &locked).unwrap_err();
@@ -353,7 +369,7 @@ fn mirror_dir_offline_and_unsafe_urls() {
         "{err}"
     );
     let with_mirror = FetchOptions {
-        mirror: Some(Mirror::parse(mirror.path().to_str().unwrap())),
+        mirror: Some(Mirror::parse(mirror.path().to_str().unwrap()).unwrap()),
         ..opts.clone()
     };
     assert_eq!(

@@ -45,12 +45,13 @@ fn lastfm_raw_from_extracted_files_round_trips_through_the_sdpo_reader() {
         .derived
         .iter()
         .all(|d| d.matches() == Some(false)));
-    // Second call: served from the prepared cache, identical.
+    // Second call: served from the prepared cache, identical, source ids included.
     let (again, card2) = prepare("lastfm-raw", &opts).unwrap();
     assert_eq!(
         (again.train, again.test),
         (ds.train.clone(), ds.test.clone())
     );
+    assert_eq!(again.source_ids, ds.source_ids);
     assert_eq!(card2, card);
 
     // The rebuilt S-DPO files read back to the same samples (by name), `:wumpscut:` included.
@@ -165,6 +166,11 @@ fn steam_recipe_on_python_literal_fixture() {
         notes.iter().any(|n| n.starts_with("1 game lines")),
         "{notes:?}"
     );
+    // The numeric app ids are kept as source ids: `Game {g}` has id 1000 + g.
+    let source_ids = ds.source_ids.as_ref().expect("numeric app ids");
+    for (id, title) in source_ids.iter().zip(ds.titles.as_ref().unwrap()) {
+        assert_eq!(format!("Game {}", id - 1000), *title);
+    }
     // Deterministic.
     assert_eq!(steam::build(&reviews, &games).unwrap().0.test, ds.test);
 }
@@ -211,6 +217,11 @@ fn goodreads_recipe_counts_shared_titles() {
     gz(&b, &books);
     let (ds, _) = goodreads::build(&i, &b).unwrap();
     assert_eq!(ds.test.len(), 30);
+    // The numeric book ids are kept as source ids: book b is titled `Book b` (1: `Book 0`).
+    let source_ids = ds.source_ids.as_ref().expect("numeric book ids");
+    for (&id, title) in source_ids.iter().zip(ds.titles.as_ref().unwrap()) {
+        assert_eq!(format!("Book {}", if id == 1 { 0 } else { id }), *title);
+    }
     let card = prefbench_datasets::DatasetCard::build(
         &ds,
         prefbench_datasets::Provenance::synthetic(serde_json::json!({}), 1),
@@ -228,4 +239,139 @@ fn goodreads_recipe_counts_shared_titles() {
         err.contains("interactions.json.gz: the file is empty"),
         "{err}"
     );
+}
+
+/// `id → name` of the fixture's artists.dat.
+fn fixture_artists() -> std::collections::HashMap<u64, String> {
+    std::fs::read_to_string(fixture("hetrec/artists.dat"))
+        .unwrap()
+        .lines()
+        .skip(1)
+        .map(|l| {
+            let f: Vec<&str> = l.split('\t').collect();
+            (f[0].parse().unwrap(), f[1].to_string())
+        })
+        .collect()
+}
+
+/// The card's id-order baseline of `card`.
+fn id_order(card: &prefbench_datasets::DatasetCard) -> &prefbench_datasets::card::TrivialBaseline {
+    card.trivial.iter().find(|b| b.name == "id-order").unwrap()
+}
+
+#[test]
+fn lastfm_raw_keeps_the_hetrec_artist_ids_and_the_card_ranks_by_them() {
+    let cache = tempfile::tempdir().unwrap();
+    let opts = options(cache.path(), Some(fixture("hetrec")));
+    let (ds, card) = prepare("lastfm-raw", &opts).unwrap();
+    let source_ids = ds.source_ids.clone().expect("lastfm-raw keeps source ids");
+    assert_eq!(source_ids.len(), ds.n_items);
+    // Each item's source id is its artistID: artists.dat names it by its title (but for
+    // the three artists S-DPO spells differently).
+    let artists = fixture_artists();
+    let renamed = [689, 1686, 3398];
+    for (id, title) in source_ids.iter().zip(ds.titles.as_ref().unwrap()) {
+        assert!(
+            artists[id] == *title || renamed.contains(id),
+            "{id}: {title} vs {}",
+            artists[id]
+        );
+    }
+    let distinct: std::collections::HashSet<_> = source_ids.iter().collect();
+    assert_eq!(distinct.len(), source_ids.len());
+    // The recipe orders every user's artists by artistID: histories ascend in source ids.
+    for s in ds.train.iter().chain(&ds.valid).chain(&ds.test) {
+        let ids: Vec<u64> = s.history.iter().map(|&i| source_ids[i as usize]).collect();
+        assert!(ids.windows(2).all(|w| w[0] < w[1]), "{ids:?}");
+        assert!(source_ids[s.target as usize] > *ids.last().unwrap());
+    }
+    // The card's id-order ranks by them, says so, and sees the artifact; the internal ids
+    // (renumbered by first appearance) score lower.
+    let by_source = id_order(&card);
+    assert!(
+        by_source.description.contains("hetrec artist ids"),
+        "{}",
+        by_source.description
+    );
+    let internal = prefbench_datasets::trivial::trivial_baselines(&ds, None);
+    let internal = internal.iter().find(|b| b.name == "id-order").unwrap();
+    assert!(internal.description.contains("prefbench's internal ids"));
+    assert!(
+        by_source.test_hr_at_1 > internal.test_hr_at_1,
+        "{} vs {}",
+        by_source.test_hr_at_1,
+        internal.test_hr_at_1
+    );
+}
+
+/// A prepared copy written before source ids existed (a header without them or a format) is
+/// rebuilt, not served as a dataset without source ids.
+#[test]
+fn a_stale_prepared_copy_without_source_ids_is_rebuilt() {
+    let cache = tempfile::tempdir().unwrap();
+    let opts = options(cache.path(), Some(fixture("hetrec")));
+    let (ds, card) = prepare("lastfm-raw", &opts).unwrap();
+    let dir = std::fs::read_dir(cache.path().join("prepared/lastfm-raw"))
+        .unwrap()
+        .next()
+        .unwrap()
+        .unwrap()
+        .path();
+    let samples = dir.join("samples.jsonl");
+    let text = std::fs::read_to_string(&samples).unwrap();
+    let (header, rows) = text.split_once('\n').unwrap();
+    let mut header: serde_json::Value = serde_json::from_str(header).unwrap();
+    assert_eq!(header["format"], 2);
+    assert_eq!(header["source_ids"].as_array().unwrap().len(), ds.n_items);
+    // What the previous version wrote: name, n_items and titles only.
+    let object = header.as_object_mut().unwrap();
+    object.remove("format");
+    object.remove("source_ids");
+    std::fs::write(&samples, format!("{header}\n{rows}")).unwrap();
+    let (again, card2) = prepare("lastfm-raw", &opts).unwrap();
+    assert_eq!(again.source_ids, ds.source_ids);
+    assert_eq!(card2, card);
+    let rewritten = std::fs::read_to_string(&samples).unwrap();
+    assert!(
+        rewritten.starts_with("{\"format\":2,"),
+        "{}",
+        &rewritten[..40]
+    );
+}
+
+/// On the real hetrec2011-lastfm-2k files (never in the repository): the histories are sorted
+/// by artistID, so id-order in the hetrec artist ids scores far above chance. Run with
+/// `PREFBENCH_HETREC_DIR=<extracted archive> cargo test -p prefbench-datasets --test recipes
+/// -- --ignored --nocapture`.
+#[test]
+#[ignore = "needs the real hetrec2011-lastfm-2k files in $PREFBENCH_HETREC_DIR"]
+fn real_lastfm_raw_id_order_shows_the_artifact() {
+    let dir = std::env::var_os("PREFBENCH_HETREC_DIR").expect("set PREFBENCH_HETREC_DIR");
+    let cache = tempfile::tempdir().unwrap();
+    let (ds, card) = prepare(
+        "lastfm-raw",
+        &options(cache.path(), Some(PathBuf::from(dir))),
+    )
+    .unwrap();
+    for b in &card.trivial {
+        println!(
+            "{:<10} valid HR@1 {:.4} test HR@1 {:.4} valid HR@5 {:.4} test HR@5 {:.4}\n  {}",
+            b.name, b.valid_hr_at_1, b.test_hr_at_1, b.valid_hr_at_5, b.test_hr_at_5, b.description
+        );
+    }
+    let internal = prefbench_datasets::trivial::trivial_baselines(&ds, None);
+    let internal = internal.iter().find(|b| b.name == "id-order").unwrap();
+    println!(
+        "id-order on internal ids: valid HR@1 {:.4} test HR@1 {:.4}",
+        internal.valid_hr_at_1, internal.test_hr_at_1
+    );
+    // Keeping the ids changes nothing in the samples: the rebuilt files still match S-DPO's.
+    assert!(card
+        .provenance
+        .derived
+        .iter()
+        .all(|d| d.matches() == Some(true)));
+    let i = id_order(&card);
+    assert!(i.description.contains("hetrec artist ids"));
+    assert!(i.test_hr_at_1 > 0.7 && i.valid_hr_at_1 > 0.7, "{i:?}");
 }

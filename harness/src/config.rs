@@ -11,7 +11,7 @@ use std::path::Path;
 
 use anyhow::{bail, Context, Result};
 use prefbench_baselines::objectives::{Method, ObjectiveParams};
-use prefbench_baselines::policy::{ItemText, PolicyConfig};
+use prefbench_baselines::policy::{Architecture, ItemText, PolicyConfig};
 use prefbench_baselines::train::{PoConfig, SftConfig};
 use prefbench_datasets::registry::Registry;
 use prefbench_datasets::synthetic::SyntheticConfig;
@@ -26,6 +26,8 @@ const PRESETS: &[(&str, &str)] = &[
     ),
     ("paper", include_str!("../../configs/paper.yaml")),
     ("nightly", include_str!("../../configs/nightly.yaml")),
+    ("tune", include_str!("../../configs/tune.yaml")),
+    ("backbones", include_str!("../../configs/backbones.yaml")),
 ];
 
 /// The largest K: 20 candidates are one positive and 19 negatives.
@@ -70,6 +72,14 @@ pub struct ExperimentConfig {
         deserialize_with = "some_item_texts"
     )]
     pub item_text: Option<Vec<ItemText>>,
+    /// Optional axis over `model.architecture` (the backbones C5 compares); absent, every run
+    /// uses `model.architecture`.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "some_architectures"
+    )]
+    pub architecture: Option<Vec<Architecture>>,
     #[serde(default)]
     pub sft: SftConfig,
     #[serde(default)]
@@ -111,6 +121,11 @@ impl ExperimentConfig {
         Self::parse(&text, &path.display().to_string())
     }
 
+    /// Checks a config built in code (e.g. a sweep's setting) by the same rules as a file.
+    pub fn revalidated(self, origin: &str) -> Result<Self> {
+        Self::parse(&self.to_yaml()?, origin)
+    }
+
     fn parse(text: &str, origin: &str) -> Result<Self> {
         let config: Self = serde_norway::from_str(text)
             .map_err(|e| locate(e, text))
@@ -127,15 +142,25 @@ impl ExperimentConfig {
         Ok(config)
     }
 
-    /// The policy of each value of the `item_text` axis, in config order.
+    /// The policy of each (architecture, item_text) of the two axes, architecture-major, in
+    /// config order.
     pub fn models(&self) -> Vec<PolicyConfig> {
-        self.item_text
+        let architectures = self
+            .architecture
             .as_deref()
-            .unwrap_or(&[self.model.item_text])
+            .unwrap_or(std::slice::from_ref(&self.model.architecture));
+        let item_texts = self
+            .item_text
+            .as_deref()
+            .unwrap_or(std::slice::from_ref(&self.model.item_text));
+        architectures
             .iter()
-            .map(|&item_text| PolicyConfig {
-                item_text,
-                ..self.model.clone()
+            .flat_map(|&architecture| {
+                item_texts.iter().map(move |&item_text| PolicyConfig {
+                    architecture,
+                    item_text,
+                    ..self.model.clone()
+                })
             })
             .collect()
     }
@@ -221,6 +246,12 @@ fn some_seeds<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<u64>, D::Error> {
 
 fn some_item_texts<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Vec<ItemText>>, D::Error> {
     non_empty(d, "item_text").map(Some)
+}
+
+fn some_architectures<'de, D: Deserializer<'de>>(
+    d: D,
+) -> Result<Option<Vec<Architecture>>, D::Error> {
+    non_empty(d, "architecture").map(Some)
 }
 
 fn require_values(len: usize) -> Result<(), &'static str> {

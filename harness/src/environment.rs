@@ -11,7 +11,12 @@ pub struct Environment {
     pub prefbench: &'static str,
     pub git_commit: Option<&'static str>,
     pub tch: &'static str,
+    /// The libtorch version the binary was built against.
     pub libtorch: Option<&'static str>,
+    /// The directory the running process loaded libtorch from, and that copy's version where
+    /// it sits in a torch wheel: differs from the build's when `LD_LIBRARY_PATH` points at a
+    /// node's own PyTorch.
+    pub libtorch_loaded: Option<LoadedLibtorch>,
     pub os: &'static str,
     pub arch: &'static str,
     pub cpu_model: Option<String>,
@@ -31,6 +36,7 @@ impl Environment {
             git_commit: option_env!("PREFBENCH_GIT_COMMIT"),
             tch: TCH_VERSION,
             libtorch: option_env!("PREFBENCH_LIBTORCH_VERSION"),
+            libtorch_loaded: LoadedLibtorch::find(),
             os: std::env::consts::OS,
             arch: std::env::consts::ARCH,
             cpu_model: cpu_model(),
@@ -47,8 +53,38 @@ impl Environment {
     }
 }
 
+/// Where the running process's `libtorch_cpu.so` came from.
+#[derive(Debug, Clone, Serialize)]
+pub struct LoadedLibtorch {
+    pub dir: String,
+    /// `torch/version.py` beside a wheel's `torch/lib`; `None` for standalone libtorch.
+    pub version: Option<String>,
+}
+
+impl LoadedLibtorch {
+    /// Reads `/proc/self/maps`; `None` where it is unavailable (not Linux).
+    fn find() -> Option<Self> {
+        let maps = std::fs::read_to_string("/proc/self/maps").ok()?;
+        let path = maps
+            .lines()
+            .filter_map(|l| l.split_whitespace().nth(5))
+            .find(|p| p.ends_with("/libtorch_cpu.so"))?;
+        let dir = std::path::Path::new(path).parent()?;
+        let version = std::fs::read_to_string(dir.parent()?.join("version.py"))
+            .ok()
+            .and_then(|text| {
+                let line = text.lines().find(|l| l.starts_with("__version__"))?;
+                Some(line.split(['\'', '"']).nth(1)?.to_string())
+            });
+        Some(Self {
+            dir: dir.display().to_string(),
+            version,
+        })
+    }
+}
+
 /// The tch crate this binary was built against (Cargo.lock pins it).
-const TCH_VERSION: &str = "0.26.0";
+const TCH_VERSION: &str = "0.24.0";
 
 fn cpu_model() -> Option<String> {
     let info = std::fs::read_to_string("/proc/cpuinfo").ok()?;

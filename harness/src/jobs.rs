@@ -10,6 +10,7 @@
 //! killed mid-line leaves a line without its newline, which is ignored; a parent that is
 //! killed closes the pipes, and each job stops at its next event.
 use std::collections::BTreeSet;
+use std::ffi::OsStr;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::process::{Child, Command, Stdio};
 use std::sync::mpsc::{self, RecvTimeoutError};
@@ -22,9 +23,10 @@ use serde::{Deserialize, Serialize};
 
 use crate::config::ExperimentConfig;
 use crate::environment::Environment;
+use crate::failures::{FailureLog, RunFailure};
 use crate::matrix::{self, Group};
 use crate::progress::MatrixProgress;
-use crate::runner::{dataset_hashes, summary, train_groups, RunOptions};
+use crate::runner::{dataset_hashes, keep, train_groups, RunOptions, RunOutcome};
 use crate::shard;
 use crate::signals;
 use crate::stages::prepare_datasets;
@@ -39,6 +41,8 @@ pub enum Event {
     Line(String),
     /// A finished run, for the parent to store.
     Record(Box<RunRecord>),
+    /// A run that diverged, for the parent to log.
+    Failure(Box<RunFailure>),
 }
 
 impl Event {
@@ -66,6 +70,7 @@ pub fn run(
     groups: &[Group],
     jobs: usize,
     store: &mut ResultsStore,
+    failures: &FailureLog,
     progress: &mut MatrixProgress,
 ) -> Result<bool> {
     let costs: Vec<f64> = groups.iter().map(|g| shard::cost(config, g)).collect();
@@ -107,7 +112,7 @@ pub fn run(
     let received = (|| -> Result<()> {
         while open > 0 {
             match rx.recv_timeout(Duration::from_millis(200)) {
-                Ok((job, Some(line))) => receive(job, &line, store, progress)?,
+                Ok((job, Some(line))) => receive(job, &line, store, failures, progress)?,
                 Ok((_, None)) => open -= 1,
                 Err(RecvTimeoutError::Timeout) => {}
                 Err(RecvTimeoutError::Disconnected) => break,
@@ -170,6 +175,12 @@ fn spawn(options: &RunOptions, job: usize, ids: &[&str]) -> Result<Child> {
         .arg("--cache")
         .arg(&options.fetch.cache)
         .arg("--offline")
+        .args(
+            options
+                .from
+                .iter()
+                .flat_map(|dir| [OsStr::new("--from"), dir.as_os_str()]),
+        )
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .spawn()
@@ -193,6 +204,7 @@ fn receive(
     job: usize,
     line: &str,
     store: &mut ResultsStore,
+    failures: &FailureLog,
     progress: &mut MatrixProgress,
 ) -> Result<()> {
     let event: Event = serde_json::from_str(line)
@@ -200,10 +212,8 @@ fn receive(
     match event {
         Event::Stage(name) => progress.job_stage(job, &name),
         Event::Line(text) => progress.line(&format!("[job {}] {text}", job + 1)),
-        Event::Record(record) => {
-            store.append(&record)?;
-            progress.run_done(&summary(&record));
-        }
+        Event::Record(record) => keep(RunOutcome::Finished(*record), store, failures, progress)?,
+        Event::Failure(failure) => keep(RunOutcome::Failed(*failure), store, failures, progress)?,
     }
     Ok(())
 }
@@ -241,8 +251,12 @@ pub fn work(config: &ExperimentConfig, options: &RunOptions) -> Result<bool> {
         options,
         &environment,
         &mut progress,
-        |record, _| {
-            Event::Record(Box::new(record)).send();
+        |outcome, _| {
+            match outcome {
+                RunOutcome::Finished(record) => Event::Record(Box::new(record)),
+                RunOutcome::Failed(failure) => Event::Failure(Box::new(failure)),
+            }
+            .send();
             Ok(())
         },
     )

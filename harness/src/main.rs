@@ -2,6 +2,7 @@
 mod commands;
 mod config;
 mod environment;
+mod failures;
 mod jobs;
 mod lock;
 mod matrix;

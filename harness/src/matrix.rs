@@ -21,24 +21,26 @@ pub struct RunSpec {
     pub id: String,
 }
 
-/// Dataset-major, then seed and policy, so runs that share an SFT reference are adjacent. A
-/// method runs
-/// only at the K values it is defined for (`dpo` only at K = 1), see
-/// [`ExperimentConfig::runs_at`]. Without an `item_text` axis the run's model is `model`
-/// itself, so ids of such configs do not depend on the axis existing.
+/// Dataset-major, then seed and policy, so runs that share an SFT reference are adjacent.
+/// Inside such a group the runs go K by K, and at each K the methods take turns at being first
+/// (rotated by the K's and the seed's positions), so no method is systematically the first run
+/// of a group: step-time comparisons (C6) would otherwise measure the order (a warm-up effect),
+/// not the method. A method runs only at the K values it is defined for (`dpo` only at K = 1),
+/// see [`ExperimentConfig::runs_at`]. Without axes the run's model is `model` itself, so ids
+/// of such configs do not depend on the axes existing.
 pub fn expand(config: &ExperimentConfig, dataset_hashes: &[(String, String)]) -> Vec<RunSpec> {
     let models = config.models();
+    let methods = &config.methods;
     let mut runs = Vec::new();
     for (dataset, content_hash) in dataset_hashes {
-        for &seed in &config.seeds {
+        for (seed_index, &seed) in config.seeds.iter().enumerate() {
             for model in &models {
-                for &method in &config.methods {
-                    for k in config
-                        .k
-                        .iter()
-                        .copied()
-                        .filter(|&k| ExperimentConfig::runs_at(method, k))
-                    {
+                for (k_index, &k) in config.k.iter().enumerate() {
+                    let first = (k_index + seed_index) % methods.len();
+                    for &method in methods[first..].iter().chain(&methods[..first]) {
+                        if !ExperimentConfig::runs_at(method, k) {
+                            continue;
+                        }
                         let canonical = json!({
                             "dataset": dataset,
                             "dataset_hash": content_hash,
@@ -177,6 +179,44 @@ mod tests {
             runs.iter()
                 .filter(|r| r.canonical["model"]["item_text"] == "minilm")
                 .count()
+        );
+    }
+
+    #[test]
+    fn no_method_is_always_first_in_its_group() {
+        let hashes = [("synthetic".to_string(), "abc".to_string())];
+        let runs = expand(&demo(), &hashes);
+        let mut first_of_pair = std::collections::BTreeMap::new();
+        for pair in runs.chunks(2) {
+            assert_eq!(pair[0].k, pair[1].k, "methods of one K are adjacent");
+            *first_of_pair.entry(pair[0].method).or_insert(0) += 1;
+        }
+        assert_eq!(first_of_pair.len(), 2, "{first_of_pair:?}");
+        assert!(first_of_pair.values().all(|&n| n == runs.len() / 4));
+        for group in groups(&runs) {
+            let firsts: std::collections::BTreeSet<_> =
+                group.runs.chunks(2).map(|pair| pair[0].method).collect();
+            assert_eq!(
+                firsts.len(),
+                2,
+                "both methods lead at some K in every group"
+            );
+        }
+    }
+
+    /// Pins the run id of the `demo` preset's first run: ids key the store, so a drift in their
+    /// form would silently rerun everything on resume and split old records from new ones.
+    #[test]
+    fn the_demo_run_id_is_pinned() {
+        let hashes = [("synthetic".to_string(), "abc".to_string())];
+        let first = &expand(&demo(), &hashes)[0];
+        assert_eq!(
+            (first.method.to_string(), first.k, first.seed),
+            ("dmpo".into(), 1, 0)
+        );
+        assert_eq!(
+            first.id,
+            "984c4cfa2f4d9782ccd63163c7b3479ffc6bacd01c9f4d5bcd90304d40e1401d"
         );
     }
 

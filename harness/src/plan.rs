@@ -5,7 +5,7 @@ use std::fmt::Write;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
-use prefbench_baselines::policy::ItemText;
+use prefbench_baselines::policy::{Architecture, ItemText, PolicyConfig};
 use prefbench_results::store::read_records;
 use prefbench_results::RunRecord;
 
@@ -49,8 +49,12 @@ pub fn describe(
         runs.len() / total_groups.max(1),
         total_groups
     )?;
-    let item_texts: Vec<&str> = models.iter().map(|m| spelled(m.item_text)).collect();
-    writeln!(out, "item_text: {}", item_texts.join(", "))?;
+    let policies: Vec<String> = models.iter().map(spelled).collect();
+    writeln!(
+        out,
+        "policies (architecture/item_text): {}",
+        policies.join(", ")
+    )?;
     for method in &config.methods {
         let skipped: Vec<String> = config
             .k
@@ -90,10 +94,10 @@ pub fn describe(
         let cost = timings.group(group);
         writeln!(
             out,
-            "  {:<12} seed {:<4} item_text {:<7} {:>4} runs{}",
+            "  {:<12} seed {:<4} {:<18} {:>4} runs{}",
             group.dataset,
             group.seed,
-            spelled(group.model.item_text),
+            spelled(group.model),
             group.runs.len(),
             if timings.any() {
                 format!("  ≈ {}", hours(cost.seconds))
@@ -108,12 +112,17 @@ pub fn describe(
     Ok(out)
 }
 
-/// `item_text` as configs spell it.
-fn spelled(item_text: ItemText) -> &'static str {
-    match item_text {
+/// A policy's architecture and item text as configs spell them.
+fn spelled(model: &PolicyConfig) -> String {
+    let architecture = match model.architecture {
+        Architecture::Transformer => "transformer",
+        Architecture::Gru => "gru",
+    };
+    let item_text = match model.item_text {
         ItemText::None => "none",
         ItemText::Minilm => "minilm",
-    }
+    };
+    format!("{architecture}/{item_text}")
 }
 
 fn hours(seconds: f64) -> String {

@@ -8,7 +8,7 @@
 use std::path::PathBuf;
 
 use anyhow::{Context, Result};
-use prefbench_baselines::policy::ItemText;
+use prefbench_baselines::policy::PolicyConfig;
 use prefbench_datasets::FetchOptions;
 use prefbench_results::store::{truncate_partial_tail, ResultsStore, StoreError};
 use prefbench_results::RunRecord;
@@ -17,6 +17,7 @@ use tch::Device;
 
 use crate::config::ExperimentConfig;
 use crate::environment::Environment;
+use crate::failures::{FailureLog, RunFailure};
 use crate::jobs;
 use crate::lock::OutputLock;
 use crate::matrix::{self, Group};
@@ -36,6 +37,8 @@ pub struct RunOptions {
     pub threads: usize,
     /// Cache, mirror and offline settings for public datasets.
     pub fetch: FetchOptions,
+    /// Extracted archive members for the datasets whose recipe accepts them (`lastfm-raw`).
+    pub from: Option<PathBuf>,
 }
 
 /// Which part of the matrix this process runs, and in how many jobs.
@@ -76,6 +79,7 @@ pub fn run(
     let datasets = prepare_datasets(config, options)?;
     let matrix = matrix::expand(config, &dataset_hashes(&datasets));
     let mut store = open_store(options)?;
+    let failures = FailureLog::reset(&options.out)?;
     let selected = match schedule.shard {
         Some(s) => shard::select(config, matrix::groups(&matrix), s.index - 1, s.count),
         None => matrix::groups(&matrix),
@@ -104,7 +108,15 @@ pub fn run(
         options.threads
     ));
     let complete = if jobs > 1 {
-        jobs::run(config, options, &pending, jobs, &mut store, &mut progress)?
+        jobs::run(
+            config,
+            options,
+            &pending,
+            jobs,
+            &mut store,
+            &failures,
+            &mut progress,
+        )?
     } else {
         train_groups(
             config,
@@ -113,11 +125,7 @@ pub fn run(
             options,
             &environment,
             &mut progress,
-            |record, progress| {
-                store.append(&record)?;
-                progress.run_done(&summary(&record));
-                Ok(())
-            },
+            |outcome, progress| keep(outcome, &mut store, &failures, progress),
         )?
     };
     progress.finish();
@@ -127,8 +135,16 @@ pub fn run(
     report::write(&options.out).map(Finished::Report)
 }
 
-/// Trains `groups` in order, one reference per group, handing each finished record to
-/// `finished`; returns false when a signal stopped it between runs.
+/// What became of one run of the matrix.
+pub enum RunOutcome {
+    Finished(RunRecord),
+    /// It diverged (or its SFT reference did); the matrix goes on.
+    Failed(RunFailure),
+}
+
+/// Trains `groups` in order, one reference per group, handing each run's outcome to
+/// `finished`; returns false when a signal stopped it between runs. A divergence ends only
+/// the runs it concerns; any other error stops the matrix.
 pub fn train_groups(
     config: &ExperimentConfig,
     datasets: &[Prepared],
@@ -136,7 +152,7 @@ pub fn train_groups(
     options: &RunOptions,
     environment: &serde_json::Value,
     progress: &mut MatrixProgress,
-    mut finished: impl FnMut(RunRecord, &mut MatrixProgress) -> Result<()>,
+    mut finished: impl FnMut(RunOutcome, &mut MatrixProgress) -> Result<()>,
 ) -> Result<bool> {
     for group in groups {
         let prepared = datasets
@@ -147,12 +163,26 @@ pub fn train_groups(
             return Ok(false);
         }
         let reference =
-            Reference::train(config, prepared, group.seed, group.model, options, progress)?;
+            match Reference::train(config, prepared, group.seed, group.model, options, progress) {
+                Ok(reference) => reference,
+                Err(error) => {
+                    let error = error.context("the SFT reference of this run diverged");
+                    let failures: Option<Vec<RunFailure>> = group
+                        .runs
+                        .iter()
+                        .map(|spec| RunFailure::of(spec, &error))
+                        .collect();
+                    for failure in failures.ok_or(error)? {
+                        finished(RunOutcome::Failed(failure), progress)?;
+                    }
+                    continue;
+                }
+            };
         for &spec in &group.runs {
             if signals::interrupted() {
                 return Ok(false);
             }
-            let record = run_po(
+            let outcome = match run_po(
                 config,
                 prepared,
                 &reference,
@@ -160,11 +190,37 @@ pub fn train_groups(
                 options,
                 environment,
                 progress,
-            )?;
-            finished(record, progress)?;
+            ) {
+                Ok(record) => RunOutcome::Finished(record),
+                Err(error) => RunOutcome::Failed(RunFailure::of(spec, &error).ok_or(error)?),
+            };
+            finished(outcome, progress)?;
         }
     }
     Ok(true)
+}
+
+/// Stores a finished run, or logs a failed one, and tells the progress display.
+pub fn keep(
+    outcome: RunOutcome,
+    store: &mut ResultsStore,
+    failures: &FailureLog,
+    progress: &mut MatrixProgress,
+) -> Result<()> {
+    match outcome {
+        RunOutcome::Finished(record) => {
+            store.append(&record)?;
+            progress.run_done(&summary(&record));
+        }
+        RunOutcome::Failed(failure) => {
+            failures.append(&failure)?;
+            progress.run_done(&format!(
+                "{} {} K={} seed={}: FAILED: {}",
+                failure.dataset, failure.method, failure.k, failure.seed, failure.error
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// The (name, content hash) of each prepared dataset, which enter every run id.
@@ -177,16 +233,19 @@ pub fn dataset_hashes(datasets: &[Prepared]) -> Vec<(String, String)> {
 
 /// One line on a finished run.
 pub fn summary(record: &RunRecord) -> String {
-    let item_text = ItemText::deserialize(&record.spec["model"]["item_text"]).unwrap_or_default();
+    let model = PolicyConfig::deserialize(&record.spec["model"]).unwrap_or_default();
     format!(
-        "{}{} {} K={} seed={}: test HR@1 {:.4} (SFT {:.4})",
+        "{}{} {} K={} seed={}: test HR@1 {:.4} at epoch {} of {} (last {:.4}; SFT {:.4})",
         record.cell.dataset,
-        policy_note(item_text),
+        policy_note(&model),
         record.cell.method,
         record.cell.k,
         record.seed,
         record.test.hr_at_1,
-        record.sft_test.hr_at_1
+        record.selected_epoch,
+        record.epochs.len(),
+        record.epochs.last().map_or(f64::NAN, |e| e.test.hr_at_1),
+        record.sft.test.hr_at_1
     )
 }
 

@@ -5,13 +5,14 @@ use std::time::Instant;
 
 use anyhow::{Context, Result};
 use prefbench_baselines::metrics::Ranking;
-use prefbench_baselines::policy::{ItemText, Policy, PolicyConfig};
+use prefbench_baselines::policy::{Architecture, ItemText, Policy, PolicyConfig};
 use prefbench_baselines::text;
 use prefbench_baselines::train::checkpoint::{self, SftSummary};
 use prefbench_baselines::train::{self, PoOutcome, PoTrainer, SplitTensors};
+use prefbench_datasets::registry::Registry;
 use prefbench_datasets::{prepare, prepare_synthetic, Dataset, PrepareOptions, Split};
 use prefbench_results::{
-    Cell, EpochPoint, RankingMetrics, RunRecord, StepPoint, Timings, SCHEMA_VERSION,
+    Cell, EpochPoint, RankingMetrics, RunRecord, SftMetrics, StepPoint, Timings, SCHEMA_VERSION,
 };
 use sha2::{Digest, Sha256};
 
@@ -42,7 +43,7 @@ pub fn prepare_datasets(config: &ExperimentConfig, options: &RunOptions) -> Resu
             } else {
                 let prepare_options = PrepareOptions {
                     fetch: options.fetch.clone(),
-                    from: None,
+                    from: options.from.clone().filter(|_| accepts_from(name)),
                 };
                 prepare(name, &prepare_options)
             }
@@ -66,6 +67,14 @@ pub fn prepare_datasets(config: &ExperimentConfig, options: &RunOptions) -> Resu
             })
         })
         .collect()
+}
+
+/// Whether the recipe of dataset `name` reads extracted archive members (`--from DIR`).
+fn accepts_from(name: &str) -> bool {
+    Registry::builtin()
+        .ok()
+        .and_then(|r| r.get(name).ok().map(|d| d.recipe.name == "hetrec-lastfm"))
+        .unwrap_or(false)
 }
 
 impl Prepared {
@@ -129,15 +138,16 @@ impl Reference {
         options: &RunOptions,
         progress: &mut MatrixProgress,
     ) -> Result<Self> {
-        let name = format!("{}{}", data.dataset.name, policy_note(model.item_text));
+        let name = format!("{}{}", data.dataset.name, policy_note(model));
         progress.stage(&format!("SFT {name} seed {seed}"));
         tch::manual_seed(seed as i64);
         let mut policy = data.policy(model, options);
-        let dir = options
-            .fetch
-            .cache
-            .join("sft")
-            .join(sft_key(config, model, data, seed));
+        let dir =
+            options
+                .fetch
+                .cache
+                .join("sft")
+                .join(sft_key(config, model, &data.content_hash, seed));
         if let Some((train_log_probs, summary)) = checkpoint::load(&dir, &mut policy)? {
             progress.line(&format!(
                 "SFT {name} seed {seed}: cached in {} (test HR@1 {:.4})",
@@ -161,6 +171,9 @@ impl Reference {
         train::synchronize(options.device);
         let summary = SftSummary {
             epoch_losses: outcome.epoch_losses,
+            valid_hr_at_1: outcome.valid_hr_at_1,
+            kept_epoch: outcome.kept_epoch,
+            valid: train::evaluate(&policy, &data.valid),
             test: train::evaluate(&policy, &data.test),
             sft_s,
             reference_cache_s: started.elapsed().as_secs_f64(),
@@ -180,18 +193,31 @@ impl Reference {
     }
 }
 
-/// What progress lines add to a dataset's name so the policies of one matrix stay apart.
-pub fn policy_note(item_text: ItemText) -> &'static str {
-    match item_text {
-        ItemText::None => "",
-        ItemText::Minilm => " (with titles)",
+/// What progress lines add to a dataset's name so the policies of one matrix stay apart; the
+/// default backbone (a transformer on item ids) adds nothing.
+pub fn policy_note(model: &PolicyConfig) -> String {
+    let mut parts = Vec::new();
+    if model.architecture != Architecture::Transformer {
+        parts.push("gru");
+    }
+    if model.item_text == ItemText::Minilm {
+        parts.push("with titles");
+    }
+    match parts.is_empty() {
+        true => String::new(),
+        false => format!(" ({})", parts.join(", ")),
     }
 }
 
 /// Everything that determines an SFT reference, hashed: a change to any of it retrains.
-fn sft_key(config: &ExperimentConfig, model: &PolicyConfig, data: &Prepared, seed: u64) -> String {
+fn sft_key(
+    config: &ExperimentConfig,
+    model: &PolicyConfig,
+    dataset_hash: &str,
+    seed: u64,
+) -> String {
     let key = serde_json::json!({
-        "dataset_hash": data.content_hash,
+        "dataset_hash": dataset_hash,
         "seed": seed,
         "model": model,
         "sft": config.sft,
@@ -230,9 +256,14 @@ pub fn run_po(
         progress,
     )?;
     let po_s = started.elapsed().as_secs_f64() - outcome.eval_seconds;
-    let last = outcome
-        .last()
+    let selected = outcome
+        .selected_epoch()
         .context("PO ran no epoch; set po.epochs >= 1")?;
+    let (best, last) = (
+        &outcome.epochs[selected],
+        &outcome.epochs[outcome.epochs.len() - 1],
+    );
+    let sft = &reference.summary;
     Ok(RunRecord {
         schema: SCHEMA_VERSION,
         id: spec.id.clone(),
@@ -243,9 +274,16 @@ pub fn run_po(
         },
         seed: spec.seed,
         spec: spec.canonical.clone(),
-        sft_test: metrics(reference.summary.test),
-        valid: metrics(last.valid),
-        test: metrics(last.test),
+        sft: SftMetrics {
+            valid: metrics(sft.valid),
+            test: metrics(sft.test),
+            kept_epoch: sft.kept_epoch + 1,
+            valid_hr_at_1: sft.valid_hr_at_1.clone(),
+            train_loss: sft.epoch_losses.clone(),
+        },
+        selected_epoch: selected + 1,
+        valid: metrics(best.valid),
+        test: metrics(best.test),
         final_train_loss: last.train_loss,
         epochs: outcome
             .epochs
@@ -268,6 +306,7 @@ pub fn run_po(
             selection_share: outcome.selection_share(),
             eval_s: outcome.eval_seconds,
             peak_rss_mib: peak_rss_mib(),
+            cuda_peak_mib: options.device.is_cuda().then(gpu_memory_mib).flatten(),
         },
         device: format!("{:?}", options.device),
         threads: options.threads,
@@ -286,6 +325,30 @@ fn peak_rss_mib() -> f64 {
                 .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<f64>().ok())
         })
         .map_or(0.0, |kib| kib / 1024.0)
+}
+
+/// GPU memory this process holds, MiB, summed over its devices, as nvidia-smi lists compute
+/// processes; `None` without nvidia-smi or when it does not list this process.
+fn gpu_memory_mib() -> Option<f64> {
+    let out = std::process::Command::new("nvidia-smi")
+        .args([
+            "--query-compute-apps=pid,used_memory",
+            "--format=csv,noheader,nounits",
+        ])
+        .output()
+        .ok()?;
+    parse_gpu_memory(&String::from_utf8_lossy(&out.stdout), std::process::id())
+}
+
+/// The `pid, MiB` lines of `nvidia-smi --query-compute-apps` that belong to `pid`, summed.
+fn parse_gpu_memory(csv: &str, pid: u32) -> Option<f64> {
+    let mine: Vec<f64> = csv
+        .lines()
+        .filter_map(|l| l.split_once(','))
+        .filter(|(p, _)| p.trim().parse() == Ok(pid))
+        .filter_map(|(_, mib)| mib.trim().parse().ok())
+        .collect();
+    (!mine.is_empty()).then(|| mine.iter().sum())
 }
 
 fn metrics(r: Ranking) -> RankingMetrics {
@@ -311,4 +374,27 @@ fn curve(outcome: &PoOutcome) -> Vec<StepPoint> {
             lr: s.lr,
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn gpu_memory_is_read_for_this_process_only() {
+        let csv = "4242, 1536\n77, 900\n4242, 512\n[N/A], 1\n";
+        assert_eq!(parse_gpu_memory(csv, 4242), Some(2048.0));
+        assert_eq!(parse_gpu_memory(csv, 5), None);
+        assert_eq!(parse_gpu_memory("", 4242), None);
+    }
+
+    /// Pins the SFT cache key of the `demo` preset's first reference: a change to the key's
+    /// form would silently retrain every cached reference, so it must be deliberate (bump the
+    /// version, update this literal).
+    #[test]
+    fn the_demo_sft_key_is_pinned() {
+        let config = ExperimentConfig::preset("demo").unwrap();
+        let key = sft_key(&config, &config.models()[0], "abc", 0);
+        assert_eq!(key, "d141afdefb896ca403cd29164b13aacf");
+    }
 }

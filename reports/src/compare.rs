@@ -2,22 +2,70 @@
 //! when it is both significant over seeds (Welch's t-test, p < 0.05: the seeds of two result
 //! sets are independent runs, so they are not paired) and larger than a practical threshold.
 //! A nightly job fails on [`Comparison::regressed`].
-use crate::format::{p_value, signed, MISSING};
-use crate::regime::Regime;
+//!
+//! Records count as in `report` and `results merge` (`prefbench_results::store::unique`),
+//! and a cell is (dataset, method, K) plus the whole run setting except the prefbench
+//! version, which is what `compare` compares: runs of two settings (two learning rates, two
+//! policies) are two cells, labelled by what differs, and never pooled as seeds of one.
+use crate::format::{number, p_value, signed, MISSING};
+use prefbench_results::setting::differences;
 use prefbench_results::stats::{welch_t_test, Summary};
-use prefbench_results::{Cell, RunRecord};
+use prefbench_results::store::{unique, StoreError};
+use prefbench_results::{Cell, CellKey, RunRecord};
 use std::collections::{BTreeMap, BTreeSet};
 
 /// Significance level of a flagged change.
 pub const ALPHA: f64 = 0.05;
 
-/// How large a change must be to matter, whatever its p-value.
+/// Spec keys a comparison ignores: the version is what two result sets differ in.
+const IGNORED: [&str; 1] = ["prefbench"];
+
+/// How large a change must be to matter, whatever its p-value. Build it with
+/// [`Thresholds::new`], which refuses values no change can be compared with.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Thresholds {
     /// Absolute change of test HR@1 (default 0.01).
     pub hr_at_1: f64,
     /// Relative change of PO wall-clock, as a fraction (default 0.10, that is 10%).
     pub time: f64,
+}
+
+impl Thresholds {
+    /// Checks both thresholds: NaN (every comparison with it is false, so nothing would ever
+    /// be flagged, silently) and negative values (every change would exceed them) are refused.
+    /// Infinity is accepted and switches that gate off.
+    pub fn new(hr_at_1: f64, time: f64) -> Result<Self, CompareError> {
+        for (name, value) in [("--hr-threshold", hr_at_1), ("--time-threshold", time)] {
+            if value.is_nan() || value < 0.0 {
+                return Err(CompareError::Threshold { name, value });
+            }
+        }
+        Ok(Self { hr_at_1, time })
+    }
+}
+
+/// Why two result sets cannot be compared.
+#[derive(Debug, thiserror::Error)]
+pub enum CompareError {
+    #[error(
+        "{name} must be a number ≥ 0 (an absolute HR@1 change, or a fraction of the PO \
+         wall-clock), not {value}"
+    )]
+    Threshold { name: &'static str, value: f64 },
+    #[error("the {side} result set: {source}")]
+    Records {
+        side: &'static str,
+        source: StoreError,
+    },
+    #[error(
+        "the {side} result set holds two runs of seed {seed} in cell {cell} that differ only \
+         in the prefbench version; compare one version per side"
+    )]
+    SeedTwice {
+        side: &'static str,
+        cell: String,
+        seed: u64,
+    },
 }
 
 impl Default for Thresholds {
@@ -36,6 +84,8 @@ pub enum Change {
     Regressed,
     /// Better, significantly and by more than the threshold.
     Improved,
+    /// A side holds a value that is not a finite number, so the change is not defined.
+    Undefined,
     /// Larger than the threshold, but a side has one seed, so no test can tell.
     Unverifiable,
     /// Within the threshold, or not significant.
@@ -47,6 +97,7 @@ impl Change {
         match self {
             Self::Regressed => "**regressed**",
             Self::Improved => "improved",
+            Self::Undefined => "undefined (n/a values)",
             Self::Unverifiable => "unverifiable (one seed)",
             Self::Unchanged => "unchanged",
         }
@@ -108,6 +159,9 @@ impl Measure {
 #[derive(Debug, Clone, PartialEq)]
 pub struct CellDiff {
     pub cell: Cell,
+    /// What sets this cell's setting apart from other cells with the same coordinates
+    /// (`po.lr=0.001`), empty when no other cell shares them.
+    pub setting: String,
     pub measure: Measure,
     pub base: Summary,
     pub new: Summary,
@@ -122,16 +176,24 @@ pub struct Comparison {
     pub thresholds: Thresholds,
     /// Cells in both, ordered by (change, cell, measure) so regressions come first.
     pub diffs: Vec<CellDiff>,
-    pub only_in_base: Vec<Cell>,
-    pub only_in_new: Vec<Cell>,
+    /// Cells of one side only, as `dataset/method/K=k [setting]`.
+    pub only_in_base: Vec<String>,
+    pub only_in_new: Vec<String>,
 }
 
-/// Compares every cell present in both result sets on every [`Measure`].
-pub fn compare(base: &[RunRecord], new: &[RunRecord], thresholds: Thresholds) -> Comparison {
-    let (base, new) = (by_cell(base), by_cell(new));
+/// Compares every cell present in both result sets on every [`Measure`]; refuses result sets
+/// with two different records under one id, or with two runs of one seed in one cell.
+pub fn compare(
+    base: &[RunRecord],
+    new: &[RunRecord],
+    thresholds: Thresholds,
+) -> Result<Comparison, CompareError> {
+    let (base, new) = (by_cell(base, "BASE")?, by_cell(new, "NEW")?);
+    let labels = setting_labels(base.keys().chain(new.keys()));
+    let name = |key: &CellKey| cell_name(&key.cell, &labels[key]);
     let mut diffs = Vec::new();
-    for (cell, base_runs) in &base {
-        let Some(new_runs) = new.get(cell) else {
+    for (key, base_runs) in &base {
+        let Some(new_runs) = new.get(key) else {
             continue;
         };
         for measure in [Measure::HitRatio1, Measure::PoWallClock] {
@@ -146,7 +208,9 @@ pub fn compare(base: &[RunRecord], new: &[RunRecord], thresholds: Thresholds) ->
             };
             let p = welch_t_test(&b, &n);
             let size = measure.improvement(bs.mean, ns.mean);
-            let change = if size.abs() <= measure.threshold(&thresholds) {
+            let change = if !size.is_finite() {
+                Change::Undefined
+            } else if size.abs() <= measure.threshold(&thresholds) {
                 Change::Unchanged
             } else {
                 match p {
@@ -157,7 +221,8 @@ pub fn compare(base: &[RunRecord], new: &[RunRecord], thresholds: Thresholds) ->
                 }
             };
             diffs.push(CellDiff {
-                cell: cell.clone(),
+                cell: key.cell.clone(),
+                setting: labels[key].clone(),
                 measure,
                 base: bs,
                 new: ns,
@@ -166,16 +231,18 @@ pub fn compare(base: &[RunRecord], new: &[RunRecord], thresholds: Thresholds) ->
             });
         }
     }
-    diffs.sort_by(|a, b| (a.change, &a.cell, a.measure).cmp(&(b.change, &b.cell, b.measure)));
-    let only = |a: &BTreeMap<Cell, _>, b: &BTreeMap<Cell, _>| -> Vec<Cell> {
-        a.keys().filter(|c| !b.contains_key(*c)).cloned().collect()
+    diffs.sort_by(|a, b| {
+        (a.change, &a.cell, &a.setting, a.measure).cmp(&(b.change, &b.cell, &b.setting, b.measure))
+    });
+    let only = |a: &Cells, b: &Cells| -> Vec<String> {
+        a.keys().filter(|k| !b.contains_key(*k)).map(name).collect()
     };
-    Comparison {
+    Ok(Comparison {
         thresholds,
         only_in_base: only(&base, &new),
         only_in_new: only(&new, &base),
         diffs,
-    }
+    })
 }
 
 impl Comparison {
@@ -188,7 +255,7 @@ impl Comparison {
     pub fn shared_cells(&self) -> usize {
         self.diffs
             .iter()
-            .map(|d| &d.cell)
+            .map(|d| (&d.cell, &d.setting))
             .collect::<BTreeSet<_>>()
             .len()
     }
@@ -214,8 +281,7 @@ impl Comparison {
             ("only in NEW", &self.only_in_new),
         ] {
             if !cells.is_empty() {
-                let names: Vec<String> = cells.iter().map(cell_name).collect();
-                out += &format!("- {what}: {}\n", names.join(", "));
+                out += &format!("- {what}: {}\n", cells.join(", "));
             }
         }
         let flagged: Vec<&CellDiff> = self
@@ -228,12 +294,12 @@ impl Comparison {
                     |:--|:--|--:|--:|--:|--:|:--|\n";
             for d in flagged {
                 out += &format!(
-                    "| {} | {} | {:.4} (n={}) | {:.4} (n={}) | {} | {} | {} |\n",
-                    cell_name(&d.cell),
+                    "| {} | {} | {} (n={}) | {} (n={}) | {} | {} | {} |\n",
+                    cell_name(&d.cell, &d.setting),
                     d.measure.label(),
-                    d.base.mean,
+                    number(d.base.mean, 4),
                     d.base.n,
-                    d.new.mean,
+                    number(d.new.mean, 4),
                     d.new.n,
                     d.measure.change_text(d.base.mean, d.new.mean),
                     p_value(d.p),
@@ -245,25 +311,63 @@ impl Comparison {
     }
 }
 
-fn by_cell(records: &[RunRecord]) -> BTreeMap<Cell, Vec<&RunRecord>> {
-    let mut cells: BTreeMap<Cell, Vec<&RunRecord>> = BTreeMap::new();
+/// The runs of each cell of one side.
+type Cells<'a> = BTreeMap<CellKey, Vec<&'a RunRecord>>;
+
+/// Groups one side's records into cells, after the store's rule on duplicates; a seed twice
+/// in one cell can only be two prefbench versions of one run, which would be pooled.
+fn by_cell<'a>(records: &'a [RunRecord], side: &'static str) -> Result<Cells<'a>, CompareError> {
+    let records = unique(records)
+        .map_err(|source| CompareError::Records { side, source })?
+        .records;
+    let mut cells: Cells = BTreeMap::new();
     for record in records {
-        cells.entry(compared_cell(record)).or_default().push(record);
+        cells
+            .entry(CellKey::ignoring(record, &IGNORED))
+            .or_default()
+            .push(record);
     }
-    cells
+    for runs in cells.values() {
+        let mut seeds = BTreeSet::new();
+        if let Some(twice) = runs.iter().find(|r| !seeds.insert(r.seed)) {
+            return Err(CompareError::SeedTwice {
+                side,
+                cell: cell_name(&twice.cell, ""),
+                seed: twice.seed,
+            });
+        }
+    }
+    Ok(cells)
 }
 
-/// The cell a record is compared in: the dataset is qualified by the policy regime when the
-/// run read titles, so runs of the two regimes are never pooled.
-fn compared_cell(record: &RunRecord) -> Cell {
-    let mut cell = record.cell.clone();
-    let regime = Regime::of(record);
-    if regime == Regime::Titles {
-        cell.dataset = format!("{} ({})", cell.dataset, regime.label());
+/// For every key, what tells its setting apart from the other keys with the same cell
+/// coordinates (empty when it is the only one).
+fn setting_labels<'k>(keys: impl Iterator<Item = &'k CellKey>) -> BTreeMap<CellKey, String> {
+    let mut by_cell: BTreeMap<&Cell, BTreeSet<&CellKey>> = BTreeMap::new();
+    keys.for_each(|k| {
+        by_cell.entry(&k.cell).or_default().insert(k);
+    });
+    let mut labels = BTreeMap::new();
+    for keys in by_cell.values() {
+        let settings: Vec<serde_json::Value> = keys
+            .iter()
+            .map(|k| serde_json::from_str(&k.setting).unwrap_or(serde_json::Value::Null))
+            .collect();
+        for (key, label) in keys
+            .iter()
+            .zip(differences(&settings.iter().collect::<Vec<_>>()))
+        {
+            labels.insert((*key).clone(), label);
+        }
     }
-    cell
+    labels
 }
 
-fn cell_name(cell: &Cell) -> String {
-    format!("{}/{}/K={}", cell.dataset, cell.method, cell.k)
+fn cell_name(cell: &Cell, setting: &str) -> String {
+    let name = format!("{}/{}/K={}", cell.dataset, cell.method, cell.k);
+    if setting.is_empty() {
+        name
+    } else {
+        format!("{name} [{setting}]")
+    }
 }

@@ -1,24 +1,74 @@
 //! What runs cost: wall-clock per stage and method, DynamicPO's overhead over its base, and
-//! peak memory. Timings are single measurements on a shared machine, so every comparison is
-//! over seeds with an interval.
+//! peak memory. Timings are single measurements on a shared machine, so DynamicPO's overhead
+//! is measured on paired runs (same dataset, policy, setting, K and seed), whose order the
+//! harness balances (the runs of a group are interleaved, so no method is systematically
+//! first and a warming machine favours none), with an interval over the pairs.
 use crate::dataset::{po_seconds, step_ms, DatasetResults};
-use crate::format::{signed, MISSING};
+use crate::format::{interval, number, percent, short_summary, signed, MISSING, NON_NEGATIVE};
 use crate::markdown::table;
 use crate::pairs::pairs;
 use prefbench_results::stats::{mean, Summary};
 use prefbench_results::RunRecord;
 
-/// DynamicPO's median PO step time over its base's in percent, one value per (K, seed) both ran.
-pub(crate) fn overhead_percent(data: &DatasetResults, variant: &str, base: &str) -> Vec<f64> {
+/// One paired measurement of DynamicPO's step-time overhead.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) struct StepPair {
+    /// Median PO step time of DynamicPO-X over X's.
+    pub ratio: f64,
+    /// Share of the DynamicPO step spent in selection + β.
+    pub selection_share: f64,
+}
+
+/// DynamicPO's step-time overhead over a set of pairs.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) struct Overhead {
+    /// The step time ratio over pairs.
+    pub ratio: Summary,
+    /// The 95% t interval of the mean ratio; `None` below two pairs.
+    pub ci: Option<(f64, f64)>,
+    /// Mean selection + β share of a DynamicPO step over the pairs.
+    pub selection_share: f64,
+}
+
+impl Overhead {
+    /// Summarises pairs; `None` without any.
+    pub fn of(pairs: &[StepPair]) -> Option<Self> {
+        let mut ratios: Vec<f64> = pairs.iter().map(|p| p.ratio).collect();
+        ratios.sort_by(f64::total_cmp);
+        let ratio = Summary::of(&ratios)?;
+        let mut shares: Vec<f64> = pairs.iter().map(|p| p.selection_share).collect();
+        shares.sort_by(f64::total_cmp);
+        Some(Self {
+            ratio,
+            ci: interval(&ratio, NON_NEGATIVE),
+            selection_share: mean(&shares).unwrap_or(f64::NAN),
+        })
+    }
+}
+
+/// A step time ratio as `1.034× (+3.4%)`.
+pub(crate) fn ratio_text(ratio: f64) -> String {
+    format!(
+        "{}× ({}%)",
+        number(ratio, 3),
+        signed(100.0 * (ratio - 1.0), 1)
+    )
+}
+
+/// The paired step-time ratios of `variant` over `base`, one per (K, seed) both ran.
+pub(crate) fn step_pairs(data: &DatasetResults, variant: &str, base: &str) -> Vec<StepPair> {
     data.ks_of(variant)
         .into_iter()
         .flat_map(|k| {
-            let base_s = data.per_seed(base, k, step_ms);
+            let base_ms = data.per_seed(base, k, step_ms);
+            let shares = data.per_seed(variant, k, |r| Some(r.timings.selection_share));
             data.per_seed(variant, k, step_ms)
                 .into_iter()
-                .filter_map(move |(seed, s)| {
-                    let b = *base_s.get(&seed)?;
-                    (b > 0.0).then(|| 100.0 * (s / b - 1.0))
+                .filter_map(move |(seed, ms)| {
+                    Some(StepPair {
+                        ratio: ms / *base_ms.get(&seed)?,
+                        selection_share: *shares.get(&seed)?,
+                    })
                 })
         })
         .collect()
@@ -39,7 +89,7 @@ pub(crate) fn section(data: &DatasetResults) -> String {
         .collect();
     let stage = |f: fn(&RunRecord) -> f64| {
         mean(&paid.iter().map(|r| f(r)).collect::<Vec<_>>())
-            .map_or(MISSING.to_string(), |s| format!("{s:.2} s"))
+            .map_or(MISSING.to_string(), |s| format!("{} s", number(s, 2)))
     };
     out += &format!(
         "Shared by all methods of a seed: SFT {} and reference log-likelihood cache {} (mean \
@@ -55,41 +105,51 @@ pub(crate) fn section(data: &DatasetResults) -> String {
             |:--|--:|--:|--:|--:|--:|--:|\n";
     for method in data.methods() {
         let runs: Vec<&RunRecord> = data.runs(method).collect();
-        let avg = |f: fn(&RunRecord) -> f64| mean(&runs.iter().map(|r| f(r)).collect::<Vec<_>>());
+        let avg = |f: fn(&RunRecord) -> f64| {
+            mean(&runs.iter().map(|r| f(r)).collect::<Vec<_>>()).unwrap_or(f64::NAN)
+        };
         let peak = runs
             .iter()
             .map(|r| r.timings.peak_rss_mib)
             .fold(f64::NEG_INFINITY, f64::max);
         out += &format!(
-            "| {method} | {} | {:.2} | {:.2} | {:.2} | {:.1}% | {peak:.0} |\n",
+            "| {method} | {} | {} | {} | {} | {} | {} |\n",
             runs.len(),
-            avg(|r| r.timings.po_s).unwrap_or(f64::NAN),
-            avg(|r| r.timings.eval_s).unwrap_or(f64::NAN),
-            avg(|r| r.timings.po_step_median_ms).unwrap_or(f64::NAN),
-            100.0 * avg(|r| r.timings.selection_share).unwrap_or(f64::NAN),
+            number(avg(|r| r.timings.po_s), 2),
+            number(avg(|r| r.timings.eval_s), 2),
+            number(avg(|r| r.timings.po_step_median_ms), 2),
+            percent(avg(|r| r.timings.selection_share)),
+            number(peak, 0),
         );
     }
     let po_s = data.cells(po_seconds);
     out += "\nPO wall-clock (s) per method and K:\n\n";
     out += &table(&data.methods(), &data.ks(), |key| {
-        po_s.get(key).map_or(MISSING.into(), |s| {
-            format!("{:.2} ± {:.2} (n={})", s.mean, s.std, s.n)
-        })
+        po_s.get(key)
+            .map_or(MISSING.into(), |s| short_summary(s, 2))
     });
     let pairs = pairs(data);
     if !pairs.is_empty() {
-        out += "DynamicPO's median PO step time over its base's, per (K, seed) pair, with a 95% t \
-                confidence interval:\n\n\
-                | variant | base | overhead | 95% CI | pairs |\n|:--|:--|--:|--:|--:|\n";
+        out += "DynamicPO's overhead: the ratio of median PO step times, variant over base, per \
+                paired run (same K and seed; the runs of a group are interleaved, so run order \
+                is balanced), with a 95% t confidence interval over the pairs, and the mean \
+                share of a DynamicPO step spent in selection + β:\n\n\
+                | variant | base | step time ratio | 95% CI | selection + β share | pairs |\n\
+                |:--|:--|--:|--:|--:|--:|\n";
         for (variant, base) in pairs {
-            let row = match Summary::of(&overhead_percent(data, variant, base)) {
-                Some(s) => {
-                    let ci = s.ci95().map_or(MISSING.into(), |(lo, hi)| {
-                        format!("{}% … {}%", signed(lo, 1), signed(hi, 1))
+            let row = match Overhead::of(&step_pairs(data, variant, base)) {
+                Some(o) => {
+                    let ci = o.ci.map_or(MISSING.into(), |(lo, hi)| {
+                        format!("{} … {}", number(lo, 3), number(hi, 3))
                     });
-                    format!("{}% | {ci} | {}", signed(s.mean, 1), s.n)
+                    format!(
+                        "{} | {ci} | {} | {}",
+                        ratio_text(o.ratio.mean),
+                        percent(o.selection_share),
+                        o.ratio.n
+                    )
                 }
-                None => format!("{MISSING} | {MISSING} | 0"),
+                None => format!("{MISSING} | {MISSING} | {MISSING} | 0"),
             };
             out += &format!("| {variant} | {base} | {row} |\n");
         }

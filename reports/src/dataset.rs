@@ -1,8 +1,12 @@
-//! The records of one dataset under one policy regime, and the per-cell summaries that tables
-//! and charts show.
+//! The records of one dataset under one policy regime and one setting, and the per-cell
+//! summaries that tables and charts show. Runs of two settings (say two PO learning rates
+//! in one output directory) are two sections, labelled by what differs, never pooled.
+use crate::format::{Bounds, UNIT};
 use crate::regime::Regime;
+use crate::TrivialBaseline;
+use prefbench_results::setting::{canonical, differences, setting};
 use prefbench_results::stats::{aggregate, Summary};
-use prefbench_results::{RankingMetrics, RunRecord, StepPoint};
+use prefbench_results::{RankingMetrics, RunRecord, SftMetrics, StepPoint};
 use std::collections::{BTreeMap, BTreeSet};
 
 /// A ranking metric, with the name tables and axes give it; read from the test split of a
@@ -11,54 +15,101 @@ use std::collections::{BTreeMap, BTreeSet};
 pub(crate) struct Metric {
     pub label: &'static str,
     pub of: fn(&RankingMetrics) -> f64,
+    /// The metric's range, to which intervals are clamped.
+    pub bounds: Bounds,
 }
 
 /// HitRatio@1, the paper's headline metric.
 pub(crate) const HR_AT_1: Metric = Metric {
     label: "HR@1",
     of: |m| m.hr_at_1,
+    bounds: UNIT,
 };
 /// HitRatio@5.
 pub(crate) const HR_AT_5: Metric = Metric {
     label: "HR@5",
     of: |m| m.hr_at_5,
+    bounds: UNIT,
 };
 /// NDCG@5.
 pub(crate) const NDCG_AT_5: Metric = Metric {
     label: "NDCG@5",
     of: |m| m.ndcg_at_5,
+    bounds: UNIT,
 };
 
-/// Records of one dataset under one policy regime, sorted by (cell, seed, id) so that every
-/// output is independent of the order of `results.jsonl` (shards may be merged in any order).
+/// Records of one dataset under one policy regime and one setting, sorted by (cell, seed, id)
+/// so that every output is independent of the order of `results.jsonl` (shards may be merged
+/// in any order).
 pub(crate) struct DatasetResults<'a> {
     pub name: &'a str,
     pub regime: Regime,
     /// Whether the report holds more than one regime, so names must say which one this is.
     several_regimes: bool,
+    /// Whether the report holds more than one architecture, so labels must name it.
+    several_architectures: bool,
+    /// ` [po.lr=0.001]` when the dataset ran several settings under this regime, else empty.
+    setting_note: String,
+    /// 1-based place among those settings, for unique figure names; 0 when there is one.
+    setting_index: usize,
     records: Vec<&'a RunRecord>,
+    /// The dataset's trivial baselines, in the order the harness gave them.
+    pub trivial: Vec<&'a TrivialBaseline>,
 }
 
 impl<'a> DatasetResults<'a> {
-    /// Splits records by (dataset, regime), in name then regime order.
-    pub fn split(records: &'a [RunRecord]) -> Vec<Self> {
-        let mut by_key: BTreeMap<(&str, Regime), Vec<&RunRecord>> = BTreeMap::new();
-        for record in records {
+    /// Splits records by (dataset, regime, setting), in that order.
+    pub fn split(records: &[&'a RunRecord], trivial: &'a [TrivialBaseline]) -> Vec<Self> {
+        type Key<'k> = (&'k str, Regime, String);
+        let mut by_key: BTreeMap<Key, Vec<&RunRecord>> = BTreeMap::new();
+        for &record in records {
+            let setting = canonical(&setting(&record.spec, &[]));
             by_key
-                .entry((&record.cell.dataset, Regime::of(record)))
+                .entry((&record.cell.dataset, Regime::of(record), setting))
                 .or_default()
                 .push(record);
         }
-        let regimes: BTreeSet<Regime> = by_key.keys().map(|(_, r)| *r).collect();
+        let regimes: BTreeSet<&Regime> = by_key.keys().map(|(_, r, _)| r).collect();
+        let several_regimes = regimes.len() > 1;
+        let architectures: BTreeSet<&str> =
+            regimes.iter().map(|r| r.architecture.as_str()).collect();
+        let several_architectures = architectures.len() > 1;
+        let mut groups: BTreeMap<(&str, &Regime), Vec<&Key>> = BTreeMap::new();
+        by_key
+            .keys()
+            .for_each(|k| groups.entry((k.0, &k.1)).or_default().push(k));
+        let mut notes: BTreeMap<Key, (String, usize)> = BTreeMap::new();
+        for keys in groups.values() {
+            let settings: Vec<serde_json::Value> = keys
+                .iter()
+                .map(|k| setting(&by_key[*k][0].spec, &[]))
+                .collect();
+            let labels = differences(&settings.iter().collect::<Vec<_>>());
+            for (i, (key, label)) in keys.iter().zip(labels).enumerate() {
+                let note = if label.is_empty() {
+                    String::new()
+                } else {
+                    format!(" [{label}]")
+                };
+                let index = if keys.len() > 1 { i + 1 } else { 0 };
+                notes.insert((*key).clone(), (note, index));
+            }
+        }
         by_key
             .into_iter()
-            .map(|((name, regime), mut records)| {
+            .map(|(key, mut records)| {
                 records.sort_by(|a, b| (&a.cell, a.seed, &a.id).cmp(&(&b.cell, b.seed, &b.id)));
+                let (setting_note, setting_index) = notes.remove(&key).unwrap_or_default();
+                let (name, regime, _) = key;
                 Self {
                     name,
                     regime,
-                    several_regimes: regimes.len() > 1,
+                    several_regimes,
+                    several_architectures,
+                    setting_note,
+                    setting_index,
                     records,
+                    trivial: trivial.iter().filter(|t| t.dataset == name).collect(),
                 }
             })
             .collect()
@@ -68,30 +119,48 @@ impl<'a> DatasetResults<'a> {
     /// name wherever it is shown.
     pub fn regime_note(&self) -> String {
         if self.several_regimes {
-            format!(" ({})", self.regime.label())
+            format!(" ({})", self.regime_label())
         } else {
             String::new()
         }
     }
 
-    /// The dataset's name and [`Self::regime_note`].
-    pub fn label(&self) -> String {
-        format!("{}{}", self.name, self.regime_note())
+    /// The regime's label in this report (the architecture named only when several ran).
+    pub fn regime_label(&self) -> String {
+        self.regime.label_among(self.several_architectures)
     }
 
-    /// The dataset's part of figure file names, with its regime when the report holds several.
+    /// ` [setting=value, …]` when the dataset ran several settings under this regime.
+    pub fn setting_note(&self) -> &str {
+        &self.setting_note
+    }
+
+    /// The dataset's name, [`Self::regime_note`] and [`Self::setting_note`].
+    pub fn label(&self) -> String {
+        format!("{}{}{}", self.name, self.regime_note(), self.setting_note)
+    }
+
+    /// The dataset's part of figure file names, with its regime when the report holds several
+    /// and the setting's place when the dataset ran several.
     pub fn file_stem(&self) -> String {
-        let name = crate::file_safe(self.name);
+        let mut stem = crate::file_safe(self.name);
         if self.several_regimes {
-            format!("{name}-{}", self.regime.file_suffix())
-        } else {
-            name
+            stem += &format!("-{}", self.regime.file_suffix(self.several_architectures));
         }
+        if self.setting_index > 0 {
+            stem += &format!("-setting{}", self.setting_index);
+        }
+        stem
     }
 
     /// Whether the data is generated: such numbers test the machinery, not the paper.
     pub fn is_synthetic(&self) -> bool {
         self.name.starts_with("synthetic")
+    }
+
+    /// Every run, in (cell, seed) order.
+    pub fn records(&self) -> &[&'a RunRecord] {
+        &self.records
     }
 
     /// Methods present, in name order (rows of tables, lines of charts).
@@ -108,7 +177,8 @@ impl<'a> DatasetResults<'a> {
     }
 
     /// `value` summarised over seeds for each (method, K); runs without a value (for example
-    /// without a logged curve) are left out, so they cannot pass for zeros.
+    /// without a logged curve) are left out, so they cannot pass for zeros. All runs of a
+    /// section share one setting, so (method, K) identifies a cell.
     pub fn cells(
         &self,
         value: impl Fn(&RunRecord) -> Option<f64>,
@@ -116,13 +186,19 @@ impl<'a> DatasetResults<'a> {
         let with_value = self.records.iter().copied().filter(|r| value(r).is_some());
         aggregate(with_value, |r| value(r).unwrap_or(f64::NAN))
             .into_iter()
-            .map(|(cell, summary)| ((cell.method, cell.k), summary))
+            .map(|(key, summary)| ((key.cell.method, key.cell.k), summary))
             .collect()
     }
 
-    /// A metric on the test split after PO, per (method, K).
+    /// A metric on the test split at the selected PO epoch (best validation HR@1), per
+    /// (method, K): what every table and verdict shows unless it says otherwise.
     pub fn test_cells(&self, metric: Metric) -> BTreeMap<(String, usize), Summary> {
         self.cells(|r| Some((metric.of)(&r.test)))
+    }
+
+    /// A metric on the test split at the last PO epoch (no model selection), per (method, K).
+    pub fn last_epoch_cells(&self, metric: Metric) -> BTreeMap<(String, usize), Summary> {
+        self.cells(|r| last_epoch_test(r).map(metric.of))
     }
 
     /// `value` of each seed's run of (method, K), by seed: tests pair methods by seed.
@@ -151,17 +227,28 @@ impl<'a> DatasetResults<'a> {
         self.runs(method).map(|r| r.cell.k).collect()
     }
 
-    /// The SFT reference on the test split, over seeds: SFT is trained once per (dataset,
-    /// seed), so each seed counts once however many PO runs share it.
+    /// The SFT reference on the test split, over seeds.
     pub fn sft(&self, metric: Metric) -> Option<Summary> {
+        self.sft_summary(|s| (metric.of)(&s.test))
+    }
+
+    /// `value` of the SFT reference over seeds: SFT is trained once per (dataset, seed), so
+    /// each seed counts once however many PO runs share it.
+    pub fn sft_summary(&self, value: impl Fn(&SftMetrics) -> f64) -> Option<Summary> {
         let mut per_seed = BTreeMap::new();
         for record in &self.records {
-            per_seed
-                .entry(record.seed)
-                .or_insert((metric.of)(&record.sft_test));
+            per_seed.entry(record.seed).or_insert(value(&record.sft));
         }
-        Summary::of(&per_seed.into_values().collect::<Vec<_>>())
+        let mut values: Vec<f64> = per_seed.into_values().collect();
+        values.sort_by(f64::total_cmp);
+        Summary::of(&values)
     }
+}
+
+/// The test metrics of a run's last PO epoch, its result without model selection; `None`
+/// when the record lists no epochs.
+pub(crate) fn last_epoch_test(record: &RunRecord) -> Option<&RankingMetrics> {
+    record.epochs.last().map(|e| &e.test)
 }
 
 /// The mean of one logged quantity over a run's training curve; `None` without a curve.
@@ -183,7 +270,7 @@ pub(crate) fn po_seconds(record: &RunRecord) -> Option<f64> {
 /// Median PO step time in ms: the fair measure of an objective's overhead, since the run's
 /// wall-clock also holds the per-step diagnostics, which cost the same for every method.
 pub(crate) fn step_ms(record: &RunRecord) -> Option<f64> {
-    Some(record.timings.po_step_median_ms).filter(|ms| *ms > 0.0)
+    Some(record.timings.po_step_median_ms).filter(|ms| ms.is_finite() && *ms > 0.0)
 }
 
 /// The mean share of the gradient on boundary negatives over training (the paper's mechanism).

@@ -2,9 +2,10 @@
 //! the same bytes.
 use crate::charts::Figure;
 use crate::dataset::{DatasetResults, Metric, HR_AT_1, HR_AT_5, NDCG_AT_5};
-use crate::format::{p_value, signed, summary, MISSING};
+use crate::format::{number, p_value, signed, summary, MISSING};
 use crate::pairs::{paired, pairs};
-use crate::{claims, cost, regime, ReportContext};
+use crate::selection::{self, SELECTED_EPOCH};
+use crate::{claims, cost, lift, regime, trivial, ReportContext};
 use prefbench_results::RunRecord;
 use std::collections::BTreeSet;
 use std::fmt::Display;
@@ -12,7 +13,7 @@ use std::fmt::Display;
 /// The whole report; `figures[i]` are the charts of `datasets[i]`.
 pub(crate) fn report(
     ctx: &ReportContext,
-    records: &[RunRecord],
+    records: &[&RunRecord],
     datasets: &[DatasetResults],
     figures: &[Vec<Figure>],
 ) -> String {
@@ -33,7 +34,7 @@ pub(crate) fn report(
     out
 }
 
-fn overview(records: &[RunRecord], datasets: &[DatasetResults]) -> String {
+fn overview(records: &[&RunRecord], datasets: &[DatasetResults]) -> String {
     if records.is_empty() {
         return "No run records yet: nothing has finished, so there is nothing to report.\n\n"
             .into();
@@ -42,7 +43,11 @@ fn overview(records: &[RunRecord], datasets: &[DatasetResults]) -> String {
     let mut out = format!(
         "{} PO runs on {} dataset(s), seeds {}. Cells show the mean ± sample standard \
          deviation over seeds, the 95% t confidence interval of the mean in brackets (from two \
-         seeds on), and n the number of seeds; {MISSING} marks a cell with no finished run.\n\n",
+         seeds on, clamped to the range the quantity can take), and n the number of seeds; \
+         {MISSING} marks a cell with no finished run, n/a a value that is not a finite number. \
+         Cells pool only runs whose whole spec agrees except the seed. Unless a table says \
+         otherwise, every metric is read at {SELECTED_EPOCH}; the last-epoch values are shown \
+         beside them.\n\n",
         records.len(),
         datasets
             .iter()
@@ -83,13 +88,18 @@ fn dataset_section(data: &DatasetResults, figures: &[Figure]) -> String {
         ""
     };
     let mut out = format!(
-        "## Dataset `{}`{}{label}\n\n",
+        "## Dataset `{}`{}{}{label}\n\n",
         data.name,
-        data.regime_note()
+        data.regime_note(),
+        data.setting_note()
     );
+    out += &lift::warning(data);
+    out += &trivial::warnings(data);
     for metric in [HR_AT_1, HR_AT_5, NDCG_AT_5] {
         out += &metric_section(data, metric, &methods, &ks);
     }
+    out += &lift::section(data, &methods, &ks);
+    out += &trivial::section(data);
     out += &pairs_section(data);
     out += "### Figures\n\n";
     for figure in figures {
@@ -108,12 +118,32 @@ fn metric_section(
     ks: &BTreeSet<usize>,
 ) -> String {
     let cells = data.test_cells(metric);
+    let headline = metric.label == HR_AT_1.label;
     let mut out = format!("### Test {}\n\n", metric.label);
+    out += &if headline {
+        format!(
+            "Cells: test HR@1 at {SELECTED_EPOCH}; last-epoch values in the table after the \
+             SFT line.\n\n"
+        )
+    } else {
+        format!(
+            "Cells: test {} at the PO epoch selected by validation HR@1.\n\n",
+            metric.label
+        )
+    };
     out += &table(methods, ks, |key| {
-        cells.get(key).map_or(MISSING.into(), summary)
+        cells
+            .get(key)
+            .map_or(MISSING.into(), |s| summary(s, metric.bounds))
     });
-    let sft = data.sft(metric).map_or(MISSING.into(), |s| summary(&s));
-    out + &format!("SFT reference (before PO): {sft}\n\n")
+    let sft = data
+        .sft(metric)
+        .map_or(MISSING.into(), |s| summary(&s, metric.bounds));
+    out += &format!("SFT reference (before PO): {sft}\n\n");
+    if headline {
+        out += &selection::last_epoch_table(data, methods, ks);
+    }
+    out
 }
 
 /// DynamicPO against its base at every K both ran, paired by seed.
@@ -124,7 +154,8 @@ fn pairs_section(data: &DatasetResults) -> String {
     }
     let mut out = String::from(
         "### DynamicPO against its base\n\n\
-         Test HR@1 paired by seed: mean of (variant − base), two-sided paired t-test and exact \
+         Test HR@1 (selected epoch) paired by seed: mean of (variant − base), two-sided paired \
+         t-test and exact \
          Wilcoxon signed-rank test over the shared seeds (with n seeds the smallest possible \
          Wilcoxon p is 2/2^n).\n\n\
          | variant | base | K | base HR@1 | variant HR@1 | Δ | paired t p | Wilcoxon p | n |\n\
@@ -137,9 +168,9 @@ fn pairs_section(data: &DatasetResults) -> String {
                 format!("{MISSING} | {MISSING} | {MISSING} | {MISSING} | {MISSING} | 0"),
                 |p| {
                     format!(
-                        "{:.4} | {:.4} | {} | {} | {} | {}",
-                        p.base_mean,
-                        p.variant_mean,
+                        "{} | {} | {} | {} | {} | {}",
+                        number(p.base_mean, 4),
+                        number(p.variant_mean, 4),
                         signed(p.diff, 4),
                         p_value(p.t_p),
                         p_value(p.wilcoxon_p),

@@ -1,4 +1,4 @@
-//! Writing report files so that a reader never sees a half-written one (design.md: write to
+//! Writing report files so that a reader never sees a half-written one (docs/design.md: write to
 //! a temporary file in the target directory, then rename).
 use crate::ReportError;
 use std::path::Path;

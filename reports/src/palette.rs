@@ -1,19 +1,22 @@
 //! One colour per method, shared by every chart, so a method is recognisable across figures.
-//! Each base objective and its DynamicPO variant form a light/dark pair of one hue (ColorBrewer
-//! "Paired"), so "base versus DynamicPO" reads at a glance.
+//! A base objective and its DynamicPO variant get clearly different hues (two shades of one
+//! hue blur together in a small legend, and for colour-blind readers): bases are cool
+//! colours, DynamicPO variants warm ones, from the colour-blind-safe Okabe–Ito palette
+//! (dmpo blue / DynamicPO-DMPO orange, S-DPO bluish green / vermillion, MPPO sky blue /
+//! reddish purple) and Paul Tol's muted palette for the rest.
 use plotters::style::RGBColor;
 
 /// Known methods and their colours; the order is irrelevant, lookups are by name.
 const KNOWN: &[(&str, RGBColor)] = &[
-    ("dpo", RGBColor(0x1f, 0x78, 0xb4)),
-    ("sdpo", RGBColor(0x8c, 0xc8, 0x5a)),
-    ("dynamicpo-sdpo", RGBColor(0x33, 0xa0, 0x2c)),
-    ("dmpo", RGBColor(0xf5, 0x7f, 0x7d)),
-    ("dynamicpo-dmpo", RGBColor(0xc4, 0x10, 0x16)),
-    ("mppo", RGBColor(0xfd, 0xae, 0x4f)),
-    ("dynamicpo-mppo", RGBColor(0xe0, 0x6c, 0x00)),
-    ("dynamicpo-dmpo-select-only", RGBColor(0xb0, 0x92, 0xc9)),
-    ("dynamicpo-dmpo-beta-only", RGBColor(0x6a, 0x3d, 0x9a)),
+    ("dpo", RGBColor(0x33, 0x22, 0x88)),
+    ("dmpo", RGBColor(0x00, 0x72, 0xb2)),
+    ("dynamicpo-dmpo", RGBColor(0xe6, 0x9f, 0x00)),
+    ("sdpo", RGBColor(0x00, 0x9e, 0x73)),
+    ("dynamicpo-sdpo", RGBColor(0xd5, 0x5e, 0x00)),
+    ("mppo", RGBColor(0x56, 0xb4, 0xe9)),
+    ("dynamicpo-mppo", RGBColor(0xcc, 0x79, 0xa7)),
+    ("dynamicpo-dmpo-select-only", RGBColor(0x99, 0x99, 0x33)),
+    ("dynamicpo-dmpo-beta-only", RGBColor(0x88, 0x22, 0x55)),
 ];
 
 /// Colours for methods not listed above (other ablations, future objectives); picked by a
@@ -29,6 +32,9 @@ const OTHERS: &[RGBColor] = &[
 
 /// Colour of the SFT reference line, neutral because it is not a PO method.
 pub(crate) const REFERENCE: RGBColor = RGBColor(0x70, 0x70, 0x70);
+
+/// Colour of the trivial baselines' lines: darker than the SFT line, and dotted.
+pub(crate) const TRIVIAL: RGBColor = RGBColor(0x40, 0x40, 0x40);
 
 /// The colour of `method` in every chart.
 pub(crate) fn method_colour(method: &str) -> RGBColor {
@@ -49,6 +55,25 @@ fn fnv1a(text: &str) -> u64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::pairs::base_of;
+
+    /// The HSV hue of a colour in degrees.
+    fn hue(RGBColor(r, g, b): RGBColor) -> f64 {
+        let [r, g, b] = [r, g, b].map(|c| f64::from(c) / 255.0);
+        let (max, min) = (r.max(g).max(b), r.min(g).min(b));
+        let d = max - min;
+        if d == 0.0 {
+            return 0.0;
+        }
+        let h = if max == r {
+            ((g - b) / d).rem_euclid(6.0)
+        } else if max == g {
+            (b - r) / d + 2.0
+        } else {
+            (r - g) / d + 4.0
+        };
+        60.0 * h
+    }
 
     #[test]
     fn known_methods_have_distinct_colours_and_unknown_ones_are_stable() {
@@ -57,8 +82,27 @@ mod tests {
                 assert_ne!(a, b);
             }
         }
-        assert_eq!(method_colour("dmpo"), RGBColor(0xf5, 0x7f, 0x7d));
+        assert_eq!(method_colour("dmpo"), RGBColor(0x00, 0x72, 0xb2));
         assert_eq!(method_colour("new-method"), method_colour("new-method"));
         assert!(OTHERS.contains(&method_colour("new-method")));
+    }
+
+    #[test]
+    fn every_variant_differs_from_its_base_in_hue_not_just_shade() {
+        let mut checked = 0;
+        for (variant, colour) in KNOWN {
+            let Some(base) = base_of(variant) else {
+                continue;
+            };
+            let (a, b) = (hue(*colour), hue(method_colour(base)));
+            let apart = (a - b).abs().min(360.0 - (a - b).abs());
+            assert!(
+                apart >= 60.0,
+                "{variant} ({a:.0}°) and {base} ({b:.0}°) are {apart:.0}° apart"
+            );
+            checked += 1;
+        }
+        assert_eq!(checked, 5);
+        assert!((hue(RGBColor(0xe6, 0x9f, 0x00)) - 41.5).abs() < 1.0);
     }
 }

@@ -1,64 +1,101 @@
-//! Which policy a run trained: item ids only, or ids plus frozen MiniLM title embeddings (the
-//! `item_text` setting). DynamicPO's effect can change sign between the two, so a report never
-//! pools them: results are split by (dataset, regime), and where a dataset ran both, the
-//! DynamicPO differences are set side by side.
+//! Which policy a run trained, its *backbone*: the architecture (a causal transformer or a
+//! GRU) and what it knows about an item besides its id (nothing, or frozen MiniLM title
+//! embeddings: the `item_text` setting). DynamicPO's effect can change sign between them, so a
+//! report never pools them: results are split by (dataset, regime), where a dataset ran
+//! several the DynamicPO differences are set side by side, and C5 ("it holds on other
+//! backbones") is judged across them.
 use crate::dataset::{DatasetResults, HR_AT_1};
 use crate::format::{signed, MISSING};
 use crate::pairs::{paired, pairs};
 use prefbench_results::RunRecord;
 use std::collections::{BTreeMap, BTreeSet};
 
-/// What the policy knows about an item besides its id.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-pub(crate) enum Regime {
-    Ids,
-    Titles,
+/// The backbone of a run, read from `spec.model`.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub(crate) struct Regime {
+    /// `spec.model.architecture`: `transformer` or `gru`.
+    pub architecture: String,
+    /// Whether the policy reads MiniLM title embeddings (`item_text: minilm`).
+    pub titles: bool,
 }
 
 impl Regime {
-    /// The regime of `record`, read from the model in its spec; records written before the
-    /// `item_text` option trained on item ids only.
+    /// The regime of `record`. Records written before the `architecture` option trained the
+    /// transformer, and before `item_text` item ids only.
     pub fn of(record: &RunRecord) -> Self {
-        match record.spec["model"]["item_text"].as_str() {
-            Some("minilm") => Self::Titles,
-            _ => Self::Ids,
+        let model = &record.spec["model"];
+        Self {
+            architecture: model["architecture"]
+                .as_str()
+                .unwrap_or("transformer")
+                .to_string(),
+            titles: model["item_text"].as_str() == Some("minilm"),
         }
     }
 
-    /// Short label for headings, tables and chart captions.
-    pub fn label(self) -> &'static str {
-        match self {
-            Self::Ids => "item ids only",
-            Self::Titles => "item ids + MiniLM titles",
+    /// The architecture as prose ("GRU", "transformer").
+    fn architecture_name(&self) -> String {
+        match self.architecture.as_str() {
+            "gru" => "GRU".into(),
+            other => other.to_string(),
+        }
+    }
+
+    /// What the policy reads besides ids, for labels.
+    fn text_label(&self) -> &'static str {
+        if self.titles {
+            "item ids + MiniLM titles"
+        } else {
+            "item ids only"
+        }
+    }
+
+    /// The full label, architecture included ("GRU, item ids only"): C5 compares backbones.
+    pub fn label(&self) -> String {
+        format!("{}, {}", self.architecture_name(), self.text_label())
+    }
+
+    /// The label for headings, tables and captions: the architecture is named only when the
+    /// report holds several, so one-architecture reports keep short labels.
+    pub fn label_among(&self, several_architectures: bool) -> String {
+        if several_architectures {
+            self.label()
+        } else {
+            self.text_label().to_string()
         }
     }
 
     /// What the policy reads, in full, for the overview.
-    pub fn description(self) -> &'static str {
-        match self {
-            Self::Ids => "item ids only",
-            Self::Titles => "item ids + frozen all-MiniLM-L6-v2 title embeddings",
-        }
+    pub fn description(&self) -> String {
+        let text = if self.titles {
+            "item ids + frozen all-MiniLM-L6-v2 title embeddings"
+        } else {
+            "item ids only"
+        };
+        format!("{} over {text}", self.architecture_name())
     }
 
-    /// Figure file names of this regime, so the charts of two regimes never collide.
-    pub fn file_suffix(self) -> &'static str {
-        match self {
-            Self::Ids => "ids",
-            Self::Titles => "minilm",
+    /// Figure file names of this regime, so the charts of two regimes never collide; the
+    /// architecture is part of them when the report holds several.
+    pub fn file_suffix(&self, several_architectures: bool) -> String {
+        let text = if self.titles { "minilm" } else { "ids" };
+        if several_architectures {
+            format!("{}-{text}", crate::file_safe(&self.architecture))
+        } else {
+            text.to_string()
         }
     }
 }
 
 /// The regimes present, in order.
 pub(crate) fn present(datasets: &[DatasetResults]) -> BTreeSet<Regime> {
-    datasets.iter().map(|d| d.regime).collect()
+    datasets.iter().map(|d| d.regime.clone()).collect()
 }
 
 /// The overview line naming the policy (or policies) that ran.
 pub(crate) fn overview_line(datasets: &[DatasetResults]) -> String {
     let regimes = present(datasets);
-    let described: Vec<&str> = regimes.iter().map(|r| r.description()).collect();
+    let described: Vec<String> = regimes.iter().map(Regime::description).collect();
     match described.as_slice() {
         [one] => format!("Policy: {one}.\n\n"),
         many => format!(
@@ -77,7 +114,14 @@ pub(crate) fn section(datasets: &[DatasetResults]) -> String {
     datasets
         .iter()
         .for_each(|d| by_name.entry(d.name).or_default().push(d));
-    by_name.retain(|_, regimes| regimes.len() > 1);
+    by_name.retain(|_, sections| {
+        sections
+            .iter()
+            .map(|d| &d.regime)
+            .collect::<BTreeSet<_>>()
+            .len()
+            > 1
+    });
     if by_name.is_empty() {
         return String::new();
     }
@@ -90,7 +134,7 @@ pub(crate) fn section(datasets: &[DatasetResults]) -> String {
         out += &format!("### `{name}`\n\n| variant − base | K |");
         regimes
             .iter()
-            .for_each(|d| out += &format!(" {} |", d.regime.label()));
+            .for_each(|d| out += &format!(" {}{} |", d.regime_label(), d.setting_note()));
         out += "\n|:--|--:|";
         regimes.iter().for_each(|_| out += "--:|");
         out.push('\n');

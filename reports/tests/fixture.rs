@@ -1,11 +1,18 @@
 //! The report of a real small run (`fixtures/results.jsonl`, frozen from `prefbench run` on
 //! `fixtures/run-config.yaml`: synthetic data, dmpo, dynamicpo-dmpo, sdpo, dynamicpo-sdpo,
-//! K ∈ {1, 5, 15}, seeds 0–2, curves thinned to every second step).
+//! K ∈ {1, 5, 15}, seeds 0–2, one PO epoch, curves thinned to every second step).
+//!
+//! The records were converted from schema 1 to schema 2 by hand: `sft_test` became
+//! `sft.test`; schema 1 did not record the SFT validation metrics nor the SFT curves, so
+//! `sft.valid` is a copy of `sft.test`, `sft.valid_hr_at_1` and `sft.train_loss` are empty and
+//! `sft.kept_epoch` is 3 (the config's SFT epochs, no early stopping); with one PO epoch the
+//! selected epoch is 1, the last. The trivial baselines of `synthetic` below are illustrative
+//! values, not computed from the data.
 #[path = "../../results/tests/common/mod.rs"]
 mod common;
 
 use common::scratch;
-use prefbench_reports::{write_report, ReportContext, ReportFiles};
+use prefbench_reports::{write_report, ReportContext, ReportFiles, TrivialBaseline};
 use prefbench_results::store::read_records;
 use std::fs;
 use std::path::Path;
@@ -16,8 +23,19 @@ fn report(dir: &Path) -> (ReportFiles, String) {
     let records = read_records(Path::new(FIXTURES).join("results.jsonl")).unwrap();
     assert_eq!(records.len(), 36);
     let read = |name: &str| fs::read_to_string(Path::new(FIXTURES).join(name)).unwrap();
+    let card = serde_json::json!({ "trivial": [
+        {"name": "random", "description": "a uniformly random candidate",
+         "valid_hr_at_1": 0.05, "test_hr_at_1": 0.05},
+        {"name": "popularity", "description": "the most frequent training item",
+         "valid_hr_at_1": 0.0769, "test_hr_at_1": 0.0833},
+        {"name": "successor", "description": "the item that most often follows the last one",
+         "valid_hr_at_1": 0.0947, "test_hr_at_1": 0.1009},
+        {"name": "id-order", "description": "the candidate whose id follows the last item's",
+         "valid_hr_at_1": 0.0414, "test_hr_at_1": 0.0395},
+    ]});
     let ctx = ReportContext {
         title: "fixture".into(),
+        trivial: TrivialBaseline::from_card("synthetic", &card),
         sections: vec![
             (
                 "Environment".into(),
@@ -45,6 +63,8 @@ fn fixture_report_has_every_section_and_a_verdict_per_claim() {
         "### Test HR@1\n",
         "### Test HR@5\n",
         "### Test NDCG@5\n",
+        "### SFT → PO lift\n",
+        "### Trivial baselines\n",
         "### DynamicPO against its base\n",
         "### Figures\n",
         "### Cost\n",
@@ -90,6 +110,26 @@ fn fixture_report_has_every_section_and_a_verdict_per_claim() {
         text.contains("| dynamicpo-sdpo | sdpo | "),
         "overhead table"
     );
+    // PO lowers SFT in 4 of the 36 runs: no warning; successor beats some cells.
+    assert!(text.contains("in 4 of 36 runs."), "{text}");
+    assert!(!text.contains("Warning: PO lowers"), "{text}");
+    assert!(
+        text.contains("> **Warning: a trivial baseline beats "),
+        "{text}"
+    );
+    assert!(text.contains("beaten by successor (0.1009)"), "{text}");
+    assert!(!text.contains("Ordering artifact"), "{text}");
+    assert!(
+        text.contains("| SFT reference | the policy before PO | "),
+        "{text}"
+    );
+}
+
+/// Prints the report so that its text can be read with `--nocapture`.
+#[test]
+fn fixture_report_text() {
+    let (_, text) = report(&scratch("fixture-text"));
+    println!("{text}");
 }
 
 #[test]
@@ -134,4 +174,17 @@ fn fixture_report_is_byte_identical_across_runs() {
             relative.display()
         );
     }
+}
+
+#[test]
+fn fixture_compares_with_itself_cell_by_cell() {
+    use prefbench_reports::compare::{compare, Thresholds};
+    let records = read_records(Path::new(FIXTURES).join("results.jsonl")).unwrap();
+    let c = compare(&records, &records, Thresholds::default()).unwrap();
+    assert_eq!(c.shared_cells(), 12, "one cell per (method, K)");
+    assert!(!c.regressed());
+    assert!(c
+        .diffs
+        .iter()
+        .all(|d| d.setting.is_empty() && d.base.n == 3));
 }

@@ -29,6 +29,7 @@ fn context() -> ReportContext {
             ("Environment".into(), "- threads: 2\n".into()),
             ("Configuration".into(), "```yaml\nseeds: [0, 1]\n```".into()),
         ],
+        trivial: Vec::new(),
     }
 }
 
@@ -62,8 +63,9 @@ fn tables_show_mean_std_n_and_missing_cells() {
     let demo = &text[text.find("## Dataset `synthetic-demo`").unwrap()..];
     for line in [
         "| method | K = 1 | K = 3 | K = 5 |",
-        // python3: statistics.mean([0.5, 0.625]), statistics.stdev(...) = 0.5625, 0.0884
-        "| dmpo | 0.5625 ± 0.0884 [-0.2316, 1.3566] (n=2) | 0.3750 ± 0.0000 [0.3750, 0.3750] (n=2) | 0.2500 ± 0.0000 (n=1) |",
+        // python3: statistics.mean([0.5, 0.625]), statistics.stdev(...) = 0.5625, 0.0884; the
+        // t interval [-0.2316, 1.3566] is clamped to the range of a rate.
+        "| dmpo | 0.5625 ± 0.0884 [0.0000, 1.0000] (n=2) | 0.3750 ± 0.0000 [0.3750, 0.3750] (n=2) | 0.2500 ± 0.0000 (n=1) |",
         "| dynamicpo-dmpo | 0.5000 ± 0.0000 [0.5000, 0.5000] (n=2) | 0.4375 ± 0.0000 (n=1) | – |",
         // SFT HR@1 over seeds 0 and 1: 0.25 and 0.265625, std 0.0110 (python3)
         "SFT reference (before PO): 0.2578 ± 0.0110 [0.1585, 0.3571] (n=2)",
@@ -71,7 +73,7 @@ fn tables_show_mean_std_n_and_missing_cells() {
         "### Test NDCG@5",
         "| dmpo | 10.50 ± 0.71 (n=2) | 30.50 ± 0.71 (n=2) | 50.00 ± 0.00 (n=1) |",
         "| dynamicpo-dmpo | 10.50 ± 0.71 (n=2) | 30.00 ± 0.00 (n=1) | – |",
-        "![Test HR@1 against K on synthetic-demo](figures/hr1-vs-k-synthetic-demo.svg)",
+        "![Test HR@1 (best-validation epoch) against K on synthetic-demo](figures/hr1-vs-k-synthetic-demo.svg)",
         "[figures/hr1-vs-k-synthetic-demo.png](figures/hr1-vs-k-synthetic-demo.png)",
     ] {
         assert!(demo.contains(line), "missing {line:?} in\n{demo}");
@@ -115,7 +117,7 @@ fn charts_are_svg_and_png_of_the_chart_size() {
     );
     assert!(svg.trim_end().ends_with("</svg>"));
     for text in [
-        "Test HR@1 against K on synthetic-demo",
+        "Test HR@1 (best-validation epoch) against K on synthetic-demo",
         "dynamicpo-dmpo",
         "SFT reference",
         "K (negatives per sample)",
@@ -171,9 +173,15 @@ fn regime_records(item_text: Option<&str>, gain: f64) -> Vec<RunRecord> {
         for seed in [0, 1] {
             for (method, hr) in [("dmpo", 0.25), ("dynamicpo-dmpo", 0.25 + gain)] {
                 let mut r = record("lastfm", method, k, seed, hr + seed as f64 / 8.0);
-                if let Some(text) = item_text {
-                    r.spec = serde_json::json!({ "model": { "item_text": text } });
-                    r.id += text;
+                let model = r.spec["model"].as_object_mut().unwrap();
+                match item_text {
+                    Some(text) => {
+                        model.insert("item_text".into(), text.into());
+                        r.id += text;
+                    }
+                    None => {
+                        model.remove("item_text");
+                    }
                 }
                 records.push(r);
             }
@@ -188,7 +196,10 @@ fn one_regime_is_named_and_two_are_reported_apart() {
         &scratch("report-one-regime"),
         &regime_records(None, -0.0625),
     );
-    assert!(text.contains("Policy: item ids only.\n"), "{text}");
+    assert!(
+        text.contains("Policy: transformer over item ids only.\n"),
+        "{text}"
+    );
     assert!(text.contains("8 PO runs on 1 dataset(s)"), "{text}");
     assert!(text.contains("## Dataset `lastfm`\n"), "{text}");
     assert!(!text.contains("## Regimes"), "{text}");
@@ -199,11 +210,13 @@ fn one_regime_is_named_and_two_are_reported_apart() {
     let (files, text) = write(&dir, &both);
     for line in [
         "16 PO runs on 1 dataset(s)",
-        "Policies: item ids only; item ids + frozen all-MiniLM-L6-v2 title embeddings;",
+        "Policies: transformer over item ids only; transformer over item ids + frozen \
+         all-MiniLM-L6-v2 title embeddings;",
         "## Dataset `lastfm` (item ids only)\n",
         "## Dataset `lastfm` (item ids + MiniLM titles)\n",
         "| claim | policy | verdict | measured (here) | paper |",
-        "![Test HR@1 against K on lastfm (item ids + MiniLM titles)](figures/hr1-vs-k-lastfm-minilm.svg)",
+        "![Test HR@1 (best-validation epoch) against K on lastfm (item ids + MiniLM \
+         titles)](figures/hr1-vs-k-lastfm-minilm.svg)",
         "## Regimes\n",
         "| variant − base | K | item ids only | item ids + MiniLM titles |",
         "| dynamicpo-dmpo − dmpo | 1 | -0.0625 (n=2) | +0.0625 (n=2) |",
@@ -238,18 +251,20 @@ fn compare_never_pools_the_two_regimes() {
     let ids = regime_records(None, 0.0);
     let titles = regime_records(Some("minilm"), 0.0);
     // The base ran item ids only, the new set titles only: no cell is shared.
-    let c = compare(&ids, &titles, Thresholds::default());
+    let c = compare(&ids, &titles, Thresholds::default()).unwrap();
     assert_eq!(c.shared_cells(), 0);
     assert_eq!(c.only_in_base.len(), c.only_in_new.len());
     assert!(
-        c.only_in_new[0].dataset.contains("MiniLM"),
+        c.only_in_new[0].contains("model.item_text=minilm"),
         "{:?}",
         c.only_in_new
     );
     // Both regimes on both sides: every cell matched with its own regime.
     let both: Vec<RunRecord> = ids.iter().chain(&titles).cloned().collect();
     assert_eq!(
-        compare(&both, &both, Thresholds::default()).shared_cells(),
+        compare(&both, &both, Thresholds::default())
+            .unwrap()
+            .shared_cells(),
         8
     );
 }

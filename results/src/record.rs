@@ -3,7 +3,7 @@
 use serde::{Deserialize, Serialize};
 
 /// Bumped whenever a field changes meaning; readers refuse records of another schema.
-pub const SCHEMA_VERSION: u32 = 1;
+pub const SCHEMA_VERSION: u32 = 2;
 
 /// The cell coordinates of a run, the part of the spec that reports group by.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -37,6 +37,11 @@ pub struct Timings {
     pub eval_s: f64,
     /// Peak resident memory of the process so far (VmHWM), MiB.
     pub peak_rss_mib: f64,
+    /// On CUDA: GPU memory the process holds at the end of the run, MiB, from nvidia-smi
+    /// (libtorch's caching allocator keeps its peak reservation, and tch exposes no allocator
+    /// statistics); absent on CPU or without nvidia-smi.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cuda_peak_mib: Option<f64>,
 }
 
 /// Metrics at the end of one PO epoch.
@@ -62,6 +67,19 @@ pub struct StepPoint {
     pub lr: f64,
 }
 
+/// The SFT reference of a run, as trained (or loaded from the cache) before PO.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SftMetrics {
+    pub valid: RankingMetrics,
+    pub test: RankingMetrics,
+    /// 1-based epoch whose weights were kept (the last one without early stopping).
+    pub kept_epoch: usize,
+    /// Validation HR@1 after every SFT epoch that ran, so a reader sees where it peaked.
+    pub valid_hr_at_1: Vec<f64>,
+    /// Mean training loss of every SFT epoch that ran.
+    pub train_loss: Vec<f64>,
+}
+
 /// A finished PO run.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct RunRecord {
@@ -72,12 +90,16 @@ pub struct RunRecord {
     pub seed: u64,
     /// The resolved spec (model, training and objective settings) as it ran.
     pub spec: serde_json::Value,
-    /// The SFT reference policy on the test split, before PO.
-    pub sft_test: RankingMetrics,
+    /// The SFT reference policy, before PO.
+    pub sft: SftMetrics,
+    /// 1-based PO epoch with the best validation HR@1 (ties: the earliest), as S-DPO and LLaRA
+    /// select checkpoints; `valid` and `test` are that epoch's metrics.
+    pub selected_epoch: usize,
     pub valid: RankingMetrics,
     pub test: RankingMetrics,
     /// Mean PO training loss over the last epoch.
     pub final_train_loss: f64,
+    /// Every PO epoch; the last one is the run's metrics without model selection.
     pub epochs: Vec<EpochPoint>,
     pub curve: Vec<StepPoint>,
     pub timings: Timings,

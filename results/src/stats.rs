@@ -1,7 +1,13 @@
 //! Statistics across seeds: every number a report shows for a cell is a summary of its seeds,
 //! and every comparison between methods or result sets is a test over seeds. Distributions
 //! come from `statrs`; the Wilcoxon signed-rank null distribution is enumerated exactly.
-use crate::record::{Cell, RunRecord};
+//!
+//! No value of a record can make these functions panic: tests and intervals on non-finite
+//! values (a diverged run, or sums of extreme values that overflow) are `None`, never a call
+//! into `statrs` outside its domain, and a summary of such values has a non-finite mean that
+//! reports print as "n/a".
+use crate::record::RunRecord;
+use crate::setting::CellKey;
 use statrs::distribution::{ContinuousCDF, Normal, StudentsT};
 use std::collections::BTreeMap;
 
@@ -41,22 +47,26 @@ impl Summary {
     }
 }
 
-/// Groups records by cell (dataset, method, K) and summarises `metric` over their seeds; the
-/// ordered map gives reports a deterministic order.
+/// Groups records by [`CellKey`] (dataset, method, K and the whole setting, so runs of two
+/// settings are never pooled as seeds) and summarises `metric` over their seeds; the ordered
+/// map gives reports a deterministic order.
 pub fn aggregate<'a>(
     records: impl IntoIterator<Item = &'a RunRecord>,
     metric: impl Fn(&RunRecord) -> f64,
-) -> BTreeMap<Cell, Summary> {
-    let mut values: BTreeMap<&Cell, Vec<f64>> = BTreeMap::new();
+) -> BTreeMap<CellKey, Summary> {
+    let mut values: BTreeMap<CellKey, Vec<f64>> = BTreeMap::new();
     for record in records {
-        values.entry(&record.cell).or_default().push(metric(record));
+        values
+            .entry(CellKey::of(record))
+            .or_default()
+            .push(metric(record));
     }
     values
         .into_iter()
-        .filter_map(|(cell, mut v)| {
+        .filter_map(|(key, mut v)| {
             // Sorted so that the sum, to the last bit, does not depend on record order.
             v.sort_by(f64::total_cmp);
-            Some((cell.clone(), Summary::of(&v)?))
+            Some((key, Summary::of(&v)?))
         })
         .collect()
 }
@@ -66,10 +76,14 @@ pub const CONFIDENCE: f64 = 0.95;
 
 impl Summary {
     /// The t-based 95% confidence interval of the mean over seeds; `None` for one seed, whose
-    /// spread is unknown.
+    /// spread is unknown, and for non-finite values.
     pub fn ci95(&self) -> Option<(f64, f64)> {
-        let half = t_critical(self.n.checked_sub(1)?)? * self.std / (self.n as f64).sqrt();
+        if self.n < 2 || !self.mean.is_finite() || !self.std.is_finite() {
+            return None;
+        }
+        let half = t_critical(self.n - 1)? * self.std / (self.n as f64).sqrt();
         Some((self.mean - half, self.mean + half))
+            .filter(|(lo, hi)| lo.is_finite() && hi.is_finite())
     }
 }
 
@@ -80,8 +94,12 @@ fn t_critical(df: usize) -> Option<f64> {
 }
 
 /// Two-sided p-value of a t statistic; a zero standard error gives 1 when the effect is zero
-/// and 0 otherwise (identical seeds make a difference certain, not undefined).
+/// and 0 otherwise (identical seeds make a difference certain, not undefined). `None` for
+/// non-finite inputs: statrs' t CDF panics (`XOutOfRange`) on a NaN statistic.
 fn t_p_value(effect: f64, se: f64, df: f64) -> Option<f64> {
+    if !effect.is_finite() || !se.is_finite() || se < 0.0 {
+        return None;
+    }
     if se == 0.0 {
         return Some(if effect == 0.0 { 1.0 } else { 0.0 });
     }
@@ -118,9 +136,10 @@ pub const WILCOXON_EXACT_MAX: usize = 50;
 /// zero. Zero differences are dropped (Wilcoxon's rule), ties get mid-ranks. For up to
 /// [`WILCOXON_EXACT_MAX`] differences the p-value is exact: a dynamic programme counts, over
 /// all 2^n sign patterns, the sums of positive (doubled, hence integer) ranks, which is tiny
-/// for seed counts. `None` for no differences; 1 when all are zero.
+/// for seed counts. `None` for no differences or a non-finite one (NaN has no rank); 1 when
+/// all are zero.
 pub fn wilcoxon_signed_rank(differences: &[f64]) -> Option<f64> {
-    if differences.is_empty() {
+    if differences.is_empty() || differences.iter().any(|d| !d.is_finite()) {
         return None;
     }
     let mut nonzero: Vec<f64> = differences.iter().copied().filter(|d| *d != 0.0).collect();
@@ -191,17 +210,17 @@ pub struct Trend {
     pub n: usize,
 }
 
-/// Fits [`Trend`]; needs three points and two distinct x values.
+/// Fits [`Trend`]; needs three points, all finite, and two distinct x values.
 pub fn linear_trend(points: &[(f64, f64)]) -> Option<Trend> {
     let n = points.len();
-    if n < 3 {
+    if n < 3 || points.iter().any(|(x, y)| !x.is_finite() || !y.is_finite()) {
         return None;
     }
     let xs: Vec<f64> = points.iter().map(|p| p.0).collect();
     let ys: Vec<f64> = points.iter().map(|p| p.1).collect();
     let (mx, my) = (mean(&xs)?, mean(&ys)?);
     let sxx: f64 = xs.iter().map(|x| (x - mx).powi(2)).sum();
-    if sxx == 0.0 {
+    if sxx == 0.0 || !sxx.is_finite() {
         return None;
     }
     let sxy: f64 = points.iter().map(|(x, y)| (x - mx) * (y - my)).sum();

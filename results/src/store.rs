@@ -10,11 +10,16 @@
 //! and tell the user. A last line without its newline that still parses as a record (for
 //! example after a hand edit) is accepted, and `open` adds the missing newline.
 //!
-//! [`merge`] joins the stores of several shards or machines: one record per id, and two
-//! different records under one id are refused, since one of them cannot be the run it claims.
+//! One rule decides which records count, for `merge`, `report` and `compare` alike
+//! ([`read_unique`], [`unique`]): one record per run id; identical copies of a record (a
+//! shard merged twice, a line pasted twice) collapse into one and are listed as
+//! [`Duplicate`]s so the caller can warn; two different records under one id are refused
+//! ([`StoreError::Conflict`]), since one of them cannot be the run it claims to be.
 use crate::record::{RunRecord, SCHEMA_VERSION};
+use crate::unique::keep_unique;
+pub use crate::unique::{unique, Duplicate, Unique};
 use serde::Deserialize;
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
@@ -57,14 +62,15 @@ pub enum StoreError {
     #[error("{path}: a record with id {id} is already stored; runs in the store are skipped")]
     DuplicateId { path: PathBuf, id: String },
     #[error(
-        "run {id} has two different records, in {first} and in {second}; the same run gave \
+        "run {id} has two different records, at {first} and at {second}; the same run gave \
          different results (another machine, thread count or prefbench build?). Keep one of \
-         the two files out of the merge, or remove that line from one of them"
+         the two out of the results (leave a file out of the merge, or remove one line)"
     )]
     Conflict {
         id: String,
-        first: PathBuf,
-        second: PathBuf,
+        /// Where the first record was read (`file:line`, or its place in the input).
+        first: String,
+        second: String,
     },
     #[error(
         "{path}: record {id} would not read back ({source}); non-finite numbers (NaN, inf) \
@@ -112,7 +118,7 @@ impl ResultsStore {
                 .and_then(|()| file.sync_all())
                 .map_err(io_err(&path, "adding the missing final newline"))?;
         }
-        let ids = records.into_iter().map(|r| r.id).collect();
+        let ids = records.into_iter().map(|(_, r)| r.id).collect();
         Ok(Self { path, file, ids })
     }
 
@@ -166,33 +172,25 @@ impl ResultsStore {
 /// Reads every record of a results file, in file order, refusing anything it cannot trust
 /// (see [`StoreError`]); reports and merges are built from this.
 pub fn read_records(path: impl AsRef<Path>) -> Result<Vec<RunRecord>, StoreError> {
-    parse(path.as_ref()).map(|(records, _)| records)
+    parse(path.as_ref()).map(|(records, _)| records.into_iter().map(|(_, r)| r).collect())
 }
 
-/// Joins the records of several results files in order, keeping the first of identical
-/// records with one id and refusing different records with one id ([`StoreError::Conflict`]).
-pub fn merge(paths: &[PathBuf]) -> Result<Vec<RunRecord>, StoreError> {
-    let mut merged: Vec<RunRecord> = Vec::new();
-    let mut seen: BTreeMap<String, (usize, &Path)> = BTreeMap::new();
+/// Reads several results files in order and applies the rule of this module: what `merge`,
+/// `report` and `compare` count. Conflicts name both files and lines.
+pub fn read_unique(paths: &[PathBuf]) -> Result<Unique<RunRecord>, StoreError> {
+    let mut all = Vec::new();
     for path in paths {
-        for record in read_records(path)? {
-            match seen.get(&record.id) {
-                Some(&(at, _)) if merged[at] == record => {}
-                Some(&(_, first)) => {
-                    return Err(StoreError::Conflict {
-                        id: record.id,
-                        first: first.to_path_buf(),
-                        second: path.clone(),
-                    })
-                }
-                None => {
-                    seen.insert(record.id.clone(), (merged.len(), path));
-                    merged.push(record);
-                }
-            }
+        for (line, record) in parse(path)?.0 {
+            all.push((record, format!("{}:{line}", path.display())));
         }
     }
-    Ok(merged)
+    keep_unique(all)
+}
+
+/// Joins the records of several results files in order by the rule of [`read_unique`]; the
+/// caller that wants to warn about duplicates calls [`read_unique`] itself.
+pub fn merge(paths: &[PathBuf]) -> Result<Vec<RunRecord>, StoreError> {
+    read_unique(paths).map(|u| u.records)
 }
 
 /// Writes `records` as a whole results file at `path`, through a temporary file in the same
@@ -247,13 +245,16 @@ struct SchemaProbe {
     schema: u32,
 }
 
+/// Records with their 1-based line numbers, and whether the file ends with a newline.
+type Parsed = (Vec<(usize, RunRecord)>, bool);
+
 /// Parses the file; also says whether it ends with a newline (true when empty).
-fn parse(path: &Path) -> Result<(Vec<RunRecord>, bool), StoreError> {
+fn parse(path: &Path) -> Result<Parsed, StoreError> {
     let bytes = fs::read(path).map_err(io_err(path, "reading"))?;
     parse_bytes(path, &bytes)
 }
 
-fn parse_bytes(path: &Path, bytes: &[u8]) -> Result<(Vec<RunRecord>, bool), StoreError> {
+fn parse_bytes(path: &Path, bytes: &[u8]) -> Result<Parsed, StoreError> {
     let ends_with_newline = bytes.last().is_none_or(|&b| b == b'\n');
     let lines: Vec<&[u8]> = bytes.split(|&b| b == b'\n').collect();
     let count = lines.len() - usize::from(ends_with_newline);
@@ -270,7 +271,7 @@ fn parse_bytes(path: &Path, bytes: &[u8]) -> Result<(Vec<RunRecord>, bool), Stor
                     line,
                 });
             }
-            result => records.push(result?),
+            result => records.push((line, result?)),
         }
     }
     Ok((records, ends_with_newline))

@@ -5,7 +5,7 @@ use prefbench_results::stats::{
     aggregate, linear_trend, mean, paired_t_test, sample_std, welch_t_test, wilcoxon_signed_rank,
     Summary,
 };
-use prefbench_results::Cell;
+use prefbench_results::{Cell, CellKey};
 
 /// Reference values from python3's `statistics.mean` and `statistics.stdev`.
 const PYTHON: &[(&[f64], f64, f64)] = &[
@@ -59,15 +59,22 @@ fn aggregate_groups_by_cell_over_seeds() {
     records.push(record("goodreads", "dmpo", 15, 0, 0.1));
 
     let cells = aggregate(&records, |r| r.test.hr_at_1);
-    let keys: Vec<(&str, usize)> = cells.keys().map(|c| (c.dataset.as_str(), c.k)).collect();
+    let keys: Vec<(&str, usize)> = cells
+        .keys()
+        .map(|c| (c.cell.dataset.as_str(), c.cell.k))
+        .collect();
     assert_eq!(keys, [("goodreads", 15), ("lastfm", 1), ("lastfm", 15)]);
 
-    let cell = Cell {
-        dataset: "lastfm".into(),
-        method: "dmpo".into(),
-        k: 15,
-    };
-    let s = cells[&cell];
+    let key = CellKey::of(&records[0]);
+    assert_eq!(
+        key.cell,
+        Cell {
+            dataset: "lastfm".into(),
+            method: "dmpo".into(),
+            k: 15,
+        }
+    );
+    let s = cells[&key];
     assert_eq!(s.n, 3);
     assert!(
         close(s.mean, PYTHON[0].1) && close(s.std, PYTHON[0].2),
@@ -170,4 +177,54 @@ fn linear_trend_matches_python() {
     assert!(near(t.p, 0.0014390896258333896), "{t:?}");
     assert_eq!(t.n, 6);
     assert_eq!(linear_trend(&[(1.0, 1.0), (1.0, 2.0), (1.0, 3.0)]), None);
+}
+
+#[test]
+fn aggregate_never_pools_two_settings_as_seeds_of_one_cell() {
+    let mut records: Vec<_> = (0..3)
+        .map(|seed| record("lastfm", "dmpo", 15, seed, 0.5))
+        .collect();
+    for seed in 0..2 {
+        let mut r = record("lastfm", "dmpo", 15, seed, 0.25);
+        r.spec["po"]["lr"] = 1e-3.into();
+        r.id += "-lr";
+        records.push(r);
+    }
+    let cells = aggregate(&records, |r| r.test.hr_at_1);
+    let summaries: Vec<(usize, f64)> = cells.values().map(|s| (s.n, s.mean)).collect();
+    assert_eq!(summaries.len(), 2, "two settings, two cells: {cells:?}");
+    assert!(summaries.contains(&(3, 0.5)) && summaries.contains(&(2, 0.25)));
+    // The seed is not part of the setting.
+    assert_eq!(CellKey::of(&records[0]), CellKey::of(&records[1]));
+}
+
+#[test]
+fn non_finite_and_extreme_values_give_no_test_and_never_panic() {
+    let nan = f64::NAN;
+    for values in [
+        vec![nan, 0.5, 0.25],
+        vec![f64::INFINITY, 0.5],
+        vec![1e308, 1e308, -1e308],
+        vec![f64::MAX, f64::MAX],
+    ] {
+        let s = Summary::of(&values).unwrap();
+        assert_eq!(s.ci95(), None, "{values:?}: {s:?}");
+        assert_eq!(paired_t_test(&values), None, "{values:?}");
+        assert_eq!(welch_t_test(&values, &[0.1, 0.2]), None, "{values:?}");
+        assert_eq!(welch_t_test(&[0.1, 0.2], &values), None, "{values:?}");
+        let points: Vec<(f64, f64)> = values
+            .iter()
+            .enumerate()
+            .map(|(i, v)| (i as f64, *v))
+            .collect();
+        let mut three = points.clone();
+        three.push((9.0, 0.5));
+        let _ = linear_trend(&three);
+    }
+    assert_eq!(wilcoxon_signed_rank(&[nan, 0.1, 0.2]), None);
+    assert_eq!(wilcoxon_signed_rank(&[f64::INFINITY, 0.1]), None);
+    assert_eq!(linear_trend(&[(1.0, nan), (2.0, 0.5), (3.0, 0.25)]), None);
+    // Extreme but finite differences still test.
+    assert!(paired_t_test(&[1e-300, 2e-300, 3e-300]).is_some());
+    assert!(wilcoxon_signed_rank(&[1e300, -1e300, 2e300]).is_some());
 }

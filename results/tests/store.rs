@@ -2,8 +2,10 @@ mod common;
 
 use common::{record, scratch};
 use prefbench_results::store::{
-    merge, read_records, truncate_partial_tail, write_records, ResultsStore, StoreError,
+    merge, read_records, read_unique, truncate_partial_tail, unique, write_records, Duplicate,
+    ResultsStore, StoreError,
 };
+use prefbench_results::SCHEMA_VERSION;
 use std::fs;
 use std::io::Write;
 
@@ -100,7 +102,7 @@ fn corrupt_middle_line_names_file_and_line() {
     let good = serde_json::to_string(&record("lastfm", "dmpo", 1, 0, 0.5)).unwrap();
     fs::write(
         &path,
-        format!("{good}\n\n{{\"schema\": 1, \"id\": 3}}\n{good}\n"),
+        format!("{good}\n\n{{\"schema\": {SCHEMA_VERSION}, \"id\": 3}}\n{good}\n"),
     )
     .unwrap();
     let err = read_records(&path).unwrap_err();
@@ -149,4 +151,67 @@ fn merge_dedups_identical_records_and_refuses_different_ones_under_one_id() {
         err.contains(&b.id) && err.contains("a.jsonl") && err.contains("b.jsonl"),
         "{err}"
     );
+}
+
+#[test]
+fn identical_copies_collapse_with_one_duplicate_per_id_and_conflicts_name_both_lines() {
+    let dir = scratch("unique");
+    let a = record("lastfm", "dmpo", 5, 0, 0.5);
+    let b = record("lastfm", "dmpo", 5, 1, 0.625);
+    let path = dir.join("results.jsonl");
+    write_records(&path, &[a.clone(), b.clone(), a.clone(), a.clone()]).unwrap();
+    let read = read_unique(std::slice::from_ref(&path)).unwrap();
+    assert_eq!(read.records, vec![a.clone(), b.clone()]);
+    assert_eq!(
+        read.duplicates,
+        vec![Duplicate {
+            id: a.id.clone(),
+            copies: 3
+        }]
+    );
+    let warning = read.duplicates[0].to_string();
+    assert!(
+        warning.contains(&a.id) && warning.contains("3 times"),
+        "{warning}"
+    );
+
+    let input = [a.clone(), b.clone(), b.clone()];
+    let in_memory = unique(&input).unwrap();
+    assert_eq!(in_memory.records, vec![&a, &b]);
+    assert_eq!(in_memory.duplicates.len(), 1);
+
+    let mut changed = a.clone();
+    changed.test.hr_at_1 = 0.75;
+    write_records(&path, &[a.clone(), b.clone(), changed.clone()]).unwrap();
+    let err = read_unique(&[path]).unwrap_err();
+    assert!(matches!(err, StoreError::Conflict { .. }), "{err}");
+    let message = err.to_string();
+    assert!(
+        message.contains(&a.id)
+            && message.contains("results.jsonl:1")
+            && message.contains("results.jsonl:3"),
+        "{message}"
+    );
+    let err = unique(&[a.clone(), changed]).unwrap_err().to_string();
+    assert!(err.contains(&a.id) && err.contains("record 2"), "{err}");
+}
+
+/// The record format is a contract with every results.jsonl already on disk: reading a line
+/// into `RunRecord` and writing it back gives the same bytes, so no field is dropped,
+/// renamed or reordered unnoticed.
+#[test]
+fn a_fixture_store_round_trips_byte_for_byte() {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../reports/tests/fixtures/results.jsonl");
+    let text = std::fs::read_to_string(&path).unwrap();
+    assert!(text.lines().count() > 10);
+    for (i, line) in text.lines().enumerate() {
+        let record: prefbench_results::RunRecord = serde_json::from_str(line).unwrap();
+        assert_eq!(
+            serde_json::to_string(&record).unwrap(),
+            line,
+            "line {}",
+            i + 1
+        );
+    }
 }

@@ -1,4 +1,4 @@
-//! The per-sample losses of paper.md §2–3, written once for an arbitrary set of negatives with
+//! The per-sample losses of docs/objectives.md, written once for an arbitrary set of negatives with
 //! per-negative β: the vanilla objectives use all negatives with the base β, DynamicPO and its
 //! ablations restrict the set and/or vary β. Only numerically stable forms are used
 //! (log-sigmoid, log-sum-exp), so finite inputs give finite losses and gradients.

@@ -1,4 +1,4 @@
-//! Per-step boundary statistics for the reports (paper.md §4): they measure the mechanism the
+//! Per-step boundary statistics for the reports (docs/objectives.md, per-step diagnostics): they measure the mechanism the
 //! paper claims (violators, boundary size, β_b range, reward win rate, gradient suppression).
 use serde::{Deserialize, Serialize};
 use tch::{Kind, Tensor};

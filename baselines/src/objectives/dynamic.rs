@@ -1,4 +1,4 @@
-//! DynamicPO's two detached steps (paper.md §3): the boundary-critical negatives B and the
+//! DynamicPO's two detached steps (docs/objectives.md, boundary selection): the boundary-critical negatives B and the
 //! dual-margin β_b. Callers pass detached tensors; nothing here is differentiated.
 use tch::Tensor;
 
@@ -14,7 +14,7 @@ pub fn select_boundary(chosen: &Tensor, rejected: &Tensor) -> Tensor {
     rejected.ge_tensor(&threshold)
 }
 
-/// The dual-margin β of paper.md §3 for every negative, `[B, K]`:
+/// The dual-margin β of docs/objectives.md for every negative, `[B, K]`:
 /// β · (1 + s · tanh((Δ_pb − Δ_bd − M) / (|Δ_bd| + |Δ_pb|))) with Δ_pb = ℓ_w − ℓ_j,
 /// Δ_bd = ℓ_j − m_D and m_D the mean ℓ over D = negatives outside `boundary` (D = B when that is
 /// empty). The 0/0 case Δ_pb = Δ_bd = 0 gives β exactly. The paper applies it to b ∈ B; the

@@ -1,4 +1,4 @@
-//! The exact 1-D k-means of paper.md §3, batched: each row of K values is split into
+//! The exact 1-D k-means of docs/objectives.md, batched: each row of K values is split into
 //! c = min(3, distinct values) contiguous groups of its sorted values, minimising the
 //! within-group sum of squares. Every pair of cut points is scored at once in a `[B, m, m]`
 //! tensor (m = K − 1 cut positions) from prefix sums, so there is no per-sample host loop and

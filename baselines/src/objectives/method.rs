@@ -1,4 +1,4 @@
-//! The objective names of paper.md §2–3 and their parsing, so configs, records and the golden
+//! The objective names of docs/objectives.md and their parsing, so configs, records and the golden
 //! file all speak the same strings.
 use std::fmt;
 use std::str::FromStr;
@@ -7,8 +7,8 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use super::ObjectiveError;
 
-/// The three multi-negative base objectives that DynamicPO plugs into (paper.md §2).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+/// The three multi-negative base objectives that DynamicPO plugs into (docs/objectives.md).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum BaseObjective {
     /// Mean of the negatives' reward margins inside one sigmoid.
     Dmpo,
@@ -29,8 +29,8 @@ impl BaseObjective {
     }
 }
 
-/// Which parts of DynamicPO (paper.md §3) are switched on; the ablations isolate each part.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+/// Which parts of DynamicPO (docs/objectives.md) are switched on; the ablations isolate each part.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum DynamicVariant {
     /// Boundary selection and the dual-margin β.
     Full,
@@ -52,7 +52,7 @@ impl DynamicVariant {
 
 /// A preference objective, named as in configs and the golden file (`dpo`, `dmpo`,
 /// `dynamicpo-sdpo`, `dynamicpo-mppo-beta-only`, …); serialised as that string.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Method {
     /// Pairwise DPO; only defined for K = 1 (where it equals DMPO and S-DPO).
     Dpo,

@@ -1,9 +1,9 @@
-//! The preference objectives of paper.md §2–3: the base objectives (DPO, S-DPO, DMPO, MPPO),
+//! The preference objectives of docs/objectives.md: the base objectives (DPO, S-DPO, DMPO, MPPO),
 //! DynamicPO on top of each, and its two ablations. Everything is vectorised over the batch on
 //! the inputs' device; nothing is copied to the host inside a step.
 //!
 //! Training calls [`Method::compute`] once per step; [`diagnostics`] turns its output into the
-//! per-step boundary statistics of paper.md §4.
+//! per-step boundary statistics of docs/objectives.md.
 mod base;
 mod diagnostics;
 pub mod dynamic;
@@ -12,6 +12,8 @@ mod method;
 
 use std::time::Instant;
 
+use crate::device::synchronize;
+
 use serde::{Deserialize, Serialize};
 use tch::{Kind, Tensor};
 
@@ -19,7 +21,7 @@ use base::{Beta, Negatives};
 pub use diagnostics::{diagnostics, StepDiagnostics};
 pub use method::{BaseObjective, DynamicVariant, Method};
 
-/// Hyper-parameters shared by every objective (paper.md §2–3).
+/// Hyper-parameters shared by every objective (docs/objectives.md, parameters).
 #[derive(Clone, Copy, Debug, Serialize, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields, default)]
 pub struct ObjectiveParams {
@@ -68,8 +70,8 @@ pub struct ObjectiveOutput {
     /// The β applied to each negative in the loss, `[B, K]` (dynamic methods only): β_b on
     /// boundary entries and the base β elsewhere; the dual-margin β on every entry for beta-only.
     pub boundary_betas: Option<Tensor>,
-    /// Host wall-clock seconds spent in boundary selection + β (0 for vanilla methods). Exact on
-    /// CPU; on CUDA it measures kernel launch time only, since no synchronisation is added.
+    /// Wall-clock seconds spent in boundary selection + β (0 for vanilla methods). On CUDA the
+    /// device is synchronised before and after, so it is the selection's real time there too.
     pub selection_seconds: f64,
 }
 
@@ -223,6 +225,8 @@ impl Method {
                 selection_seconds: 0.0,
             });
         };
+        let device = inputs.policy_chosen.device();
+        synchronize(device);
         let start = Instant::now();
         let chosen = inputs.policy_chosen.detach();
         let rejected = inputs.policy_rejected.detach();
@@ -237,6 +241,7 @@ impl Method {
                     .where_scalarother(&boundary, params.beta)
             }
         };
+        synchronize(device);
         let selection_seconds = start.elapsed().as_secs_f64();
         let negatives = Negatives {
             mask: (variant != DynamicVariant::BetaOnly).then_some(&boundary),

@@ -20,6 +20,11 @@ const TRAIN_LOG_PROBS: &str = "train_candidate_log_probs";
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SftSummary {
     pub epoch_losses: Vec<f64>,
+    /// Validation HR@1 after every epoch that ran.
+    pub valid_hr_at_1: Vec<f64>,
+    /// 0-based epoch whose weights were kept.
+    pub kept_epoch: usize,
+    pub valid: Ranking,
     pub test: Ranking,
     pub sft_s: f64,
     pub reference_cache_s: f64,
@@ -134,14 +139,18 @@ mod tests {
     use tch::{Device, Kind};
 
     fn summary() -> SftSummary {
+        let ranking = Ranking {
+            hr_at_1: 0.25,
+            hr_at_5: 0.5,
+            ndcg_at_5: 0.375,
+            samples: 8,
+        };
         SftSummary {
             epoch_losses: vec![3.0, 2.5],
-            test: Ranking {
-                hr_at_1: 0.25,
-                hr_at_5: 0.5,
-                ndcg_at_5: 0.375,
-                samples: 8,
-            },
+            valid_hr_at_1: vec![0.125, 0.25],
+            kept_epoch: 1,
+            valid: ranking,
+            test: ranking,
             sft_s: 1.5,
             reference_cache_s: 0.25,
         }

@@ -3,16 +3,19 @@
 mod batches;
 pub mod checkpoint;
 mod po;
-mod schedule;
+pub mod schedule;
 mod sft;
+pub mod workload;
 
 pub use batches::SplitTensors;
 pub use po::{EpochEval, PoConfig, PoOutcome, PoTrainer, StepLog};
+pub use schedule::Schedule;
 pub use sft::{SftConfig, SftOutcome};
 
+pub use crate::device::synchronize;
 use crate::metrics::{Ranking, RankingAccumulator};
 use crate::policy::Policy;
-use tch::{Device, Tensor};
+use tch::Tensor;
 
 /// Why training stopped.
 #[derive(Debug, thiserror::Error)]
@@ -21,6 +24,9 @@ pub enum TrainError {
     Torch(#[from] tch::TchError),
     #[error(transparent)]
     Objective(#[from] crate::objectives::ObjectiveError),
+    /// The loss diverged; nothing of this stage is cached or recorded as a result.
+    #[error("{stage} diverged: the mean training loss of epoch {epoch} is not finite; lower the learning rate")]
+    NonFinite { stage: &'static str, epoch: usize },
 }
 
 /// Rows per forward pass when no gradient is needed.
@@ -67,11 +73,4 @@ pub fn evaluate(policy: &Policy, split: &SplitTensors) -> Ranking {
         }
     });
     acc.finish()
-}
-
-/// Waits for queued GPU work so wall-clock readings mean something; a no-op on CPU.
-pub fn synchronize(device: Device) {
-    if let Device::Cuda(index) = device {
-        tch::Cuda::synchronize(index as i64);
-    }
 }

@@ -1,6 +1,8 @@
 //! Preference optimisation from the SFT reference: each epoch draws K negatives per sample from
-//! its 19 non-target candidates and minimises one objective, with the paper's cosine schedule,
-//! warm-up and gradient clipping. The reference log-likelihoods come from the cache.
+//! its 19 non-target candidates and minimises one objective, with the paper's cosine schedule
+//! (or a constant rate), warm-up and gradient clipping. The reference log-likelihoods come from
+//! the cache. Every epoch is evaluated on both splits; the run's result is the epoch with the
+//! best validation HR@1, as S-DPO and LLaRA select checkpoints.
 use std::time::Instant;
 
 use serde::{Deserialize, Serialize};
@@ -8,7 +10,7 @@ use tch::nn::{self, OptimizerConfig};
 use tch::{Kind, Tensor};
 
 use super::batches::{stage_rng, SplitTensors};
-use super::schedule::cosine_with_warmup;
+use super::schedule::{learning_rate, Schedule};
 use super::{evaluate, synchronize, Progress, TrainError};
 use crate::metrics::Ranking;
 use crate::objectives::{diagnostics, Method, ObjectiveParams, PreferenceInputs, StepDiagnostics};
@@ -23,10 +25,16 @@ pub struct PoConfig {
     pub epochs: usize,
     pub batch_size: usize,
     pub lr: f64,
+    /// How the learning rate moves after the warm-up (paper: cosine decay to 0).
+    pub schedule: Schedule,
     pub warmup_share: f64,
-    /// Maximum global gradient norm (paper: 0.3).
+    /// Maximum global gradient norm (paper: 0.3); 0 turns clipping off.
     pub grad_clip: f64,
     pub weight_decay: f64,
+    /// Dropout of the policy during PO, apart from SFT's `model.dropout`. 0 (as TRL's DPO
+    /// trainer does by default): with dropout the policy's log-likelihoods are noisy against
+    /// the dropout-free cached reference.
+    pub dropout: f64,
     /// Most steps inspected for diagnostics per run (evenly spaced, the first included); the
     /// others are not inspected at all, which bounds both the record's size and the cost.
     pub logged_steps: usize,
@@ -38,9 +46,11 @@ impl Default for PoConfig {
             epochs: 3,
             batch_size: 128,
             lr: 1e-4,
+            schedule: Schedule::Cosine,
             warmup_share: 0.05,
             grad_clip: 0.3,
             weight_decay: 0.0,
+            dropout: 0.0,
             logged_steps: 200,
         }
     }
@@ -76,9 +86,16 @@ pub struct PoOutcome {
 }
 
 impl PoOutcome {
-    /// The metrics after the last epoch: the run's result.
-    pub fn last(&self) -> Option<&EpochEval> {
-        self.epochs.last()
+    /// 0-based index of the epoch with the best validation HR@1 (ties: the earliest); `None`
+    /// when no epoch ran.
+    pub fn selected_epoch(&self) -> Option<usize> {
+        let mut best: Option<(usize, f64)> = None;
+        for (i, e) in self.epochs.iter().enumerate() {
+            if best.is_none_or(|(_, hr)| e.valid.hr_at_1 > hr) {
+                best = Some((i, e.valid.hr_at_1));
+            }
+        }
+        best.map(|(i, _)| i)
     }
 
     pub fn median_step_seconds(&self) -> f64 {
@@ -121,6 +138,7 @@ impl PoTrainer<'_> {
         progress: &mut dyn Progress,
     ) -> Result<PoOutcome, TrainError> {
         let c = self.config;
+        policy.set_dropout(c.dropout);
         let mut opt = nn::AdamW {
             wd: c.weight_decay,
             ..Default::default()
@@ -138,7 +156,7 @@ impl PoTrainer<'_> {
             selection_seconds: 0.0,
         };
         let mut step = 0;
-        for _ in 0..c.epochs {
+        for epoch in 0..c.epochs {
             let mut sum = Tensor::zeros([], (Kind::Float, policy.device()));
             for rows in train.epoch_batches(c.batch_size, &mut rng) {
                 let started = Instant::now();
@@ -163,13 +181,15 @@ impl PoTrainer<'_> {
                 let output = self.method.compute(&self.params, &inputs)?;
                 outcome.selection_seconds += output.selection_seconds;
                 let loss = output.losses.mean(Kind::Float);
-                let lr = cosine_with_warmup(c.lr, step, total, c.warmup_share);
+                let lr = learning_rate(c.schedule, c.lr, step, total, c.warmup_share);
                 opt.set_lr(lr);
                 opt.zero_grad();
                 let grad_rejected = (step % log_every == 0)
                     .then(|| Tensor::run_backward(&[&loss], &[&rejected], true, false).remove(0));
                 loss.backward();
-                opt.clip_grad_norm(c.grad_clip);
+                if c.grad_clip > 0.0 {
+                    opt.clip_grad_norm(c.grad_clip);
+                }
                 opt.step();
                 synchronize(policy.device());
                 outcome.step_seconds.push(started.elapsed().as_secs_f64());
@@ -191,9 +211,16 @@ impl PoTrainer<'_> {
                 step += 1;
                 progress.step(step, total);
             }
+            let train_loss = sum.double_value(&[]) / steps_per_epoch as f64;
+            if !train_loss.is_finite() {
+                return Err(TrainError::NonFinite {
+                    stage: "PO",
+                    epoch: epoch + 1,
+                });
+            }
             let started = Instant::now();
             outcome.epochs.push(EpochEval {
-                train_loss: sum.double_value(&[]) / steps_per_epoch as f64,
+                train_loss,
                 valid: evaluate(policy, self.valid),
                 test: evaluate(policy, self.test),
             });

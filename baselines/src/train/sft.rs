@@ -35,8 +35,8 @@ impl Default for SftConfig {
     }
 }
 
-/// Mean training loss of each epoch, and with early stopping the validation HR@1 of each
-/// epoch and which epoch (0-based) was kept.
+/// Mean training loss and validation HR@1 of each epoch that ran, and which epoch (0-based)
+/// was kept: the best one with early stopping, else the last.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SftOutcome {
     pub epoch_losses: Vec<f64>,
@@ -46,7 +46,7 @@ pub struct SftOutcome {
 
 impl SftConfig {
     /// Trains `policy` in place; torch must be seeded by the caller before `Policy::new`.
-    /// `valid` is only evaluated when early stopping is on.
+    /// `valid` is evaluated after every epoch (the curve is recorded; early stopping uses it).
     pub fn train(
         &self,
         policy: &mut Policy,
@@ -89,14 +89,19 @@ impl SftConfig {
                 sum += loss.detach();
                 progress.step(epoch * steps_per_epoch + i + 1, total);
             }
-            outcome
-                .epoch_losses
-                .push(sum.double_value(&[]) / steps_per_epoch as f64);
+            let loss = sum.double_value(&[]) / steps_per_epoch as f64;
+            if !loss.is_finite() {
+                return Err(TrainError::NonFinite {
+                    stage: "SFT",
+                    epoch: epoch + 1,
+                });
+            }
+            outcome.epoch_losses.push(loss);
+            let hr = evaluate(policy, valid).hr_at_1;
+            outcome.valid_hr_at_1.push(hr);
             if self.patience == 0 {
                 continue;
             }
-            let hr = evaluate(policy, valid).hr_at_1;
-            outcome.valid_hr_at_1.push(hr);
             if best.as_ref().is_none_or(|(b, _)| hr > *b) {
                 best = Some((hr, snapshot(policy)));
                 outcome.kept_epoch = epoch;

@@ -1,5 +1,5 @@
 //! Shared by the `objectives_*` tests: test batches and an independent scalar reference of
-//! paper.md §2–3 (plain f64 loops per sample), used as an oracle for methods the golden file
+//! docs/objectives.md (plain f64 loops per sample), used as an oracle for methods the golden file
 //! does not cover (the ablations) and for finite differences with a frozen selection.
 #![allow(dead_code)] // each test crate uses a different part
 
@@ -12,15 +12,9 @@ use rand::{Rng, SeedableRng};
 use rand_pcg::Pcg64;
 use tch::{Device, Kind, Tensor};
 
-/// `shared/golden/losses-public.json`, beside the checkout or inside it.
+/// The public golden vectors, a copy kept in the repository's test fixtures.
 pub fn golden_path() -> PathBuf {
-    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..");
-    let inside = root.join("shared/golden/losses-public.json");
-    if inside.exists() {
-        inside
-    } else {
-        root.join("../shared/golden/losses-public.json")
-    }
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/losses-public.json")
 }
 
 /// One batch as host rows.
@@ -152,7 +146,7 @@ pub fn brute_force_top(values: &[f64]) -> Vec<bool> {
     values.iter().map(|&v| v >= threshold).collect()
 }
 
-/// B of paper.md §3 for one sample.
+/// B of docs/objectives.md for one sample.
 pub fn reference_boundary(chosen: f64, rejected: &[f64]) -> Vec<bool> {
     if rejected.iter().any(|&r| r >= chosen) {
         rejected.iter().map(|&r| r >= chosen).collect()

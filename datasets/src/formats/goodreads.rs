@@ -16,6 +16,9 @@ use crate::formats::sequences::{self, Interaction, Interner, SequenceParams};
 use crate::formats::steam::days_from_civil;
 use crate::sample::Dataset;
 
+/// What [`Dataset::source_ids`] holds for this recipe, as the dataset card names it.
+pub const SOURCE_IDS: &str = "Goodreads book ids (`book_id`)";
+
 /// Bump whenever the output of [`build`] changes.
 pub const RECIPE_VERSION: u32 = 1;
 /// The genre file the recipe reads.
@@ -76,12 +79,14 @@ pub fn build(
 ) -> Result<(Dataset, Vec<String>), DatasetError> {
     let mut items = Interner::default();
     let mut titles = Vec::new();
+    let mut book_ids = Vec::new();
     let mut lines = Lines::open(books_file)?;
     let file = lines.file().to_string();
     for_each_line(&mut lines, |n, line| {
         let b: Book = serde_json::from_str(line).map_err(|e| DatasetError::parse(&file, n, e))?;
         if !b.title.is_empty() && items.get(&b.book_id).is_none() {
             items.get_or_insert(&b.book_id);
+            book_ids.push(b.book_id.parse().ok());
             titles.push(b.title);
         }
         Ok(())
@@ -108,7 +113,7 @@ pub fn build(
         format!("{skipped} interaction lines unread, without a titled book or without a date_added skipped"),
     ];
     Ok((
-        sequences::build("goodreads", &file, rows, &titles, &PARAMS)?,
+        sequences::build("goodreads", &file, rows, &titles, &book_ids, &PARAMS)?,
         notes,
     ))
 }

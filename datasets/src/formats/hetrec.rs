@@ -1,4 +1,4 @@
-//! The hetrec2011 LastFM archive and the eight-step recipe of datasets.md that rebuilds S-DPO's
+//! The hetrec2011 LastFM archive and the eight-step recipe of docs/datasets.md that rebuilds S-DPO's
 //! LastFM samples from it, byte for byte.
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::io::{BufReader, Cursor, Read};
@@ -14,6 +14,8 @@ use crate::sample::{Dataset, ItemId, Sample, MAX_HISTORY};
 
 /// Recipe version: bump whenever the output of [`build`] changes.
 pub const RECIPE_VERSION: u32 = 1;
+/// What [`Dataset::source_ids`] holds for this recipe, as the dataset card names it.
+pub const SOURCE_IDS: &str = "hetrec artist ids (`artistID`)";
 /// The archive members the recipe reads.
 pub const MEMBERS: [&str; 2] = ["artists.dat", "user_taggedartists.dat"];
 /// Largest member accepted from the archive (the real ones are a few MB).
@@ -161,13 +163,15 @@ pub fn build(artists: &str, tagged: &str) -> Result<Rebuilt, DatasetError> {
         sequences.entry(u).or_default().push(a);
     }
     sequences.retain(|_, s| s.len() >= MIN_COUNT);
-    // Step 4: dense ids by first appearance.
+    // Step 4: dense ids by first appearance; the artistID of each is kept as its source id.
     let mut ids: HashMap<u32, ItemId> = HashMap::new();
     let mut titles = Vec::new();
+    let mut artist_ids = Vec::new();
     for s in sequences.values() {
         for a in s {
             ids.entry(*a).or_insert_with(|| {
                 titles.push(names[a].clone());
+                artist_ids.push(u64::from(*a));
                 (titles.len() - 1) as ItemId
             });
         }
@@ -210,6 +214,7 @@ pub fn build(artists: &str, tagged: &str) -> Result<Rebuilt, DatasetError> {
             name: "lastfm-raw".into(),
             n_items,
             titles: Some(titles),
+            source_ids: Some(artist_ids),
             train: train_s,
             valid: valid_s,
             test: test_s,

@@ -51,12 +51,15 @@ fn fnv1a(s: &str) -> u64 {
 }
 
 /// Builds the dataset. `interactions` must be in file order (ties in time keep it);
-/// `titles[item]` is the title of each interned item.
+/// `titles[item]` is the title of each interned item and `source_ids[item]` its numeric id in
+/// the source, if it has one: the dataset gets [`Dataset::source_ids`] only when every item
+/// that survives the k-core has one.
 pub fn build(
     name: &str,
     source: &str,
     mut interactions: Vec<Interaction>,
     titles: &[String],
+    source_ids: &[Option<u64>],
     params: &SequenceParams,
 ) -> Result<Dataset, DatasetError> {
     interactions.sort_by_key(|i| (i.user, i.time));
@@ -66,9 +69,14 @@ pub fn build(
     k_core(&mut interactions, params.k_core);
     let mut ids: HashMap<u32, ItemId> = HashMap::new();
     let mut item_titles = Vec::new();
+    let mut item_source_ids = Some(Vec::new());
     for i in &interactions {
         ids.entry(i.item).or_insert_with(|| {
             item_titles.push(titles[i.item as usize].clone());
+            item_source_ids = item_source_ids.take().and_then(|mut v| {
+                v.push(source_ids.get(i.item as usize).copied().flatten()?);
+                Some(v)
+            });
             (item_titles.len() - 1) as ItemId
         });
     }
@@ -110,6 +118,7 @@ pub fn build(
         name: name.to_string(),
         n_items,
         titles: Some(item_titles),
+        source_ids: item_source_ids,
         train,
         valid,
         test,
@@ -187,7 +196,7 @@ mod tests {
             min_history: 3,
             max_train_per_user: 2,
         };
-        let ds = build("x", "f", rows, &titles, &params).unwrap();
+        let ds = build("x", "f", rows.clone(), &titles, &[], &params).unwrap();
         assert_eq!(
             (ds.train.len(), ds.valid.len(), ds.test.len()),
             (80, 40, 40)
@@ -195,7 +204,23 @@ mod tests {
         let t = &ds.test[0];
         assert_eq!(t.history.len(), 7);
         assert!(t.candidates.contains(&t.target));
-        let too_few = build("x", "f", vec![], &titles, &params).unwrap_err();
+        assert_eq!(ds.source_ids, None);
+        // Source ids follow the renumbering (item i is titled t{i}); all or nothing: one kept
+        // item without a numeric id leaves the dataset without source ids.
+        let numeric: Vec<Option<u64>> = (0..40).map(|i| Some(1000 + i)).collect();
+        let with_ids = build("x", "f", rows.clone(), &titles, &numeric, &params).unwrap();
+        let source_ids = with_ids.source_ids.unwrap();
+        assert_eq!(source_ids.len(), with_ids.n_items);
+        let named = with_ids.titles.unwrap();
+        for (id, title) in source_ids.iter().zip(&named) {
+            assert_eq!(format!("t{}", id - 1000), *title);
+        }
+        assert_eq!(ds.test, with_ids.test);
+        let mut gap = numeric.clone();
+        gap[5] = None;
+        let with_gap = build("x", "f", rows, &titles, &gap, &params).unwrap();
+        assert_eq!(with_gap.source_ids, None);
+        let too_few = build("x", "f", vec![], &titles, &[], &params).unwrap_err();
         assert!(too_few.to_string().starts_with("f: only 0 items"));
     }
 }

@@ -15,6 +15,9 @@ use crate::formats::pyliteral;
 use crate::formats::sequences::{self, Interaction, Interner, SequenceParams};
 use crate::sample::Dataset;
 
+/// What [`Dataset::source_ids`] holds for this recipe, as the dataset card names it.
+pub const SOURCE_IDS: &str = "Steam app ids (`product_id`)";
+
 /// Bump whenever the output of [`build`] changes.
 pub const RECIPE_VERSION: u32 = 1;
 
@@ -52,6 +55,7 @@ fn text(v: &Value, key: &str) -> Option<String> {
 pub fn build(reviews: &Path, games: &Path) -> Result<(Dataset, Vec<String>), DatasetError> {
     let mut items = Interner::default();
     let mut titles = Vec::new();
+    let mut app_ids = Vec::new();
     let mut untitled = 0usize;
     let mut lines = Lines::open(games)?;
     let file = lines.file().to_string();
@@ -63,6 +67,7 @@ pub fn build(reviews: &Path, games: &Path) -> Result<(Dataset, Vec<String>), Dat
         ) {
             (Some(id), Some(title)) if items.get(&id).is_none() => {
                 items.get_or_insert(&id);
+                app_ids.push(id.parse().ok());
                 titles.push(title);
             }
             _ => untitled += 1,
@@ -98,7 +103,7 @@ pub fn build(reviews: &Path, games: &Path) -> Result<(Dataset, Vec<String>), Dat
         format!("{skipped} review lines without username, a titled product_id or a date skipped"),
     ];
     Ok((
-        sequences::build("steam", &file, interactions, &titles, &PARAMS)?,
+        sequences::build("steam", &file, interactions, &titles, &app_ids, &PARAMS)?,
         notes,
     ))
 }

@@ -60,9 +60,10 @@ pub struct FetchArgs {
     /// Use the cache only; list what is missing.
     #[arg(long)]
     offline: bool,
-    /// Fetch the same file names from this base URL or local directory (still verified).
-    #[arg(long, value_name = "URL|DIR")]
-    mirror: Option<String>,
+    /// Fetch the same file names from this base URL or local directory (still verified);
+    /// URLs must be https (plain http only on 127.0.0.1 / localhost).
+    #[arg(long, value_name = "URL|DIR", value_parser = Mirror::parse)]
+    mirror: Option<Mirror>,
     /// Refuse files whose sha256 is neither pinned nor recorded in datasets.lock (for CI).
     #[arg(long)]
     locked: bool,
@@ -83,7 +84,7 @@ impl FetchArgs {
     pub fn options(&self) -> FetchOptions {
         FetchOptions {
             offline: self.offline,
-            mirror: self.mirror.as_deref().map(Mirror::parse),
+            mirror: self.mirror.clone(),
             locked: self.locked,
             ..self.cache.options()
         }

@@ -14,6 +14,14 @@ pub fn print() -> Result<ExitCode> {
         "libtorch   {}",
         env.libtorch.unwrap_or("unknown (LIBTORCH route)")
     );
+    match &env.libtorch_loaded {
+        Some(l) => println!(
+            "loaded     {} from {}",
+            l.version.as_deref().unwrap_or("libtorch"),
+            l.dir
+        ),
+        None => println!("loaded     unknown (no /proc/self/maps)"),
+    }
     println!("os         {} {}", env.os, env.arch);
     println!(
         "cpu        {}",

@@ -14,7 +14,7 @@ use crate::environment::resolve_device;
 pub enum LossCommand {
     /// Compute every method of a golden-vector file; with --check, compare to its expected values.
     Eval {
-        /// A file in the format of shared/golden/losses-public.json.
+        /// A file in the format of baselines/tests/fixtures/losses-public.json.
         file: PathBuf,
         #[arg(long, value_enum, default_value = "f64")]
         dtype: Dtype,

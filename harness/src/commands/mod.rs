@@ -1,11 +1,13 @@
 //! The command-line surface of design.md. Subcommands that later issues bring are listed with
 //! the issue that brings them, and refuse to run rather than pretend.
+mod bench;
 mod compare;
 mod data;
 mod env;
 mod loss;
 mod results;
 mod run;
+mod tune;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -28,6 +30,8 @@ pub struct Cli {
 enum Command {
     /// Run an experiment matrix and write its report (default: the offline `demo` preset).
     Run(run::RunArgs),
+    /// Sweep the PO learning rate, β and epochs on validation and pick the best setting.
+    Tune(tune::TuneArgs),
     /// Rebuild `report.md` and the figures of an output directory from its records.
     Report {
         /// Output directory of an earlier run.
@@ -53,16 +57,23 @@ enum Command {
     },
     /// Print versions, threads and devices.
     Env,
+    /// Time fixed workloads on one device (usable where cargo is not, e.g. a GPU node).
+    Bench {
+        #[command(subcommand)]
+        command: bench::BenchCommand,
+    },
 }
 
 pub fn dispatch(cli: Cli) -> Result<ExitCode> {
     match cli.command.unwrap_or(Command::Run(run::RunArgs::default())) {
         Command::Run(args) => run::run(args),
+        Command::Tune(args) => tune::run(args),
         Command::Report { dir } => {
             println!("{}", crate::report::write(&dir)?.display());
             Ok(ExitCode::SUCCESS)
         }
         Command::Env => env::print(),
+        Command::Bench { command } => bench::run(command),
         Command::Loss { command } => loss::run(command),
         Command::Compare(args) => compare::run(args),
         Command::Data { command } => data::run(command).map(|()| ExitCode::SUCCESS),

@@ -48,6 +48,10 @@ pub struct RunArgs {
     /// Internal: run as a job of a parent `prefbench run --jobs N` (run ids on stdin).
     #[arg(long, hide = true)]
     job: bool,
+    /// For `lastfm-raw`: a directory with the extracted hetrec member files instead of the
+    /// archive (as for `prefbench data prepare lastfm-raw --from DIR`).
+    #[arg(long, value_name = "DIR")]
+    from: Option<PathBuf>,
     #[command(flatten)]
     fetch: FetchArgs,
 }
@@ -99,6 +103,7 @@ pub fn run(args: RunArgs) -> Result<ExitCode> {
         device: resolve_device(args.device.unwrap_or(config.device))?,
         threads,
         fetch,
+        from: args.from,
     };
     if args.job {
         return Ok(exit(jobs::work(&config, &options)?));

@@ -30,7 +30,7 @@ impl Chart for BoundaryVsK<'_, '_> {
         VsK {
             data: self.data,
             cells: self.data.cells(boundary_share),
-            reference: None,
+            references: Vec::new(),
             y_desc: "gradient share on boundary negatives (training mean)",
             decimals: 2,
             lower: 0.0,

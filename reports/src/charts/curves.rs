@@ -1,6 +1,8 @@
 //! Training loss and reward win rate against PO step, side by side, one line per method (mean
 //! over seeds) at the paper's main K (15, or the largest K present): how training went, and
-//! C7's "higher reward win rate during training".
+//! C7's "higher reward win rate during training". Per-step values of a small batch are noisy
+//! enough to hide the trend, so each line is an exponential moving average ([`ema`]) drawn
+//! over the raw mean, which stays faintly visible behind it.
 use super::vs_k::padded_range;
 use super::{legend_corner, Chart, SIZE};
 use crate::dataset::DatasetResults;
@@ -28,13 +30,13 @@ const PANELS: [Panel; 2] = [
     Panel {
         field: |p| p.loss,
         title: "training loss",
-        y_desc: "PO loss per step (mean over seeds)",
+        y_desc: "PO loss per step (mean over seeds, EMA; raw faint)",
         bounds: (f64::NEG_INFINITY, f64::INFINITY),
     },
     Panel {
         field: |p| p.reward_win_rate,
         title: "reward win rate",
-        y_desc: "reward win rate per step (mean over seeds)",
+        y_desc: "reward win rate per step (mean over seeds, EMA; raw faint)",
         bounds: (0.0, 1.0),
     },
 ];
@@ -64,6 +66,7 @@ impl Curves<'_, '_> {
                 let line: Vec<(f64, f64)> = by_step
                     .into_iter()
                     .map(|(s, v)| (s as f64, v.iter().sum::<f64>() / v.len() as f64))
+                    .filter(|(_, mean)| mean.is_finite())
                     .collect();
                 (!line.is_empty()).then_some((method, line))
             })
@@ -98,17 +101,18 @@ impl Curves<'_, '_> {
             .draw()?;
         for (method, line) in &lines {
             let colour = method_colour(method);
+            chart.draw_series(LineSeries::new(
+                line.iter().copied(),
+                colour.mix(0.3).stroke_width(1),
+            ))?;
             chart
-                .draw_series(LineSeries::new(
-                    line.iter().copied(),
-                    colour.stroke_width(2),
-                ))?
+                .draw_series(LineSeries::new(ema(line), colour.stroke_width(2)))?
                 .label(*method)
                 .legend(move |(x, y)| {
                     PathElement::new(vec![(x, y), (x + 20, y)], colour.stroke_width(3))
                 });
         }
-        let drawn: Vec<Vec<(f64, f64)>> = lines.into_iter().map(|(_, l)| l).collect();
+        let drawn: Vec<Vec<(f64, f64)>> = lines.iter().map(|(_, l)| ema(l).collect()).collect();
         chart
             .configure_series_labels()
             .position(legend_corner(&drawn, (0.0, x_hi), (y_lo, y_hi)))
@@ -118,6 +122,23 @@ impl Curves<'_, '_> {
             .draw()?;
         Ok(())
     }
+}
+
+/// How many logged points an EMA spans: an eighth of the line, at least four.
+fn span(points: usize) -> f64 {
+    (points as f64 / 8.0).max(4.0)
+}
+
+/// The exponential moving average of a line, α = 2 / (span + 1), started at its first point
+/// so the start is not pulled towards zero.
+pub(crate) fn ema(line: &[(f64, f64)]) -> impl Iterator<Item = (f64, f64)> + '_ {
+    let alpha = 2.0 / (span(line.len()) + 1.0);
+    let mut state: Option<f64> = None;
+    line.iter().map(move |&(x, y)| {
+        let s = state.map_or(y, |s| s + alpha * (y - s));
+        state = Some(s);
+        (x, s)
+    })
 }
 
 impl Chart for Curves<'_, '_> {
@@ -142,5 +163,24 @@ impl Chart for Curves<'_, '_> {
         let (left, right) = area.split_horizontally(SIZE.0 / 2);
         self.panel(&left, &PANELS[0])?;
         self.panel(&right, &PANELS[1])
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::ema;
+
+    #[test]
+    fn ema_starts_at_the_first_point_and_smooths_noise() {
+        let noisy: Vec<(f64, f64)> = (0..40)
+            .map(|i| (f64::from(i), if i % 2 == 0 { 1.0 } else { 0.0 }))
+            .collect();
+        let smooth: Vec<(f64, f64)> = ema(&noisy).collect();
+        assert_eq!(smooth[0], (0.0, 1.0));
+        assert_eq!(smooth.len(), noisy.len());
+        let tail: Vec<f64> = smooth[20..].iter().map(|p| p.1).collect();
+        let swing =
+            tail.iter().fold(0.0f64, |m, v| m.max(*v)) - tail.iter().fold(1.0f64, |m, v| m.min(*v));
+        assert!(swing < 0.5, "the 0/1 alternation is damped: {swing}");
     }
 }

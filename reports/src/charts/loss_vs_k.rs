@@ -27,7 +27,7 @@ impl Chart for LossVsK<'_, '_> {
         VsK {
             data: self.data,
             cells: self.data.cells(final_loss),
-            reference: None,
+            references: Vec::new(),
             y_desc: "final PO training loss (mean ± std)",
             decimals: 2,
             lower: f64::NEG_INFINITY,

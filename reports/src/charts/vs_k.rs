@@ -1,12 +1,15 @@
 //! The shared drawing of every "value against K" chart: a line per method through the mean
-//! over seeds, a band of ± one std, and an optional dashed reference line. Chart kinds
-//! (`hr1_vs_k.rs`, `loss_vs_k.rs`, ...) say what value to plot.
+//! over seeds, a band of ± one std (clamped to the range the value can take, so no band
+//! reaches below 0 or above 1 for a rate), and labelled horizontal reference lines (the SFT
+//! reference, trivial baselines). Chart kinds (`hr1_vs_k.rs`, `loss_vs_k.rs`, ...) say what
+//! value to plot. Non-finite means are not drawn.
 use super::legend_corner;
 use crate::dataset::DatasetResults;
 use crate::fonts::FAMILY;
-use crate::palette::{method_colour, REFERENCE};
+use crate::palette::method_colour;
 use plotters::coord::Shift;
 use plotters::prelude::*;
+use plotters::style::text_anchor::{HPos, Pos, VPos};
 use prefbench_results::stats::Summary;
 use std::collections::BTreeMap;
 
@@ -15,8 +18,8 @@ pub(crate) struct VsK<'a, 'r> {
     pub data: &'a DatasetResults<'r>,
     /// Summary over seeds per (method, K); methods without cells are not drawn.
     pub cells: BTreeMap<(String, usize), Summary>,
-    /// A horizontal dashed line, for example the SFT reference: (legend label, value).
-    pub reference: Option<(&'static str, f64)>,
+    /// Horizontal lines, for example the SFT reference and the trivial baselines.
+    pub references: Vec<Reference>,
     pub y_desc: &'static str,
     /// Fewest decimals of the y tick labels; more are used when the ticks are closer together,
     /// so that no two ticks read the same.
@@ -24,6 +27,18 @@ pub(crate) struct VsK<'a, 'r> {
     /// The y axis never leaves [lower, upper] (for example [0, 1] for rates).
     pub lower: f64,
     pub upper: f64,
+}
+
+/// A method's line: its name, colour and (K, mean, std) points.
+type Line<'m> = (&'m str, RGBColor, Vec<(i32, f64, f64)>);
+
+/// A horizontal line across the chart, labelled at its left end and in the legend.
+pub(crate) struct Reference {
+    pub label: String,
+    pub value: f64,
+    pub colour: RGBColor,
+    /// Dash and gap lengths in pixels: long dashes for the SFT line, dots for baselines.
+    pub dash: (u32, u32),
 }
 
 impl VsK<'_, '_> {
@@ -37,11 +52,16 @@ impl VsK<'_, '_> {
             (Some(&lo), Some(&hi)) => (lo as i32, hi as i32),
             _ => (0, 1),
         };
+        let references: Vec<&Reference> = self
+            .references
+            .iter()
+            .filter(|r| r.value.is_finite())
+            .collect();
         let y = self
             .cells
             .values()
             .flat_map(|s| [s.mean - s.std, s.mean + s.std])
-            .chain(self.reference.map(|r| r.1));
+            .chain(references.iter().map(|r| r.value));
         let (y_lo, y_hi) = padded_range(y, self.lower, self.upper);
         let (x_lo, x_hi) = ((k_min - 1).max(0), k_max + 1);
         let mut drawn: Vec<Vec<(f64, f64)>> = Vec::new();
@@ -66,33 +86,62 @@ impl VsK<'_, '_> {
             .max_light_lines(1)
             .draw()?;
 
-        for method in self.data.methods() {
-            let colour = method_colour(method);
-            let points: Vec<(i32, f64, f64)> = self
-                .cells
-                .iter()
-                .filter(|((m, _), _)| m == method)
-                .map(|((_, k), s)| (*k as i32, s.mean, s.std))
-                .collect();
-            if points.is_empty() {
-                continue;
+        // The band stays inside the axis, itself inside [lower, upper].
+        let edge = |m: f64, s: f64, sign: f64| {
+            let v = m + sign * s;
+            if v.is_nan() {
+                m
+            } else {
+                v.max(y_lo).min(y_hi)
             }
+        };
+        let lines: Vec<Line> = self
+            .data
+            .methods()
+            .into_iter()
+            .map(|method| {
+                let points = self
+                    .cells
+                    .iter()
+                    .filter(|((m, _), s)| m == method && s.mean.is_finite())
+                    .map(|((_, k), s)| (*k as i32, s.mean, s.std))
+                    .collect();
+                (method, method_colour(method), points)
+            })
+            .filter(|(_, _, points): &(_, _, Vec<_>)| !points.is_empty())
+            .collect();
+        // Back to front: reference lines, every band, every line, the reference labels; so no
+        // band tints another method's line.
+        for reference in &references {
+            let value = reference.value;
+            drawn.push(vec![(f64::from(x_lo), value), (f64::from(x_hi), value)]);
+            chart.draw_series(DashedLineSeries::new(
+                [(x_lo, value), (x_hi, value)],
+                reference.dash.0,
+                reference.dash.1,
+                reference.colour.stroke_width(2),
+            ))?;
+        }
+        for (_, colour, points) in &lines {
+            let band = points
+                .iter()
+                .map(|&(k, m, s)| (k, edge(m, s, 1.0)))
+                .chain(points.iter().rev().map(|&(k, m, s)| (k, edge(m, s, -1.0))));
+            chart.draw_series(std::iter::once(Polygon::new(
+                band.collect::<Vec<_>>(),
+                colour.mix(0.15).filled(),
+            )))?;
+        }
+        for (method, colour, points) in &lines {
             for offset in [-1.0, 0.0, 1.0] {
                 drawn.push(
                     points
                         .iter()
-                        .map(|&(k, m, s)| (f64::from(k), m + offset * s))
+                        .map(|&(k, m, s)| (f64::from(k), edge(m, s, offset)))
                         .collect(),
                 );
             }
-            let band = points
-                .iter()
-                .map(|&(k, m, s)| (k, m + s))
-                .chain(points.iter().rev().map(|&(k, m, s)| (k, m - s)));
-            chart.draw_series(std::iter::once(Polygon::new(
-                band.collect::<Vec<_>>(),
-                colour.mix(0.18).filled(),
-            )))?;
+            let colour = *colour;
             chart
                 .draw_series(
                     LineSeries::new(
@@ -101,23 +150,31 @@ impl VsK<'_, '_> {
                     )
                     .point_size(4),
                 )?
-                .label(method)
+                .label(*method)
                 .legend(move |(x, y)| {
                     PathElement::new(vec![(x, y), (x + 24, y)], colour.stroke_width(3))
                 });
         }
-        if let Some((label, value)) = self.reference {
-            drawn.push(vec![(f64::from(x_lo), value), (f64::from(x_hi), value)]);
-            let style = REFERENCE.stroke_width(2);
-            chart
-                .draw_series(DashedLineSeries::new(
-                    [(x_lo, value), (x_hi, value)],
-                    8,
-                    6,
-                    style,
-                ))?
-                .label(label)
-                .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 24, y)], style));
+        // Labels right-aligned just above their lines, pushed apart so that close values
+        // stay readable; the legend avoids them like data.
+        let gap = (y_hi - y_lo) * 0.04;
+        let mut sorted = references.clone();
+        sorted.sort_by(|a, b| a.value.total_cmp(&b.value));
+        let mut last = f64::NEG_INFINITY;
+        for reference in sorted {
+            let y = (reference.value + gap * 0.15).max(last + gap);
+            last = y;
+            let right = f64::from(x_hi);
+            drawn.push(vec![(right - 0.3 * f64::from(x_hi - x_lo), y), (right, y)]);
+            let font = (FAMILY, 13)
+                .into_font()
+                .color(&reference.colour)
+                .pos(Pos::new(HPos::Right, VPos::Bottom));
+            chart.draw_series(std::iter::once(Text::new(
+                reference.label.clone(),
+                (x_hi, y),
+                font,
+            )))?;
         }
         chart
             .configure_series_labels()
@@ -134,20 +191,46 @@ impl VsK<'_, '_> {
     }
 }
 
-/// The value range with 8% head-room, within [lower, upper], never empty.
+/// The value range with 8% head-room, within [lower, upper], never empty. Values outside the
+/// bounds are clamped first and non-finite ones ignored, so no record value can give a
+/// reversed or infinite axis.
 pub(crate) fn padded_range(
     values: impl Iterator<Item = f64>,
     lower: f64,
     upper: f64,
 ) -> (f64, f64) {
+    let fallback = (lower.max(0.0), upper.min(1.0));
     let (lo, hi) = values
         .filter(|v| v.is_finite())
+        .map(|v| v.max(lower).min(upper))
         .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), v| {
             (lo.min(v), hi.max(v))
         });
     if !lo.is_finite() {
-        return (lower.max(0.0), upper.min(1.0));
+        return fallback;
     }
     let pad = ((hi - lo) * 0.08).max(0.02 * hi.abs().max(1e-3));
-    ((lo - pad).max(lower), (hi + pad).min(upper))
+    let (a, b) = ((lo - pad).max(lower), (hi + pad).min(upper));
+    if a.is_finite() && b.is_finite() && a < b {
+        (a, b)
+    } else {
+        fallback
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::padded_range;
+
+    #[test]
+    fn the_axis_never_leaves_the_bounds_nor_reverses() {
+        let (lo, hi) = padded_range([-0.2, 0.5, 1.3].into_iter(), 0.0, 1.0);
+        assert!((0.0..0.5).contains(&lo) && hi == 1.0, "{lo} {hi}");
+        for values in [vec![5.0, 7.0], vec![1e308, -1e308], vec![f64::NAN], vec![]] {
+            let (lo, hi) = padded_range(values.clone().into_iter(), 0.0, 1.0);
+            assert!(0.0 <= lo && lo < hi && hi <= 1.0, "{values:?}: {lo} {hi}");
+            let (lo, hi) = padded_range(values.into_iter(), f64::NEG_INFINITY, f64::INFINITY);
+            assert!(lo.is_finite() && hi.is_finite() && lo < hi);
+        }
+    }
 }

@@ -27,7 +27,7 @@ impl Chart for WallClock<'_, '_> {
         VsK {
             data: self.data,
             cells: self.data.cells(po_seconds),
-            reference: None,
+            references: Vec::new(),
             y_desc: "PO training wall-clock, s (mean ± std)",
             decimals: 2,
             lower: 0.0,

@@ -1,14 +1,18 @@
-//! The verdict on each claim of the paper (paper.md §6), from the records alone. Each claim
+//! The verdict on each claim of the paper (docs/claims.md), from the records alone. Each claim
 //! has a written rule ([`Claim::rule`], printed in the report) tested per dataset by a
 //! function in [`rules`]; the per-dataset findings are combined into one verdict per policy
-//! regime, since DynamicPO's effect can differ between regimes.
+//! regime, since DynamicPO's effect can differ between regimes. C5 ("it holds on other
+//! backbones") is the one claim judged across regimes: C3's verdict on each backbone.
+mod collapse;
 mod rules;
 
 use crate::dataset::DatasetResults;
 use crate::regime::{self, Regime};
+use crate::selection::SELECTED_EPOCH;
+use crate::trivial::ordering_artifact;
 use std::fmt;
 
-/// The verdict vocabulary of paper.md §6.
+/// The verdict vocabulary of docs/claims.md.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Verdict {
     Reproduced,
@@ -52,15 +56,23 @@ impl Finding {
     }
 }
 
+/// Where a claim is tested.
+pub(crate) enum Scope {
+    /// On each dataset of one regime; the findings are combined per regime.
+    Dataset(fn(&DatasetResults) -> Finding),
+    /// Across regimes (backbones), from C3's verdict on each.
+    Backbones(fn(&[(Regime, Row)]) -> Finding),
+}
+
 /// One claim of the paper and how prefbench tests it.
 pub(crate) struct Claim {
     pub id: &'static str,
     pub text: &'static str,
-    /// The paper's evidence, quoted from paper.md §6.
+    /// The paper's evidence, quoted from docs/claims.md.
     pub paper: &'static str,
     /// The verdict rule, as printed in the report.
     pub rule: &'static str,
-    test: fn(&DatasetResults) -> Finding,
+    scope: Scope,
 }
 
 /// The claims table's row: the combined verdict over datasets.
@@ -73,10 +85,14 @@ pub(crate) struct Row {
     pub evidence: String,
 }
 
-/// Tests every claim on the datasets of one regime. Real datasets decide the verdict;
-/// synthetic ones are used only when no real dataset ran, and their verdicts are labelled as
-/// pipeline checks.
-pub(crate) fn evaluate(datasets: &[&DatasetResults]) -> Vec<Row> {
+/// Tests one per-dataset claim on the datasets of one regime. Real datasets decide the
+/// verdict; synthetic ones are used only when no real dataset ran, and their verdicts are
+/// labelled as pipeline checks.
+fn evaluate(
+    claim: &'static Claim,
+    test: fn(&DatasetResults) -> Finding,
+    datasets: &[&DatasetResults],
+) -> Row {
     let real: Vec<&DatasetResults> = datasets
         .iter()
         .copied()
@@ -88,26 +104,59 @@ pub(crate) fn evaluate(datasets: &[&DatasetResults]) -> Vec<Row> {
     } else {
         real
     };
-    rules::CLAIMS
+    let findings: Vec<(String, Finding)> = tested
         .iter()
-        .map(|claim| {
-            let findings: Vec<(&str, Finding)> =
-                tested.iter().map(|d| (d.name, (claim.test)(d))).collect();
-            let (verdict, evidence) = combine(&findings);
-            Row {
+        .map(|d| (format!("{}{}", d.name, d.setting_note()), test(d)))
+        .collect();
+    let (verdict, evidence) = combine(&findings);
+    Row {
+        claim,
+        verdict,
+        pipeline_check: pipeline_check && verdict != Verdict::NotTestable,
+        evidence,
+    }
+}
+
+/// The row of every regime for one claim: one per regime for a per-dataset claim, one for
+/// all regimes for C5.
+fn rows(claim: &'static Claim, regimes: &[(Regime, Vec<&DatasetResults>)]) -> Vec<(String, Row)> {
+    match claim.scope {
+        Scope::Dataset(test) => regimes
+            .iter()
+            .map(|(_, datasets)| {
+                let label = datasets.first().map_or(String::new(), |d| d.regime_label());
+                (label, evaluate(claim, test, datasets))
+            })
+            .collect(),
+        Scope::Backbones(test) => {
+            let c3 = &rules::CLAIMS[rules::C3];
+            let per_backbone: Vec<(Regime, Row)> = regimes
+                .iter()
+                .map(|(regime, datasets)| (regime.clone(), evaluate(c3, rules::C3_TEST, datasets)))
+                .collect();
+            let finding = test(&per_backbone);
+            let tested: Vec<&Row> = per_backbone
+                .iter()
+                .map(|(_, row)| row)
+                .filter(|row| row.verdict != Verdict::NotTestable)
+                .collect();
+            let pipeline_check = finding.verdict != Verdict::NotTestable
+                && tested.iter().all(|row| row.pipeline_check);
+            let row = Row {
                 claim,
-                verdict,
-                pipeline_check: pipeline_check && verdict != Verdict::NotTestable,
-                evidence,
-            }
-        })
-        .collect()
+                verdict: finding.verdict,
+                pipeline_check,
+                evidence: finding.evidence,
+            };
+            vec![("all backbones".to_string(), row)]
+        }
+    }
 }
 
 /// Reproduced when every testable dataset reproduces the claim, not reproduced when any
 /// contradicts it, inconclusive otherwise; not testable when no dataset can test it.
-fn combine(findings: &[(&str, Finding)]) -> (Verdict, String) {
-    let testable: Vec<&(&str, Finding)> = findings
+fn combine(findings: &[(String, Finding)]) -> (Verdict, String) {
+    let testable: Vec<&(String, Finding)> = findings
         .iter()
         .filter(|(_, f)| f.verdict != Verdict::NotTestable)
         .collect();
@@ -138,39 +187,39 @@ fn combine(findings: &[(&str, Finding)]) -> (Verdict, String) {
 }
 
 /// The summary table and the rules, as Markdown. With several regimes, each claim has one row
-/// per regime, and a column says which regime the verdict is for.
+/// per regime (C5 one for all), and a column says which regime the verdict is for.
 pub(crate) fn section(datasets: &[DatasetResults]) -> String {
-    let per_regime: Vec<(Regime, Vec<Row>)> = regime::present(datasets)
+    let regimes: Vec<(Regime, Vec<&DatasetResults>)> = regime::present(datasets)
         .into_iter()
         .map(|regime| {
             let of: Vec<&DatasetResults> = datasets.iter().filter(|d| d.regime == regime).collect();
-            (regime, evaluate(&of))
+            (regime, of)
         })
         .collect();
-    let several = per_regime.len() > 1;
-    let mut out = String::from(
+    let several = regimes.len() > 1;
+    let mut out = format!(
         "## Claims of the paper\n\n\
-         One row per claim of paper.md §6. Our policy is a small item model trained from \
+         One row per claim of docs/claims.md. Our policy is a small item model trained from \
          scratch, not a 7B LLM fine-tuned with LoRA, so absolute numbers differ from the \
-         paper's; the verdicts compare methods under the same conditions. Verdicts on \
-         synthetic data are labelled *pipeline check*: they show that the machinery works and \
-         say nothing about the paper's claims.\n\n",
+         paper's; the verdicts compare methods under the same conditions. HR@1 is test HR@1 \
+         at {SELECTED_EPOCH} throughout. Verdicts on synthetic data are labelled *pipeline \
+         check*: they show that the machinery works and say nothing about the paper's \
+         claims.\n\n",
     );
     out += if several {
         "| claim | policy | verdict | measured (here) | paper |\n|:--|:--|:--|:--|:--|\n"
     } else {
         "| claim | verdict | measured (here) | paper |\n|:--|:--|:--|:--|\n"
     };
-    for i in 0..rules::CLAIMS.len() {
-        for (regime, rows) in &per_regime {
-            let row = &rows[i];
+    for claim in &rules::CLAIMS {
+        for (policy, row) in rows(claim, &regimes) {
             let verdict = if row.pipeline_check {
                 format!("pipeline check: {}", row.verdict)
             } else {
                 row.verdict.to_string()
             };
             let policy = if several {
-                format!(" {} |", regime.label())
+                format!(" {policy} |")
             } else {
                 String::new()
             };
@@ -179,6 +228,20 @@ pub(crate) fn section(datasets: &[DatasetResults]) -> String {
                 row.claim.id, row.claim.text, row.evidence, row.claim.paper
             );
         }
+    }
+    let artifacts: Vec<String> = datasets
+        .iter()
+        .filter(|d| ordering_artifact(d).is_some())
+        .map(|d| format!("`{}`", d.label()))
+        .collect();
+    if !artifacts.is_empty() {
+        out += &format!(
+            "\n> **Ordering artifact in {}.** The id-order trivial baseline beats every \
+             method there (histories sorted by item id, not by time): the verdicts from those \
+             datasets measure how well each method exploits that ordering, not the paper's \
+             claims. See each dataset's section.\n",
+            artifacts.join(", ")
+        );
     }
     out += "\n### Verdict rules\n\n\
             Tests are two-sided, over seeds, at the 5% level (p < 0.05); comparisons of two \

@@ -1,10 +1,13 @@
-//! The eight claims of paper.md §6 and the test of each on one dataset.
-use super::{Claim, Finding, Verdict};
-use crate::cost::overhead_percent;
-use crate::dataset::{boundary_share, final_loss, reward_win_rate, DatasetResults, HR_AT_1};
-use crate::format::{p_value, signed};
+//! The eight claims of docs/claims.md and the test of each on one dataset (C5: across
+//! backbones).
+use super::collapse::Collapse;
+use super::{Claim, Finding, Row, Scope, Verdict};
+use crate::cost::{ratio_text, step_pairs, Overhead, StepPair};
+use crate::dataset::{boundary_share, reward_win_rate, DatasetResults, HR_AT_1};
+use crate::format::{number, p_value, percent, signed};
 use crate::pairs::{paired, pairs};
-use prefbench_results::stats::{linear_trend, Summary};
+use crate::regime::Regime;
+use prefbench_results::stats::linear_trend;
 use prefbench_results::RunRecord;
 
 /// Significance level of every verdict.
@@ -15,6 +18,10 @@ const MAIN_K: usize = 15;
 const MAX_K: usize = 19;
 /// DynamicPO's overhead counts as negligible while its 95% CI stays below this (percent).
 const NEGLIGIBLE_PERCENT: f64 = 5.0;
+/// C3's place in [`CLAIMS`]; C5 applies its rule per backbone.
+pub(super) const C3: usize = 2;
+/// C3's test, which C5 runs on every backbone.
+pub(super) const C3_TEST: fn(&DatasetResults) -> Finding = c3_lifts_dmpo;
 
 pub(super) const CLAIMS: [Claim; 8] = [
     Claim {
@@ -27,7 +34,7 @@ pub(super) const CLAIMS: [Claim; 8] = [
                reproduced when the drop is that large but the loss does not keep falling, or when \
                the maximum lies at an end of the K range and the means span more than twice the \
                pooled standard deviation; inconclusive otherwise. MPPO is shown alongside.",
-        test: c1_collapse,
+        scope: Scope::Dataset(c1_collapse),
     },
     Claim {
         id: "C2",
@@ -37,7 +44,7 @@ pub(super) const CLAIMS: [Claim; 8] = [
                curve) of every DMPO run with K > 1 (at K = 1 the single negative carries the \
                whole gradient by construction). Reproduced when the slope is negative with \
                p < 0.05 (t-test of the slope), not reproduced when positive with p < 0.05.",
-        test: c2_gradient_share,
+        scope: Scope::Dataset(c2_gradient_share),
     },
     Claim {
         id: "C3",
@@ -48,7 +55,7 @@ pub(super) const CLAIMS: [Claim; 8] = [
                difference is positive with paired t-test p < 0.05, not reproduced when negative \
                with p < 0.05. The exact Wilcoxon p is shown too; with fewer than six seeds it \
                cannot fall below 0.05, so it does not decide.",
-        test: c3_lifts_dmpo,
+        scope: Scope::Dataset(c3_lifts_dmpo),
     },
     Claim {
         id: "C4",
@@ -58,24 +65,34 @@ pub(super) const CLAIMS: [Claim; 8] = [
         rule: "the C3 rule for each of the pairs DynamicPO-MPPO/MPPO and DynamicPO-S-DPO/S-DPO \
                that ran. With both pairs (and DMPO's), reproduced only when every lift is and \
                S-DPO's mean lift is the smallest.",
-        test: c4_plug_and_play,
+        scope: Scope::Dataset(c4_plug_and_play),
     },
     Claim {
         id: "C5",
         text: "It holds on other backbones",
         paper: "Llama-3-8B 0.6232 → 0.7331, 0.6645 → 0.7641; Qwen2.5-7B 0.5892 → 0.6433, \
                 0.6617 → 0.7359",
-        rule: "not testable here: it needs LLM backbones, prefbench trains a small item model.",
-        test: c5_backbones,
+        rule: "the C3 rule on each backbone that ran (transformer or GRU, each with or without \
+               MiniLM titles), over its datasets as C3 reads them. Reproduced when C3 is \
+               reproduced on every backbone where it could be tested, not reproduced when it is \
+               not reproduced on one, inconclusive otherwise; not measured (not testable here) \
+               with fewer than two such backbones. Caveat: these backbones are small item \
+               models, not the paper's LLMs, so a reproduction says the lift survives a change \
+               of small architecture, not a change of LLM.",
+        scope: Scope::Backbones(c5_backbones),
     },
     Claim {
         id: "C6",
         text: "Negligible overhead",
         paper: "4×A100 wall-clock +0.85% on average (62.58 → 63.11 GPU-hours)",
-        rule: "the median PO step time of every DynamicPO variant over its base's, in percent, per \
-               (K, seed) pair, pooled. Reproduced when the upper end of its 95% t confidence \
-               interval is below 5%, not reproduced when the lower end is above 5%.",
-        test: c6_overhead,
+        rule: "the ratio of median PO step times, DynamicPO-X over X, of paired runs (same \
+               dataset, policy, K and seed), pooled over the variants and K. Run order is \
+               balanced: the harness interleaves the runs of a group, so no method is \
+               systematically first. Reproduced when the upper end of the mean ratio's 95% t \
+               confidence interval over pairs is below 1.05 (+5%), not reproduced when its lower \
+               end is above 1.05; inconclusive otherwise. The mean share of a DynamicPO step \
+               spent in selection + β is shown beside it.",
+        scope: Scope::Dataset(c6_overhead),
     },
     Claim {
         id: "C7",
@@ -83,7 +100,7 @@ pub(super) const CLAIMS: [Claim; 8] = [
         paper: "figure only",
         rule: "the reward win rate averaged over the training curve, DynamicPO-DMPO against \
                DMPO at the K of C3, paired by seed, decided as C3.",
-        test: c7_win_rate,
+        scope: Scope::Dataset(c7_win_rate),
     },
     Claim {
         id: "C8",
@@ -95,83 +112,9 @@ pub(super) const CLAIMS: [Claim; 8] = [
                to K = 19, S-DPO's drop stays within twice its pooled seed standard deviation, \
                and each DynamicPO lift at K = 19 is reproduced by the C3 rule; not reproduced \
                when a lift is significantly negative; inconclusive otherwise.",
-        test: c8_up_to_19,
+        scope: Scope::Dataset(c8_up_to_19),
     },
 ];
-
-/// A method's test HR@1 over K, as C1 and C8 read it.
-struct Collapse {
-    means: Vec<(usize, f64)>,
-    peak: usize,
-    /// Peak mean minus the mean at the largest K.
-    drop: f64,
-    /// Pooled seed standard deviation over the method's cells; `None` with one seed per cell.
-    sigma: Option<f64>,
-    /// Whether the mean final training loss decreases strictly from the peak K on.
-    loss_falls: bool,
-}
-
-impl Collapse {
-    fn of(data: &DatasetResults, method: &str) -> Option<Self> {
-        let hr = data.test_cells(HR_AT_1);
-        let loss = data.cells(final_loss);
-        let cells: Vec<(usize, Summary)> = data
-            .ks_of(method)
-            .into_iter()
-            .filter_map(|k| Some((k, *hr.get(&(method.to_string(), k))?)))
-            .collect();
-        let (first_max, peak) = cells.iter().enumerate().fold(
-            None,
-            |best: Option<(usize, &(usize, Summary))>, (i, c)| match best {
-                Some((_, b)) if b.1.mean >= c.1.mean => best,
-                _ => Some((i, c)),
-            },
-        )?;
-        let (dof, ss) = cells.iter().fold((0usize, 0.0), |(d, s), (_, c)| {
-            (d + c.n - 1, s + (c.n - 1) as f64 * c.std.powi(2))
-        });
-        let losses: Vec<f64> = cells[first_max..]
-            .iter()
-            .filter_map(|(k, _)| loss.get(&(method.to_string(), *k)).map(|s| s.mean))
-            .collect();
-        Some(Self {
-            means: cells.iter().map(|(k, s)| (*k, s.mean)).collect(),
-            peak: peak.0,
-            drop: peak.1.mean - cells.last()?.1.mean,
-            sigma: (dof > 0).then(|| (ss / dof as f64).sqrt()),
-            loss_falls: losses.len() == cells.len() - first_max
-                && losses.windows(2).all(|w| w[1] < w[0]),
-        })
-    }
-
-    fn interior(&self) -> bool {
-        self.means.first().is_some_and(|f| f.0 != self.peak)
-            && self.means.last().is_some_and(|l| l.0 != self.peak)
-    }
-
-    fn describe(&self, method: &str) -> String {
-        let trace = self
-            .means
-            .iter()
-            .map(|(k, m)| format!("K={k}: {m:.4}"))
-            .collect::<Vec<_>>()
-            .join(", ");
-        let sigma = self.sigma.map_or("no spread (one seed)".into(), |s| {
-            format!("2σ = {:.4}", 2.0 * s)
-        });
-        format!(
-            "{method} HR@1 {trace}; peak K = {}, drop to largest K {:.4} vs {sigma}; final loss \
-             {} from the peak on",
-            self.peak,
-            self.drop,
-            if self.loss_falls {
-                "falls"
-            } else {
-                "does not keep falling"
-            }
-        )
-    }
-}
 
 fn c1_collapse(data: &DatasetResults) -> Finding {
     let Some(dmpo) = Collapse::of(data, "dmpo").filter(|c| c.means.len() >= 3) else {
@@ -215,8 +158,8 @@ fn c2_gradient_share(data: &DatasetResults) -> Finding {
         .filter(|&k| k > 1)
         .filter_map(|k| {
             Some(format!(
-                "K={k}: {:.3}",
-                shares.get(&("dmpo".into(), k))?.mean
+                "K={k}: {}",
+                number(shares.get(&("dmpo".into(), k))?.mean, 3)
             ))
         })
         .collect::<Vec<_>>()
@@ -305,28 +248,67 @@ fn c4_plug_and_play(data: &DatasetResults) -> Finding {
     Finding::new(verdict, evidence.join("; "))
 }
 
-fn c5_backbones(_: &DatasetResults) -> Finding {
+fn c5_backbones(c3: &[(Regime, Row)]) -> Finding {
+    let caveat = "caveat: small item models (a transformer, a GRU), not the paper's LLM \
+                  backbones";
+    let tested: Vec<&(Regime, Row)> = c3
+        .iter()
+        .filter(|(_, row)| row.verdict != Verdict::NotTestable)
+        .collect();
+    let each: Vec<String> = c3
+        .iter()
+        .map(|(regime, row)| format!("{}: C3 {}", regime.label(), row.verdict))
+        .collect();
+    if tested.len() < 2 {
+        let ran: Vec<String> = c3.iter().map(|(r, _)| r.label()).collect();
+        return Finding::new(
+            Verdict::NotTestable,
+            format!(
+                "not measured: C3 testable on {} backbone(s) of those that ran ({}); C5 needs \
+                 two or more; {caveat}",
+                tested.len(),
+                ran.join("; ")
+            ),
+        );
+    }
+    let verdicts: Vec<Verdict> = tested.iter().map(|(_, row)| row.verdict).collect();
+    let verdict = if verdicts.iter().all(|&v| v == Verdict::Reproduced) {
+        Verdict::Reproduced
+    } else if verdicts.contains(&Verdict::NotReproduced) {
+        Verdict::NotReproduced
+    } else {
+        Verdict::Inconclusive
+    };
     Finding::new(
-        Verdict::NotTestable,
-        "needs LLM backbones (Llama-3-8B, Qwen2.5-7B); prefbench trains a small item model",
+        verdict,
+        format!("{} (see C3's rows); {caveat}", each.join("; ")),
     )
 }
 
 fn c6_overhead(data: &DatasetResults) -> Finding {
-    let overheads: Vec<f64> = pairs(data)
+    let pairs: Vec<StepPair> = pairs(data)
         .into_iter()
-        .flat_map(|(variant, base)| overhead_percent(data, variant, base))
+        .flat_map(|(variant, base)| step_pairs(data, variant, base))
         .collect();
-    let Some(s) = Summary::of(&overheads) else {
+    let Some(o) = Overhead::of(&pairs) else {
         return Finding::absent("a DynamicPO variant with its base at a shared K and seed");
     };
-    let Some((lo, hi)) = s.ci95() else {
-        let evidence = format!("median PO step {}% from one pair", signed(s.mean, 1));
+    let share = format!(
+        "selection + β {} of a DynamicPO step",
+        percent(o.selection_share)
+    );
+    let Some((lo, hi)) = o.ci else {
+        let evidence = format!(
+            "median PO step ratio {} from {} pair(s); {share}",
+            ratio_text(o.ratio.mean),
+            o.ratio.n
+        );
         return Finding::new(Verdict::Inconclusive, evidence);
     };
-    let verdict = if hi < NEGLIGIBLE_PERCENT {
+    let limit = 1.0 + NEGLIGIBLE_PERCENT / 100.0;
+    let verdict = if hi < limit {
         Verdict::Reproduced
-    } else if lo > NEGLIGIBLE_PERCENT {
+    } else if lo > limit {
         Verdict::NotReproduced
     } else {
         Verdict::Inconclusive
@@ -334,11 +316,12 @@ fn c6_overhead(data: &DatasetResults) -> Finding {
     Finding::new(
         verdict,
         format!(
-            "median PO step {}% [95% CI {}%, {}%] over {} (K, seed) pairs",
-            signed(s.mean, 1),
-            signed(lo, 1),
-            signed(hi, 1),
-            s.n
+            "median PO step ratio {} [95% CI {}, {}] over {} paired runs (K, seed), run order \
+             balanced; {share}",
+            ratio_text(o.ratio.mean),
+            number(lo, 3),
+            number(hi, 3),
+            o.ratio.n
         ),
     )
 }
@@ -376,16 +359,19 @@ fn c8_up_to_19(data: &DatasetResults) -> Finding {
     };
     let earlier_harder = dmpo.peak < mppo.peak && dmpo.drop > mppo.drop;
     let stable = sdpo.sigma.is_some_and(|s| sdpo.drop <= 2.0 * s);
-    let evidence =
-        format!(
-        "DMPO peak K = {} drop {:.4}, MPPO peak K = {} drop {:.4} ({}); S-DPO drop {:.4} ({}); \
+    let evidence = format!(
+        "DMPO peak K = {} drop {}, MPPO peak K = {} drop {} ({}); S-DPO drop {} ({}); \
          lifts at K = {MAX_K}: {}",
         dmpo.peak,
-        dmpo.drop,
+        number(dmpo.drop, 4),
         mppo.peak,
-        mppo.drop,
-        if earlier_harder { "earlier and harder" } else { "not earlier and harder" },
-        sdpo.drop,
+        number(mppo.drop, 4),
+        if earlier_harder {
+            "earlier and harder"
+        } else {
+            "not earlier and harder"
+        },
+        number(sdpo.drop, 4),
         if stable { "stable" } else { "not shown stable" },
         lifts
             .iter()
@@ -447,11 +433,11 @@ fn lift(
     Finding::new(
         significant_sign(p.diff, p.t_p),
         format!(
-            "K = {}{fallback}: {base} {:.4} → {variant} {:.4} (Δ {}, paired t p = {}, Wilcoxon \
+            "K = {}{fallback}: {base} {} → {variant} {} (Δ {}, paired t p = {}, Wilcoxon \
              p = {}, n = {})",
             k.0,
-            p.base_mean,
-            p.variant_mean,
+            number(p.base_mean, 4),
+            number(p.variant_mean, 4),
             signed(p.diff, 4),
             p_value(p.t_p),
             p_value(p.wilcoxon_p),

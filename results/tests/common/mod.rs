@@ -1,7 +1,9 @@
 //! Hand-built run records for tests (also used by the reports crate's tests via `#[path]`).
 // Each test binary uses its own subset of these helpers.
 #![allow(dead_code)]
-use prefbench_results::{Cell, RankingMetrics, RunRecord, Timings, SCHEMA_VERSION};
+use prefbench_results::{
+    Cell, EpochPoint, RankingMetrics, RunRecord, SftMetrics, Timings, SCHEMA_VERSION,
+};
 
 /// Ranking metrics whose HR@5 and NDCG@5 derive from HR@1, so tables can be checked by hand.
 /// Only exact operations (scaling by powers of two) are used, so that values survive a JSON
@@ -15,8 +17,27 @@ pub fn metrics(hr_at_1: f64) -> RankingMetrics {
     }
 }
 
-/// A record of one run; its id is derived from the cell and seed.
+/// The canonical spec of a run as the harness writes it (a transformer over item ids).
+pub fn spec(dataset: &str, method: &str, k: usize, seed: u64) -> serde_json::Value {
+    serde_json::json!({
+        "dataset": dataset,
+        "dataset_hash": "abc",
+        "method": method,
+        "k": k,
+        "seed": seed,
+        "model": { "architecture": "transformer", "width": 16, "blocks": 1, "heads": 2,
+                   "dropout": 0.1, "item_text": "none" },
+        "sft": { "epochs": 3, "lr": 1e-3 },
+        "po": { "epochs": 1, "lr": 1e-4 },
+        "objective": { "beta": 1.0, "margin": 6.0, "tanh_scale": 0.5 },
+        "prefbench": "0.1.0",
+    })
+}
+
+/// A record of one run with one PO epoch (so the selected epoch is the last); its id is
+/// derived from the cell and seed. The SFT reference scores 0.25 + seed/64 on both splits.
 pub fn record(dataset: &str, method: &str, k: usize, seed: u64, hr_at_1: f64) -> RunRecord {
+    let sft = metrics(0.25 + seed as f64 / 64.0);
     RunRecord {
         schema: SCHEMA_VERSION,
         id: format!("{dataset}-{method}-k{k}-s{seed}"),
@@ -26,12 +47,24 @@ pub fn record(dataset: &str, method: &str, k: usize, seed: u64, hr_at_1: f64) ->
             k,
         },
         seed,
-        spec: serde_json::json!({ "lr": 1e-4 }),
-        sft_test: metrics(0.25 + seed as f64 / 64.0),
+        spec: spec(dataset, method, k, seed),
+        sft: SftMetrics {
+            valid: sft,
+            test: sft,
+            kept_epoch: 3,
+            valid_hr_at_1: vec![0.125, 0.25, sft.hr_at_1],
+            train_loss: vec![2.0, 1.5, 1.25],
+        },
+        selected_epoch: 1,
         valid: metrics(hr_at_1),
         test: metrics(hr_at_1),
         final_train_loss: 0.5 / k as f64,
-        epochs: Vec::new(),
+        epochs: vec![EpochPoint {
+            epoch: 1,
+            train_loss: 0.5 / k as f64,
+            valid: metrics(hr_at_1),
+            test: metrics(hr_at_1),
+        }],
         curve: Vec::new(),
         timings: Timings {
             sft_s: 1.0,
@@ -42,12 +75,27 @@ pub fn record(dataset: &str, method: &str, k: usize, seed: u64, hr_at_1: f64) ->
             selection_share: 0.0,
             eval_s: 0.25,
             peak_rss_mib: 512.0,
+            cuda_peak_mib: None,
         },
         device: "cpu".into(),
         threads: 2,
         prefbench_version: "0.1.0".into(),
         environment: serde_json::json!({ "cores": 2 }),
     }
+}
+
+/// `record` with a second PO epoch after the first whose validation HR@1 is lower, so model
+/// selection keeps epoch 1 and the last epoch's test HR@1 is `last_hr_at_1`.
+pub fn with_worse_last_epoch(mut record: RunRecord, last_hr_at_1: f64) -> RunRecord {
+    let first = record.epochs[0];
+    record.epochs.push(EpochPoint {
+        epoch: 2,
+        train_loss: first.train_loss / 2.0,
+        valid: metrics(first.valid.hr_at_1 / 2.0),
+        test: metrics(last_hr_at_1),
+    });
+    record.final_train_loss = first.train_loss / 2.0;
+    record
 }
 
 /// A fresh, empty directory for one test, under cargo's per-target scratch space so reruns

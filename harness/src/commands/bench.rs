@@ -1,0 +1,123 @@
+//! `prefbench bench po-step`: times whole PO steps of the fixed workload of
+//! `prefbench_baselines::train::workload` on one device, so a node without cargo (a GPU node
+//! that got only the binary) can measure what `cargo bench --bench po_step` measures here.
+//! Each method is trained once to warm up (allocator, kernels), then timed; the step time is
+//! the median of the synchronised per-step wall clocks.
+use std::fmt::Write as _;
+use std::process::ExitCode;
+
+use anyhow::{bail, Result};
+use clap::{Args, Subcommand};
+use prefbench_baselines::objectives::Method;
+use prefbench_baselines::train::workload::{Workload, WorkloadSpec};
+use serde::Serialize;
+
+use crate::config::DeviceChoice;
+use crate::environment::resolve_device;
+
+#[derive(Subcommand)]
+pub enum BenchCommand {
+    /// Median PO step time of the default policy (LastFM-sized synthetic data).
+    PoStep(PoStepArgs),
+}
+
+#[derive(Args)]
+pub struct PoStepArgs {
+    #[arg(long, value_enum, default_value = "cpu")]
+    device: DeviceChoice,
+    /// libtorch threads (CPU).
+    #[arg(long, default_value_t = 2)]
+    threads: usize,
+    /// Timed steps per method.
+    #[arg(long, default_value_t = 40)]
+    steps: usize,
+    #[arg(long, default_value_t = 128)]
+    batch: usize,
+    /// Negatives per sample (1..=19).
+    #[arg(long, default_value_t = 15)]
+    k: usize,
+    /// Catalogue size.
+    #[arg(long, default_value_t = 4606)]
+    items: usize,
+    /// PO dropout.
+    #[arg(long, default_value_t = 0.0)]
+    dropout: f64,
+    #[arg(long, value_delimiter = ',', default_value = "dmpo,dynamicpo-dmpo")]
+    methods: Vec<Method>,
+    /// Print one JSON object instead of a table.
+    #[arg(long)]
+    json: bool,
+}
+
+/// One method's timing.
+#[derive(Debug, Serialize)]
+struct Timing {
+    method: String,
+    median_step_ms: f64,
+    mean_step_ms: f64,
+    /// Share of step time in DynamicPO's selection + β (synchronised on CUDA).
+    selection_share: f64,
+    selection_ms_per_step: f64,
+}
+
+pub fn run(command: BenchCommand) -> Result<ExitCode> {
+    let BenchCommand::PoStep(args) = command;
+    if !(1..=19).contains(&args.k) || args.steps == 0 || args.batch == 0 || args.items < 20 {
+        bail!("--k must be in 1..=19, --steps and --batch at least 1, --items at least 20");
+    }
+    if !(0.0..1.0).contains(&args.dropout) {
+        bail!("--dropout {}: must be in [0, 1)", args.dropout);
+    }
+    let device = resolve_device(args.device)?;
+    tch::set_num_threads(args.threads as i32);
+    let spec = WorkloadSpec {
+        items: args.items,
+        batch: args.batch,
+        steps: args.steps,
+        k: args.k,
+        dropout: args.dropout,
+    };
+    let workload = Workload::new(spec, device);
+    let timings: Vec<Timing> = args
+        .methods
+        .iter()
+        .map(|&method| {
+            workload.train(method);
+            let outcome = workload.train(method);
+            let total: f64 = outcome.step_seconds.iter().sum();
+            let steps = outcome.step_seconds.len().max(1) as f64;
+            Timing {
+                method: method.to_string(),
+                median_step_ms: outcome.median_step_seconds() * 1e3,
+                mean_step_ms: total / steps * 1e3,
+                selection_share: outcome.selection_share(),
+                selection_ms_per_step: outcome.selection_seconds / steps * 1e3,
+            }
+        })
+        .collect();
+    let header = format!(
+        "device {device:?}, {} thread(s), batch {}, K {}, {} items, PO dropout {}, {} timed steps",
+        args.threads, args.batch, args.k, args.items, args.dropout, args.steps
+    );
+    if args.json {
+        let value = serde_json::json!({"setup": header, "timings": timings});
+        println!("{}", serde_json::to_string_pretty(&value)?);
+        return Ok(ExitCode::SUCCESS);
+    }
+    let mut out = format!(
+        "{header}\n| method | median ms/step | mean ms/step | selection ms/step | selection share |\n|:--|--:|--:|--:|--:|\n"
+    );
+    for t in &timings {
+        let _ = writeln!(
+            out,
+            "| {} | {:.3} | {:.3} | {:.3} | {:.2} % |",
+            t.method,
+            t.median_step_ms,
+            t.mean_step_ms,
+            t.selection_ms_per_step,
+            t.selection_share * 100.0
+        );
+    }
+    print!("{out}");
+    Ok(ExitCode::SUCCESS)
+}

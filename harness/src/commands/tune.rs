@@ -1,0 +1,250 @@
+//! `prefbench tune`: sweeps the PO learning rate, β and epochs of a config and picks the
+//! setting with the best mean *validation* HR@1 (at each run's selected epoch). Test metrics
+//! are shown but never used to choose, so the chosen regime can be pinned in the presets
+//! without having looked at the test split. Each setting is an ordinary `prefbench run` into
+//! its own subdirectory (resumable, SFT references shared through the cache).
+use std::fmt::Write as _;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::{bail, Result};
+use clap::Args;
+use prefbench_results::store::read_records;
+use prefbench_results::RunRecord;
+
+use super::data::FetchArgs;
+use crate::config::{DeviceChoice, ExperimentConfig};
+use crate::environment::{cores, resolve_device};
+use crate::runner::{self, Finished, RunOptions, Schedule};
+use crate::signals::INTERRUPTED_EXIT;
+use prefbench_datasets::cache::write_atomic;
+
+#[derive(Args)]
+pub struct TuneArgs {
+    /// A YAML experiment config; without it, --preset (default `tune`).
+    config: Option<PathBuf>,
+    /// A shipped preset by name.
+    #[arg(long, conflicts_with = "config")]
+    preset: Option<String>,
+    /// PO learning rates to try.
+    #[arg(long, value_delimiter = ',', default_values_t = [1e-5, 3e-5, 1e-4, 3e-4])]
+    lr: Vec<f64>,
+    /// Objective β values to try.
+    #[arg(long, value_delimiter = ',', default_values_t = [0.5, 1.0, 2.0])]
+    beta: Vec<f64>,
+    /// PO epochs to try (model selection picks the best epoch inside each run as well).
+    #[arg(long, value_delimiter = ',', default_values_t = [3])]
+    epochs: Vec<usize>,
+    /// Output directory [default: prefbench-out/<config name>]; one subdirectory a setting,
+    /// and `tune.md` with the table.
+    #[arg(long)]
+    out: Option<PathBuf>,
+    /// Overrides the config's device.
+    #[arg(long, value_enum)]
+    device: Option<DeviceChoice>,
+    /// Overrides the config's libtorch threads (0 = all cores).
+    #[arg(long)]
+    threads: Option<usize>,
+    /// For `lastfm-raw`: a directory with the extracted hetrec member files (see `run`).
+    #[arg(long, value_name = "DIR")]
+    from: Option<PathBuf>,
+    #[command(flatten)]
+    fetch: FetchArgs,
+}
+
+/// One point of the sweep.
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct Setting {
+    lr: f64,
+    beta: f64,
+    epochs: usize,
+}
+
+impl Setting {
+    fn dir_name(&self) -> String {
+        format!("lr{:e}-beta{}-epochs{}", self.lr, self.beta, self.epochs)
+    }
+
+    fn apply(&self, base: &ExperimentConfig) -> ExperimentConfig {
+        let mut config = base.clone();
+        config.po.lr = self.lr;
+        config.objective.beta = self.beta;
+        config.po.epochs = self.epochs;
+        config.name = format!("{}-{}", base.name, self.dir_name());
+        config
+    }
+}
+
+pub fn run(args: TuneArgs) -> Result<ExitCode> {
+    let base = match (&args.config, &args.preset) {
+        (Some(path), _) => ExperimentConfig::from_file(path)?,
+        (None, name) => ExperimentConfig::preset(name.as_deref().unwrap_or("tune"))?,
+    };
+    let settings = grid(&args)?;
+    let out = args
+        .out
+        .clone()
+        .unwrap_or_else(|| PathBuf::from("prefbench-out").join(&base.name));
+    let device = resolve_device(args.device.unwrap_or(base.device))?;
+    let threads = match args.threads.unwrap_or(base.threads) {
+        0 => cores(),
+        n => n,
+    };
+    let mut rows = Vec::with_capacity(settings.len());
+    for setting in &settings {
+        let config = setting
+            .apply(&base)
+            .revalidated(&format!("tune setting {}", setting.dir_name()))?;
+        let options = RunOptions {
+            out: out.join(setting.dir_name()),
+            device,
+            threads,
+            fetch: args.fetch.options(),
+            from: args.from.clone(),
+        };
+        eprintln!("tune: {}", setting.dir_name());
+        match runner::run(
+            &config,
+            &options,
+            Schedule {
+                shard: None,
+                jobs: 1,
+            },
+        )? {
+            Finished::Report(_) => {}
+            Finished::Interrupted => {
+                eprintln!(
+                    "interrupted: finished settings are in {}; rerun the same command to resume",
+                    out.display()
+                );
+                return Ok(ExitCode::from(INTERRUPTED_EXIT as u8));
+            }
+        }
+        let records = read_records(&options.out.join("results.jsonl"))?;
+        rows.push((*setting, Scores::of(&records)));
+    }
+    let table = render(&base, &rows);
+    write_atomic(&out.join("tune.md"), table.as_bytes())?;
+    print!("{table}");
+    Ok(ExitCode::SUCCESS)
+}
+
+fn grid(args: &TuneArgs) -> Result<Vec<Setting>> {
+    if args.lr.is_empty() || args.beta.is_empty() || args.epochs.is_empty() {
+        bail!("--lr, --beta and --epochs each need at least one value");
+    }
+    let mut settings = Vec::new();
+    for &lr in &args.lr {
+        for &beta in &args.beta {
+            for &epochs in &args.epochs {
+                settings.push(Setting { lr, beta, epochs });
+            }
+        }
+    }
+    Ok(settings)
+}
+
+/// Means over every run of one setting (all methods, K and seeds of the config).
+#[derive(Debug, Clone, PartialEq)]
+struct Scores {
+    runs: usize,
+    valid: f64,
+    sft_valid: f64,
+    test: f64,
+    sft_test: f64,
+    /// Runs whose selected validation HR@1 is above their SFT reference's.
+    lifted: usize,
+    /// Mean selected epoch.
+    epoch: f64,
+}
+
+impl Scores {
+    fn of(records: &[RunRecord]) -> Self {
+        let mean = |f: &dyn Fn(&RunRecord) -> f64| {
+            records.iter().map(f).sum::<f64>() / records.len().max(1) as f64
+        };
+        Self {
+            runs: records.len(),
+            valid: mean(&|r| r.valid.hr_at_1),
+            sft_valid: mean(&|r| r.sft.valid.hr_at_1),
+            test: mean(&|r| r.test.hr_at_1),
+            sft_test: mean(&|r| r.sft.test.hr_at_1),
+            lifted: records
+                .iter()
+                .filter(|r| r.valid.hr_at_1 > r.sft.valid.hr_at_1)
+                .count(),
+            epoch: mean(&|r| r.selected_epoch as f64),
+        }
+    }
+}
+
+/// The sweep as Markdown, best validation first; the chosen setting is the first row.
+fn render(base: &ExperimentConfig, rows: &[(Setting, Scores)]) -> String {
+    let mut sorted: Vec<&(Setting, Scores)> = rows.iter().collect();
+    sorted.sort_by(|a, b| b.1.valid.total_cmp(&a.1.valid));
+    let mut out = String::new();
+    let methods: Vec<String> = base.methods.iter().map(|m| m.to_string()).collect();
+    let _ = writeln!(
+        out,
+        "# Tuning `{}`: {} on {}, K {:?}, seeds {:?}\n\nChosen by mean validation HR@1 at each \
+         run's selected epoch; test HR@1 is shown, never used to choose.\n",
+        base.name,
+        methods.join(", "),
+        base.datasets.join(", "),
+        base.k,
+        base.seeds
+    );
+    let _ = writeln!(
+        out,
+        "| po.lr | β | epochs | runs | valid HR@1 | SFT valid | lift (valid) | runs lifted | \
+         mean selected epoch | test HR@1 | SFT test |\n|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|"
+    );
+    for (s, r) in &sorted {
+        let _ = writeln!(
+            out,
+            "| {:e} | {} | {} | {} | {:.4} | {:.4} | {:+.4} | {}/{} | {:.2} | {:.4} | {:.4} |",
+            s.lr,
+            s.beta,
+            s.epochs,
+            r.runs,
+            r.valid,
+            r.sft_valid,
+            r.valid - r.sft_valid,
+            r.lifted,
+            r.runs,
+            r.epoch,
+            r.test,
+            r.sft_test
+        );
+    }
+    if let Some((best, scores)) = sorted.first() {
+        let _ = writeln!(
+            out,
+            "\nChosen: po.lr {:e}, β {}, {} epochs (validation lift {:+.4}).",
+            best.lr,
+            best.beta,
+            best.epochs,
+            scores.valid - scores.sft_valid
+        );
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn settings_are_named_and_applied() {
+        let base = ExperimentConfig::preset("demo").unwrap();
+        let s = Setting {
+            lr: 3e-5,
+            beta: 0.5,
+            epochs: 2,
+        };
+        assert_eq!(s.dir_name(), "lr3e-5-beta0.5-epochs2");
+        let c = s.apply(&base);
+        assert_eq!((c.po.lr, c.objective.beta, c.po.epochs), (3e-5, 0.5, 2));
+        assert_eq!(c.name, "demo-lr3e-5-beta0.5-epochs2");
+    }
+}

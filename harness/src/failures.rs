@@ -1,0 +1,144 @@
+//! Runs that diverged: a non-finite loss ends that run (or every run of a group whose SFT
+//! reference diverged) as a recorded failure, and the matrix goes on. Failures are kept in
+//! `failures.jsonl` beside the store, one whole synced line each, so the report can list them;
+//! the file describes the latest invocation, since a failed run is not stored and is tried
+//! again on the next one.
+use std::fs::OpenOptions;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result};
+use prefbench_baselines::train::TrainError;
+use serde::{Deserialize, Serialize};
+
+use crate::matrix::RunSpec;
+
+/// The file name inside an output directory.
+pub const FAILURES_FILE: &str = "failures.jsonl";
+
+/// One run that ended without a result.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RunFailure {
+    pub id: String,
+    pub dataset: String,
+    pub method: String,
+    pub k: usize,
+    pub seed: u64,
+    /// The run's policy settings (architecture, item text, ...), as in its spec.
+    pub model: serde_json::Value,
+    /// Why, e.g. "PO diverged: the mean training loss of epoch 2 is not finite; ...".
+    pub error: String,
+}
+
+impl RunFailure {
+    /// The failure of `spec` when `error` is a divergence; `None` for every other error, which
+    /// stops the matrix instead (a bug or an I/O problem is not a result of the method).
+    pub fn of(spec: &RunSpec, error: &anyhow::Error) -> Option<Self> {
+        let diverged = error
+            .chain()
+            .any(|e| matches!(e.downcast_ref(), Some(TrainError::NonFinite { .. })));
+        diverged.then(|| Self {
+            id: spec.id.clone(),
+            dataset: spec.dataset.clone(),
+            method: spec.method.to_string(),
+            k: spec.k,
+            seed: spec.seed,
+            model: spec.canonical["model"].clone(),
+            error: format!("{error:#}"),
+        })
+    }
+}
+
+/// `failures.jsonl` of one output directory.
+pub struct FailureLog {
+    path: PathBuf,
+}
+
+impl FailureLog {
+    /// Starts the log of a new invocation, dropping the failures of the previous one.
+    pub fn reset(out: &Path) -> Result<Self> {
+        let path = out.join(FAILURES_FILE);
+        match std::fs::remove_file(&path) {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+                return Err(e).with_context(|| format!("cannot remove {}", path.display()))
+            }
+            _ => {}
+        }
+        Ok(Self { path })
+    }
+
+    /// Appends one whole, synced line.
+    pub fn append(&self, failure: &RunFailure) -> Result<()> {
+        let mut line = serde_json::to_string(failure)?;
+        line.push('\n');
+        let mut file = OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&self.path)
+            .with_context(|| format!("cannot open {}", self.path.display()))?;
+        file.write_all(line.as_bytes())
+            .and_then(|()| file.sync_all())
+            .with_context(|| format!("cannot append to {}", self.path.display()))
+    }
+}
+
+/// The failures recorded in `out`, for the report; none when the file is absent. Unreadable
+/// lines are skipped with a warning rather than failing the report.
+pub fn read(out: &Path) -> Vec<RunFailure> {
+    let path = out.join(FAILURES_FILE);
+    let Ok(text) = std::fs::read_to_string(&path) else {
+        return Vec::new();
+    };
+    text.lines()
+        .enumerate()
+        .filter(|(_, l)| !l.trim().is_empty())
+        .filter_map(|(i, l)| match serde_json::from_str(l) {
+            Ok(f) => Some(f),
+            Err(e) => {
+                eprintln!("warning: {}:{}: skipped ({e})", path.display(), i + 1);
+                None
+            }
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn failures_round_trip_and_reset() {
+        let dir = tempfile::tempdir().unwrap();
+        let failure = RunFailure {
+            id: "abc".into(),
+            dataset: "synthetic".into(),
+            method: "dmpo".into(),
+            k: 3,
+            seed: 1,
+            model: serde_json::json!({"architecture": "gru"}),
+            error: "PO diverged".into(),
+        };
+        let log = FailureLog::reset(dir.path()).unwrap();
+        log.append(&failure).unwrap();
+        log.append(&failure).unwrap();
+        assert_eq!(read(dir.path()), vec![failure.clone(), failure]);
+        FailureLog::reset(dir.path()).unwrap();
+        assert!(read(dir.path()).is_empty());
+    }
+
+    #[test]
+    fn only_divergence_is_a_failure() {
+        let config = crate::config::ExperimentConfig::preset("demo").unwrap();
+        let hashes = [("synthetic".to_string(), "h".to_string())];
+        let spec = &crate::matrix::expand(&config, &hashes)[0];
+        let diverged = anyhow::Error::new(TrainError::NonFinite {
+            stage: "PO",
+            epoch: 2,
+        })
+        .context("run x");
+        let failure = RunFailure::of(spec, &diverged).unwrap();
+        assert!(failure.error.contains("epoch 2"), "{}", failure.error);
+        assert_eq!(failure.id, spec.id);
+        assert!(RunFailure::of(spec, &anyhow::anyhow!("disk full")).is_none());
+    }
+}

@@ -1,0 +1,262 @@
+//! What the report concludes from the records: model selection beside the last epoch, the
+//! SFT → PO lift and its warning, trivial baselines and the ordering artifact, C5 across
+//! backbones and C6 from paired step times.
+#[path = "../../results/tests/common/mod.rs"]
+mod common;
+mod support;
+
+use common::{record, scratch, with_worse_last_epoch};
+use prefbench_reports::TrivialBaseline;
+use prefbench_results::RunRecord;
+use support::{baselines, context, section, write_with};
+
+/// `dmpo` (HR@1 `base`) and `dynamicpo-dmpo` (`base + gain`) on `lastfm` at K = 15 over four
+/// seeds, with a little seed-to-seed spread.
+fn pair(base: f64, gain: f64) -> Vec<RunRecord> {
+    (0..4)
+        .flat_map(|seed| {
+            let noise = seed as f64 / 256.0;
+            [
+                record("lastfm", "dmpo", 15, seed, base + noise),
+                record(
+                    "lastfm",
+                    "dynamicpo-dmpo",
+                    15,
+                    seed,
+                    base + gain + 2.0 * noise,
+                ),
+            ]
+        })
+        .collect()
+}
+
+#[test]
+fn tables_report_the_selected_epoch_and_the_last_epoch_beside_it() {
+    let records: Vec<RunRecord> = pair(0.5, 0.125)
+        .into_iter()
+        .map(|r| with_worse_last_epoch(r, 0.125))
+        .collect();
+    let (_, text) = write_with(&scratch("selection"), &records, &context());
+    let hr1 = section(&text, "## Dataset `lastfm`");
+    for line in [
+        "Cells: test HR@1 at the PO epoch with the best validation HR@1 (ties: the earliest); \
+         last-epoch values in the table after the SFT line.",
+        // Selected epoch 1: 0.5 + seed/256 for seeds 0..3.
+        "| dmpo | 0.5059 ± 0.0050 [0.4978, 0.5139] (n=4) |",
+        "Last PO epoch, without model selection",
+        "| dmpo | 0.1250 (n=4) · kept 1, 1, 1, 1 of 2 |",
+        "| dynamicpo-dmpo | 0.1250 (n=4) · kept 1, 1, 1, 1 of 2 |",
+    ] {
+        assert!(hr1.contains(line), "missing {line:?} in\n{hr1}");
+    }
+    assert!(
+        text.contains("every metric is read at the PO epoch with the best validation HR@1"),
+        "{text}"
+    );
+}
+
+#[test]
+fn po_lowering_sft_in_most_runs_raises_a_warning_with_the_count() {
+    // SFT test HR@1 of seed s is 0.25 + s/64; PO at 0.125 lowers it.
+    let mut records: Vec<RunRecord> = (0..4)
+        .map(|seed| record("lastfm", "dmpo", 5, seed, 0.125))
+        .collect();
+    records[3].test.hr_at_1 = 0.5;
+    let (_, text) = write_with(&scratch("lift-warning"), &records, &context());
+    let lastfm = section(&text, "## Dataset `lastfm`");
+    let warning = "> **Warning: PO lowers the SFT reference in 3 of 4 runs.**";
+    assert!(lastfm.contains(warning), "{lastfm}");
+    assert!(
+        lastfm.find(warning) < lastfm.find("### Test HR@1"),
+        "the warning leads the section"
+    );
+    assert!(lastfm.contains("### SFT → PO lift"), "{lastfm}");
+    // Per run: 0.125 − (0.25 + s/64) for s = 0, 1, 2 and 0.5 − 0.296875.
+    assert!(
+        lastfm.contains("| dmpo | -0.0547 ± 0.1723 [-0.3289, +0.2196] (n=4) |"),
+        "{lastfm}"
+    );
+    assert!(lastfm.contains("below the SFT reference in 3 of 4 runs."));
+
+    // Exactly half is not most.
+    records[2].test.hr_at_1 = 0.5;
+    let (_, text) = write_with(&scratch("lift-no-warning"), &records, &context());
+    assert!(!text.contains("Warning: PO lowers"), "{text}");
+    assert!(text.contains("below the SFT reference in 2 of 4 runs."));
+}
+
+#[test]
+fn trivial_baselines_are_tabled_flag_the_cells_they_beat_and_reveal_an_ordering_artifact() {
+    let records = pair(0.35, 0.15);
+    let mut ctx = context();
+    ctx.trivial = baselines("lastfm", [0.05, 0.3, 0.4, 0.9]);
+    ctx.trivial
+        .extend(baselines("steam", [0.05, 0.99, 0.99, 0.99]));
+    let dir = scratch("trivial");
+    let (_, text) = write_with(&dir, &records, &ctx);
+    let lastfm = section(&text, "## Dataset `lastfm`");
+    for line in [
+        "> **Ordering artifact.** The `id-order` baseline (see the table below) reaches test \
+         HR@1 0.9000",
+        "histories are sorted by item id, not by time",
+        "> **Warning: a trivial baseline beats 2 of 2 cells**",
+        "> - `dmpo` K = 15 (0.3559): beaten by id-order (0.9000), successor (0.4000)",
+        "> - `dynamicpo-dmpo` K = 15 (0.5117): beaten by id-order (0.9000)\n",
+        "### Trivial baselines",
+        "| popularity | the most frequent training item | 0.3000 | 0.3000 |",
+        "| SFT reference | the policy before PO | 0.2734 | 0.2734 |",
+    ] {
+        assert!(lastfm.contains(line), "missing {line:?} in\n{lastfm}");
+    }
+    assert!(
+        text.contains("> **Ordering artifact in `lastfm`.**"),
+        "the claims section says it too:\n{text}"
+    );
+    assert!(!text.contains("steam"), "no runs on steam, no section");
+    let svg = std::fs::read_to_string(dir.join("figures/hr1-vs-k-lastfm.svg")).unwrap();
+    for label in [
+        "SFT reference 0.273",
+        "successor 0.400",
+        "id-order 0.900",
+        "random 0.050",
+    ] {
+        assert!(svg.contains(label), "the HR@1 chart labels {label:?}");
+    }
+
+    // id-order below a method: no artifact, only the cells it beats are flagged.
+    ctx.trivial = baselines("lastfm", [0.05, 0.3, 0.4, 0.45]);
+    let (_, text) = write_with(&scratch("trivial-no-artifact"), &records, &ctx);
+    assert!(!text.contains("Ordering artifact"), "{text}");
+    assert!(text.contains("beats 1 of 2 cells"), "{text}");
+}
+
+#[test]
+fn cards_without_baselines_or_with_partial_entries_are_tolerated() {
+    let none = serde_json::json!({ "name": "lastfm", "samples": 10 });
+    assert!(TrivialBaseline::from_card("lastfm", &none).is_empty());
+    let partial = serde_json::json!({ "trivial": [
+        { "description": "no name" },
+        { "name": "popularity", "test_hr_at_1": "high", "description": "a | b\nc" },
+        { "name": "random", "valid_hr_at_1": 0.05, "test_hr_at_1": 0.05 },
+    ]});
+    let parsed = TrivialBaseline::from_card("lastfm", &partial);
+    assert_eq!(parsed.len(), 2);
+    assert!(parsed[0].test_hr_at_1.is_nan() && parsed[0].valid_hr_at_1.is_nan());
+    let mut ctx = context();
+    ctx.trivial = parsed;
+    let (_, text) = write_with(&scratch("trivial-partial"), &pair(0.01, 0.01), &ctx);
+    assert!(
+        text.contains("| popularity | a \\| b c | n/a | n/a |"),
+        "{text}"
+    );
+    assert!(
+        text.contains("beaten by random (0.0500)") && !text.contains("beaten by popularity"),
+        "a baseline without a value beats nothing:\n{text}"
+    );
+}
+
+/// `pair` on one backbone: `architecture` with item ids only.
+fn on(architecture: &str, base: f64, gain: f64) -> Vec<RunRecord> {
+    pair(base, gain)
+        .into_iter()
+        .map(|mut r| {
+            r.spec["model"]["architecture"] = architecture.into();
+            r.id += architecture;
+            r
+        })
+        .collect()
+}
+
+/// The claims table's row of `id`.
+fn claim_row<'t>(text: &'t str, id: &str) -> &'t str {
+    text.lines()
+        .find(|l| l.starts_with(&format!("| **{id}** ")))
+        .unwrap_or_else(|| panic!("no {id} row in\n{text}"))
+}
+
+#[test]
+fn c5_applies_the_c3_rule_on_every_backbone() {
+    let one = on("transformer", 0.25, 0.125);
+    let (_, text) = write_with(&scratch("c5-one"), &one, &context());
+    let row = claim_row(&text, "C5");
+    assert!(
+        row.contains("**not testable here**") && row.contains("not measured:"),
+        "{row}"
+    );
+    assert!(row.contains("not the paper's LLM backbones"), "{row}");
+
+    let mut both = on("transformer", 0.25, 0.125);
+    both.extend(on("gru", 0.25, 0.0625));
+    let (_, text) = write_with(&scratch("c5-two"), &both, &context());
+    let row = claim_row(&text, "C5");
+    assert!(
+        row.contains("| all backbones | **reproduced** |"),
+        "C3 holds on both:\n{row}"
+    );
+    assert!(
+        row.contains("transformer, item ids only: C3 reproduced")
+            && row.contains("GRU, item ids only: C3 reproduced"),
+        "{row}"
+    );
+    assert!(
+        text.contains("## Dataset `lastfm` (GRU, item ids only)"),
+        "the architecture is part of the regime:\n{text}"
+    );
+
+    let mut split = on("transformer", 0.25, 0.125);
+    split.extend(on("gru", 0.25, -0.0625));
+    let (_, text) = write_with(&scratch("c5-split"), &split, &context());
+    let row = claim_row(&text, "C5");
+    assert!(
+        row.contains("| all backbones | **not reproduced** |"),
+        "{row}"
+    );
+}
+
+#[test]
+fn c6_is_the_paired_step_time_ratio_with_the_selection_share_beside_it() {
+    let with_overhead = |factor: f64| -> Vec<RunRecord> {
+        pair(0.25, 0.0)
+            .into_iter()
+            .map(|mut r| {
+                if r.cell.method == "dynamicpo-dmpo" {
+                    let noise = 1.0 + r.seed as f64 / 512.0;
+                    r.timings.po_step_median_ms *= factor * noise;
+                    r.timings.selection_share = 0.125;
+                }
+                r
+            })
+            .collect()
+    };
+    let (_, text) = write_with(&scratch("c6-small"), &with_overhead(1.01), &context());
+    let row = claim_row(&text, "C6");
+    assert!(row.contains("**reproduced**"), "{row}");
+    assert!(
+        row.contains("median PO step ratio 1.013× (+1.3%)")
+            && row.contains("over 4 paired runs (K, seed), run order balanced")
+            && row.contains("selection + β 12.5% of a DynamicPO step"),
+        "{row}"
+    );
+    assert!(text.contains("Run order is balanced"), "the rule says so");
+    assert!(
+        text.contains("| dynamicpo-dmpo | dmpo | 1.013× (+1.3%) | "),
+        "cost table:\n{text}"
+    );
+
+    let (_, text) = write_with(&scratch("c6-large"), &with_overhead(1.5), &context());
+    assert!(
+        claim_row(&text, "C6").contains("**not reproduced**"),
+        "{text}"
+    );
+}
+
+#[test]
+fn base_and_variant_are_drawn_in_their_own_hues() {
+    let dir = scratch("colours");
+    write_with(&dir, &pair(0.25, 0.125), &context());
+    let svg = std::fs::read_to_string(dir.join("figures/hr1-vs-k-lastfm.svg"))
+        .unwrap()
+        .to_ascii_uppercase();
+    assert!(svg.contains("#0072B2"), "dmpo in blue");
+    assert!(svg.contains("#E69F00"), "dynamicpo-dmpo in orange");
+}

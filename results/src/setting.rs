@@ -1,0 +1,164 @@
+//! What makes runs seeds of one cell: the same run spec except the seed. A statistic over seeds
+//! is only meaningful over runs that differ in nothing else, so every summary groups by
+//! [`CellKey`]: the (dataset, method, K) coordinates plus the run's *setting* (model, SFT, PO
+//! and objective settings, dataset hash, prefbench version). Two runs of an lr sweep written
+//! into one output directory are then two cells, never two seeds of one.
+use crate::record::{Cell, RunRecord};
+use serde_json::Value;
+use std::collections::{BTreeMap, BTreeSet};
+
+/// Spec keys that are a run's cell coordinates or its seed, not its setting.
+pub const COORDINATES: [&str; 4] = ["dataset", "method", "k", "seed"];
+
+/// The spec without [`COORDINATES`] and without the top-level keys in `ignore` (`compare`
+/// ignores `prefbench`, the version it compares). A spec that is not an object is its own
+/// setting.
+pub fn setting(spec: &Value, ignore: &[&str]) -> Value {
+    match spec {
+        Value::Object(map) => Value::Object(
+            map.iter()
+                .filter(|(k, _)| {
+                    !COORDINATES.contains(&k.as_str()) && !ignore.contains(&k.as_str())
+                })
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect(),
+        ),
+        other => other.clone(),
+    }
+}
+
+/// Compact JSON with object keys sorted at every level, so that equal settings give equal
+/// strings whatever order their keys were written in.
+pub fn canonical(value: &Value) -> String {
+    match value {
+        Value::Object(map) => {
+            let sorted: BTreeMap<&String, &Value> = map.iter().collect();
+            let fields: Vec<String> = sorted
+                .into_iter()
+                .map(|(k, v)| format!("{}:{}", Value::String(k.clone()), canonical(v)))
+                .collect();
+            format!("{{{}}}", fields.join(","))
+        }
+        Value::Array(items) => {
+            let items: Vec<String> = items.iter().map(canonical).collect();
+            format!("[{}]", items.join(","))
+        }
+        scalar => scalar.to_string(),
+    }
+}
+
+/// A cell and the setting its seeds share: the key of every statistic over seeds.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct CellKey {
+    pub cell: Cell,
+    /// [`canonical`] form of the run's [`setting`].
+    pub setting: String,
+}
+
+impl CellKey {
+    /// The key of `record`: its cell and its whole setting.
+    pub fn of(record: &RunRecord) -> Self {
+        Self::ignoring(record, &[])
+    }
+
+    /// The key of `record` with the top-level spec keys in `ignore` left out of the setting.
+    pub fn ignoring(record: &RunRecord, ignore: &[&str]) -> Self {
+        Self {
+            cell: record.cell.clone(),
+            setting: canonical(&setting(&record.spec, ignore)),
+        }
+    }
+}
+
+/// For each of `settings`, the leaves in which it differs from the others, as
+/// `path=value, …` (dotted paths, `absent` for a leaf it lacks): the label that tells two
+/// cells with the same coordinates apart. All labels are empty when the settings agree.
+pub fn differences(settings: &[&Value]) -> Vec<String> {
+    let flat: Vec<BTreeMap<String, String>> = settings
+        .iter()
+        .map(|s| {
+            let mut leaves = BTreeMap::new();
+            flatten(s, "", &mut leaves);
+            leaves
+        })
+        .collect();
+    let paths: BTreeSet<&String> = flat.iter().flat_map(|f| f.keys()).collect();
+    let differing: Vec<&String> = paths
+        .into_iter()
+        .filter(|p| {
+            let values: BTreeSet<Option<&String>> = flat.iter().map(|f| f.get(*p)).collect();
+            values.len() > 1
+        })
+        .collect();
+    flat.iter()
+        .map(|f| {
+            differing
+                .iter()
+                .map(|p| format!("{p}={}", f.get(*p).map_or("absent", String::as_str)))
+                .collect::<Vec<_>>()
+                .join(", ")
+        })
+        .collect()
+}
+
+/// Leaves of `value` by dotted path; arrays, scalars and empty objects are leaves.
+fn flatten(value: &Value, prefix: &str, out: &mut BTreeMap<String, String>) {
+    match value {
+        Value::Object(map) if !map.is_empty() => {
+            for (k, v) in map {
+                let path = if prefix.is_empty() {
+                    k.clone()
+                } else {
+                    format!("{prefix}.{k}")
+                };
+                flatten(v, &path, out);
+            }
+        }
+        Value::String(s) => {
+            out.insert(prefix.to_string(), s.clone());
+        }
+        leaf => {
+            out.insert(prefix.to_string(), canonical(leaf));
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn canonical_form_ignores_key_order() {
+        let a: Value = serde_json::from_str(r#"{"b":1,"a":{"y":[1,2],"x":"s"}}"#).unwrap();
+        let b: Value = serde_json::from_str(r#"{"a":{"x":"s","y":[1,2]},"b":1}"#).unwrap();
+        assert_eq!(canonical(&a), canonical(&b));
+        assert_eq!(canonical(&a), r#"{"a":{"x":"s","y":[1,2]},"b":1}"#);
+    }
+
+    #[test]
+    fn setting_drops_coordinates_and_ignored_keys() {
+        let spec = json!({"dataset": "d", "method": "m", "k": 1, "seed": 3, "po": {"lr": 0.1},
+                          "prefbench": "0.1.0"});
+        assert_eq!(
+            setting(&spec, &[]),
+            json!({"po": {"lr": 0.1}, "prefbench": "0.1.0"})
+        );
+        assert_eq!(setting(&spec, &["prefbench"]), json!({"po": {"lr": 0.1}}));
+    }
+
+    #[test]
+    fn differences_name_only_the_leaves_that_differ() {
+        let a = json!({"po": {"lr": 0.001, "epochs": 3}, "model": {"width": 16}});
+        let b = json!({"po": {"lr": 0.01, "epochs": 3}});
+        assert_eq!(
+            differences(&[&a, &b]),
+            [
+                "model.width=16, po.lr=0.001",
+                "model.width=absent, po.lr=0.01"
+            ]
+        );
+        assert_eq!(differences(&[&a, &a]), ["", ""]);
+        assert_eq!(differences(&[&a]), [""]);
+    }
+}
