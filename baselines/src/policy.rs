@@ -58,6 +58,67 @@ impl Default for PolicyConfig {
     }
 }
 
+/// The largest `width` a config may ask for: far above the paper-scale default (64), below
+/// what would only exhaust memory.
+pub const MAX_WIDTH: i64 = 4096;
+/// The most transformer blocks (GRU layers) a config may ask for.
+pub const MAX_BLOCKS: i64 = 64;
+
+impl PolicyConfig {
+    /// Checks every field against its domain: `width` in 1..=[`MAX_WIDTH`], `blocks` in
+    /// 1..=[`MAX_BLOCKS`], `heads` >= 1 and dividing `width` (checked for both architectures,
+    /// since an `architecture` axis may turn any config into a transformer), `dropout` in
+    /// [0, 1). The error starts with the field's name, as `heads: ...`.
+    pub fn validate(&self) -> Result<(), String> {
+        if !(1..=MAX_WIDTH).contains(&self.width) {
+            return Err(format!(
+                "width: {} is out of range; must be in 1..={MAX_WIDTH}",
+                self.width
+            ));
+        }
+        if !(1..=MAX_BLOCKS).contains(&self.blocks) {
+            return Err(format!(
+                "blocks: {} is out of range; must be in 1..={MAX_BLOCKS}",
+                self.blocks
+            ));
+        }
+        if self.heads < 1 {
+            return Err(format!(
+                "heads: {} is out of range; must be >= 1 and divide width ({})",
+                self.heads, self.width
+            ));
+        }
+        if self.width % self.heads != 0 {
+            return Err(format!(
+                "heads: {} does not divide width {}; attention splits the width evenly over \
+                 the heads, so heads must be a divisor of width",
+                self.heads, self.width
+            ));
+        }
+        if !(0.0..1.0).contains(&self.dropout) {
+            return Err(format!(
+                "dropout: {:?} is out of range; must be in [0, 1)",
+                self.dropout
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// Why a policy cannot be built.
+#[derive(Debug, thiserror::Error)]
+pub enum PolicyError {
+    /// A model setting is outside its domain ([`PolicyConfig::validate`]).
+    #[error("invalid model settings: {0}")]
+    Config(String),
+    /// The title embeddings do not fit the config or the catalogue.
+    #[error("title embeddings: {0}")]
+    Titles(String),
+    /// libtorch refused an operation.
+    #[error("libtorch: {0}")]
+    Torch(#[from] tch::TchError),
+}
+
 /// A policy and the variables it owns; cloning weights between policies goes through `vs`.
 pub struct Policy {
     pub vs: nn::VarStore,
@@ -187,14 +248,30 @@ impl Policy {
     /// they are required by, and only used with, `item_text: minilm`.
     ///
     /// # Panics
-    /// When `titles` is given without `item_text: minilm` or missing with it, or has the wrong
-    /// shape.
+    /// Where [`Policy::try_new`] fails; code that builds a policy from user input (configs,
+    /// datasets) calls that instead.
     pub fn new(
         config: &PolicyConfig,
         n_items: usize,
         titles: Option<&Tensor>,
         device: Device,
     ) -> Self {
+        Self::try_new(config, n_items, titles, device).unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    /// [`Policy::new`], failing instead of panicking on an invalid config, an empty catalogue,
+    /// or title embeddings that are missing, unexpected or of the wrong shape.
+    pub fn try_new(
+        config: &PolicyConfig,
+        n_items: usize,
+        titles: Option<&Tensor>,
+        device: Device,
+    ) -> Result<Self, PolicyError> {
+        config.validate().map_err(PolicyError::Config)?;
+        let n_items_i64 = i64::try_from(n_items)
+            .ok()
+            .filter(|&n| n >= 1)
+            .ok_or_else(|| PolicyError::Config(format!("{n_items} items: need at least one")))?;
         let vs = nn::VarStore::new(device);
         let root = vs.root();
         let width = config.width;
@@ -226,11 +303,18 @@ impl Policy {
         let titles = match (config.item_text, titles) {
             (ItemText::None, None) => None,
             (ItemText::Minilm, Some(titles)) => {
-                assert_eq!(titles.size(), [n_items as i64, text::EMBEDDING_DIM]);
-                let padding = Tensor::zeros([1, text::EMBEDDING_DIM], (Kind::Float, device));
+                let want = [n_items_i64, text::EMBEDDING_DIM];
+                if titles.size() != want || titles.kind() != Kind::Float {
+                    return Err(PolicyError::Titles(format!(
+                        "{:?} {:?}, expected Float {want:?} (one row per item)",
+                        titles.kind(),
+                        titles.size()
+                    )));
+                }
+                let padding = Tensor::f_zeros([1, text::EMBEDDING_DIM], (Kind::Float, device))?;
                 let no_bias = linear_init(false);
                 Some(Titles {
-                    embeddings: Tensor::cat(&[&titles.to_device(device), &padding], 0),
+                    embeddings: Tensor::f_cat(&[&titles.f_to_device(device)?, &padding], 0)?,
                     projection: nn::linear(
                         &root / "title_projection",
                         text::EMBEDDING_DIM,
@@ -239,25 +323,28 @@ impl Policy {
                     ),
                 })
             }
-            (item_text, titles) => panic!(
-                "item_text {item_text:?} with {} title embeddings",
-                if titles.is_some() { "some" } else { "no" }
-            ),
+            (item_text, titles) => {
+                return Err(PolicyError::Titles(format!(
+                    "item_text {item_text:?} with {} title embeddings; `minilm` needs them, \
+                     `none` takes none",
+                    if titles.is_some() { "some" } else { "no" }
+                )))
+            }
         };
         let net = Network {
             // One extra row: the padding item, never a candidate.
-            items: nn::embedding(&root / "items", n_items as i64 + 1, width, embedding),
+            items: nn::embedding(&root / "items", n_items_i64 + 1, width, embedding),
             titles,
             positions: nn::embedding(&root / "positions", MAX_HISTORY as i64, width, embedding),
             encoder,
             final_norm: nn::layer_norm(&root / "final_norm", vec![width], Default::default()),
             dropout: config.dropout,
         };
-        Self {
+        Ok(Self {
             vs,
             net,
-            n_items: n_items as i64,
-        }
+            n_items: n_items_i64,
+        })
     }
 
     pub fn n_items(&self) -> i64 {
@@ -427,6 +514,53 @@ mod tests {
         assert!((dropped - 0.2).abs() < 0.01, "{dropped}");
         assert!((y.mean(Kind::Float).double_value(&[]) - 1.0).abs() < 0.01);
         assert!(dropout(&x, 0.2, false).equal(&x));
+    }
+
+    #[test]
+    fn invalid_settings_and_titles_are_errors_not_panics() {
+        let bad = |edit: fn(&mut PolicyConfig), field: &str| {
+            let mut config = PolicyConfig::default();
+            edit(&mut config);
+            let err = config.validate().unwrap_err();
+            assert!(err.starts_with(&format!("{field}: ")), "{err}");
+            let err = Policy::try_new(&config, 50, None, Device::Cpu)
+                .err()
+                .unwrap();
+            assert!(err.to_string().contains(field), "{err}");
+        };
+        bad(|c| c.width = 0, "width");
+        bad(|c| c.width = MAX_WIDTH + 1, "width");
+        bad(|c| c.blocks = 0, "blocks");
+        bad(|c| c.heads = 0, "heads");
+        bad(|c| c.heads = 3, "heads");
+        bad(|c| c.dropout = 1.0, "dropout");
+        bad(|c| c.dropout = f64::NAN, "dropout");
+        let config = PolicyConfig::default();
+        assert!(Policy::try_new(&config, 0, None, Device::Cpu).is_err());
+        let titles = Tensor::zeros([50, text::EMBEDDING_DIM], (Kind::Float, Device::Cpu));
+        let err = Policy::try_new(&config, 50, Some(&titles), Device::Cpu)
+            .err()
+            .unwrap();
+        assert!(
+            err.to_string().contains("with some title embeddings"),
+            "{err}"
+        );
+        let minilm = PolicyConfig {
+            item_text: ItemText::Minilm,
+            ..PolicyConfig::default()
+        };
+        let err = Policy::try_new(&minilm, 50, None, Device::Cpu)
+            .err()
+            .unwrap();
+        assert!(
+            err.to_string().contains("with no title embeddings"),
+            "{err}"
+        );
+        let err = Policy::try_new(&minilm, 49, Some(&titles), Device::Cpu)
+            .err()
+            .unwrap();
+        assert!(err.to_string().contains("[49, 384]"), "{err}");
+        assert!(Policy::try_new(&minilm, 50, Some(&titles), Device::Cpu).is_ok());
     }
 
     #[test]

@@ -186,8 +186,8 @@ fn spawn(options: &RunOptions, job: usize, ids: &[&str]) -> Result<Child> {
         .spawn()
         .with_context(|| format!("cannot start job {}", job + 1))?;
     let mut stdin = child.stdin.take().context("job stdin is piped")?;
-    stdin
-        .write_all(ids.join("\n").as_bytes())
+    // A job that died before reading must fail this write, not kill the parent by SIGPIPE.
+    signals::sigpipe_as_error(|| stdin.write_all(ids.join("\n").as_bytes()))
         .with_context(|| format!("cannot hand job {} its runs", job + 1))?;
     Ok(child)
 }
@@ -212,7 +212,7 @@ fn receive(
     match event {
         Event::Stage(name) => progress.job_stage(job, &name),
         Event::Line(text) => progress.line(&format!("[job {}] {text}", job + 1)),
-        Event::Record(record) => keep(RunOutcome::Finished(*record), store, failures, progress)?,
+        Event::Record(record) => keep(RunOutcome::Finished(record), store, failures, progress)?,
         Event::Failure(failure) => keep(RunOutcome::Failed(*failure), store, failures, progress)?,
     }
     Ok(())
@@ -253,7 +253,7 @@ pub fn work(config: &ExperimentConfig, options: &RunOptions) -> Result<bool> {
         &mut progress,
         |outcome, _| {
             match outcome {
-                RunOutcome::Finished(record) => Event::Record(Box::new(record)),
+                RunOutcome::Finished(record) => Event::Record(record),
                 RunOutcome::Failed(failure) => Event::Failure(Box::new(failure)),
             }
             .send();

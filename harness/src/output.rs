@@ -1,5 +1,5 @@
-//! The output directory of a run (design.md, Outputs): checked for writability before any
-//! training. Its files are written with `prefbench_datasets::cache::write_atomic` (temporary file,
+//! The output directory of a run (docs/design.md, output directory): checked for writability
+//! before any training. Its files are written with `prefbench_datasets::cache::write_atomic` (temporary file,
 //! sync, rename), so a crash never leaves a half-written one.
 use std::path::Path;
 

@@ -137,7 +137,7 @@ pub fn run(
 
 /// What became of one run of the matrix.
 pub enum RunOutcome {
-    Finished(RunRecord),
+    Finished(Box<RunRecord>),
     /// It diverged (or its SFT reference did); the matrix goes on.
     Failed(RunFailure),
 }
@@ -191,7 +191,7 @@ pub fn train_groups(
                 environment,
                 progress,
             ) {
-                Ok(record) => RunOutcome::Finished(record),
+                Ok(record) => RunOutcome::Finished(Box::new(record)),
                 Err(error) => RunOutcome::Failed(RunFailure::of(spec, &error).ok_or(error)?),
             };
             finished(outcome, progress)?;

@@ -3,6 +3,14 @@
 //! steps, where it exits without appending, so the run in flight is dropped and every stored
 //! record is whole. A second signal exits at once; the store's partial-tail check covers even
 //! that. The handler only touches an atomic (async-signal-safe) or calls `_exit`.
+//!
+//! A closed pipe: [`default_sigpipe`] gives SIGPIPE its default action back, so a process whose
+//! reader went away (`prefbench data list | head -1`, a `tee` that was killed) ends quietly,
+//! killed by SIGPIPE, which shells report as status 141 (128 + 13), as for `cat` or `grep`.
+//! Nothing stored is lost: a run appends and syncs its record before the progress line that
+//! announces it, so the process dies at that line with the record whole, and the output lock
+//! goes with the process; the run in flight is dropped as on SIGKILL, and rerunning resumes.
+//! A `--jobs` child whose parent went away dies the same way at its next event.
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 /// Exit status of an interrupted `prefbench run` (128 + SIGINT, as shells report Ctrl-C).
@@ -48,4 +56,78 @@ pub fn exit_interrupted() -> ! {
          rerun the same command to resume"
     );
     std::process::exit(INTERRUPTED_EXIT)
+}
+
+/// Restores SIGPIPE's default action (end the process), which the Rust runtime replaces by
+/// "ignore" so that a write to a closed pipe fails with EPIPE, on which `println!` panics.
+/// Call first thing in `main`.
+pub fn default_sigpipe() {
+    // SAFETY: setting a signal's disposition to SIG_DFL has no memory effects.
+    unsafe { libc::signal(libc::SIGPIPE, libc::SIG_DFL) };
+}
+
+/// Runs `f` with SIGPIPE blocked on this thread, so that a write to a pipe whose reader has
+/// exited fails with EPIPE (an error the caller handles) instead of killing the process; a
+/// SIGPIPE that `f` raised is consumed before the mask is restored. For pipes to our own
+/// children, which may die before they read (a job that failed at start).
+pub fn sigpipe_as_error<T>(f: impl FnOnce() -> T) -> T {
+    struct Restore(libc::sigset_t);
+    impl Drop for Restore {
+        fn drop(&mut self) {
+            // SAFETY: plain signal-mask calls on valid, initialised sets.
+            unsafe {
+                let mut pending: libc::sigset_t = std::mem::zeroed();
+                libc::sigemptyset(&mut pending);
+                let was_blocked = libc::sigismember(&self.0, libc::SIGPIPE) == 1;
+                if !was_blocked
+                    && libc::sigpending(&mut pending) == 0
+                    && libc::sigismember(&pending, libc::SIGPIPE) == 1
+                {
+                    let mut only: libc::sigset_t = std::mem::zeroed();
+                    libc::sigemptyset(&mut only);
+                    libc::sigaddset(&mut only, libc::SIGPIPE);
+                    let mut caught = 0;
+                    // Returns at once: the signal is pending.
+                    libc::sigwait(&only, &mut caught);
+                }
+                libc::pthread_sigmask(libc::SIG_SETMASK, &self.0, std::ptr::null_mut());
+            }
+        }
+    }
+    // SAFETY: plain signal-mask calls on valid, initialised sets.
+    let _restore = unsafe {
+        let mut block: libc::sigset_t = std::mem::zeroed();
+        libc::sigemptyset(&mut block);
+        libc::sigaddset(&mut block, libc::SIGPIPE);
+        let mut old: libc::sigset_t = std::mem::zeroed();
+        libc::sigemptyset(&mut old);
+        libc::pthread_sigmask(libc::SIG_BLOCK, &block, &mut old);
+        Restore(old)
+    };
+    f()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Write;
+
+    #[test]
+    fn a_closed_pipe_is_an_error_inside_sigpipe_as_error() {
+        default_sigpipe();
+        let (reader, mut writer) = std::io::pipe().unwrap();
+        drop(reader);
+        let result = sigpipe_as_error(|| writer.write_all(b"x"));
+        let error = result.unwrap_err();
+        assert_eq!(error.kind(), std::io::ErrorKind::BrokenPipe);
+        // Still alive, and the SIGPIPE was consumed rather than left pending.
+        // SAFETY: plain signal-set calls.
+        let pending = unsafe {
+            let mut set: libc::sigset_t = std::mem::zeroed();
+            libc::sigemptyset(&mut set);
+            libc::sigpending(&mut set);
+            libc::sigismember(&set, libc::SIGPIPE)
+        };
+        assert_eq!(pending, 0);
+    }
 }

@@ -80,12 +80,17 @@ fn accepts_from(name: &str) -> bool {
 impl Prepared {
     /// A fresh policy of `model` on this dataset, given the title embeddings only when it reads
     /// them (another run of the matrix may have needed them).
-    fn policy(&self, model: &PolicyConfig, options: &RunOptions) -> Policy {
+    fn policy(&self, model: &PolicyConfig, options: &RunOptions) -> Result<Policy> {
         let titles = self
             .titles
             .as_ref()
             .filter(|_| model.item_text == ItemText::Minilm);
-        Policy::new(model, self.dataset.n_items, titles, options.device)
+        Ok(Policy::try_new(
+            model,
+            self.dataset.n_items,
+            titles,
+            options.device,
+        )?)
     }
 }
 
@@ -141,25 +146,31 @@ impl Reference {
         let name = format!("{}{}", data.dataset.name, policy_note(model));
         progress.stage(&format!("SFT {name} seed {seed}"));
         tch::manual_seed(seed as i64);
-        let mut policy = data.policy(model, options);
+        let mut policy = data.policy(model, options)?;
         let dir =
             options
                 .fetch
                 .cache
                 .join("sft")
                 .join(sft_key(config, model, &data.content_hash, seed));
-        if let Some((train_log_probs, summary)) = checkpoint::load(&dir, &mut policy)? {
-            progress.line(&format!(
-                "SFT {name} seed {seed}: cached in {} (test HR@1 {:.4})",
-                dir.display(),
-                summary.test.hr_at_1
-            ));
-            return Ok(Self {
-                policy,
-                train_log_probs,
-                summary,
-                cached: true,
-            });
+        match checkpoint::load(&dir, &mut policy, data.train.len()) {
+            Ok(Some((train_log_probs, summary))) => {
+                progress.line(&format!(
+                    "SFT {name} seed {seed}: cached in {} (test HR@1 {:.4})",
+                    dir.display(),
+                    summary.test.hr_at_1
+                ));
+                return Ok(Self {
+                    policy,
+                    train_log_probs,
+                    summary,
+                    cached: true,
+                });
+            }
+            Ok(None) => {}
+            // Not cached: a damaged or mismatched checkpoint is never used, and `policy` is
+            // still the fresh one.
+            Err(reason) => progress.line(&format!("warning: {reason}; training it again")),
         }
         let started = Instant::now();
         let outcome = config
@@ -236,7 +247,7 @@ pub fn run_po(
     progress: &mut MatrixProgress,
 ) -> Result<RunRecord> {
     progress.stage(&format!("{} K={} seed {}", spec.method, spec.k, spec.seed));
-    let mut policy = data.policy(&spec.model, options);
+    let mut policy = data.policy(&spec.model, options)?;
     policy.vs.copy(&reference.policy.vs)?;
     tch::manual_seed(spec.seed as i64);
     let trainer = PoTrainer {

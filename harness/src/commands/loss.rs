@@ -14,13 +14,15 @@ use crate::environment::resolve_device;
 pub enum LossCommand {
     /// Compute every method of a golden-vector file; with --check, compare to its expected values.
     Eval {
-        /// A file in the format of baselines/tests/fixtures/losses-public.json.
+        /// A file in the format of baselines/tests/fixtures/losses-public.json; at most 1024
+        /// negatives per sample, and at most 2^24 k-means cut scores B·(K−1)² per case.
         file: PathBuf,
         #[arg(long, value_enum, default_value = "f64")]
         dtype: Dtype,
         #[arg(long, value_enum, default_value = "cpu")]
         device: DeviceChoice,
-        /// Compare against the file's expected values; exit 1 on any mismatch.
+        /// Compare against the file's expected values; exit 1 on any mismatch, and when the
+        /// file has no expected values at all (nothing checked is no pass).
         #[arg(long)]
         check: bool,
     },
@@ -50,6 +52,22 @@ pub fn run(command: LossCommand) -> Result<ExitCode> {
     }
     let summary = evaluation.check();
     println!("{summary}");
+    if summary.values == 0 {
+        eprintln!(
+            "error: nothing was checked: no case of {} has expected values (`expected`), so \
+             --check compared 0 values",
+            file.display()
+        );
+        return Ok(ExitCode::FAILURE);
+    }
+    if !summary.unchecked_cases.is_empty() {
+        eprintln!(
+            "note: {} of {} cases have no expected values and were not checked: {}",
+            summary.unchecked_cases.len(),
+            summary.cases,
+            summary.unchecked_cases.join(", ")
+        );
+    }
     if summary.passed() {
         Ok(ExitCode::SUCCESS)
     } else {

@@ -1,5 +1,4 @@
-//! The command-line surface of design.md. Subcommands that later issues bring are listed with
-//! the issue that brings them, and refuse to run rather than pretend.
+//! The command-line surface (docs/design.md, CLI): one module per subcommand.
 mod bench;
 mod compare;
 mod data;
@@ -19,7 +18,8 @@ use clap::{Parser, Subcommand};
 #[command(
     name = "prefbench",
     version,
-    about = "Reproduce and stress-test preference optimisation for LLM-based recommendation (the DynamicPO paper and the methods it builds on)"
+    about = "Reproduce and stress-test preference optimisation for LLM-based recommendation (the DynamicPO paper and the methods it builds on)",
+    after_help = "Exit status: 0 success; 1 error (one `error:` line on stderr), a regression (compare) or a failed check (loss eval --check); 2 usage error or unusable input (compare); 130 interrupted (SIGINT, SIGTERM). A reader that goes away (`prefbench data list | head -1`) ends prefbench quietly by SIGPIPE (status 141 in shells); stored records stay whole."
 )]
 pub struct Cli {
     #[command(subcommand)]

@@ -1,11 +1,12 @@
 //! `prefbench results merge`: joins the stores of shards or machines into one.
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::{bail, Context, Result};
 use clap::Subcommand;
 use prefbench_results::store::{merge, write_records};
 
+use crate::lock::{OutputLock, Owner};
 use crate::output::prepare_dir;
 use crate::plan::results_file;
 
@@ -19,20 +20,32 @@ pub enum ResultsCommand {
         #[arg(required = true)]
         inputs: Vec<PathBuf>,
         /// An output directory (gets results.jsonl), or a .jsonl file. An existing store there
-        /// is joined too.
+        /// is joined too. The directory (a .jsonl file's own) is locked like `prefbench run`'s
+        /// output directory: merging into one that a run is using is refused.
         #[arg(short, long)]
         out: PathBuf,
     },
 }
 
+/// The directory that `out` writes into and the store file there.
+fn target_of(out: &Path) -> (PathBuf, PathBuf) {
+    if out.extension().is_some_and(|e| e == "jsonl") && !out.is_dir() {
+        let dir = match out.parent() {
+            Some(parent) if !parent.as_os_str().is_empty() => parent.to_path_buf(),
+            _ => PathBuf::from("."),
+        };
+        (dir, out.to_path_buf())
+    } else {
+        (out.to_path_buf(), out.join("results.jsonl"))
+    }
+}
+
 pub fn run(command: ResultsCommand) -> Result<ExitCode> {
     let ResultsCommand::Merge { inputs, out } = command;
-    let target = if out.extension().is_some_and(|e| e == "jsonl") {
-        out.clone()
-    } else {
-        prepare_dir(&out)?;
-        out.join("results.jsonl")
-    };
+    let (dir, target) = target_of(&out);
+    prepare_dir(&dir)?;
+    // Held until the merged store is in place, so no run can append to it meanwhile.
+    let _lock = OutputLock::acquire_for(&dir, Owner::Merge)?;
     let mut files = Vec::new();
     for input in &inputs {
         let file = results_file(input);
@@ -57,4 +70,58 @@ pub fn run(command: ResultsCommand) -> Result<ExitCode> {
         target.display()
     );
     Ok(ExitCode::SUCCESS)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn merge_into(out: &Path, inputs: Vec<PathBuf>) -> Result<ExitCode> {
+        run(ResultsCommand::Merge {
+            inputs,
+            out: out.to_path_buf(),
+        })
+    }
+
+    #[test]
+    fn a_held_output_directory_is_not_merged_into() {
+        let tmp = tempfile::tempdir().unwrap();
+        let input = tmp.path().join("in.jsonl");
+        std::fs::write(&input, "").unwrap();
+        let out = tmp.path().join("out");
+        std::fs::create_dir(&out).unwrap();
+        std::fs::write(out.join("results.jsonl"), "").unwrap();
+        let lock = OutputLock::acquire(&out).unwrap();
+        let err = format!("{:#}", merge_into(&out, vec![input.clone()]).unwrap_err());
+        assert!(
+            err.contains(&out.display().to_string())
+                && err.contains("`prefbench run`")
+                && err.contains(&format!("pid {}", std::process::id())),
+            "{err}"
+        );
+        // A .jsonl target locks its directory.
+        let err = format!(
+            "{:#}",
+            merge_into(&out.join("merged.jsonl"), vec![input.clone()]).unwrap_err()
+        );
+        assert!(err.contains("cannot merge into"), "{err}");
+        assert!(!out.join("merged.jsonl").exists());
+        drop(lock);
+        merge_into(&out, vec![input.clone()]).unwrap();
+        merge_into(&out.join("merged.jsonl"), vec![input]).unwrap();
+        assert!(out.join("merged.jsonl").is_file());
+    }
+
+    #[test]
+    fn the_target_and_its_directory() {
+        let (dir, file) = target_of(Path::new("a/b.jsonl"));
+        assert_eq!((dir, file), ("a".into(), "a/b.jsonl".into()));
+        let (dir, file) = target_of(Path::new("b.jsonl"));
+        assert_eq!((dir, file), (".".into(), "b.jsonl".into()));
+        let (dir, file) = target_of(Path::new("merged"));
+        assert_eq!(
+            (dir, file),
+            ("merged".into(), "merged/results.jsonl".into())
+        );
+    }
 }

@@ -120,7 +120,7 @@ pub fn run(args: TuneArgs) -> Result<ExitCode> {
                 return Ok(ExitCode::from(INTERRUPTED_EXIT as u8));
             }
         }
-        let records = read_records(&options.out.join("results.jsonl"))?;
+        let records = read_records(options.out.join("results.jsonl"))?;
         rows.push((*setting, Scores::of(&records)));
     }
     let table = render(&base, &rows);

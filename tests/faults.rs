@@ -1,0 +1,342 @@
+//! Hostile but fair input through the binary: output to a closed pipe, bad configs, bad golden
+//! files, a merge into a directory someone owns, a damaged SFT cache. Each must end in one
+//! clear message or the conventional signal, never a panic, and never lose or silently use
+//! data. Tiny synthetic configs, one thread, offline, in temporary directories.
+use std::fs::{File, OpenOptions};
+use std::io::{BufRead, BufReader, Write};
+use std::os::unix::process::ExitStatusExt;
+use std::path::{Path, PathBuf};
+use std::process::{Output, Stdio};
+
+mod support;
+use support::{command, prefbench, text};
+
+/// 2 methods × K {1, 3} × 1 seed: 4 runs sharing one SFT reference.
+const TINY: &str = "\
+name: tiny
+datasets: [synthetic]
+methods: [dmpo, dynamicpo-dmpo]
+k: [1, 3]
+seeds: [5]
+synthetic: {items: 120, users: 60, clusters: 4, min_sequence: 6, max_sequence: 10}
+model: {width: 16, blocks: 1, heads: 2, dropout: 0.1}
+sft: {epochs: 2, batch_size: 64}
+po: {epochs: 1, batch_size: 64}
+device: cpu
+threads: 1
+";
+
+fn golden_fixture() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../baselines/tests/fixtures/losses-public.json")
+}
+
+/// Runs the binary with stdout a pipe whose reader is already closed.
+fn with_stdout_closed(args: &[&str], cwd: &Path) -> Output {
+    let (reader, writer) = std::io::pipe().unwrap();
+    drop(reader);
+    command(args, cwd)
+        .stdout(writer)
+        .stderr(Stdio::piped())
+        .output()
+        .expect("prefbench runs")
+}
+
+#[test]
+fn a_closed_stdout_ends_the_process_by_sigpipe_without_a_panic() {
+    let tmp = tempfile::tempdir().unwrap();
+    let golden = golden_fixture();
+    let golden = golden.to_str().unwrap();
+    for args in [
+        &["data", "list"][..],
+        &["env"],
+        &["--help"],
+        &["run", "--preset", "paper", "--dry-run"],
+        &["loss", "eval", golden],
+        &["loss", "eval", golden, "--check"],
+    ] {
+        let o = with_stdout_closed(args, tmp.path());
+        let stderr = String::from_utf8_lossy(&o.stderr);
+        assert!(!stderr.contains("panicked"), "{args:?}: {stderr}");
+        assert_eq!(o.status.signal(), Some(libc::SIGPIPE), "{args:?}: {stderr}");
+    }
+}
+
+/// The ids of a store, checking that every line is a whole record.
+fn ids(store: &Path) -> Vec<String> {
+    let text = std::fs::read_to_string(store).unwrap_or_default();
+    assert!(text.is_empty() || text.ends_with('\n'), "no partial line");
+    text.lines()
+        .map(|l| {
+            let v: serde_json::Value = serde_json::from_str(l).expect("a whole record");
+            v["id"].as_str().unwrap().to_string()
+        })
+        .collect()
+}
+
+#[test]
+fn a_matrix_whose_reader_goes_away_keeps_every_stored_record_whole_and_resumes() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    // About half a second a run, so the reader is gone long before the next line.
+    let slow = TINY.replace("po: {epochs: 1,", "po: {epochs: 50,");
+    std::fs::write(dir.join("slow.yaml"), slow).unwrap();
+    let mut child = command(&["run", "slow.yaml", "--out", "out"], dir)
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
+    let mut seen = Vec::new();
+    for line in lines.by_ref() {
+        let line = line.unwrap();
+        let done = line.contains("test HR@1") && line.contains(" K=");
+        seen.push(line);
+        if done {
+            break;
+        }
+    }
+    drop(lines);
+    let status = child.wait().unwrap();
+    assert_eq!(status.signal(), Some(libc::SIGPIPE), "{seen:?}");
+    let stored = ids(&dir.join("out/results.jsonl"));
+    assert!((1..4).contains(&stored.len()), "{stored:?}");
+
+    let o = prefbench(&["run", "slow.yaml", "--out", "out"], dir);
+    assert!(o.status.success(), "{}", text(&o));
+    let all = ids(&dir.join("out/results.jsonl"));
+    assert_eq!(all.len(), 4, "every run once");
+    assert_eq!(
+        &all[..stored.len()],
+        &stored[..],
+        "the stored records are kept"
+    );
+}
+
+#[test]
+fn configs_outside_their_domains_are_refused_before_training() {
+    let tmp = tempfile::tempdir().unwrap();
+    let cases = [
+        (
+            "po: {epochs: 1, batch_size: 64}",
+            "po: {epochs: 1, batch_size: 0}",
+            "po.batch_size",
+            9,
+        ),
+        (
+            "sft: {epochs: 2, batch_size: 64}",
+            "sft:\n  epochs: 2\n  lr: -1",
+            "sft.lr",
+            10,
+        ),
+        ("seeds: [5]", "seeds: [5, 5]", "seeds", 5),
+        ("name: tiny", "name: ../../elsewhere", "name", 1),
+        (
+            "model: {width: 16, blocks: 1, heads: 2, dropout: 0.1}",
+            "model: {width: 16, blocks: 1, heads: 3, dropout: 0.1}",
+            "model.heads",
+            7,
+        ),
+    ];
+    for (from, to, field, line) in cases {
+        std::fs::write(tmp.path().join("bad.yaml"), TINY.replace(from, to)).unwrap();
+        let o = prefbench(&["run", "bad.yaml"], tmp.path());
+        let err = text(&o);
+        assert_eq!(o.status.code(), Some(1), "{err}");
+        assert!(
+            err.contains(&format!("`{field}`")) && err.contains(&format!("line {line}")),
+            "{field} line {line}: {err}"
+        );
+        assert!(!err.contains("SFT") && !err.contains("panicked"), "{err}");
+        assert_eq!(err.trim().lines().count(), 1, "{err}");
+    }
+    assert!(
+        !tmp.path().join("prefbench-out").exists(),
+        "nothing written"
+    );
+}
+
+#[test]
+fn bad_golden_files_are_refused_and_checking_nothing_fails() {
+    let tmp = tempfile::tempdir().unwrap();
+    let file = |name: &str, rejected: &str, chosen: &str| {
+        let text = format!(
+            r#"{{"format": "prefbench golden loss vectors v1", "cases": [{{"id": "c1",
+            "input": {{"beta": 1.0, "policy_chosen": {chosen}, "policy_rejected": {rejected},
+            "reference_chosen": {chosen}, "reference_rejected": {rejected}}}}}]}}"#
+        );
+        std::fs::write(tmp.path().join(name), text).unwrap();
+        name.to_string()
+    };
+    let huge: Vec<f64> = (0..2000).map(|j| -1.0 - j as f64 * 1e-3).collect();
+    let huge = serde_json::to_string(&vec![huge]).unwrap();
+    let cases = [
+        (file("none.json", "[]", "[-1.0]"), "has no rows"),
+        (file("empty.json", "[[]]", "[-1.0]"), "row 0 is empty"),
+        (
+            file("huge.json", &huge, "[-1.0]"),
+            "more than the 1024 supported",
+        ),
+    ];
+    for (name, reason) in cases {
+        let o = prefbench(&["loss", "eval", &name], tmp.path());
+        let err = text(&o);
+        assert_eq!(o.status.code(), Some(1), "{err}");
+        assert!(
+            err.contains("case c1: input.policy_rejected") && err.contains(reason),
+            "{name}: {err}"
+        );
+        assert!(!err.contains("panicked"), "{err}");
+    }
+    let bare = file("bare.json", "[[-2.0, -3.0]]", "[-1.0]");
+    let o = prefbench(&["loss", "eval", &bare, "--check"], tmp.path());
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    assert!(text(&o).contains("nothing was checked"), "{}", text(&o));
+    let o = prefbench(
+        &[
+            "loss",
+            "eval",
+            golden_fixture().to_str().unwrap(),
+            "--check",
+        ],
+        tmp.path(),
+    );
+    assert!(o.status.success(), "{}", text(&o));
+}
+
+/// Holds `dir`'s lock the way a live `prefbench run` does (same lock file, same OS lock).
+fn hold_lock(dir: &Path) -> File {
+    let mut file = OpenOptions::new()
+        .read(true)
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .open(dir.join(".prefbench.lock"))
+        .unwrap();
+    file.try_lock().unwrap();
+    write!(file, "pid {} (prefbench run)", std::process::id()).unwrap();
+    file
+}
+
+#[test]
+fn merge_refuses_a_directory_that_a_run_holds() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    std::fs::create_dir(dir.join("live")).unwrap();
+    let live_store = "{\"not\": \"parsed by a refused merge\"}\n";
+    std::fs::write(dir.join("live/results.jsonl"), live_store).unwrap();
+    std::fs::write(dir.join("shard.jsonl"), "").unwrap();
+    let lock = hold_lock(&dir.join("live"));
+    for out in ["live", "live/other.jsonl"] {
+        let o = prefbench(&["results", "merge", "shard.jsonl", "-o", out], dir);
+        let err = text(&o);
+        assert_eq!(o.status.code(), Some(1), "{err}");
+        assert!(
+            err.contains("cannot merge into live")
+                && err.contains("`prefbench run`")
+                && err.contains(&format!("pid {}", std::process::id())),
+            "{out}: {err}"
+        );
+    }
+    assert_eq!(
+        std::fs::read_to_string(dir.join("live/results.jsonl")).unwrap(),
+        live_store,
+        "the live store is untouched"
+    );
+    assert!(!dir.join("live/other.jsonl").exists());
+    drop(lock);
+    let o = prefbench(&["results", "merge", "shard.jsonl", "-o", "free"], dir);
+    assert!(o.status.success(), "{}", text(&o));
+}
+
+/// The SFT checkpoint directories in `cache`.
+fn sft_dirs(cache: &Path) -> Vec<PathBuf> {
+    let mut dirs: Vec<PathBuf> = std::fs::read_dir(cache.join("sft"))
+        .map(|d| d.map(|e| e.unwrap().path()).collect())
+        .unwrap_or_default();
+    dirs.retain(|d| d.is_dir() && !d.file_name().unwrap().to_string_lossy().starts_with('.'));
+    dirs.sort();
+    dirs
+}
+
+fn sha256(path: &Path) -> String {
+    use sha2::{Digest, Sha256};
+    hex::encode(Sha256::digest(std::fs::read(path).unwrap()))
+}
+
+fn run_records(dir: &Path, config: &str, out: &str) -> (Vec<serde_json::Value>, String) {
+    std::fs::write(dir.join("c.yaml"), config).unwrap();
+    let o = prefbench(&["run", "c.yaml", "--out", out], dir);
+    assert!(o.status.success(), "{}", text(&o));
+    let records = std::fs::read_to_string(dir.join(out).join("results.jsonl"))
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    (records, text(&o))
+}
+
+fn cached(records: &[serde_json::Value]) -> Vec<bool> {
+    records
+        .iter()
+        .map(|r| r["timings"]["sft_cached"].as_bool().unwrap())
+        .collect()
+}
+
+fn tests(records: &[serde_json::Value]) -> Vec<serde_json::Value> {
+    records.iter().map(|r| r["test"].clone()).collect()
+}
+
+#[test]
+fn an_sft_cache_of_the_wrong_shape_is_retrained_with_a_warning() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    let cache = dir.join("cache");
+    let (first, _) = run_records(dir, TINY, "first");
+    let [checkpoint] = <[PathBuf; 1]>::try_from(sft_dirs(&cache)).unwrap();
+    // Another split size: its reference is [N', 20] where ours is [N, 20].
+    run_records(dir, &TINY.replace("users: 60", "users: 45"), "other");
+    let other = sft_dirs(&cache)
+        .into_iter()
+        .find(|d| *d != checkpoint)
+        .unwrap();
+    std::fs::copy(other.join("reference.ot"), checkpoint.join("reference.ot")).unwrap();
+    // Made consistent with the manifest, so only the shape check can catch it.
+    let manifest_path = checkpoint.join("manifest.json");
+    let mut manifest: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&manifest_path).unwrap()).unwrap();
+    manifest["sha256"]["reference.ot"] = sha256(&checkpoint.join("reference.ot")).into();
+    std::fs::write(&manifest_path, manifest.to_string()).unwrap();
+
+    let (again, log) = run_records(dir, TINY, "again");
+    assert!(
+        log.contains(&format!(
+            "warning: SFT cache {} is not used",
+            checkpoint.display()
+        )) && log.contains("reference.ot holds a Float tensor of shape")
+            && log.contains("training it again"),
+        "{log}"
+    );
+    assert!(!log.contains("panicked"), "{log}");
+    assert_eq!(cached(&again), [false; 4], "retrained, not used");
+    assert_eq!(
+        tests(&again),
+        tests(&first),
+        "the same reference as a fresh SFT"
+    );
+
+    // The retrained checkpoint replaced the bad one and is used from now on.
+    let (third, log) = run_records(dir, TINY, "third");
+    assert!(!log.contains("warning"), "{log}");
+    assert_eq!(cached(&third), [true; 4]);
+
+    // An edited meta.json (the recorded SFT metrics) is not used either.
+    let meta_path = checkpoint.join("meta.json");
+    let meta = std::fs::read_to_string(&meta_path).unwrap();
+    let edited = meta.replacen("\"hr_at_1\":", "\"hr_at_1\": 0.999, \"x\":", 1);
+    assert_ne!(meta, edited);
+    std::fs::write(&meta_path, edited).unwrap();
+    let (fourth, log) = run_records(dir, TINY, "fourth");
+    assert!(log.contains("meta.json does not match its sha256"), "{log}");
+    assert_eq!(cached(&fourth), [false; 4]);
+    assert_eq!(tests(&fourth), tests(&first));
+}
