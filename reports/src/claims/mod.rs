@@ -23,6 +23,20 @@ pub(crate) enum Verdict {
     NotTestable,
 }
 
+impl Verdict {
+    /// The verdict over several tested parts (datasets, backbones): reproduced when every part
+    /// reproduces the claim, not reproduced when one contradicts it, inconclusive otherwise.
+    pub(crate) fn combine(verdicts: &[Verdict]) -> Verdict {
+        if verdicts.iter().all(|&v| v == Verdict::Reproduced) {
+            Verdict::Reproduced
+        } else if verdicts.contains(&Verdict::NotReproduced) {
+            Verdict::NotReproduced
+        } else {
+            Verdict::Inconclusive
+        }
+    }
+}
+
 impl fmt::Display for Verdict {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(match self {
@@ -171,13 +185,7 @@ fn combine(findings: &[(String, Finding)]) -> (Verdict, String) {
         return (Verdict::NotTestable, evidence);
     }
     let verdicts: Vec<Verdict> = testable.iter().map(|(_, f)| f.verdict).collect();
-    let verdict = if verdicts.iter().all(|&v| v == Verdict::Reproduced) {
-        Verdict::Reproduced
-    } else if verdicts.contains(&Verdict::NotReproduced) {
-        Verdict::NotReproduced
-    } else {
-        Verdict::Inconclusive
-    };
+    let verdict = Verdict::combine(&verdicts);
     let evidence = testable
         .iter()
         .map(|(name, f)| format!("`{name}`: {} ({})", f.evidence, f.verdict))

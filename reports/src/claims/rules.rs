@@ -272,13 +272,7 @@ fn c5_backbones(c3: &[(Regime, Row)]) -> Finding {
         );
     }
     let verdicts: Vec<Verdict> = tested.iter().map(|(_, row)| row.verdict).collect();
-    let verdict = if verdicts.iter().all(|&v| v == Verdict::Reproduced) {
-        Verdict::Reproduced
-    } else if verdicts.contains(&Verdict::NotReproduced) {
-        Verdict::NotReproduced
-    } else {
-        Verdict::Inconclusive
-    };
+    let verdict = Verdict::combine(&verdicts);
     Finding::new(
         verdict,
         format!("{} (see C3's rows); {caveat}", each.join("; ")),
