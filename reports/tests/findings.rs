@@ -260,3 +260,28 @@ fn base_and_variant_are_drawn_in_their_own_hues() {
     assert!(svg.contains("#0072B2"), "dmpo in blue");
     assert!(svg.contains("#E69F00"), "dynamicpo-dmpo in orange");
 }
+
+#[test]
+fn baselines_far_below_the_methods_are_named_off_the_axis_instead_of_squeezing_it() {
+    let mut records = pair(0.7, 0.02);
+    for r in &mut records {
+        r.sft.test.hr_at_1 = 0.69;
+    }
+    let mut ctx = context();
+    ctx.trivial = baselines("lastfm", [0.05, 0.3, 0.4, 0.78]);
+    let dir = scratch("off-axis");
+    write_with(&dir, &records, &ctx);
+    let svg = std::fs::read_to_string(dir.join("figures/hr1-vs-k-lastfm.svg")).unwrap();
+    assert!(
+        svg.contains("off the axis: random 0.050, popularity 0.300, successor 0.400"),
+        "far baselines are named, not drawn"
+    );
+    assert!(
+        svg.contains("id-order 0.780"),
+        "a near baseline stays drawn"
+    );
+    assert!(
+        !svg.contains("off the axis: random 0.050, popularity 0.300, successor 0.400, id-order"),
+        "the near one is not in the note"
+    );
+}

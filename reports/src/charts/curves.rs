@@ -149,7 +149,7 @@ impl Chart for Curves<'_, '_> {
     fn caption(&self) -> String {
         let k = self.k().map_or(String::new(), |k| format!(" at K = {k}"));
         format!(
-            "Training loss and reward win rate against step on {}{k}",
+            "Loss and reward win rate per step, {}{k}",
             self.data.label()
         )
     }
@@ -159,7 +159,7 @@ impl Chart for Curves<'_, '_> {
         area: &DrawingArea<DB, Shift>,
     ) -> Result<(), DrawingAreaErrorKind<DB::ErrorType>> {
         area.fill(&WHITE)?;
-        let area = area.titled(&self.caption(), (FAMILY, 24))?;
+        let area = area.titled(&self.caption(), (FAMILY, 20))?;
         let (left, right) = area.split_horizontally(SIZE.0 / 2);
         self.panel(&left, &PANELS[0])?;
         self.panel(&right, &PANELS[1])

@@ -36,12 +36,14 @@ impl Chart for Hr1VsK<'_, '_> {
             value: s.mean,
             colour: REFERENCE,
             dash: (10, 6),
+            stretches_axis: true,
         });
         let trivial = self.data.trivial.iter().map(|t| Reference {
             label: format!("{} {}", t.name, number(t.test_hr_at_1, 3)),
             value: t.test_hr_at_1,
             colour: TRIVIAL,
             dash: (2, 5),
+            stretches_axis: false,
         });
         VsK {
             data: self.data,

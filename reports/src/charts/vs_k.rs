@@ -39,6 +39,10 @@ pub(crate) struct Reference {
     pub colour: RGBColor,
     /// Dash and gap lengths in pixels: long dashes for the SFT line, dots for baselines.
     pub dash: (u32, u32),
+    /// Whether the y axis stretches to show this line. Baselines far below the methods (a
+    /// random pick at 0.05 against methods at 0.75) would squeeze every method into a sliver;
+    /// those off the axis are named in a note at its foot instead.
+    pub stretches_axis: bool,
 }
 
 impl VsK<'_, '_> {
@@ -57,12 +61,37 @@ impl VsK<'_, '_> {
             .iter()
             .filter(|r| r.value.is_finite())
             .collect();
-        let y = self
+        let core: Vec<f64> = self
             .cells
             .values()
             .flat_map(|s| [s.mean - s.std, s.mean + s.std])
-            .chain(references.iter().map(|r| r.value));
+            .chain(
+                references
+                    .iter()
+                    .filter(|r| r.stretches_axis)
+                    .map(|r| r.value),
+            )
+            .filter(|v| v.is_finite())
+            .collect();
+        // A line that does not stretch the axis still joins it when it lies within one span
+        // of the data (at least 0.02), so a near baseline stays in view.
+        let (lo, hi) = core
+            .iter()
+            .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), &v| {
+                (a.min(v), b.max(v))
+            });
+        let span = (hi - lo).max(0.02);
+        let near = |v: f64| (lo - span..=hi + span).contains(&v);
+        let y = core.iter().copied().chain(
+            references
+                .iter()
+                .filter(|r| !r.stretches_axis && near(r.value))
+                .map(|r| r.value),
+        );
         let (y_lo, y_hi) = padded_range(y, self.lower, self.upper);
+        let (references, off_axis): (Vec<&Reference>, Vec<&Reference>) = references
+            .into_iter()
+            .partition(|r| (y_lo..=y_hi).contains(&r.value));
         let (x_lo, x_hi) = ((k_min - 1).max(0), k_max + 1);
         let mut drawn: Vec<Vec<(f64, f64)>> = Vec::new();
 
@@ -173,6 +202,20 @@ impl VsK<'_, '_> {
             chart.draw_series(std::iter::once(Text::new(
                 reference.label.clone(),
                 (x_hi, y),
+                font,
+            )))?;
+        }
+        if !off_axis.is_empty() {
+            let names: Vec<&str> = off_axis.iter().map(|r| r.label.as_str()).collect();
+            let font = (FAMILY, 13)
+                .into_font()
+                .color(&BLACK.mix(0.7))
+                .pos(Pos::new(HPos::Left, VPos::Bottom));
+            let foot = y_lo + (y_hi - y_lo) * 0.01;
+            drawn.push(vec![(f64::from(x_lo), foot), (f64::from(x_hi) * 0.6, foot)]);
+            chart.draw_series(std::iter::once(Text::new(
+                format!("off the axis: {}", names.join(", ")),
+                (x_lo, foot),
                 font,
             )))?;
         }
