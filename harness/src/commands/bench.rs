@@ -12,7 +12,7 @@ use prefbench_baselines::objectives::Method;
 use prefbench_baselines::train::workload::{Workload, WorkloadSpec};
 use serde::Serialize;
 
-use crate::config::DeviceChoice;
+use crate::config::{DeviceChoice, MAX_K};
 use crate::environment::resolve_device;
 
 #[derive(Subcommand)]
@@ -62,8 +62,8 @@ struct Timing {
 
 pub fn run(command: BenchCommand) -> Result<ExitCode> {
     let BenchCommand::PoStep(args) = command;
-    if !(1..=19).contains(&args.k) || args.steps == 0 || args.batch == 0 || args.items < 20 {
-        bail!("--k must be in 1..=19, --steps and --batch at least 1, --items at least 20");
+    if !(1..=MAX_K).contains(&args.k) || args.steps == 0 || args.batch == 0 || args.items < 20 {
+        bail!("--k must be in 1..={MAX_K}, --steps and --batch at least 1, --items at least 20");
     }
     if !(0.0..1.0).contains(&args.dropout) {
         bail!("--dropout {}: must be in [0, 1)", args.dropout);

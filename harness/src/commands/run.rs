@@ -15,9 +15,12 @@ use crate::runner::{self, Finished, RunOptions, Schedule};
 use crate::shard::Shard;
 use crate::signals::INTERRUPTED_EXIT;
 
+/// What every command that runs a matrix takes (`run`, `tune`): which config, where to write,
+/// on which device and threads, and where the data comes from.
 #[derive(Args, Default)]
-pub struct RunArgs {
-    /// A YAML experiment config (see configs/); without it, --preset or `demo`.
+pub struct MatrixArgs {
+    /// A YAML experiment config (see configs/); without it, --preset or the command's default
+    /// preset (`demo` for run, `tune` for tune).
     config: Option<PathBuf>,
     /// A shipped preset by name.
     #[arg(long, conflicts_with = "config")]
@@ -31,6 +34,64 @@ pub struct RunArgs {
     /// Overrides the config's libtorch threads per run (0 = all cores, divided among --jobs).
     #[arg(long)]
     threads: Option<usize>,
+    /// For `lastfm-raw`: a directory with the extracted hetrec member files instead of the
+    /// archive (as for `prefbench data prepare lastfm-raw --from DIR`).
+    #[arg(long, value_name = "DIR")]
+    from: Option<PathBuf>,
+    #[command(flatten)]
+    fetch: FetchArgs,
+}
+
+impl MatrixArgs {
+    /// The config file, else the named preset, else `default_preset`.
+    pub fn config(&self, default_preset: &str) -> Result<ExperimentConfig> {
+        match (&self.config, &self.preset) {
+            (Some(path), _) => ExperimentConfig::from_file(path),
+            (None, name) => ExperimentConfig::preset(name.as_deref().unwrap_or(default_preset)),
+        }
+    }
+
+    /// `--out`, or `prefbench-out/<config name>`.
+    pub fn out(&self, config: &ExperimentConfig) -> PathBuf {
+        self.out
+            .clone()
+            .unwrap_or_else(|| PathBuf::from("prefbench-out").join(&config.name))
+    }
+
+    /// Device, threads per run (checked against the cores shared by `jobs` runs at a time) and
+    /// data sources for a matrix of `config` written into `out`.
+    pub fn options(
+        &self,
+        config: &ExperimentConfig,
+        out: PathBuf,
+        jobs: usize,
+    ) -> Result<RunOptions> {
+        let per_job = (cores() / jobs).max(1);
+        let threads = match self.threads.unwrap_or(config.threads) {
+            0 => per_job,
+            n if n > per_job && jobs > 1 => bail!(
+                "--threads {n} with --jobs {jobs}: {} threads on {} cores; use at most \
+                 {per_job} threads per job (or 0 for that)",
+                n * jobs,
+                cores()
+            ),
+            n if n > 4 * cores() => bail!("--threads {n}: this machine has {} cores", cores()),
+            n => n,
+        };
+        Ok(RunOptions {
+            out,
+            device: resolve_device(self.device.unwrap_or(config.device))?,
+            threads,
+            fetch: self.fetch.options(),
+            from: self.from.clone(),
+        })
+    }
+}
+
+#[derive(Args, Default)]
+pub struct RunArgs {
+    #[command(flatten)]
+    matrix: MatrixArgs,
     /// Run only part I of N of the matrix (whole (dataset, seed) groups, balanced by cost);
     /// join the parts with `prefbench results merge`.
     #[arg(long, value_name = "I/N")]
@@ -48,20 +109,10 @@ pub struct RunArgs {
     /// Internal: run as a job of a parent `prefbench run --jobs N` (run ids on stdin).
     #[arg(long, hide = true)]
     job: bool,
-    /// For `lastfm-raw`: a directory with the extracted hetrec member files instead of the
-    /// archive (as for `prefbench data prepare lastfm-raw --from DIR`).
-    #[arg(long, value_name = "DIR")]
-    from: Option<PathBuf>,
-    #[command(flatten)]
-    fetch: FetchArgs,
 }
 
 pub fn run(args: RunArgs) -> Result<ExitCode> {
-    let config = match (&args.config, &args.preset) {
-        (Some(path), _) => ExperimentConfig::from_file(path)?,
-        (None, Some(name)) => ExperimentConfig::preset(name)?,
-        (None, None) => ExperimentConfig::preset("demo")?,
-    };
+    let config = args.matrix.config("demo")?;
     if args.jobs == 0 || args.jobs > cores() {
         bail!(
             "--jobs {}: choose 1 to {} (this machine's cores), since each job needs a core",
@@ -69,9 +120,7 @@ pub fn run(args: RunArgs) -> Result<ExitCode> {
             cores()
         );
     }
-    let out = args
-        .out
-        .unwrap_or_else(|| PathBuf::from("prefbench-out").join(&config.name));
+    let out = args.matrix.out(&config);
     if args.dry_run {
         let sources = match args.estimate_from.is_empty() {
             true => vec![out],
@@ -83,28 +132,8 @@ pub fn run(args: RunArgs) -> Result<ExitCode> {
         );
         return Ok(ExitCode::SUCCESS);
     }
-    let per_job = (cores() / args.jobs).max(1);
-    let threads = match args.threads.unwrap_or(config.threads) {
-        0 => per_job,
-        n if n > per_job && args.jobs > 1 => bail!(
-            "--threads {n} with --jobs {}: {} threads on {} cores; use at most {per_job} \
-             threads per job (or 0 for that)",
-            args.jobs,
-            n * args.jobs,
-            cores()
-        ),
-        n if n > 4 * cores() => bail!("--threads {n}: this machine has {} cores", cores()),
-        n => n,
-    };
-    let mut fetch = args.fetch.options();
-    fetch.progress &= !args.job;
-    let options = RunOptions {
-        out,
-        device: resolve_device(args.device.unwrap_or(config.device))?,
-        threads,
-        fetch,
-        from: args.from,
-    };
+    let mut options = args.matrix.options(&config, out, args.jobs)?;
+    options.fetch.progress &= !args.job;
     if args.job {
         return Ok(exit(jobs::work(&config, &options)?));
     }

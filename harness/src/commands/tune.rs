@@ -4,7 +4,6 @@
 //! without having looked at the test split. Each setting is an ordinary `prefbench run` into
 //! its own subdirectory (resumable, SFT references shared through the cache).
 use std::fmt::Write as _;
-use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::{bail, Result};
@@ -12,20 +11,16 @@ use clap::Args;
 use prefbench_results::store::read_records;
 use prefbench_results::RunRecord;
 
-use super::data::FetchArgs;
-use crate::config::{DeviceChoice, ExperimentConfig};
-use crate::environment::{cores, resolve_device};
-use crate::runner::{self, Finished, RunOptions, Schedule};
+use super::run::MatrixArgs;
+use crate::config::ExperimentConfig;
+use crate::runner::{self, Finished, Schedule};
 use crate::signals::INTERRUPTED_EXIT;
 use prefbench_datasets::cache::write_atomic;
 
 #[derive(Args)]
 pub struct TuneArgs {
-    /// A YAML experiment config; without it, --preset (default `tune`).
-    config: Option<PathBuf>,
-    /// A shipped preset by name.
-    #[arg(long, conflicts_with = "config")]
-    preset: Option<String>,
+    #[command(flatten)]
+    matrix: MatrixArgs,
     /// PO learning rates to try.
     #[arg(long, value_delimiter = ',', default_values_t = [1e-5, 3e-5, 1e-4, 3e-4])]
     lr: Vec<f64>,
@@ -35,21 +30,6 @@ pub struct TuneArgs {
     /// PO epochs to try (model selection picks the best epoch inside each run as well).
     #[arg(long, value_delimiter = ',', default_values_t = [3])]
     epochs: Vec<usize>,
-    /// Output directory [default: prefbench-out/<config name>]; one subdirectory a setting,
-    /// and `tune.md` with the table.
-    #[arg(long)]
-    out: Option<PathBuf>,
-    /// Overrides the config's device.
-    #[arg(long, value_enum)]
-    device: Option<DeviceChoice>,
-    /// Overrides the config's libtorch threads (0 = all cores).
-    #[arg(long)]
-    threads: Option<usize>,
-    /// For `lastfm-raw`: a directory with the extracted hetrec member files (see `run`).
-    #[arg(long, value_name = "DIR")]
-    from: Option<PathBuf>,
-    #[command(flatten)]
-    fetch: FetchArgs,
 }
 
 /// One point of the sweep.
@@ -76,32 +56,18 @@ impl Setting {
 }
 
 pub fn run(args: TuneArgs) -> Result<ExitCode> {
-    let base = match (&args.config, &args.preset) {
-        (Some(path), _) => ExperimentConfig::from_file(path)?,
-        (None, name) => ExperimentConfig::preset(name.as_deref().unwrap_or("tune"))?,
-    };
+    let base = args.matrix.config("tune")?;
     let settings = grid(&args)?;
-    let out = args
-        .out
-        .clone()
-        .unwrap_or_else(|| PathBuf::from("prefbench-out").join(&base.name));
-    let device = resolve_device(args.device.unwrap_or(base.device))?;
-    let threads = match args.threads.unwrap_or(base.threads) {
-        0 => cores(),
-        n => n,
-    };
+    // One directory a setting, and `tune.md` with the table beside them.
+    let out = args.matrix.out(&base);
     let mut rows = Vec::with_capacity(settings.len());
     for setting in &settings {
         let config = setting
             .apply(&base)
             .revalidated(&format!("tune setting {}", setting.dir_name()))?;
-        let options = RunOptions {
-            out: out.join(setting.dir_name()),
-            device,
-            threads,
-            fetch: args.fetch.options(),
-            from: args.from.clone(),
-        };
+        let options = args
+            .matrix
+            .options(&config, out.join(setting.dir_name()), 1)?;
         eprintln!("tune: {}", setting.dir_name());
         match runner::run(
             &config,
