@@ -105,6 +105,12 @@ fn with_notes(
     (dataset, Vec::new())
 }
 
+/// Whether the recipe of `entry` can read extracted archive members instead of the archive
+/// (`PrepareOptions::from`): only the hetrec LastFM recipe can.
+pub fn reads_extracted_members(entry: &DatasetEntry) -> bool {
+    entry.recipe.name == "hetrec-lastfm"
+}
+
 /// The verified source files, or for `--from` the extracted members (hashed, not pinned).
 fn inputs(
     name: &str,
@@ -114,7 +120,7 @@ fn inputs(
     let Some(dir) = &opts.from else {
         return Ok((fetch_dataset(name, entry, &opts.fetch)?, Vec::new()));
     };
-    if entry.recipe.name != "hetrec-lastfm" {
+    if !reads_extracted_members(entry) {
         return Err(DatasetError::Unsupported(format!(
             "--from DIR is only for lastfm-raw (extracted archive members); for {name} use --mirror DIR"
         )));

@@ -9,6 +9,7 @@ use prefbench_baselines::policy::{Architecture, ItemText, Policy, PolicyConfig};
 use prefbench_baselines::text;
 use prefbench_baselines::train::checkpoint::{self, SftSummary};
 use prefbench_baselines::train::{self, PoOutcome, PoTrainer, SplitTensors};
+use prefbench_datasets::prepare::reads_extracted_members;
 use prefbench_datasets::registry::Registry;
 use prefbench_datasets::{prepare, prepare_synthetic, Dataset, PrepareOptions, Split};
 use prefbench_results::{
@@ -69,11 +70,11 @@ pub fn prepare_datasets(config: &ExperimentConfig, options: &RunOptions) -> Resu
         .collect()
 }
 
-/// Whether the recipe of dataset `name` reads extracted archive members (`--from DIR`).
+/// Whether dataset `name`'s recipe reads extracted archive members (`--from DIR`).
 fn accepts_from(name: &str) -> bool {
     Registry::builtin()
         .ok()
-        .and_then(|r| r.get(name).ok().map(|d| d.recipe.name == "hetrec-lastfm"))
+        .and_then(|r| r.get(name).ok().map(reads_extracted_members))
         .unwrap_or(false)
 }
 
