@@ -8,7 +8,7 @@ use std::process::ExitCode;
 
 use anyhow::{bail, Result};
 use clap::Args;
-use prefbench_results::store::read_records;
+use prefbench_results::store::read_unique;
 use prefbench_results::RunRecord;
 
 use super::run::MatrixArgs;
@@ -86,8 +86,9 @@ pub fn run(args: TuneArgs) -> Result<ExitCode> {
                 return Ok(ExitCode::from(INTERRUPTED_EXIT as u8));
             }
         }
-        let records = read_records(options.out.join("results.jsonl"))?;
-        rows.push((*setting, Scores::of(&records)));
+        // Counted as `report` counts them: identical copies once, conflicting ones refused.
+        let unique = read_unique(&[options.out.join("results.jsonl")])?;
+        rows.push((*setting, Scores::of(&unique.records)));
     }
     let table = render(&base, &rows);
     write_atomic(&out.join("tune.md"), table.as_bytes())?;
