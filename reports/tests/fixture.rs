@@ -125,11 +125,24 @@ fn fixture_report_has_every_section_and_a_verdict_per_claim() {
     );
 }
 
-/// Prints the report so that its text can be read with `--nocapture`.
+/// The whole report text against the committed snapshot `fixtures/report.md`, so a refactor
+/// that changes one character of the output fails here. After an intended change, rewrite the
+/// snapshot with `PREFBENCH_BLESS=1 cargo test -p prefbench-reports --test fixture` and review
+/// its diff.
 #[test]
-fn fixture_report_text() {
-    let (_, text) = report(&scratch("fixture-text"));
-    println!("{text}");
+fn fixture_report_matches_the_snapshot() {
+    let (_, text) = report(&scratch("fixture-snapshot"));
+    let snapshot = Path::new(FIXTURES).join("report.md");
+    if std::env::var_os("PREFBENCH_BLESS").is_some() {
+        fs::write(&snapshot, &text).unwrap();
+    }
+    let expected = fs::read_to_string(&snapshot).unwrap();
+    assert!(
+        text == expected,
+        "the fixture report differs from {}; rerun with PREFBENCH_BLESS=1 if the change is \
+         intended\n{text}",
+        snapshot.display()
+    );
 }
 
 #[test]
