@@ -4,7 +4,8 @@
 use std::time::Duration;
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion};
-use prefbench_baselines::objectives::{Method, ObjectiveParams, PreferenceInputs};
+use prefbench_baselines::objectives::{compute, PreferenceInputs};
+use prefbench_vocabulary::{Method, ObjectiveParams};
 use tch::{Cuda, Device, Kind, Tensor};
 
 const BATCHES: [i64; 3] = [32, 128, 512];
@@ -44,7 +45,7 @@ fn bench_device(c: &mut Criterion, device: Device, name: &str) {
                 let id = BenchmarkId::new(method.to_string(), format!("{batch}x{k}"));
                 group.bench_function(id, |b| {
                     b.iter(|| {
-                        let output = method.compute(&params, &inputs).expect("valid inputs");
+                        let output = compute(method, &params, &inputs).expect("valid inputs");
                         let grads = Tensor::run_backward(
                             &[output.losses.mean(None)],
                             &[&chosen, &rejected],

@@ -7,8 +7,8 @@
 use std::time::Duration;
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
-use prefbench_baselines::objectives::Method;
 use prefbench_baselines::train::workload::{Workload, WorkloadSpec};
+use prefbench_vocabulary::Method;
 use tch::Device;
 
 fn bench(c: &mut Criterion) {

@@ -10,7 +10,8 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use tch::{Device, Kind, Tensor};
 
-use crate::objectives::{Method, ObjectiveError, ObjectiveParams, PreferenceInputs};
+use crate::objectives::{compute, ObjectiveError, PreferenceInputs};
+use prefbench_vocabulary::{Method, ObjectiveParams};
 
 /// The `format` string of the files this module reads and writes.
 pub const FORMAT: &str = "prefbench golden loss vectors v1";
@@ -449,7 +450,7 @@ impl InputTensors {
             beta,
             ..ObjectiveParams::default()
         };
-        let output = method.compute(&params, &inputs)?;
+        let output = compute(method, &params, &inputs)?;
         let grads = Tensor::f_run_backward(
             &[output.losses.f_mean(None)?],
             &[&chosen, &rejected],

@@ -1,16 +1,7 @@
 //! Ranking metrics over the 20 candidates (docs/objectives.md, metrics). With a scoring policy the arg-max over
 //! the candidates is the equivalent of the paper's decode-and-match HitRatio@1.
-use serde::{Deserialize, Serialize};
+use prefbench_vocabulary::RankingMetrics;
 use tch::{Kind, Tensor};
-
-/// HR@1, HR@5 and NDCG@5 of one split.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
-pub struct Ranking {
-    pub hr_at_1: f64,
-    pub hr_at_5: f64,
-    pub ndcg_at_5: f64,
-    pub samples: usize,
-}
 
 /// Accumulates per-batch ranks so evaluation never holds all scores at once.
 #[derive(Debug, Default)]
@@ -45,9 +36,9 @@ impl RankingAccumulator {
         self.samples += targets.size()[0] as usize;
     }
 
-    pub fn finish(&self) -> Ranking {
+    pub fn finish(&self) -> RankingMetrics {
         let n = self.samples.max(1) as f64;
-        Ranking {
+        RankingMetrics {
             hr_at_1: self.hits1 / n,
             hr_at_5: self.hits5 / n,
             ndcg_at_5: self.ndcg5 / n,

@@ -3,8 +3,8 @@
 //! where cargo is available.
 #![cfg(feature = "cuda-tests")]
 
-use prefbench_baselines::objectives::Method;
 use prefbench_baselines::train::workload::{Workload, WorkloadSpec};
+use prefbench_vocabulary::Method;
 use tch::{Cuda, Device};
 
 /// A few PO steps on CUDA follow the CPU's: the same data, reference and (dropout-free) steps,

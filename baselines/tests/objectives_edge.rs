@@ -3,7 +3,8 @@
 mod objectives_support;
 
 use objectives_support::{host, host_mask, Batch};
-use prefbench_baselines::objectives::{BaseObjective, Method, ObjectiveError, ObjectiveParams};
+use prefbench_baselines::objectives::{compute, ObjectiveError};
+use prefbench_vocabulary::{BaseObjective, Method, MethodError, ObjectiveParams, ParamError};
 use tch::{Device, Kind, Tensor};
 
 #[test]
@@ -49,8 +50,8 @@ fn params_default_to_the_official_release() {
     };
     let tensors = Batch::random(1, 2, 3).tensors(Kind::Double, Device::Cpu);
     assert!(matches!(
-        Method::Base(BaseObjective::Dmpo).compute(&bad, &tensors.inputs()),
-        Err(ObjectiveError::Param { name: "beta", .. })
+        compute(Method::Base(BaseObjective::Dmpo), &bad, &tensors.inputs()),
+        Err(ObjectiveError::Param(ParamError { name: "beta", .. }))
     ));
 }
 
@@ -58,10 +59,10 @@ fn params_default_to_the_official_release() {
 fn dpo_needs_one_negative() {
     let params = ObjectiveParams::default();
     let tensors = Batch::random(1, 4, 2).tensors(Kind::Double, Device::Cpu);
-    let error = Method::Dpo.compute(&params, &tensors.inputs()).unwrap_err();
+    let error = compute(Method::Dpo, &params, &tensors.inputs()).unwrap_err();
     assert!(matches!(
         error,
-        ObjectiveError::DpoNeedsOneNegative { k: 2 }
+        ObjectiveError::Method(MethodError::DpoNeedsOneNegative { k: 2 })
     ));
     assert!(Method::Dpo.validate_k(1).is_ok());
     assert!(Method::Base(BaseObjective::Sdpo).validate_k(0).is_err());
@@ -75,14 +76,14 @@ fn shapes_kinds_and_devices_are_checked() {
     let mut inputs = tensors.inputs();
     let wrong = Tensor::zeros([3, 3], (Kind::Double, Device::Cpu));
     inputs.reference_rejected = &wrong;
-    let message = method.compute(&params, &inputs).unwrap_err().to_string();
+    let message = compute(method, &params, &inputs).unwrap_err().to_string();
     assert!(
         message.contains("reference_rejected has shape [3, 3]"),
         "{message}"
     );
     let single = tensors.ref_rejected.to_kind(Kind::Float);
     inputs.reference_rejected = &single;
-    let message = method.compute(&params, &inputs).unwrap_err().to_string();
+    let message = compute(method, &params, &inputs).unwrap_err().to_string();
     assert!(message.contains("reference_rejected is Float"), "{message}");
 }
 
@@ -126,7 +127,7 @@ fn edge_cases_stay_finite() {
             let tensors = batch.tensors(kind, Device::Cpu);
             let k = batch.rejected[0].len() as i64;
             for method in Method::ALL.into_iter().filter(|m| m.validate_k(k).is_ok()) {
-                let output = method.compute(&params, &tensors.inputs()).unwrap();
+                let output = compute(method, &params, &tensors.inputs()).unwrap();
                 let grads = Tensor::run_backward(
                     &[output.losses.mean(None)],
                     &[&tensors.chosen, &tensors.rejected],
@@ -161,7 +162,7 @@ fn zero_over_zero_gives_the_base_beta() {
     };
     let tensors = Batch::from_rows(-1.0, &[&[-1.0]]).tensors(Kind::Double, Device::Cpu);
     let method: Method = "dynamicpo-dmpo".parse().unwrap();
-    let output = method.compute(&params, &tensors.inputs()).unwrap();
+    let output = compute(method, &params, &tensors.inputs()).unwrap();
     assert_eq!(host(output.boundary_betas.as_ref().unwrap()), vec![0.7]);
     assert_eq!(host_mask(output.boundary.as_ref().unwrap()), vec![true]);
 }
@@ -171,7 +172,7 @@ fn selection_time_is_reported_for_dynamic_methods_only() {
     let params = ObjectiveParams::default();
     let tensors = Batch::random(3, 8, 5).tensors(Kind::Double, Device::Cpu);
     for method in Method::ALL.into_iter().filter(|m| m.validate_k(5).is_ok()) {
-        let output = method.compute(&params, &tensors.inputs()).unwrap();
+        let output = compute(method, &params, &tensors.inputs()).unwrap();
         assert_eq!(
             output.selection_seconds > 0.0,
             method.is_dynamic(),

@@ -9,7 +9,8 @@
 mod objectives_support;
 
 use objectives_support::{host, host_mask, reference_loss, reference_weights, sample, Batch};
-use prefbench_baselines::objectives::{BaseObjective, DynamicVariant, Method, ObjectiveParams};
+use prefbench_baselines::objectives::compute;
+use prefbench_vocabulary::{BaseObjective, DynamicVariant, Method, ObjectiveParams};
 use tch::{Device, Kind, Tensor};
 
 const STEP: f64 = 1e-6;
@@ -27,7 +28,7 @@ fn methods(k: usize) -> impl Iterator<Item = Method> {
 /// Mean loss and boundary of the library at `batch`.
 fn library(method: Method, params: &ObjectiveParams, batch: &Batch) -> (f64, Option<Vec<bool>>) {
     let tensors = batch.tensors(Kind::Double, Device::Cpu);
-    let output = method.compute(params, &tensors.inputs()).unwrap();
+    let output = compute(method, params, &tensors.inputs()).unwrap();
     (
         host(&output.losses.mean(None))[0],
         output.boundary.as_ref().map(host_mask),
@@ -42,7 +43,7 @@ fn autograd(method: Method, params: &ObjectiveParams, batch: &Batch) -> Vec<f64>
     let mut inputs = tensors.inputs();
     inputs.reference_chosen = &ref_chosen;
     inputs.reference_rejected = &ref_rejected;
-    let loss = method.compute(params, &inputs).unwrap().losses.mean(None);
+    let loss = compute(method, params, &inputs).unwrap().losses.mean(None);
     let leaves = [
         &tensors.chosen,
         &tensors.rejected,

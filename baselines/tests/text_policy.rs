@@ -1,9 +1,10 @@
 //! The text-aware policy (`item_text: minilm`) trains on synthetic data, and its title path
 //! learns.
-use prefbench_baselines::policy::{ItemText, Policy, PolicyConfig};
+use prefbench_baselines::policy::Policy;
 use prefbench_baselines::text::{ModelFiles, SentenceEncoder};
-use prefbench_baselines::train::{self, SftConfig, Silent, SplitTensors};
+use prefbench_baselines::train::{self, Silent, SplitTensors};
 use prefbench_datasets::synthetic::{generate, SyntheticConfig};
+use prefbench_vocabulary::{ItemText, PolicyConfig, SftConfig};
 use tch::{Device, Kind, Tensor};
 
 fn projection(policy: &Policy) -> Tensor {
@@ -45,11 +46,10 @@ fn minilm_policy_trains_with_finite_loss() {
         lr: 3e-3,
         ..SftConfig::default()
     };
-    let outcome = sft
-        .train(&mut policy, &train_split, &test, 0, &mut Silent)
-        .unwrap();
+    let splits = [&train_split, &test, &test];
+    let outcome = train::train_sft(&sft, &mut policy, splits, 0, &mut Silent).unwrap();
     assert!(
-        outcome.epoch_losses.iter().all(|l| l.is_finite()),
+        outcome.train_loss.iter().all(|l| l.is_finite()),
         "{outcome:?}"
     );
     let moved = (projection(&policy) - before).abs().max().double_value(&[]);

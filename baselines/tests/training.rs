@@ -1,9 +1,11 @@
 //! SFT and PO on small synthetic data: the reference learns, and every objective trains to
 //! finite metrics from it.
-use prefbench_baselines::objectives::{Method, ObjectiveParams};
-use prefbench_baselines::policy::{Architecture, Policy, PolicyConfig};
-use prefbench_baselines::train::{self, PoConfig, PoTrainer, SftConfig, Silent, SplitTensors};
+use prefbench_baselines::policy::Policy;
+use prefbench_baselines::train::{self, PoTrainer, Silent, SplitTensors};
 use prefbench_datasets::synthetic::{generate, SyntheticConfig};
+use prefbench_vocabulary::{
+    Architecture, Method, ObjectiveParams, PoConfig, PolicyConfig, SftConfig,
+};
 use tch::Device;
 
 struct Setup {
@@ -51,11 +53,10 @@ fn sft(setup: &Setup, architecture: Architecture) -> Policy {
         lr: 3e-3,
         ..SftConfig::default()
     };
-    let outcome = sft
-        .train(&mut policy, &setup.train, &setup.valid, 0, &mut Silent)
-        .unwrap();
-    assert!(outcome.epoch_losses.iter().all(|l| l.is_finite()));
-    assert!(outcome.epoch_losses.last() < outcome.epoch_losses.first());
+    let splits = [&setup.train, &setup.valid, &setup.test];
+    let outcome = train::train_sft(&sft, &mut policy, splits, 0, &mut Silent).unwrap();
+    assert!(outcome.train_loss.iter().all(|l| l.is_finite()));
+    assert!(outcome.train_loss.last() < outcome.train_loss.first());
     policy
 }
 
@@ -87,20 +88,24 @@ fn early_stopping_keeps_the_best_validation_epoch() {
         patience: 2,
         ..SftConfig::default()
     };
-    let outcome = sft
-        .train(&mut policy, &setup.train, &setup.valid, 0, &mut Silent)
-        .unwrap();
+    let splits = [&setup.train, &setup.valid, &setup.test];
+    let outcome = train::train_sft(&sft, &mut policy, splits, 0, &mut Silent).unwrap();
     let hrs = &outcome.valid_hr_at_1;
     let best = hrs.iter().copied().fold(f64::MIN, f64::max);
-    assert_eq!(hrs[outcome.kept_epoch], best, "{hrs:?}");
+    // `kept_epoch` is 1-based.
+    assert_eq!(hrs[outcome.kept_epoch - 1], best, "{hrs:?}");
     assert_eq!(
         hrs.iter().position(|&h| h == best),
-        Some(outcome.kept_epoch)
+        Some(outcome.kept_epoch - 1)
     );
     let now = train::evaluate(&policy, &setup.valid).hr_at_1;
     assert_eq!(now, best, "the kept weights are the best epoch's");
+    assert_eq!(
+        outcome.valid.hr_at_1, best,
+        "the metrics are the kept weights'"
+    );
     assert!(
-        hrs.len() == 8 || hrs.len() - 1 - outcome.kept_epoch == 2,
+        hrs.len() == 8 || hrs.len() - outcome.kept_epoch == 2,
         "{hrs:?}"
     );
 }
@@ -143,12 +148,12 @@ fn every_objective_trains_to_finite_metrics() {
             "{method}: the selected epoch has the best validation HR@1"
         );
         assert!((0.0..=1.0).contains(&last.test.hr_at_1), "{method}");
-        let d = &outcome.curve[0].diagnostics;
+        let d = &outcome.curve[0];
         for v in [
             d.violating_share,
             d.reward_win_rate,
             d.boundary_grad_share,
-            d.beta_mean,
+            d.boundary_size,
         ] {
             assert!(v.is_finite(), "{method}: {d:?}");
         }

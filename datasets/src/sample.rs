@@ -2,10 +2,7 @@
 //! trainer and the metrics only ever see these types.
 use serde::{Deserialize, Serialize};
 
-/// Number of candidates per sample (target + 19 negatives), fixed by the paper's protocol.
-pub const CANDIDATES: usize = 20;
-/// Longest history the policy sees.
-pub const MAX_HISTORY: usize = 10;
+pub use prefbench_vocabulary::{CANDIDATES, MAX_HISTORY};
 
 /// Dense item id in `0..Dataset::n_items`.
 pub type ItemId = u32;

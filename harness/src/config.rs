@@ -13,11 +13,11 @@ use std::fmt::Display;
 use std::path::Path;
 
 use anyhow::{bail, Context, Result};
-use prefbench_baselines::objectives::{Method, ObjectiveParams};
-use prefbench_baselines::policy::{Architecture, ItemText, PolicyConfig};
-use prefbench_baselines::train::{PoConfig, SftConfig};
 use prefbench_datasets::registry::Registry;
 use prefbench_datasets::synthetic::SyntheticConfig;
+use prefbench_vocabulary::{
+    Architecture, ItemText, Method, ObjectiveParams, PoConfig, PolicyConfig, SftConfig, MAX_K,
+};
 use serde::{de, Deserialize, Deserializer, Serialize};
 
 /// Shipped presets, embedded so the binary works from any directory.
@@ -32,9 +32,6 @@ const PRESETS: &[(&str, &str)] = &[
     ("tune", include_str!("../../configs/tune.yaml")),
     ("backbones", include_str!("../../configs/backbones.yaml")),
 ];
-
-/// The largest K: 20 candidates are one positive and 19 negatives.
-pub const MAX_K: usize = 19;
 
 /// The most epochs of either stage (the paper trains 8 SFT and 3 PO epochs); far more would
 /// only run for days, and the per-step records would grow without bound.

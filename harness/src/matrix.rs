@@ -1,7 +1,6 @@
 //! Expands a config into run specs and gives each a stable id: the hash of its canonical form,
 //! so a finished run is recognised across restarts, shards and machines.
-use prefbench_baselines::objectives::Method;
-use prefbench_baselines::policy::PolicyConfig;
+use prefbench_vocabulary::{Method, PolicyConfig};
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 
@@ -111,7 +110,7 @@ pub fn hash_json(value: &Value) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use prefbench_baselines::policy::ItemText;
+    use prefbench_vocabulary::ItemText;
 
     fn demo() -> ExperimentConfig {
         ExperimentConfig::preset("demo").unwrap()

@@ -5,9 +5,9 @@ use std::fmt::Write;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
-use prefbench_baselines::policy::{Architecture, ItemText, PolicyConfig};
 use prefbench_results::store::read_records;
 use prefbench_results::RunRecord;
+use prefbench_vocabulary::{Architecture, ItemText, PolicyConfig};
 
 use crate::config::ExperimentConfig;
 use crate::matrix::{self, Group};

@@ -8,10 +8,10 @@
 use std::path::PathBuf;
 
 use anyhow::{Context, Result};
-use prefbench_baselines::policy::PolicyConfig;
 use prefbench_datasets::FetchOptions;
 use prefbench_results::store::{truncate_partial_tail, ResultsStore, StoreError};
 use prefbench_results::RunRecord;
+use prefbench_vocabulary::PolicyConfig;
 use serde::Deserialize;
 use tch::Device;
 

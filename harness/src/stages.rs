@@ -4,17 +4,15 @@
 use std::time::Instant;
 
 use anyhow::{Context, Result};
-use prefbench_baselines::metrics::Ranking;
-use prefbench_baselines::policy::{Architecture, ItemText, Policy, PolicyConfig};
+use prefbench_baselines::policy::Policy;
 use prefbench_baselines::text;
 use prefbench_baselines::train::checkpoint::{self, SftSummary};
-use prefbench_baselines::train::{self, PoOutcome, PoTrainer, SplitTensors};
+use prefbench_baselines::train::{self, PoTrainer, SplitTensors};
 use prefbench_datasets::prepare::reads_extracted_members;
 use prefbench_datasets::registry::Registry;
 use prefbench_datasets::{prepare, prepare_synthetic, Dataset, PrepareOptions, Split};
-use prefbench_results::{
-    Cell, EpochPoint, RankingMetrics, RunRecord, SftMetrics, StepPoint, Timings, SCHEMA_VERSION,
-};
+use prefbench_results::{Cell, RunRecord, Timings, SCHEMA_VERSION};
+use prefbench_vocabulary::{Architecture, ItemText, PolicyConfig};
 use sha2::{Digest, Sha256};
 
 use crate::config::ExperimentConfig;
@@ -159,7 +157,7 @@ impl Reference {
                 progress.line(&format!(
                     "SFT {name} seed {seed}: cached in {} (test HR@1 {:.4})",
                     dir.display(),
-                    summary.test.hr_at_1
+                    summary.metrics.test.hr_at_1
                 ));
                 return Ok(Self {
                     policy,
@@ -174,27 +172,27 @@ impl Reference {
             Err(reason) => progress.line(&format!("warning: {reason}; training it again")),
         }
         let started = Instant::now();
-        let outcome = config
-            .sft
-            .train(&mut policy, &data.train, &data.valid, seed, progress)?;
+        let splits = [&data.train, &data.valid, &data.test];
+        let metrics = train::train_sft(&config.sft, &mut policy, splits, seed, progress)?;
         let sft_s = started.elapsed().as_secs_f64();
         let started = Instant::now();
         let train_log_probs = train::candidate_log_probs(&policy, &data.train);
         train::synchronize(options.device);
         let summary = SftSummary {
-            epoch_losses: outcome.epoch_losses,
-            valid_hr_at_1: outcome.valid_hr_at_1,
-            kept_epoch: outcome.kept_epoch,
-            valid: train::evaluate(&policy, &data.valid),
-            test: train::evaluate(&policy, &data.test),
+            metrics,
             sft_s,
             reference_cache_s: started.elapsed().as_secs_f64(),
         };
         checkpoint::save(&dir, &policy, &train_log_probs, &summary)?;
         progress.line(&format!(
             "SFT {name} seed {seed}: final loss {:.4}, test HR@1 {:.4} ({sft_s:.1} s)",
-            summary.epoch_losses.last().copied().unwrap_or(f64::NAN),
-            summary.test.hr_at_1
+            summary
+                .metrics
+                .train_loss
+                .last()
+                .copied()
+                .unwrap_or(f64::NAN),
+            summary.metrics.test.hr_at_1
         ));
         Ok(Self {
             policy,
@@ -272,10 +270,20 @@ pub fn run_po(
         .selected_epoch()
         .context("PO ran no epoch; set po.epochs >= 1")?;
     let (best, last) = (
-        &outcome.epochs[selected],
-        &outcome.epochs[outcome.epochs.len() - 1],
+        outcome.epochs[selected],
+        outcome.epochs[outcome.epochs.len() - 1],
     );
-    let sft = &reference.summary;
+    let timings = Timings {
+        sft_s: reference.summary.sft_s,
+        reference_cache_s: reference.summary.reference_cache_s,
+        sft_cached: reference.cached,
+        po_s,
+        po_step_median_ms: outcome.median_step_seconds() * 1e3,
+        selection_share: outcome.selection_share(),
+        eval_s: outcome.eval_seconds,
+        peak_rss_mib: peak_rss_mib(),
+        cuda_peak_mib: options.device.is_cuda().then(gpu_memory_mib).flatten(),
+    };
     Ok(RunRecord {
         schema: SCHEMA_VERSION,
         id: spec.id.clone(),
@@ -286,40 +294,14 @@ pub fn run_po(
         },
         seed: spec.seed,
         spec: spec.canonical.clone(),
-        sft: SftMetrics {
-            valid: metrics(sft.valid),
-            test: metrics(sft.test),
-            kept_epoch: sft.kept_epoch + 1,
-            valid_hr_at_1: sft.valid_hr_at_1.clone(),
-            train_loss: sft.epoch_losses.clone(),
-        },
-        selected_epoch: selected + 1,
-        valid: metrics(best.valid),
-        test: metrics(best.test),
+        sft: reference.summary.metrics.clone(),
+        selected_epoch: best.epoch,
+        valid: best.valid,
+        test: best.test,
         final_train_loss: last.train_loss,
-        epochs: outcome
-            .epochs
-            .iter()
-            .enumerate()
-            .map(|(i, e)| EpochPoint {
-                epoch: i + 1,
-                train_loss: e.train_loss,
-                valid: metrics(e.valid),
-                test: metrics(e.test),
-            })
-            .collect(),
-        curve: curve(&outcome),
-        timings: Timings {
-            sft_s: reference.summary.sft_s,
-            reference_cache_s: reference.summary.reference_cache_s,
-            sft_cached: reference.cached,
-            po_s,
-            po_step_median_ms: outcome.median_step_seconds() * 1e3,
-            selection_share: outcome.selection_share(),
-            eval_s: outcome.eval_seconds,
-            peak_rss_mib: peak_rss_mib(),
-            cuda_peak_mib: options.device.is_cuda().then(gpu_memory_mib).flatten(),
-        },
+        curve: outcome.curve,
+        epochs: outcome.epochs,
+        timings,
         device: format!("{:?}", options.device),
         threads: options.threads,
         prefbench_version: env!("CARGO_PKG_VERSION").to_string(),
@@ -361,31 +343,6 @@ fn parse_gpu_memory(csv: &str, pid: u32) -> Option<f64> {
         .filter_map(|(_, mib)| mib.trim().parse().ok())
         .collect();
     (!mine.is_empty()).then(|| mine.iter().sum())
-}
-
-fn metrics(r: Ranking) -> RankingMetrics {
-    RankingMetrics {
-        hr_at_1: r.hr_at_1,
-        hr_at_5: r.hr_at_5,
-        ndcg_at_5: r.ndcg_at_5,
-        samples: r.samples,
-    }
-}
-
-fn curve(outcome: &PoOutcome) -> Vec<StepPoint> {
-    outcome
-        .curve
-        .iter()
-        .map(|s| StepPoint {
-            step: s.step,
-            loss: s.loss,
-            reward_win_rate: s.diagnostics.reward_win_rate,
-            violating_share: s.diagnostics.violating_share,
-            boundary_size: s.diagnostics.mean_boundary_size,
-            boundary_grad_share: s.diagnostics.boundary_grad_share,
-            lr: s.lr,
-        })
-        .collect()
 }
 
 #[cfg(test)]

@@ -5,7 +5,6 @@ pub mod stats;
 pub mod store;
 mod unique;
 
-pub use record::{
-    Cell, EpochPoint, RankingMetrics, RunRecord, SftMetrics, StepPoint, Timings, SCHEMA_VERSION,
-};
+pub use prefbench_vocabulary::{EpochPoint, RankingMetrics, SftMetrics, StepPoint};
+pub use record::{Cell, RunRecord, Timings, SCHEMA_VERSION};
 pub use setting::CellKey;

@@ -1,5 +1,6 @@
 //! The run record: one line of `results.jsonl` per finished PO run. Everything a report, a
 //! comparison or a resume needs is in the record, so reports are built from records alone.
+use prefbench_vocabulary::{EpochPoint, RankingMetrics, SftMetrics, StepPoint};
 use serde::{Deserialize, Serialize};
 
 /// Bumped whenever a field changes meaning; readers refuse records of another schema.
@@ -12,15 +13,6 @@ pub struct Cell {
     pub method: String,
     /// Negatives per sample.
     pub k: usize,
-}
-
-/// Ranking metrics over the 20 candidates of one split.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
-pub struct RankingMetrics {
-    pub hr_at_1: f64,
-    pub hr_at_5: f64,
-    pub ndcg_at_5: f64,
-    pub samples: usize,
 }
 
 /// Wall-clock seconds of each stage of one run. SFT and the reference cache are shared by all
@@ -42,42 +34,6 @@ pub struct Timings {
     /// statistics); absent on CPU or without nvidia-smi.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cuda_peak_mib: Option<f64>,
-}
-
-/// Metrics at the end of one PO epoch.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
-pub struct EpochPoint {
-    /// 1-based.
-    pub epoch: usize,
-    /// Mean PO training loss over the epoch.
-    pub train_loss: f64,
-    pub valid: RankingMetrics,
-    pub test: RankingMetrics,
-}
-
-/// One logged PO training step (thinned to a bounded number of points).
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
-pub struct StepPoint {
-    pub step: usize,
-    pub loss: f64,
-    pub reward_win_rate: f64,
-    pub violating_share: f64,
-    pub boundary_size: f64,
-    pub boundary_grad_share: f64,
-    pub lr: f64,
-}
-
-/// The SFT reference of a run, as trained (or loaded from the cache) before PO.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct SftMetrics {
-    pub valid: RankingMetrics,
-    pub test: RankingMetrics,
-    /// 1-based epoch whose weights were kept (the last one without early stopping).
-    pub kept_epoch: usize,
-    /// Validation HR@1 after every SFT epoch that ran, so a reader sees where it peaked.
-    pub valid_hr_at_1: Vec<f64>,
-    /// Mean training loss of every SFT epoch that ran.
-    pub train_loss: Vec<f64>,
 }
 
 /// A finished PO run.

@@ -1,33 +1,12 @@
 //! Per-step boundary statistics for the reports (docs/objectives.md, per-step diagnostics): they measure the mechanism the
 //! paper claims (violators, boundary size, β_b range, reward win rate, gradient suppression).
-use serde::{Deserialize, Serialize};
+use prefbench_vocabulary::StepDiagnostics;
 use tch::{Kind, Tensor};
 
 use super::{
-    dynamic, BaseObjective, DynamicVariant, Method, ObjectiveError, ObjectiveOutput,
+    compute, dynamic, BaseObjective, DynamicVariant, Method, ObjectiveError, ObjectiveOutput,
     ObjectiveParams, PreferenceInputs,
 };
-
-/// Batch-level statistics of one PO step.
-#[derive(Clone, Copy, Debug, Serialize, Deserialize, PartialEq)]
-pub struct StepDiagnostics {
-    /// Share of all B·K negatives with ℓ_j ≥ ℓ_w.
-    pub violating_share: f64,
-    /// Mean |B| per sample (for vanilla methods: the B that DynamicPO would select).
-    pub mean_boundary_size: f64,
-    /// Mean of the β applied to the negatives that enter the loss.
-    pub beta_mean: f64,
-    /// Smallest such β.
-    pub beta_min: f64,
-    /// Largest such β.
-    pub beta_max: f64,
-    /// Share of samples whose positive out-rewards every negative: ρ_w > ρ_j for all j, with
-    /// ρ the log-ratio (ρ = ℓ for MPPO, which has no reference); β > 0 does not change it.
-    pub reward_win_rate: f64,
-    /// Σ over boundary negatives of |∂L/∂ℓ_j| divided by Σ over all negatives (0 when the
-    /// gradient vanishes); L is the batch-mean loss.
-    pub boundary_grad_share: f64,
-}
 
 /// Statistics of one step from the objective's inputs and output.
 ///
@@ -120,6 +99,6 @@ fn recompute_grad(
         reference_chosen: &detached[1],
         reference_rejected: &detached[2],
     };
-    let loss = method.compute(params, &copy)?.losses.mean(None);
+    let loss = compute(method, params, &copy)?.losses.mean(None);
     Ok(Tensor::run_backward(&[loss], &[&rejected], false, false).remove(0))
 }

@@ -8,42 +8,18 @@ mod base;
 mod diagnostics;
 pub mod dynamic;
 pub mod kmeans;
-mod method;
 
 use std::time::Instant;
 
 use crate::device::synchronize;
 
-use serde::{Deserialize, Serialize};
 use tch::{Kind, Tensor};
 
 use base::{Beta, Negatives};
-pub use diagnostics::{diagnostics, StepDiagnostics};
-pub use method::{BaseObjective, DynamicVariant, Method};
-
-/// Hyper-parameters shared by every objective (docs/objectives.md, parameters).
-#[derive(Clone, Copy, Debug, Serialize, Deserialize, PartialEq)]
-#[serde(deny_unknown_fields, default)]
-pub struct ObjectiveParams {
-    /// The base β > 0 (paper: 1.0).
-    pub beta: f64,
-    /// The fixed margin M of the dual-margin β: 6.0 in the current official release, 2.0 in
-    /// the first one.
-    pub margin: f64,
-    /// The factor in front of tanh, which bounds β_b to (β(1 − s), β(1 + s)).
-    pub tanh_scale: f64,
-}
-
-impl Default for ObjectiveParams {
-    /// The official release's values: β = 1, M = 6, tanh scale 0.5.
-    fn default() -> Self {
-        Self {
-            beta: 1.0,
-            margin: 6.0,
-            tanh_scale: 0.5,
-        }
-    }
-}
+pub use diagnostics::diagnostics;
+use prefbench_vocabulary::{
+    BaseObjective, DynamicVariant, Method, MethodError, ObjectiveParams, ParamError,
+};
 
 /// One batch of log-likelihoods; all four tensors share one float kind and one device.
 /// MPPO ignores the reference tensors (they must still have the right shapes).
@@ -78,23 +54,9 @@ pub struct ObjectiveOutput {
 /// Why an objective cannot be computed; each names the offending input or value.
 #[derive(Debug, thiserror::Error)]
 pub enum ObjectiveError {
-    /// The method name is not one of [`Method::ALL`].
-    #[error("unknown objective `{name}`; valid names: {valid}")]
-    UnknownMethod {
-        /// The rejected name.
-        name: String,
-        /// All valid names, comma-separated.
-        valid: String,
-    },
-    /// DPO is pairwise.
-    #[error("dpo needs exactly one negative per sample, got K = {k}; use dmpo or sdpo for K > 1")]
-    DpoNeedsOneNegative {
-        /// The K of the batch.
-        k: i64,
-    },
-    /// K = 0.
-    #[error("the batch has no negatives (K = 0); every objective needs K >= 1")]
-    NoNegatives,
+    /// The method or its K is not valid.
+    #[error(transparent)]
+    Method(#[from] MethodError),
     /// A tensor has the wrong shape.
     #[error("{tensor} has shape {got:?}, expected {expected}")]
     Shape {
@@ -116,36 +78,8 @@ pub enum ObjectiveError {
         expected: String,
     },
     /// A hyper-parameter is outside its domain.
-    #[error("invalid objective parameter {name} = {value}: {reason}")]
-    Param {
-        /// The parameter's name.
-        name: &'static str,
-        /// Its value.
-        value: f64,
-        /// The constraint.
-        reason: &'static str,
-    },
-}
-
-impl ObjectiveParams {
-    /// Checks β > 0 and finite margin and tanh scale in [0, 1), which keeps every β_b positive.
-    pub fn validate(&self) -> Result<(), ObjectiveError> {
-        let param = |name, value, reason| ObjectiveError::Param {
-            name,
-            value,
-            reason,
-        };
-        if !(self.beta.is_finite() && self.beta > 0.0) {
-            return Err(param("beta", self.beta, "must be finite and > 0"));
-        }
-        if !self.margin.is_finite() {
-            return Err(param("margin", self.margin, "must be finite"));
-        }
-        if !(0.0..1.0).contains(&self.tanh_scale) {
-            return Err(param("tanh_scale", self.tanh_scale, "must be in [0, 1)"));
-        }
-        Ok(())
-    }
+    #[error(transparent)]
+    Param(#[from] ParamError),
 }
 
 impl PreferenceInputs<'_> {
@@ -202,60 +136,56 @@ fn shape(tensor: &'static str, got: Vec<i64>, expected: String) -> ObjectiveErro
     }
 }
 
-impl Method {
-    /// Per-sample losses of this objective for one batch, plus DynamicPO's boundary and β_b.
-    /// The selection and β_b are detached; gradients flow to all four inputs through the loss.
-    pub fn compute(
-        &self,
-        params: &ObjectiveParams,
-        inputs: &PreferenceInputs,
-    ) -> Result<ObjectiveOutput, ObjectiveError> {
-        params.validate()?;
-        let k = inputs.validate()?;
-        self.validate_k(k)?;
-        let Some(variant) = self.variant() else {
-            let negatives = Negatives {
-                mask: None,
-                beta: Beta::Uniform(params.beta),
-            };
-            return Ok(ObjectiveOutput {
-                losses: base::losses(self.base(), inputs, &negatives),
-                boundary: None,
-                boundary_betas: None,
-                selection_seconds: 0.0,
-            });
-        };
-        let device = inputs.policy_chosen.device();
-        synchronize(device);
-        let start = Instant::now();
-        let chosen = inputs.policy_chosen.detach();
-        let rejected = inputs.policy_rejected.detach();
-        let boundary = dynamic::select_boundary(&chosen, &rejected);
-        let betas = match variant {
-            DynamicVariant::SelectOnly => rejected.full_like(params.beta),
-            DynamicVariant::BetaOnly => {
-                dynamic::dual_margin_betas(&chosen, &rejected, &boundary, params)
-            }
-            DynamicVariant::Full => {
-                dynamic::dual_margin_betas(&chosen, &rejected, &boundary, params)
-                    .where_scalarother(&boundary, params.beta)
-            }
-        };
-        synchronize(device);
-        let selection_seconds = start.elapsed().as_secs_f64();
+/// Per-sample losses of `method` for one batch, plus DynamicPO's boundary and β_b. The
+/// selection and β_b are detached; gradients flow to all four inputs through the loss.
+pub fn compute(
+    method: Method,
+    params: &ObjectiveParams,
+    inputs: &PreferenceInputs,
+) -> Result<ObjectiveOutput, ObjectiveError> {
+    params.validate()?;
+    let k = inputs.validate()?;
+    method.validate_k(k)?;
+    let Some(variant) = method.variant() else {
         let negatives = Negatives {
-            mask: (variant != DynamicVariant::BetaOnly).then_some(&boundary),
-            beta: match variant {
-                DynamicVariant::SelectOnly => Beta::Uniform(params.beta),
-                _ => Beta::PerNegative(&betas),
-            },
+            mask: None,
+            beta: Beta::Uniform(params.beta),
         };
-        let losses = base::losses(self.base(), inputs, &negatives);
-        Ok(ObjectiveOutput {
-            losses,
-            boundary: Some(boundary),
-            boundary_betas: Some(betas),
-            selection_seconds,
-        })
-    }
+        return Ok(ObjectiveOutput {
+            losses: base::losses(method.base(), inputs, &negatives),
+            boundary: None,
+            boundary_betas: None,
+            selection_seconds: 0.0,
+        });
+    };
+    let device = inputs.policy_chosen.device();
+    synchronize(device);
+    let start = Instant::now();
+    let chosen = inputs.policy_chosen.detach();
+    let rejected = inputs.policy_rejected.detach();
+    let boundary = dynamic::select_boundary(&chosen, &rejected);
+    let betas = match variant {
+        DynamicVariant::SelectOnly => rejected.full_like(params.beta),
+        DynamicVariant::BetaOnly => {
+            dynamic::dual_margin_betas(&chosen, &rejected, &boundary, params)
+        }
+        DynamicVariant::Full => dynamic::dual_margin_betas(&chosen, &rejected, &boundary, params)
+            .where_scalarother(&boundary, params.beta),
+    };
+    synchronize(device);
+    let selection_seconds = start.elapsed().as_secs_f64();
+    let negatives = Negatives {
+        mask: (variant != DynamicVariant::BetaOnly).then_some(&boundary),
+        beta: match variant {
+            DynamicVariant::SelectOnly => Beta::Uniform(params.beta),
+            _ => Beta::PerNegative(&betas),
+        },
+    };
+    let losses = base::losses(method.base(), inputs, &negatives);
+    Ok(ObjectiveOutput {
+        losses,
+        boundary: Some(boundary),
+        boundary_betas: Some(betas),
+        selection_seconds,
+    })
 }

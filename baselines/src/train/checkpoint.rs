@@ -21,11 +21,11 @@ use std::collections::BTreeMap;
 use std::io::ErrorKind;
 use std::path::{Path, PathBuf};
 
+use prefbench_vocabulary::SftMetrics;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use tch::{Device, Kind, Tensor};
 
-use crate::metrics::Ranking;
 use crate::policy::Policy;
 
 const WEIGHTS: &str = "policy.ot";
@@ -39,18 +39,13 @@ const TRAIN_LOG_PROBS: &str = "train_candidate_log_probs";
 /// Candidates per sample: the reference holds one log-likelihood for each.
 const CANDIDATES: i64 = prefbench_datasets::CANDIDATES as i64;
 /// The `format` of `meta.json` and `manifest.json`; checkpoints of another format are not used.
-const FORMAT: &str = "prefbench sft checkpoint v2";
+const FORMAT: &str = "prefbench sft checkpoint v3";
 
-/// What the SFT stage measured; stored beside the weights so cached runs still report it.
+/// What the SFT stage measured and what it cost; stored beside the weights so cached runs
+/// still report both.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SftSummary {
-    pub epoch_losses: Vec<f64>,
-    /// Validation HR@1 after every epoch that ran.
-    pub valid_hr_at_1: Vec<f64>,
-    /// 0-based epoch whose weights were kept.
-    pub kept_epoch: usize,
-    pub valid: Ranking,
-    pub test: Ranking,
+    pub metrics: SftMetrics,
     pub sft_s: f64,
     pub reference_cache_s: f64,
 }
@@ -59,26 +54,27 @@ impl SftSummary {
     /// Why the summary cannot describe a finished SFT, if it cannot: a non-finite number, no
     /// epoch, or per-epoch lists that disagree with each other or with `kept_epoch`.
     fn problem(&self) -> Option<String> {
-        let rankings = [self.valid, self.test]
+        let m = &self.metrics;
+        let rankings = [m.valid, m.test]
             .into_iter()
             .flat_map(|r| [r.hr_at_1, r.hr_at_5, r.ndcg_at_5]);
-        let numbers = self
-            .epoch_losses
+        let numbers = m
+            .train_loss
             .iter()
-            .chain(&self.valid_hr_at_1)
+            .chain(&m.valid_hr_at_1)
             .copied()
             .chain(rankings)
             .chain([self.sft_s, self.reference_cache_s]);
         if numbers.into_iter().any(|x| !x.is_finite()) {
             return Some("the SFT summary holds a non-finite number".into());
         }
-        let epochs = self.epoch_losses.len();
-        if epochs == 0 || self.valid_hr_at_1.len() != epochs || self.kept_epoch >= epochs {
+        let epochs = m.train_loss.len();
+        if epochs == 0 || m.valid_hr_at_1.len() != epochs || !(1..=epochs).contains(&m.kept_epoch) {
             return Some(format!(
                 "the SFT summary is inconsistent: {epochs} epoch losses, {} validation HR@1 \
                  values, kept epoch {}",
-                self.valid_hr_at_1.len(),
-                self.kept_epoch
+                m.valid_hr_at_1.len(),
+                m.kept_epoch
             ));
         }
         None
@@ -516,22 +512,24 @@ fn sibling(parent: &Path, dir: &Path, what: &str) -> PathBuf {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::policy::PolicyConfig;
+    use prefbench_vocabulary::{PolicyConfig, RankingMetrics};
     use tch::{Device, Kind};
 
     fn summary() -> SftSummary {
-        let ranking = Ranking {
+        let ranking = RankingMetrics {
             hr_at_1: 0.25,
             hr_at_5: 0.5,
             ndcg_at_5: 0.375,
             samples: 8,
         };
         SftSummary {
-            epoch_losses: vec![3.0, 2.5],
-            valid_hr_at_1: vec![0.125, 0.25],
-            kept_epoch: 1,
-            valid: ranking,
-            test: ranking,
+            metrics: SftMetrics {
+                valid: ranking,
+                test: ranking,
+                kept_epoch: 2,
+                valid_hr_at_1: vec![0.125, 0.25],
+                train_loss: vec![3.0, 2.5],
+            },
             sft_s: 1.5,
             reference_cache_s: 0.25,
         }
@@ -592,8 +590,13 @@ mod tests {
 
     #[test]
     fn a_saved_checkpoint_loads_back_exactly() {
-        let (tmp, dir, log_probs) = saved();
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path().join("key");
+        let log_probs = Tensor::randn([4, 20], (Kind::Float, Device::Cpu));
+        // Tests share libtorch's global generator, so the weights are compared with the saved
+        // policy's own, not with a second policy drawn from the same seed.
         let trained = policy(0);
+        save(&dir, &trained, &log_probs, &summary()).unwrap();
         let mut other = policy(1);
         let (loaded, meta) = load(&dir, &mut other, 4).unwrap().expect("present");
         assert_eq!(meta, summary());
@@ -635,7 +638,9 @@ mod tests {
             (
                 "edited metrics in meta.json",
                 Box::new(|d| {
-                    edit_meta(d, |m| m["summary"]["test"]["hr_at_1"] = 0.75.into());
+                    edit_meta(d, |m| {
+                        m["summary"]["metrics"]["test"]["hr_at_1"] = 0.75.into()
+                    });
                 }),
                 "meta.json does not match its sha256",
             ),
@@ -751,7 +756,7 @@ mod tests {
         assert!(err.to_string().contains("[N, 20]"), "{err}");
         log_probs = Tensor::zeros([4, 20], (Kind::Float, Device::Cpu));
         let mut bad = summary();
-        bad.epoch_losses[1] = f64::NAN;
+        bad.metrics.train_loss[1] = f64::NAN;
         let err = save(&dir, &p, &log_probs, &bad).unwrap_err();
         assert!(err.to_string().contains("non-finite"), "{err}");
         tch::no_grad(|| {

@@ -8,13 +8,13 @@ mod sft;
 pub mod workload;
 
 pub use batches::SplitTensors;
-pub use po::{EpochEval, PoConfig, PoOutcome, PoTrainer, StepLog};
-pub use schedule::Schedule;
-pub use sft::{SftConfig, SftOutcome};
+pub use po::{PoOutcome, PoTrainer};
+pub use sft::train_sft;
 
 pub use crate::device::synchronize;
-use crate::metrics::{Ranking, RankingAccumulator};
+use crate::metrics::RankingAccumulator;
 use crate::policy::Policy;
+use prefbench_vocabulary::RankingMetrics;
 use tch::Tensor;
 
 /// Why training stopped.
@@ -62,7 +62,7 @@ pub fn candidate_log_probs(policy: &Policy, split: &SplitTensors) -> Tensor {
 }
 
 /// HR@1, HR@5 and NDCG@5 of the policy on a split.
-pub fn evaluate(policy: &Policy, split: &SplitTensors) -> Ranking {
+pub fn evaluate(policy: &Policy, split: &SplitTensors) -> RankingMetrics {
     let mut acc = RankingAccumulator::default();
     tch::no_grad(|| {
         for (histories, candidates, targets) in split.chunks(EVAL_BATCH) {

@@ -5,81 +5,27 @@
 //! best validation HR@1, as S-DPO and LLaRA select checkpoints.
 use std::time::Instant;
 
+use prefbench_vocabulary::{EpochPoint, Method, ObjectiveParams, PoConfig, StepPoint};
 use serde::{Deserialize, Serialize};
 use tch::nn::{self, OptimizerConfig};
 use tch::{Kind, Tensor};
 
 use super::batches::{stage_rng, SplitTensors};
-use super::schedule::{learning_rate, Schedule};
+use super::schedule::learning_rate;
 use super::{evaluate, synchronize, Progress, TrainError};
-use crate::metrics::Ranking;
-use crate::objectives::{diagnostics, Method, ObjectiveParams, PreferenceInputs, StepDiagnostics};
+use crate::objectives::{compute, diagnostics, PreferenceInputs};
 use crate::policy::Policy;
 
 /// Stage id of PO in [`stage_rng`].
 const PO_STAGE: u64 = 2;
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct PoConfig {
-    pub epochs: usize,
-    pub batch_size: usize,
-    pub lr: f64,
-    /// How the learning rate moves after the warm-up (paper: cosine decay to 0).
-    pub schedule: Schedule,
-    pub warmup_share: f64,
-    /// Maximum global gradient norm (paper: 0.3); 0 turns clipping off.
-    pub grad_clip: f64,
-    pub weight_decay: f64,
-    /// Dropout of the policy during PO, apart from SFT's `model.dropout`. 0 (as TRL's DPO
-    /// trainer does by default): with dropout the policy's log-likelihoods are noisy against
-    /// the dropout-free cached reference.
-    pub dropout: f64,
-    /// Most steps inspected for diagnostics per run (evenly spaced, the first included); the
-    /// others are not inspected at all, which bounds both the record's size and the cost.
-    pub logged_steps: usize,
-}
-
-impl Default for PoConfig {
-    fn default() -> Self {
-        Self {
-            epochs: 3,
-            batch_size: 128,
-            lr: 1e-4,
-            schedule: Schedule::Cosine,
-            warmup_share: 0.05,
-            grad_clip: 0.3,
-            weight_decay: 0.0,
-            dropout: 0.0,
-            logged_steps: 200,
-        }
-    }
-}
-
-/// One inspected step.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
-pub struct StepLog {
-    pub step: usize,
-    pub loss: f64,
-    pub lr: f64,
-    pub diagnostics: StepDiagnostics,
-}
-
-/// Metrics at the end of one epoch.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
-pub struct EpochEval {
-    pub train_loss: f64,
-    pub valid: Ranking,
-    pub test: Ranking,
-}
-
 /// What a PO run measured besides the trained weights.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct PoOutcome {
-    pub epochs: Vec<EpochEval>,
+    pub epochs: Vec<EpochPoint>,
     /// Seconds spent in the end-of-epoch evaluations (not part of any step).
     pub eval_seconds: f64,
-    pub curve: Vec<StepLog>,
+    pub curve: Vec<StepPoint>,
     pub step_seconds: Vec<f64>,
     /// Host time spent in DynamicPO's selection + β over all steps.
     pub selection_seconds: f64,
@@ -178,7 +124,7 @@ impl PoTrainer<'_> {
                     reference_chosen: &reference_ll.select(1, 0),
                     reference_rejected: &reference_ll.narrow(1, 1, k),
                 };
-                let output = self.method.compute(&self.params, &inputs)?;
+                let output = compute(self.method, &self.params, &inputs)?;
                 outcome.selection_seconds += output.selection_seconds;
                 let loss = output.losses.mean(Kind::Float);
                 let lr = learning_rate(c.schedule, c.lr, step, total, c.warmup_share);
@@ -195,18 +141,9 @@ impl PoTrainer<'_> {
                 outcome.step_seconds.push(started.elapsed().as_secs_f64());
                 sum += loss.detach();
                 if let Some(grad) = grad_rejected {
-                    outcome.curve.push(StepLog {
-                        step,
-                        loss: loss.double_value(&[]),
-                        lr,
-                        diagnostics: diagnostics(
-                            self.method,
-                            &self.params,
-                            &inputs,
-                            &output,
-                            Some(&grad),
-                        )?,
-                    });
+                    let d = diagnostics(self.method, &self.params, &inputs, &output, Some(&grad))?;
+                    let loss = loss.double_value(&[]);
+                    outcome.curve.push(StepPoint::new(step, loss, lr, &d));
                 }
                 step += 1;
                 progress.step(step, total);
@@ -219,7 +156,8 @@ impl PoTrainer<'_> {
                 });
             }
             let started = Instant::now();
-            outcome.epochs.push(EpochEval {
+            outcome.epochs.push(EpochPoint {
+                epoch: epoch + 1,
                 train_loss,
                 valid: evaluate(policy, self.valid),
                 test: evaluate(policy, self.test),

@@ -1,16 +1,6 @@
 //! Learning-rate schedules: the paper's protocol (linear warm-up, then cosine decay to 0) and a
 //! constant rate after the warm-up, the setting of common DPO reference implementations.
-use serde::{Deserialize, Serialize};
-
-/// What the learning rate does after the linear warm-up.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Schedule {
-    /// Cosine decay to 0 over the remaining steps (the paper's).
-    Cosine,
-    /// The base rate until the end.
-    Constant,
-}
+use prefbench_vocabulary::Schedule;
 
 /// Learning rate at `step` (0-based) of `total` steps under `schedule`.
 pub fn learning_rate(

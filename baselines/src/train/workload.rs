@@ -5,9 +5,10 @@
 use prefbench_datasets::synthetic::{generate, SyntheticConfig};
 use tch::{Device, Tensor};
 
-use super::{candidate_log_probs, PoConfig, PoOutcome, PoTrainer, Silent, SplitTensors};
-use crate::objectives::{Method, ObjectiveParams};
-use crate::policy::{Policy, PolicyConfig};
+use super::{candidate_log_probs, PoOutcome, PoTrainer, Silent, SplitTensors};
+use crate::policy::Policy;
+use prefbench_vocabulary::{Method, ObjectiveParams};
+use prefbench_vocabulary::{PoConfig, PolicyConfig};
 
 /// What to time.
 #[derive(Debug, Clone, PartialEq)]

@@ -5,9 +5,8 @@
 
 use std::path::PathBuf;
 
-use prefbench_baselines::objectives::{
-    BaseObjective, DynamicVariant, Method, ObjectiveParams, PreferenceInputs,
-};
+use prefbench_baselines::objectives::PreferenceInputs;
+use prefbench_vocabulary::{BaseObjective, DynamicVariant, Method, ObjectiveParams};
 use rand::{Rng, SeedableRng};
 use rand_pcg::Pcg64;
 use tch::{Device, Kind, Tensor};

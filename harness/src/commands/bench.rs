@@ -8,11 +8,12 @@ use std::process::ExitCode;
 
 use anyhow::{bail, Result};
 use clap::{Args, Subcommand};
-use prefbench_baselines::objectives::Method;
 use prefbench_baselines::train::workload::{Workload, WorkloadSpec};
 use serde::Serialize;
 
-use crate::config::{DeviceChoice, MAX_K};
+use prefbench_vocabulary::{Method, MAX_K};
+
+use crate::config::DeviceChoice;
 use crate::environment::resolve_device;
 
 #[derive(Subcommand)]

@@ -5,7 +5,27 @@ use std::str::FromStr;
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
-use super::ObjectiveError;
+/// Why a method name or a method's K is not valid.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum MethodError {
+    /// The method name is not one of [`Method::ALL`].
+    #[error("unknown objective `{name}`; valid names: {valid}")]
+    UnknownMethod {
+        /// The rejected name.
+        name: String,
+        /// All valid names, comma-separated.
+        valid: String,
+    },
+    /// DPO is pairwise.
+    #[error("dpo needs exactly one negative per sample, got K = {k}; use dmpo or sdpo for K > 1")]
+    DpoNeedsOneNegative {
+        /// The K of the batch.
+        k: i64,
+    },
+    /// K = 0.
+    #[error("the batch has no negatives (K = 0); every objective needs K >= 1")]
+    NoNegatives,
+}
 
 /// The three multi-negative base objectives that DynamicPO plugs into (docs/objectives.md).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -106,12 +126,12 @@ impl Method {
     }
 
     /// Checks that the method is defined for `k` negatives per sample (DPO needs K = 1).
-    pub fn validate_k(&self, k: i64) -> Result<(), ObjectiveError> {
+    pub fn validate_k(&self, k: i64) -> Result<(), MethodError> {
         if k < 1 {
-            return Err(ObjectiveError::NoNegatives);
+            return Err(MethodError::NoNegatives);
         }
         if *self == Method::Dpo && k != 1 {
-            return Err(ObjectiveError::DpoNeedsOneNegative { k });
+            return Err(MethodError::DpoNeedsOneNegative { k });
         }
         Ok(())
     }
@@ -135,13 +155,13 @@ impl fmt::Display for Method {
 }
 
 impl FromStr for Method {
-    type Err = ObjectiveError;
+    type Err = MethodError;
 
     fn from_str(name: &str) -> Result<Self, Self::Err> {
         Self::ALL
             .into_iter()
             .find(|m| m.to_string() == name)
-            .ok_or_else(|| ObjectiveError::UnknownMethod {
+            .ok_or_else(|| MethodError::UnknownMethod {
                 name: name.to_owned(),
                 valid: Self::valid_names(),
             })

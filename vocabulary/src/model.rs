@@ -1,0 +1,97 @@
+//! The policy's shape: encoder architecture, width, depth, dropout and what an item knows
+//! besides its id. Part of every run id, since they change the results.
+use serde::{Deserialize, Serialize};
+
+/// Which sequence encoder sits between the item embeddings and the tied output layer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Architecture {
+    /// SASRec-style causal transformer with pre-norm blocks.
+    Transformer,
+    Gru,
+}
+
+/// What an item's representation knows besides its id.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ItemText {
+    /// A learned id embedding only.
+    #[default]
+    None,
+    /// The id embedding plus a learned linear projection of the item title's frozen
+    /// all-MiniLM-L6-v2 embedding ((`prefbench_baselines::text`)): the regime closest to the paper's LLMs,
+    /// which read titles.
+    Minilm,
+}
+
+/// Model settings; part of every run id, since they change the results.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct PolicyConfig {
+    pub architecture: Architecture,
+    pub width: i64,
+    pub blocks: i64,
+    pub heads: i64,
+    pub dropout: f64,
+    pub item_text: ItemText,
+}
+
+impl Default for PolicyConfig {
+    fn default() -> Self {
+        Self {
+            architecture: Architecture::Transformer,
+            width: 64,
+            blocks: 2,
+            heads: 2,
+            dropout: 0.2,
+            item_text: ItemText::None,
+        }
+    }
+}
+
+/// The largest `width` a config may ask for: far above the paper-scale default (64), below
+/// what would only exhaust memory.
+pub const MAX_WIDTH: i64 = 4096;
+/// The most transformer blocks (GRU layers) a config may ask for.
+pub const MAX_BLOCKS: i64 = 64;
+
+impl PolicyConfig {
+    /// Checks every field against its domain: `width` in 1..=[`MAX_WIDTH`], `blocks` in
+    /// 1..=[`MAX_BLOCKS`], `heads` >= 1 and dividing `width` (checked for both architectures,
+    /// since an `architecture` axis may turn any config into a transformer), `dropout` in
+    /// [0, 1). The error starts with the field's name, as `heads: ...`.
+    pub fn validate(&self) -> Result<(), String> {
+        if !(1..=MAX_WIDTH).contains(&self.width) {
+            return Err(format!(
+                "width: {} is out of range; must be in 1..={MAX_WIDTH}",
+                self.width
+            ));
+        }
+        if !(1..=MAX_BLOCKS).contains(&self.blocks) {
+            return Err(format!(
+                "blocks: {} is out of range; must be in 1..={MAX_BLOCKS}",
+                self.blocks
+            ));
+        }
+        if self.heads < 1 {
+            return Err(format!(
+                "heads: {} is out of range; must be >= 1 and divide width ({})",
+                self.heads, self.width
+            ));
+        }
+        if self.width % self.heads != 0 {
+            return Err(format!(
+                "heads: {} does not divide width {}; attention splits the width evenly over \
+                 the heads, so heads must be a divisor of width",
+                self.heads, self.width
+            ));
+        }
+        if !(0.0..1.0).contains(&self.dropout) {
+            return Err(format!(
+                "dropout: {:?} is out of range; must be in [0, 1)",
+                self.dropout
+            ));
+        }
+        Ok(())
+    }
+}

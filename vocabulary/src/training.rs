@@ -1,0 +1,131 @@
+//! How the two training stages run: SFT of the reference, then preference optimisation with
+//! one objective. Part of every run id, since they change the results.
+use serde::{Deserialize, Serialize};
+
+/// What the learning rate does after the linear warm-up.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Schedule {
+    /// Cosine decay to 0 over the remaining steps (the paper's).
+    Cosine,
+    /// The base rate until the end.
+    Constant,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct SftConfig {
+    pub epochs: usize,
+    pub batch_size: usize,
+    pub lr: f64,
+    pub weight_decay: f64,
+    /// Early stopping: stop after this many epochs without a better validation HR@1 and keep
+    /// the best epoch's weights; 0 trains every epoch and keeps the last.
+    pub patience: usize,
+}
+
+impl Default for SftConfig {
+    fn default() -> Self {
+        Self {
+            epochs: 8,
+            batch_size: 128,
+            lr: 1e-3,
+            weight_decay: 0.0,
+            patience: 0,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct PoConfig {
+    pub epochs: usize,
+    pub batch_size: usize,
+    pub lr: f64,
+    /// How the learning rate moves after the warm-up (paper: cosine decay to 0).
+    pub schedule: Schedule,
+    pub warmup_share: f64,
+    /// Maximum global gradient norm (paper: 0.3); 0 turns clipping off.
+    pub grad_clip: f64,
+    pub weight_decay: f64,
+    /// Dropout of the policy during PO, apart from SFT's `model.dropout`. 0 (as TRL's DPO
+    /// trainer does by default): with dropout the policy's log-likelihoods are noisy against
+    /// the dropout-free cached reference.
+    pub dropout: f64,
+    /// Most steps inspected for diagnostics per run (evenly spaced, the first included); the
+    /// others are not inspected at all, which bounds both the record's size and the cost.
+    pub logged_steps: usize,
+}
+
+impl Default for PoConfig {
+    fn default() -> Self {
+        Self {
+            epochs: 3,
+            batch_size: 128,
+            lr: 1e-4,
+            schedule: Schedule::Cosine,
+            warmup_share: 0.05,
+            grad_clip: 0.3,
+            weight_decay: 0.0,
+            dropout: 0.0,
+            logged_steps: 200,
+        }
+    }
+}
+
+/// Hyper-parameters shared by every objective (docs/objectives.md, parameters).
+#[derive(Clone, Copy, Debug, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct ObjectiveParams {
+    /// The base β > 0 (paper: 1.0).
+    pub beta: f64,
+    /// The fixed margin M of the dual-margin β: 6.0 in the current official release, 2.0 in
+    /// the first one.
+    pub margin: f64,
+    /// The factor in front of tanh, which bounds β_b to (β(1 − s), β(1 + s)).
+    pub tanh_scale: f64,
+}
+
+impl Default for ObjectiveParams {
+    /// The official release's values: β = 1, M = 6, tanh scale 0.5.
+    fn default() -> Self {
+        Self {
+            beta: 1.0,
+            margin: 6.0,
+            tanh_scale: 0.5,
+        }
+    }
+}
+
+/// An objective parameter outside its domain.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[error("invalid objective parameter {name} = {value}: {reason}")]
+pub struct ParamError {
+    /// The parameter's name.
+    pub name: &'static str,
+    /// Its value.
+    pub value: f64,
+    /// The constraint.
+    pub reason: &'static str,
+}
+
+impl ObjectiveParams {
+    /// Checks β > 0 and finite margin and tanh scale in [0, 1), which keeps every β_b positive.
+    pub fn validate(&self) -> Result<(), ParamError> {
+        let param = |name, value, reason| ParamError {
+            name,
+            value,
+            reason,
+        };
+        if !(self.beta.is_finite() && self.beta > 0.0) {
+            return Err(param("beta", self.beta, "must be finite and > 0"));
+        }
+        if !self.margin.is_finite() {
+            return Err(param("margin", self.margin, "must be finite"));
+        }
+        if !(0.0..1.0).contains(&self.tanh_scale) {
+            return Err(param("tanh_scale", self.tanh_scale, "must be in [0, 1)"));
+        }
+        Ok(())
+    }
+}
