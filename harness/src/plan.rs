@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result};
 use prefbench_results::store::read_records;
 use prefbench_results::RunRecord;
-use prefbench_vocabulary::{Architecture, ItemText, PolicyConfig};
+use prefbench_vocabulary::{Architecture, ItemText, Method, PolicyConfig};
 
 use crate::config::ExperimentConfig;
 use crate::matrix::{self, Group};
@@ -136,8 +136,8 @@ struct Timings {
     records: usize,
     threads: Vec<usize>,
     /// PO + evaluation seconds by (dataset, method, K), by (method, K) and overall.
-    by_cell: BTreeMap<(String, String, usize), Vec<f64>>,
-    by_method_k: BTreeMap<(String, usize), Vec<f64>>,
+    by_cell: BTreeMap<(String, Method, usize), Vec<f64>>,
+    by_method_k: BTreeMap<(Method, usize), Vec<f64>>,
     runs: Vec<f64>,
     /// SFT + reference-cache seconds by dataset and overall, from records that paid for them.
     sft_by_dataset: BTreeMap<String, Vec<f64>>,
@@ -183,9 +183,9 @@ impl Timings {
     fn add(&mut self, r: &RunRecord) {
         let t = &r.timings;
         let run = t.po_s + t.eval_s;
-        let (dataset, method, k) = (r.cell.dataset.clone(), r.cell.method.clone(), r.cell.k);
+        let (dataset, method, k) = (r.cell.dataset.clone(), r.cell.method, r.cell.k);
         self.by_cell
-            .entry((dataset.clone(), method.clone(), k))
+            .entry((dataset.clone(), method, k))
             .or_default()
             .push(run);
         self.by_method_k.entry((method, k)).or_default().push(run);
@@ -211,8 +211,8 @@ impl Timings {
             ..Cost::default()
         };
         for run in &group.runs {
-            let method = run.method.to_string();
-            let cell = (run.dataset.clone(), method.clone(), run.k);
+            let method = run.method;
+            let cell = (run.dataset.clone(), method, run.k);
             if let Some(s) = median(self.by_cell.get(&cell)) {
                 cost.seconds += s;
                 cost.exact += 1;

@@ -289,7 +289,7 @@ pub fn run_po(
         id: spec.id.clone(),
         cell: Cell {
             dataset: spec.dataset.clone(),
-            method: spec.method.to_string(),
+            method: spec.method,
             k: spec.k,
         },
         seed: spec.seed,

@@ -165,10 +165,7 @@ impl<'a> DatasetResults<'a> {
 
     /// Methods present, in name order (rows of tables, lines of charts).
     pub fn methods(&self) -> BTreeSet<&'a str> {
-        self.records
-            .iter()
-            .map(|r| r.cell.method.as_str())
-            .collect()
+        self.records.iter().map(|r| r.cell.method.name()).collect()
     }
 
     /// K values present over all methods (columns of tables); cells a method lacks are missing.
@@ -186,7 +183,7 @@ impl<'a> DatasetResults<'a> {
         let with_value = self.records.iter().copied().filter(|r| value(r).is_some());
         aggregate(with_value, |r| value(r).unwrap_or(f64::NAN))
             .into_iter()
-            .map(|(key, summary)| ((key.cell.method, key.cell.k), summary))
+            .map(|(key, summary)| ((key.cell.method.to_string(), key.cell.k), summary))
             .collect()
     }
 
@@ -219,7 +216,7 @@ impl<'a> DatasetResults<'a> {
         self.records
             .iter()
             .copied()
-            .filter(move |r| r.cell.method == method)
+            .filter(move |r| r.cell.method.name() == method)
     }
 
     /// The K values `method` ran with, ascending.

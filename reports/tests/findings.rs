@@ -219,7 +219,7 @@ fn c6_is_the_paired_step_time_ratio_with_the_selection_share_beside_it() {
         pair(0.25, 0.0)
             .into_iter()
             .map(|mut r| {
-                if r.cell.method == "dynamicpo-dmpo" {
+                if r.cell.method.name() == "dynamicpo-dmpo" {
                     let noise = 1.0 + r.seed as f64 / 512.0;
                     r.timings.po_step_median_ms *= factor * noise;
                     r.timings.selection_share = 0.125;

@@ -71,7 +71,7 @@ fn two_settings_are_two_labelled_sections_never_pooled() {
         .iter()
         .map(|r| {
             let mut v = r.clone();
-            v.cell.method = "dynamicpo-dmpo".into();
+            v.cell.method = "dynamicpo-dmpo".parse().unwrap();
             v.spec["method"] = "dynamicpo-dmpo".into();
             v.id += "-dynamicpo";
             v

@@ -1,6 +1,6 @@
 //! The run record: one line of `results.jsonl` per finished PO run. Everything a report, a
 //! comparison or a resume needs is in the record, so reports are built from records alone.
-use prefbench_vocabulary::{EpochPoint, RankingMetrics, SftMetrics, StepPoint};
+use prefbench_vocabulary::{EpochPoint, Method, RankingMetrics, SftMetrics, StepPoint};
 use serde::{Deserialize, Serialize};
 
 /// Bumped whenever a field changes meaning; readers refuse records of another schema.
@@ -10,7 +10,7 @@ pub const SCHEMA_VERSION: u32 = 2;
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct Cell {
     pub dataset: String,
-    pub method: String,
+    pub method: Method,
     /// Negatives per sample.
     pub k: usize,
 }

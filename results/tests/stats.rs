@@ -70,7 +70,7 @@ fn aggregate_groups_by_cell_over_seeds() {
         key.cell,
         Cell {
             dataset: "lastfm".into(),
-            method: "dmpo".into(),
+            method: "dmpo".parse().unwrap(),
             k: 15,
         }
     );

@@ -60,16 +60,6 @@ pub enum DynamicVariant {
     BetaOnly,
 }
 
-impl DynamicVariant {
-    fn suffix(self) -> &'static str {
-        match self {
-            Self::Full => "",
-            Self::SelectOnly => "-select-only",
-            Self::BetaOnly => "-beta-only",
-        }
-    }
-}
-
 /// A preference objective, named as in configs and the golden file (`dpo`, `dmpo`,
 /// `dynamicpo-sdpo`, `dynamicpo-mppo-beta-only`, …); serialised as that string.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -136,6 +126,35 @@ impl Method {
         Ok(())
     }
 
+    /// The name used in configs, records and the golden file: the base's name, prefixed with
+    /// `dynamicpo-` and suffixed with the ablation for DynamicPO.
+    pub fn name(&self) -> &'static str {
+        use BaseObjective::{Dmpo, Mppo, Sdpo};
+        use DynamicVariant::{BetaOnly, Full, SelectOnly};
+        match *self {
+            Method::Dpo => "dpo",
+            Method::Base(base) => base.name(),
+            Method::Dynamic(Dmpo, Full) => "dynamicpo-dmpo",
+            Method::Dynamic(Sdpo, Full) => "dynamicpo-sdpo",
+            Method::Dynamic(Mppo, Full) => "dynamicpo-mppo",
+            Method::Dynamic(Dmpo, SelectOnly) => "dynamicpo-dmpo-select-only",
+            Method::Dynamic(Sdpo, SelectOnly) => "dynamicpo-sdpo-select-only",
+            Method::Dynamic(Mppo, SelectOnly) => "dynamicpo-mppo-select-only",
+            Method::Dynamic(Dmpo, BetaOnly) => "dynamicpo-dmpo-beta-only",
+            Method::Dynamic(Sdpo, BetaOnly) => "dynamicpo-sdpo-beta-only",
+            Method::Dynamic(Mppo, BetaOnly) => "dynamicpo-mppo-beta-only",
+        }
+    }
+
+    /// The method whose objective this one builds on, for comparisons: the base objective of
+    /// a DynamicPO variant (`dynamicpo-sdpo` → `sdpo`); `None` for DPO and the bases.
+    pub fn baseline(&self) -> Option<Method> {
+        match *self {
+            Method::Dynamic(base, _) => Some(Method::Base(base)),
+            _ => None,
+        }
+    }
+
     /// All valid names, comma-separated, for error messages and `--help`.
     pub fn valid_names() -> String {
         Self::ALL.map(|m| m.to_string()).join(", ")
@@ -144,13 +163,7 @@ impl Method {
 
 impl fmt::Display for Method {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match *self {
-            Method::Dpo => f.write_str("dpo"),
-            Method::Base(base) => f.write_str(base.name()),
-            Method::Dynamic(base, variant) => {
-                write!(f, "dynamicpo-{}{}", base.name(), variant.suffix())
-            }
-        }
+        f.write_str(self.name())
     }
 }
 
@@ -160,7 +173,7 @@ impl FromStr for Method {
     fn from_str(name: &str) -> Result<Self, Self::Err> {
         Self::ALL
             .into_iter()
-            .find(|m| m.to_string() == name)
+            .find(|m| m.name() == name)
             .ok_or_else(|| MethodError::UnknownMethod {
                 name: name.to_owned(),
                 valid: Self::valid_names(),
@@ -178,5 +191,35 @@ impl<'de> Deserialize<'de> for Method {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         let name = String::deserialize(deserializer)?;
         name.parse().map_err(serde::de::Error::custom)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_name_parses_back_and_serialises_as_itself() {
+        for method in Method::ALL {
+            assert_eq!(method.name().parse::<Method>(), Ok(method));
+            let json = serde_json::to_string(&method).unwrap();
+            assert_eq!(json, format!("\"{}\"", method.name()));
+            assert_eq!(serde_json::from_str::<Method>(&json).unwrap(), method);
+        }
+        let names: std::collections::BTreeSet<_> = Method::ALL.iter().map(Method::name).collect();
+        assert_eq!(names.len(), Method::ALL.len(), "names are distinct");
+        let err = "dynamicpo".parse::<Method>().unwrap_err();
+        assert!(err.to_string().contains("valid names: dpo, dmpo"), "{err}");
+    }
+
+    #[test]
+    fn the_baseline_of_a_variant_is_its_base_objective() {
+        let sdpo = Method::Base(BaseObjective::Sdpo);
+        assert_eq!(
+            Method::Dynamic(BaseObjective::Sdpo, DynamicVariant::BetaOnly).baseline(),
+            Some(sdpo)
+        );
+        assert_eq!(sdpo.baseline(), None);
+        assert_eq!(Method::Dpo.baseline(), None);
     }
 }

@@ -43,7 +43,7 @@ pub fn record(dataset: &str, method: &str, k: usize, seed: u64, hr_at_1: f64) ->
         id: format!("{dataset}-{method}-k{k}-s{seed}"),
         cell: Cell {
             dataset: dataset.into(),
-            method: method.into(),
+            method: method.parse().expect("a known method"),
             k,
         },
         seed,
