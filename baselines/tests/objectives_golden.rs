@@ -57,7 +57,10 @@ fn temp_file(name: &str, text: &str) -> PathBuf {
 #[test]
 fn output_is_a_golden_file_that_checks_against_itself() {
     let evaluation = evaluate(&golden_path(), Kind::Double, Device::Cpu).unwrap();
-    let path = temp_file("roundtrip", &evaluation.to_json().to_string());
+    let path = temp_file(
+        "roundtrip",
+        &serde_json::to_string(&evaluation.to_file()).unwrap(),
+    );
     let again = evaluate(&path, Kind::Double, Device::Cpu).unwrap().check();
     std::fs::remove_file(&path).unwrap();
     assert!(again.passed());

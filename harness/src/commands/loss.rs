@@ -47,7 +47,7 @@ pub fn run(command: LossCommand) -> Result<ExitCode> {
     };
     let evaluation = golden::evaluate(&file, kind, resolve_device(device)?)?;
     if !check {
-        println!("{}", serde_json::to_string_pretty(&evaluation.to_json())?);
+        println!("{}", serde_json::to_string_pretty(&evaluation.to_file())?);
         return Ok(ExitCode::SUCCESS);
     }
     let summary = evaluation.check();
