@@ -24,7 +24,9 @@ use reqwest::blocking::{Client, Response};
 use reqwest::{header, redirect, Url};
 use sha2::{Digest, Sha256};
 
-use crate::cache::{ensure_dir, set_aside, sha256_file, with_suffix, HashLock, LockGuard};
+use prefbench_io::{persist, rename_durably, temp_file_beside, FileLock};
+
+use crate::cache::{ensure_dir, set_aside, sha256_file, with_suffix, HashLock};
 use crate::card::SourceFile;
 use crate::error::DatasetError;
 use crate::registry::{DatasetEntry, FileEntry};
@@ -525,7 +527,7 @@ pub fn fetch_file(
     let path = opts.cached_path(dataset, &file.name);
     let dir = path.parent().expect("cached paths have a parent");
     ensure_dir(dir)?;
-    let _guard = LockGuard::acquire(&with_suffix(&path, ".lock"))?;
+    let _guard = FileLock::acquire(&with_suffix(&path, ".lock"))?;
     let part = with_suffix(&path, ".part");
     let state = CacheState {
         cached: if path.is_file() {
@@ -587,7 +589,7 @@ pub fn fetch_file(
     let (staged, actual, origin) = match &opts.mirror {
         Some(Mirror::Dir(d)) => {
             let src = d.join(&file.name);
-            let (tmp, hash) = copy_from_dir(&src, dir, cap, basis)?;
+            let (tmp, hash) = copy_from_dir(&src, &path, cap, basis)?;
             (Staged::Temp(tmp), hash, src.display().to_string())
         }
         _ => {
@@ -681,7 +683,7 @@ pub fn verify_dataset(
         let expected = expected_hash(&lock, name, file)?;
         let path = opts.cached_path(name, &file.name);
         let _guard = if path.is_file() {
-            Some(LockGuard::acquire(&with_suffix(&path, ".lock"))?)
+            Some(FileLock::acquire(&with_suffix(&path, ".lock"))?)
         } else {
             None
         };
@@ -745,7 +747,7 @@ fn urls(file: &FileEntry, opts: &FetchOptions) -> Vec<String> {
 fn remove_if_exists(path: &Path) -> Result<(), DatasetError> {
     match fs::remove_file(path) {
         Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
-            Err(DatasetError::io("cannot remove", path)(e))
+            Err(DatasetError::io("removing", path)(e))
         }
         _ => Ok(()),
     }
@@ -789,13 +791,8 @@ impl Staged {
 
     fn persist(self, path: &Path) -> Result<(), DatasetError> {
         match self {
-            Staged::Part(p) => {
-                fs::rename(&p, path).map_err(DatasetError::io("cannot rename into place", path))
-            }
-            Staged::Temp(t) => t
-                .persist(path)
-                .map(drop)
-                .map_err(|e| DatasetError::io("cannot rename into place", path)(e.error)),
+            Staged::Part(p) => Ok(rename_durably(&p, path)?),
+            Staged::Temp(t) => Ok(persist(t, path)?),
         }
     }
 }
@@ -816,25 +813,23 @@ fn html_hint(part: &Path) -> &'static str {
     }
 }
 
-/// Copies a mirror directory's file into a temporary file beside its final name, hashing it
-/// and stopping at the cap.
+/// Copies a mirror directory's file into a temporary file beside its final name `dest`,
+/// hashing it and stopping at the cap.
 fn copy_from_dir(
     src: &Path,
-    dir: &Path,
+    dest: &Path,
     cap: u64,
     basis: &'static str,
 ) -> Result<(tempfile::NamedTempFile, String), DatasetError> {
-    let mut input =
-        File::open(src).map_err(DatasetError::io("cannot open the mirror file", src))?;
-    let mut out = tempfile::NamedTempFile::new_in(dir)
-        .map_err(DatasetError::io("cannot create a temporary file in", dir))?;
+    let mut input = File::open(src).map_err(DatasetError::io("opening the mirror file", src))?;
+    let mut out = temp_file_beside(dest)?;
     let mut hasher = Sha256::new();
     let mut buf = vec![0u8; 1 << 16];
     let mut copied = 0u64;
     loop {
         let n = input
             .read(&mut buf)
-            .map_err(DatasetError::io("cannot read", src))?;
+            .map_err(DatasetError::io("reading", src))?;
         if n == 0 {
             break;
         }
@@ -848,11 +843,8 @@ fn copy_from_dir(
         }
         hasher.update(&buf[..n]);
         out.write_all(&buf[..n])
-            .map_err(DatasetError::io("cannot write", dir))?;
+            .map_err(DatasetError::io("writing", out.path()))?;
     }
-    out.as_file()
-        .sync_all()
-        .map_err(DatasetError::io("cannot write", dir))?;
     Ok((out, hex::encode(hasher.finalize())))
 }
 
@@ -1105,8 +1097,7 @@ fn try_once(
     match body.stream(response, &mut out, &mut hasher, part, bar)? {
         Some(why) => Ok(Attempt::Retry(why)),
         None => {
-            out.sync_all()
-                .map_err(DatasetError::io("cannot write", part))?;
+            out.sync_all().map_err(DatasetError::io("writing", part))?;
             Ok(Attempt::Done(hex::encode(hasher.finalize())))
         }
     }
@@ -1120,14 +1111,14 @@ fn open_part(part: &Path, start: u64) -> Result<(File, Sha256), DatasetError> {
         .read(true)
         .write(true)
         .open(part)
-        .map_err(DatasetError::io("cannot create", part))?;
+        .map_err(DatasetError::io("creating", part))?;
     file.set_len(start)
-        .map_err(DatasetError::io("cannot write", part))?;
+        .map_err(DatasetError::io("writing", part))?;
     let mut hasher = Sha256::new();
     std::io::copy(&mut (&mut file).take(start), &mut hasher)
-        .map_err(DatasetError::io("cannot read", part))?;
+        .map_err(DatasetError::io("reading", part))?;
     file.seek(SeekFrom::End(0))
-        .map_err(DatasetError::io("cannot seek", part))?;
+        .map_err(DatasetError::io("seeking", part))?;
     Ok((file, hasher))
 }
 
@@ -1184,7 +1175,7 @@ impl Body<'_> {
                 });
             }
             file.write_all(&buf[..n])
-                .map_err(DatasetError::io("cannot write", part))?;
+                .map_err(DatasetError::io("writing", part))?;
             hasher.update(&buf[..n]);
             have += n as u64;
             bar.inc(n as u64);

@@ -154,8 +154,7 @@ fn read_sdpo(name: &str, inputs: &[Fetched]) -> Result<Dataset, DatasetError> {
     let mut reader = sdpo::SdpoReader::default();
     let mut files = Vec::new();
     for f in inputs {
-        let file =
-            std::fs::File::open(&f.path).map_err(DatasetError::io("cannot open", &f.path))?;
+        let file = std::fs::File::open(&f.path).map_err(DatasetError::io("opening", &f.path))?;
         reader.read_file(&f.source.file, file)?;
         files.push(f.source.file.as_str());
     }
@@ -192,7 +191,7 @@ fn rebuild_lastfm(
         ]
         .into_iter()
         .zip(paths)
-        .map(|(r, p)| r.map_err(DatasetError::io("cannot read", *p)))
+        .map(|(r, p)| r.map_err(DatasetError::io("reading", *p)))
         .collect::<Result<Vec<_>, _>>()?
         .try_into()
         .expect("two members")
