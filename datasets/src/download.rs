@@ -1424,6 +1424,16 @@ mod tests {
     }
 
     #[test]
+    fn every_registry_url_may_be_fetched() {
+        let registry = crate::registry::Registry::builtin().unwrap();
+        for f in registry.datasets.values().flat_map(|d| &d.files) {
+            for url in std::iter::once(&f.url).chain(&f.mirrors) {
+                assert_eq!(check_url(&Url::parse(url).unwrap()), Ok(()), "{url}");
+            }
+        }
+    }
+
+    #[test]
     fn mirrors_are_parsed_in_one_place() {
         assert_eq!(
             Mirror::parse("https://m.example.org/data/").unwrap(),

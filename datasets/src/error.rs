@@ -114,7 +114,15 @@ pub enum DatasetError {
     Unsupported(String),
 
     #[error(transparent)]
-    Synthetic(#[from] crate::synthetic::SyntheticError),
+    Synthetic(#[from] SyntheticError),
+}
+
+/// Why a synthetic configuration cannot produce valid samples (kept here, not in the
+/// generator, so that this module depends on none of the modules that raise its errors).
+#[derive(Debug, thiserror::Error, PartialEq)]
+pub enum SyntheticError {
+    #[error("synthetic.{field}: {reason}")]
+    Invalid { field: &'static str, reason: String },
 }
 
 impl From<IoError> for DatasetError {

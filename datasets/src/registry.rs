@@ -90,8 +90,6 @@ mod tests {
                     f.name
                 );
                 for url in std::iter::once(&f.url).chain(&f.mirrors) {
-                    let parsed = reqwest::Url::parse(url).unwrap();
-                    assert_eq!(crate::download::check_url(&parsed), Ok(()), "{url}");
                     assert!(url.ends_with(&f.name), "{url}");
                 }
                 assert_ne!(f.size, Some(0), "{name}: {}", f.name);
