@@ -61,6 +61,16 @@ pub fn sha256_file(path: &Path) -> Result<String, DatasetError> {
     Ok(prefbench_io::sha256_file(path)?)
 }
 
+/// Removes `path`; one that is already gone is no error.
+pub(crate) fn remove_if_exists(path: &Path) -> Result<(), DatasetError> {
+    match fs::remove_file(path) {
+        Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+            Err(DatasetError::io("removing", path)(e))
+        }
+        _ => Ok(()),
+    }
+}
+
 /// `datasets.lock` in the cache root: `sha256  dataset/file` lines for files the registry
 /// does not pin, recorded on first download and required to match afterwards.
 pub struct HashLock {

@@ -167,3 +167,19 @@ impl DatasetError {
         }
     }
 }
+
+/// An error with its causes, each once (reqwest's and io's errors keep the interesting part,
+/// e.g. "connection refused", in their sources).
+pub(crate) fn chain(e: &(dyn std::error::Error + 'static)) -> String {
+    let mut out = e.to_string();
+    let mut source = e.source();
+    while let Some(s) = source {
+        let text = s.to_string();
+        if !out.contains(&text) {
+            out.push_str(": ");
+            out.push_str(&text);
+        }
+        source = s.source();
+    }
+    out
+}
