@@ -8,6 +8,7 @@ pub mod error;
 pub mod formats;
 pub mod prepare;
 pub mod pyrandom;
+pub mod recipe;
 pub mod registry;
 pub mod sample;
 pub mod synthetic;

@@ -8,11 +8,11 @@ use std::path::{Path, PathBuf};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
-use prefbench_datasets::card::Recipe;
 use prefbench_datasets::download::{
     fetch_file, verify_dataset, FetchOptions, Fetched, Mirror, RetryPolicy,
 };
 use prefbench_datasets::prepare::prepare_entry;
+use prefbench_datasets::recipe::{Recipe, RecipeKind};
 use prefbench_datasets::registry::{DatasetEntry, FileEntry};
 use prefbench_datasets::{DatasetError, PrepareOptions};
 
@@ -341,7 +341,7 @@ fn unpinned_dataset() -> DatasetEntry {
         terms: "test".into(),
         raw_format: "sdpo-json".into(),
         recipe: Recipe {
-            name: "sdpo-json".into(),
+            name: RecipeKind::SdpoJson,
             version: 1,
         },
         files: FILES
