@@ -3,7 +3,7 @@
 use prefbench_baselines::policy::{ItemText, Policy, PolicyConfig};
 use prefbench_baselines::text::{ModelFiles, SentenceEncoder};
 use prefbench_baselines::train::{self, SftConfig, Silent, SplitTensors};
-use prefbench_datasets::synthetic::{generate, SyntheticConfig};
+use prefbench_datasets::{generate_synthetic as generate, SyntheticConfig};
 use tch::{Device, Kind, Tensor};
 
 fn projection(policy: &Policy) -> Tensor {

@@ -3,7 +3,7 @@
 use prefbench_baselines::objectives::{Method, ObjectiveParams};
 use prefbench_baselines::policy::{Architecture, Policy, PolicyConfig};
 use prefbench_baselines::train::{self, PoConfig, PoTrainer, SftConfig, Silent, SplitTensors};
-use prefbench_datasets::synthetic::{generate, SyntheticConfig};
+use prefbench_datasets::{generate_synthetic as generate, SyntheticConfig};
 use tch::Device;
 
 struct Setup {

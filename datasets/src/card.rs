@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 use crate::recipe::{Recipe, RecipeKind};
 use crate::sample::{Dataset, Sample, Split, CANDIDATES, MAX_HISTORY};
 use crate::trivial::trivial_baselines;
-pub use crate::trivial::TrivialBaseline;
+use crate::trivial::TrivialBaseline;
 
 /// One downloaded (or locally supplied) source file.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

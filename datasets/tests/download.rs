@@ -3,11 +3,9 @@
 use std::path::Path;
 use std::time::Duration;
 
-use prefbench_datasets::download::{
-    fetch_file, record_first_seen, FetchOptions, Mirror, RetryPolicy,
+use prefbench_datasets::{
+    fetch_file, record_first_seen, DatasetError, FetchOptions, FileEntry, Mirror, RetryPolicy,
 };
-use prefbench_datasets::registry::FileEntry;
-use prefbench_datasets::DatasetError;
 
 mod support;
 use support::{serve, sha, Reply};

@@ -8,13 +8,10 @@ use std::path::{Path, PathBuf};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
-use prefbench_datasets::download::{
-    fetch_file, verify_dataset, FetchOptions, Fetched, Mirror, RetryPolicy,
+use prefbench_datasets::{
+    fetch_file, prepare_entry, verify_dataset, DatasetEntry, DatasetError, FetchOptions, Fetched,
+    FileEntry, Mirror, PrepareOptions, Recipe, RecipeKind, RetryPolicy,
 };
-use prefbench_datasets::prepare::prepare_entry;
-use prefbench_datasets::recipe::{Recipe, RecipeKind};
-use prefbench_datasets::registry::{DatasetEntry, FileEntry};
-use prefbench_datasets::{DatasetError, PrepareOptions};
 
 mod support;
 use support::{range_start, serve, sha, Reply, Server, HOLD};

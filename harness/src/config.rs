@@ -16,8 +16,7 @@ use anyhow::{bail, Context, Result};
 use prefbench_baselines::objectives::{Method, ObjectiveParams};
 use prefbench_baselines::policy::{Architecture, ItemText, PolicyConfig};
 use prefbench_baselines::train::{PoConfig, SftConfig};
-use prefbench_datasets::registry::Registry;
-use prefbench_datasets::synthetic::SyntheticConfig;
+use prefbench_datasets::{Registry, SyntheticConfig};
 use serde::{de, Deserialize, Deserializer, Serialize};
 
 /// Shipped presets, embedded so the binary works from any directory.

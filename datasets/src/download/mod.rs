@@ -24,6 +24,6 @@ mod verify;
 
 pub use fetch::{fetch_dataset, fetch_file};
 pub use first_use::{record_first_seen, reject_unverified};
-pub use options::{FetchOptions, Fetched, RetryPolicy, DEFAULT_MAX_SIZE};
+pub use options::{FetchOptions, Fetched, RetryPolicy};
 pub use url::{check_url, redirect_allowed, Mirror};
 pub use verify::verify_dataset;

@@ -12,8 +12,6 @@ use crate::formats::lines::{for_each_line, Lines};
 use crate::formats::sdpo::write_sdpo;
 use crate::sample::{Dataset, ItemId, Sample, MAX_HISTORY};
 
-/// Recipe version: bump whenever the output of [`build`] changes.
-pub const RECIPE_VERSION: u32 = 1;
 /// What [`Dataset::source_ids`] holds for this recipe, as the dataset card names it.
 pub const SOURCE_IDS: &str = "hetrec artist ids (`artistID`)";
 /// The archive members the recipe reads.
