@@ -3,7 +3,7 @@
 use prefbench_baselines::policy::Policy;
 use prefbench_baselines::text::{ModelFiles, SentenceEncoder};
 use prefbench_baselines::train::{self, Silent, SplitTensors};
-use prefbench_datasets::synthetic::{generate, SyntheticConfig};
+use prefbench_datasets::{generate_synthetic as generate, SyntheticConfig};
 use prefbench_vocabulary::{ItemText, PolicyConfig, SftConfig};
 use tch::{Device, Kind, Tensor};
 

@@ -2,7 +2,7 @@
 //! finite metrics from it.
 use prefbench_baselines::policy::Policy;
 use prefbench_baselines::train::{self, PoTrainer, Silent, SplitTensors};
-use prefbench_datasets::synthetic::{generate, SyntheticConfig};
+use prefbench_datasets::{generate_synthetic as generate, SyntheticConfig};
 use prefbench_vocabulary::{
     Architecture, Method, ObjectiveParams, PoConfig, PolicyConfig, SftConfig,
 };

@@ -2,12 +2,10 @@
 //! that pins the first-seen hash of unpinned files, and inter-process locks so that several
 //! processes can share one cache.
 use std::collections::BTreeMap;
-use std::fs::{self, File, OpenOptions};
-use std::io::{Read, Write};
+use std::fs;
 use std::path::{Path, PathBuf};
 
-use fs4::fs_std::FileExt;
-use sha2::{Digest, Sha256};
+use prefbench_io::FileLock;
 
 use crate::error::DatasetError;
 
@@ -33,42 +31,13 @@ pub fn default_cache_dir() -> PathBuf {
 
 /// Creates `dir` (and parents), with an error that names it.
 pub fn ensure_dir(dir: &Path) -> Result<(), DatasetError> {
-    fs::create_dir_all(dir).map_err(DatasetError::io("cannot create the directory", dir))
+    fs::create_dir_all(dir).map_err(DatasetError::io("creating the directory", dir))
 }
 
-/// An exclusive advisory lock on `path`, held until dropped (closing the file releases it);
-/// blocks while another process holds it.
-pub struct LockGuard {
-    _file: File,
-}
-
-impl LockGuard {
-    pub fn acquire(path: &Path) -> Result<Self, DatasetError> {
-        let f = OpenOptions::new()
-            .create(true)
-            .truncate(false)
-            .write(true)
-            .open(path)
-            .map_err(DatasetError::io("cannot create the lock file", path))?;
-        f.lock_exclusive()
-            .map_err(DatasetError::io("cannot lock", path))?;
-        Ok(LockGuard { _file: f })
-    }
-}
-
-/// Writes `bytes` to `path` atomically: a temporary file in the same directory, synced, then
-/// renamed, so that readers see the old content or the new, never a part.
+/// [`prefbench_io::write_atomic`] with the crate's error, for callers whose errors wrap
+/// [`DatasetError`].
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), DatasetError> {
-    let dir = path.parent().unwrap_or(Path::new("."));
-    ensure_dir(dir)?;
-    let mut tmp = tempfile::NamedTempFile::new_in(dir)
-        .map_err(DatasetError::io("cannot create a temporary file in", dir))?;
-    tmp.write_all(bytes)
-        .and_then(|()| tmp.as_file().sync_all())
-        .map_err(DatasetError::io("cannot write", tmp.path()))?;
-    tmp.persist(path)
-        .map_err(|e| DatasetError::io("cannot rename into place", path)(e.error))?;
-    Ok(())
+    Ok(prefbench_io::write_atomic(path, bytes)?)
 }
 
 /// `path` with `suffix` appended to its file name (`a.json.gz` + `.part` = `a.json.gz.part`;
@@ -83,24 +52,22 @@ pub fn with_suffix(path: &Path, suffix: &str) -> PathBuf {
 /// older one), so that it no longer counts as cached but can still be inspected.
 pub fn set_aside(path: &Path) -> Result<PathBuf, DatasetError> {
     let moved = with_suffix(path, ".corrupt");
-    fs::rename(path, &moved)
-        .map_err(DatasetError::io("cannot move aside the corrupt file", path))?;
+    fs::rename(path, &moved).map_err(DatasetError::io("moving aside the corrupt file", path))?;
     Ok(moved)
 }
 
-/// sha256 of a file, streamed.
+/// [`prefbench_io::sha256_file`] with the crate's error.
 pub fn sha256_file(path: &Path) -> Result<String, DatasetError> {
-    let mut f = File::open(path).map_err(DatasetError::io("cannot open", path))?;
-    let mut hasher = Sha256::new();
-    let mut buf = vec![0u8; 1 << 16];
-    loop {
-        let n = f
-            .read(&mut buf)
-            .map_err(DatasetError::io("cannot read", path))?;
-        if n == 0 {
-            return Ok(hex::encode(hasher.finalize()));
+    Ok(prefbench_io::sha256_file(path)?)
+}
+
+/// Removes `path`; one that is already gone is no error.
+pub(crate) fn remove_if_exists(path: &Path) -> Result<(), DatasetError> {
+    match fs::remove_file(path) {
+        Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+            Err(DatasetError::io("removing", path)(e))
         }
-        hasher.update(&buf[..n]);
+        _ => Ok(()),
     }
 }
 
@@ -125,7 +92,7 @@ impl HashLock {
         let text = match fs::read_to_string(&self.path) {
             Ok(t) => t,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(BTreeMap::new()),
-            Err(e) => return Err(DatasetError::io("cannot read", &self.path)(e)),
+            Err(e) => return Err(DatasetError::io("reading", &self.path)(e)),
         };
         let mut out = BTreeMap::new();
         for (n, line) in text
@@ -155,7 +122,7 @@ impl HashLock {
 
     /// Records a first-seen hash (under a lock, atomically).
     pub fn record(&self, dataset: &str, file: &str, sha256: &str) -> Result<(), DatasetError> {
-        let _guard = LockGuard::acquire(&self.path.with_extension("lock.guard"))?;
+        let _guard = FileLock::acquire(&self.path.with_extension("lock.guard"))?;
         let mut all = self.read()?;
         all.insert(format!("{dataset}/{file}"), sha256.to_string());
         let mut text = String::from(

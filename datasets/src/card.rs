@@ -5,16 +5,10 @@ use std::collections::{BTreeMap, HashSet};
 
 use serde::{Deserialize, Serialize};
 
+use crate::recipe::{Recipe, RecipeKind};
 use crate::sample::{Dataset, Sample, Split, CANDIDATES, MAX_HISTORY};
 use crate::trivial::trivial_baselines;
-pub use crate::trivial::TrivialBaseline;
-
-/// A recipe is identified by name and version; changing its output means bumping the version.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Recipe {
-    pub name: String,
-    pub version: u32,
-}
+use crate::trivial::TrivialBaseline;
 
 /// One downloaded (or locally supplied) source file.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -67,7 +61,7 @@ impl Provenance {
             sources: Vec::new(),
             terms: "Synthetic data generated locally by prefbench; no third-party terms.".into(),
             recipe: Recipe {
-                name: "synthetic".into(),
+                name: RecipeKind::Synthetic,
                 version: recipe_version,
             },
             derived: Vec::new(),

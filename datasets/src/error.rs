@@ -2,6 +2,8 @@
 //! field involved and says what to do about it.
 use std::path::PathBuf;
 
+use prefbench_io::IoError;
+
 /// Errors of fetching, verifying, parsing and preparing datasets.
 #[derive(Debug, thiserror::Error)]
 pub enum DatasetError {
@@ -11,12 +13,12 @@ pub enum DatasetError {
     #[error("dataset registry: {0}")]
     Registry(String),
 
-    // The cause is `source`, printed after this text by `{:#}` (anyhow's chain): not repeated.
-    #[error("{action} {path} (check that the directory exists, is writable and has free space, or set PREFBENCH_CACHE / --cache to another directory)")]
+    // An [`IoError`] taken apart: its cause is `source`, printed after this text by `{:#}`
+    // (anyhow's chain), so not repeated in it.
+    #[error("{path}: {action} failed (check that the directory exists, is writable and has free space, or set PREFBENCH_CACHE / --cache to another directory)")]
     Io {
-        action: &'static str,
         path: PathBuf,
-        #[source]
+        action: &'static str,
         source: std::io::Error,
     },
 
@@ -112,21 +114,40 @@ pub enum DatasetError {
     Unsupported(String),
 
     #[error(transparent)]
-    Synthetic(#[from] crate::synthetic::SyntheticError),
+    Synthetic(#[from] SyntheticError),
+}
+
+/// Why a synthetic configuration cannot produce valid samples (kept here, not in the
+/// generator, so that this module depends on none of the modules that raise its errors).
+#[derive(Debug, thiserror::Error, PartialEq)]
+pub enum SyntheticError {
+    #[error("synthetic.{field}: {reason}")]
+    Invalid { field: &'static str, reason: String },
+}
+
+impl From<IoError> for DatasetError {
+    fn from(e: IoError) -> Self {
+        let IoError {
+            path,
+            action,
+            source,
+        } = e;
+        DatasetError::Io {
+            path,
+            action,
+            source,
+        }
+    }
 }
 
 impl DatasetError {
-    /// Wraps an I/O error with the action and path that failed.
+    /// Wraps an I/O error with the action (a gerund: "reading") and path that failed.
     pub fn io(
         action: &'static str,
         path: impl Into<PathBuf>,
     ) -> impl FnOnce(std::io::Error) -> Self {
-        let path = path.into();
-        move |source| DatasetError::Io {
-            action,
-            path,
-            source,
-        }
+        let wrap = IoError::at(path, action);
+        move |source| wrap(source).into()
     }
 
     /// An input file that is not what its format promises.
@@ -145,4 +166,20 @@ impl DatasetError {
             message: message.to_string(),
         }
     }
+}
+
+/// An error with its causes, each once (reqwest's and io's errors keep the interesting part,
+/// e.g. "connection refused", in their sources).
+pub(crate) fn chain(e: &(dyn std::error::Error + 'static)) -> String {
+    let mut out = e.to_string();
+    let mut source = e.source();
+    while let Some(s) = source {
+        let text = s.to_string();
+        if !out.contains(&text) {
+            out.push_str(": ");
+            out.push_str(&text);
+        }
+        source = s.source();
+    }
+    out
 }

@@ -11,6 +11,7 @@ use crate::card::{DatasetCard, DerivedFile, Provenance, SourceFile};
 use crate::download::{fetch_dataset, record_first_seen, reject_unverified, FetchOptions, Fetched};
 use crate::error::DatasetError;
 use crate::formats::{goodreads, hetrec, sdpo, steam};
+use crate::recipe::RecipeKind;
 use crate::registry::{DatasetEntry, Registry};
 use crate::sample::{Dataset, Sample, Split};
 use crate::synthetic::{self, SyntheticConfig};
@@ -54,7 +55,7 @@ pub fn prepare_entry(
     entry: &DatasetEntry,
     opts: &PrepareOptions,
 ) -> Result<(Dataset, DatasetCard), DatasetError> {
-    if entry.recipe.name == "synthetic" {
+    if entry.recipe.name == RecipeKind::Synthetic {
         return prepare_synthetic(&SyntheticConfig::default());
     }
     let (inputs, mut notes) = inputs(name, entry, opts)?;
@@ -64,19 +65,10 @@ pub fn prepare_entry(
         record_first_seen(&opts.fetch.cache, name, &inputs)?;
         return Ok(cached);
     }
-    let paths: Vec<&Path> = inputs.iter().map(|f| f.path.as_path()).collect();
-    let built = match entry.recipe.name.as_str() {
-        "sdpo-json" => read_sdpo(name, &inputs).map(|d| (d, Vec::new())),
-        "hetrec-lastfm" => rebuild_lastfm(&paths, opts.from.is_some(), &dir),
-        "steam" => steam::build(paths[0], paths[1]).map(|b| with_notes(b, &mut notes)),
-        "goodreads" => goodreads::build(paths[0], paths[1]).map(|b| with_notes(b, &mut notes)),
-        other => {
-            return Err(DatasetError::Registry(format!(
-                "{name}: unknown recipe `{other}`"
-            )))
-        }
-    };
-    let (dataset, derived) = built.map_err(|e| reject_unverified(&inputs, e))?;
+    let built = Inputs::bind(name, entry.recipe.name, &inputs, opts.from.as_deref())
+        .and_then(|bound| bound.run(name, &dir));
+    let (dataset, derived, extra) = built.map_err(|e| reject_unverified(&inputs, e))?;
+    notes.extend(extra);
     record_first_seen(&opts.fetch.cache, name, &inputs)?;
     let provenance = Provenance {
         synthetic: None,
@@ -97,18 +89,96 @@ pub fn prepare_entry(
     Ok((dataset, card))
 }
 
-fn with_notes(
-    (dataset, extra): (Dataset, Vec<String>),
-    notes: &mut Vec<String>,
-) -> (Dataset, Vec<DerivedFile>) {
-    notes.extend(extra);
-    (dataset, Vec::new())
-}
-
 /// Whether the recipe of `entry` can read extracted archive members instead of the archive
 /// (`PrepareOptions::from`): only the hetrec LastFM recipe can.
 pub fn reads_extracted_members(entry: &DatasetEntry) -> bool {
-    entry.recipe.name == "hetrec-lastfm"
+    entry.recipe.name == RecipeKind::HetrecLastfm
+}
+
+/// The input files of a recipe, by name: the registry's files bound in their order.
+enum Inputs<'a> {
+    Sdpo {
+        train: &'a Fetched,
+        valid: &'a Fetched,
+        test: &'a Fetched,
+    },
+    HetrecArchive {
+        archive: &'a Path,
+    },
+    /// `--from DIR`: the archive's members, extracted into `dir`.
+    HetrecMembers {
+        dir: &'a Path,
+    },
+    Steam {
+        reviews: &'a Path,
+        games: &'a Path,
+    },
+    Goodreads {
+        interactions: &'a Path,
+        books: &'a Path,
+    },
+}
+
+impl<'a> Inputs<'a> {
+    /// Binds `files` to the inputs of `kind` ([`RecipeKind::inputs`]), refusing a registry
+    /// entry that lists another number of files.
+    fn bind(
+        name: &str,
+        kind: RecipeKind,
+        files: &'a [Fetched],
+        from: Option<&'a Path>,
+    ) -> Result<Self, DatasetError> {
+        let path = |f: &'a Fetched| f.path.as_path();
+        Ok(match (kind, files, from) {
+            (RecipeKind::SdpoJson, [train, valid, test], _) => Inputs::Sdpo { train, valid, test },
+            (RecipeKind::HetrecLastfm, _, Some(dir)) => Inputs::HetrecMembers { dir },
+            (RecipeKind::HetrecLastfm, [archive], None) => Inputs::HetrecArchive {
+                archive: path(archive),
+            },
+            (RecipeKind::Steam, [reviews, games], _) => Inputs::Steam {
+                reviews: path(reviews),
+                games: path(games),
+            },
+            (RecipeKind::Goodreads, [interactions, books], _) => Inputs::Goodreads {
+                interactions: path(interactions),
+                books: path(books),
+            },
+            _ => {
+                return Err(DatasetError::Registry(format!(
+                    "{name}: the {kind} recipe reads {} files ({}), the registry lists {}",
+                    kind.inputs().len(),
+                    kind.inputs().join(", "),
+                    files.len()
+                )))
+            }
+        })
+    }
+
+    /// Runs the recipe: the dataset, the files it wrote into `dir` and notes for the card.
+    fn run(
+        self,
+        name: &str,
+        dir: &Path,
+    ) -> Result<(Dataset, Vec<DerivedFile>, Vec<String>), DatasetError> {
+        match self {
+            Inputs::Sdpo { train, valid, test } => Ok((
+                read_sdpo(name, [train, valid, test])?,
+                Vec::new(),
+                Vec::new(),
+            )),
+            Inputs::HetrecArchive { archive } => {
+                rebuild_lastfm(hetrec::read_archive(archive)?, dir)
+            }
+            Inputs::HetrecMembers { dir: from } => rebuild_lastfm(hetrec::read_dir(from)?, dir),
+            Inputs::Steam { reviews, games } => {
+                steam::build(reviews, games).map(|(d, notes)| (d, Vec::new(), notes))
+            }
+            Inputs::Goodreads {
+                interactions,
+                books,
+            } => goodreads::build(interactions, books).map(|(d, notes)| (d, Vec::new(), notes)),
+        }
+    }
 }
 
 /// The verified source files, or for `--from` the extracted members (hashed, not pinned).
@@ -150,22 +220,18 @@ fn inputs(
     Ok((fetched, vec![note]))
 }
 
-fn read_sdpo(name: &str, inputs: &[Fetched]) -> Result<Dataset, DatasetError> {
+/// Reads S-DPO's three files (train, valid, test) as they are.
+fn read_sdpo(name: &str, inputs: [&Fetched; 3]) -> Result<Dataset, DatasetError> {
     let mut reader = sdpo::SdpoReader::default();
     let mut files = Vec::new();
     for f in inputs {
-        let file =
-            std::fs::File::open(&f.path).map_err(DatasetError::io("cannot open", &f.path))?;
+        let file = std::fs::File::open(&f.path).map_err(DatasetError::io("opening", &f.path))?;
         reader.read_file(&f.source.file, file)?;
         files.push(f.source.file.as_str());
     }
-    let (mut splits, titles) = reader.finish(&files)?;
+    let (splits, titles) = reader.finish(&files)?;
     let [train, valid, test]: [Vec<Sample>; 3] =
-        std::mem::take(&mut splits).try_into().map_err(|_| {
-            DatasetError::Registry(format!(
-                "{name}: the sdpo-json recipe needs exactly 3 files (train, val, test)"
-            ))
-        })?;
+        splits.try_into().expect("three files give three splits");
     Ok(Dataset {
         name: name.to_string(),
         n_items: titles.len(),
@@ -178,27 +244,12 @@ fn read_sdpo(name: &str, inputs: &[Fetched]) -> Result<Dataset, DatasetError> {
     })
 }
 
-/// Runs the hetrec recipe and writes the rebuilt S-DPO files beside the prepared data, with
-/// their hashes compared to the published ones.
+/// Runs the hetrec recipe on the archive's two members and writes the rebuilt S-DPO files
+/// beside the prepared data, with their hashes compared to the published ones.
 fn rebuild_lastfm(
-    paths: &[&Path],
-    from_dir: bool,
+    [artists, tagged]: [String; 2],
     dir: &Path,
-) -> Result<(Dataset, Vec<DerivedFile>), DatasetError> {
-    let [artists, tagged] = if from_dir {
-        [
-            std::fs::read_to_string(paths[0]),
-            std::fs::read_to_string(paths[1]),
-        ]
-        .into_iter()
-        .zip(paths)
-        .map(|(r, p)| r.map_err(DatasetError::io("cannot read", *p)))
-        .collect::<Result<Vec<_>, _>>()?
-        .try_into()
-        .expect("two members")
-    } else {
-        hetrec::read_archive(paths[0])?
-    };
+) -> Result<(Dataset, Vec<DerivedFile>, Vec<String>), DatasetError> {
     let rebuilt = hetrec::build(&artists, &tagged)?;
     let published = &Registry::builtin()?.get("lastfm")?.files;
     let mut derived = Vec::new();
@@ -222,7 +273,7 @@ fn rebuild_lastfm(
         }
         derived.push(d);
     }
-    Ok((rebuilt.dataset, derived))
+    Ok((rebuilt.dataset, derived, Vec::new()))
 }
 
 /// `<cache>/prepared/<name>/<key>`: the key hashes the recipe and every source hash.

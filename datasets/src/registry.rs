@@ -5,8 +5,8 @@ use std::sync::OnceLock;
 
 use serde::{Deserialize, Serialize};
 
-use crate::card::Recipe;
 use crate::error::DatasetError;
+use crate::recipe::Recipe;
 
 /// One file of a dataset.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -90,8 +90,6 @@ mod tests {
                     f.name
                 );
                 for url in std::iter::once(&f.url).chain(&f.mirrors) {
-                    let parsed = reqwest::Url::parse(url).unwrap();
-                    assert_eq!(crate::download::check_url(&parsed), Ok(()), "{url}");
                     assert!(url.ends_with(&f.name), "{url}");
                 }
                 assert_ne!(f.size, Some(0), "{name}: {}", f.name);

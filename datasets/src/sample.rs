@@ -66,7 +66,7 @@ pub struct Dataset {
     /// the source numbers its items. prefbench renumbers items densely in order of first
     /// appearance, which hides any order the source's ids carry: LastFM's histories are sorted
     /// by artistID, not by time, and only these ids let the card's `id-order` baseline show
-    /// that artifact (see [`crate::trivial`]). Absent from the JSON when `None`, so datasets
+    /// that artifact (the dataset card's trivial baselines). Absent from the JSON when `None`, so datasets
     /// without source ids serialise, and hash into run ids, exactly as before the field existed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub source_ids: Option<Vec<u64>>,

@@ -13,6 +13,7 @@ use rand::{Rng, SeedableRng};
 use rand_pcg::Pcg64;
 use serde::{Deserialize, Serialize};
 
+use crate::error::SyntheticError;
 use crate::sample::{Dataset, ItemId, Sample, CANDIDATES, MAX_HISTORY};
 
 /// Version of the generator's algorithm; bumped whenever the same config would give other
@@ -61,13 +62,6 @@ impl Default for SyntheticConfig {
             seed: 0,
         }
     }
-}
-
-/// Why a configuration cannot produce valid samples.
-#[derive(Debug, thiserror::Error, PartialEq)]
-pub enum SyntheticError {
-    #[error("synthetic.{field}: {reason}")]
-    Invalid { field: &'static str, reason: String },
 }
 
 fn invalid(field: &'static str, reason: impl Into<String>) -> SyntheticError {

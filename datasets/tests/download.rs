@@ -1,118 +1,14 @@
-//! Downloads against a scripted HTTP server on 127.0.0.1 that injects faults; never the
-//! internet. Each server answers a fixed list of connections and then stops by itself.
-use std::io::{BufRead, BufReader, Write};
-use std::net::{TcpListener, TcpStream};
+//! Downloads against the scripted loopback server of `support` (never the internet):
+//! verification, resuming, retries, the lock file and shared caches.
 use std::path::Path;
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use prefbench_datasets::download::{
-    fetch_file, record_first_seen, FetchOptions, Mirror, RetryPolicy,
+use prefbench_datasets::{
+    fetch_file, record_first_seen, DatasetError, FetchOptions, FileEntry, Mirror, RetryPolicy,
 };
-use prefbench_datasets::registry::FileEntry;
-use prefbench_datasets::DatasetError;
-use sha2::{Digest, Sha256};
 
-/// What the server does with one connection.
-#[derive(Clone)]
-enum Reply {
-    /// Serves the body (206 from the requested offset when a Range header came), sending only
-    /// `cut` bytes of it before dropping the connection when `cut` is set.
-    Body {
-        body: Vec<u8>,
-        cut: Option<usize>,
-    },
-    Status(u16),
-}
-
-struct Server {
-    base: String,
-    requests: Arc<Mutex<Vec<String>>>,
-}
-
-fn serve(replies: Vec<Reply>) -> Server {
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let base = format!("http://{}", listener.local_addr().unwrap());
-    let requests = Arc::new(Mutex::new(Vec::new()));
-    let log = requests.clone();
-    std::thread::spawn(move || {
-        listener.set_nonblocking(true).unwrap();
-        let deadline = std::time::Instant::now() + Duration::from_secs(20);
-        for reply in replies {
-            let stream = loop {
-                match listener.accept() {
-                    Ok((stream, _)) => break stream,
-                    Err(_) if std::time::Instant::now() < deadline => {
-                        std::thread::sleep(Duration::from_millis(5))
-                    }
-                    Err(_) => return,
-                }
-            };
-            stream.set_nonblocking(false).unwrap();
-            let head = read_head(&stream);
-            log.lock().unwrap().push(head.clone());
-            answer(stream, &head, reply);
-        }
-    });
-    Server { base, requests }
-}
-
-fn read_head(stream: &TcpStream) -> String {
-    stream
-        .set_read_timeout(Some(Duration::from_secs(5)))
-        .unwrap();
-    let mut reader = BufReader::new(stream);
-    let mut head = String::new();
-    loop {
-        let mut line = String::new();
-        if reader.read_line(&mut line).unwrap_or(0) == 0 || line == "\r\n" {
-            return head;
-        }
-        head.push_str(&line);
-    }
-}
-
-fn answer(mut s: TcpStream, head: &str, reply: Reply) {
-    let _ = match reply {
-        Reply::Status(code) => write!(
-            s,
-            "HTTP/1.1 {code} X\r\nContent-Length: 3\r\nConnection: close\r\n\r\nno!"
-        ),
-        Reply::Body { body, cut } => {
-            let range = head
-                .lines()
-                .find_map(|l| {
-                    l.to_ascii_lowercase()
-                        .strip_prefix("range: bytes=")
-                        .map(|r| r.trim_end_matches('-').to_string())
-                })
-                .and_then(|r| r.parse::<usize>().ok());
-            let (status, start) = match range {
-                Some(start) => (
-                    format!(
-                        "206 Partial Content\r\nContent-Range: bytes {start}-{}/{}",
-                        body.len() - 1,
-                        body.len()
-                    ),
-                    start,
-                ),
-                None => ("200 OK".to_string(), 0),
-            };
-            let rest = &body[start..];
-            let sent = &rest[..cut.unwrap_or(rest.len()).min(rest.len())];
-            write!(
-                s,
-                "HTTP/1.1 {status}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
-                rest.len()
-            )
-            .and_then(|()| s.write_all(sent))
-        }
-    };
-}
-
-fn sha(bytes: &[u8]) -> String {
-    hex::encode(Sha256::digest(bytes))
-}
+mod support;
+use support::{serve, sha, Reply};
 
 fn entry(url: String, sha256: Option<String>) -> FileEntry {
     FileEntry {
@@ -155,10 +51,7 @@ fn assert_nothing_trusted(opts: &FetchOptions) {
 #[test]
 fn downloads_verifies_and_then_uses_the_cache() {
     let b = body();
-    let server = serve(vec![Reply::Body {
-        body: b.clone(),
-        cut: None,
-    }]);
+    let server = serve(vec![Reply::Body(b.clone())]);
     let dir = tempfile::tempdir().unwrap();
     let opts = options(dir.path());
     let file = entry(format!("{}/data.json.gz", server.base), Some(sha(&b)));
@@ -179,10 +72,7 @@ fn downloads_verifies_and_then_uses_the_cache() {
 
 #[test]
 fn wrong_hash_is_refused_and_not_cached() {
-    let server = serve(vec![Reply::Body {
-        body: b"other bytes".to_vec(),
-        cut: None,
-    }]);
+    let server = serve(vec![Reply::Body(b"other bytes".to_vec())]);
     let dir = tempfile::tempdir().unwrap();
     let opts = options(dir.path());
     let url = format!("{}/data.json.gz", server.base);
@@ -204,10 +94,7 @@ fn wrong_hash_is_refused_and_not_cached() {
 #[test]
 fn html_page_with_200_gets_a_hint() {
     let page = b"<!DOCTYPE html><html><body>Sign in</body></html>".to_vec();
-    let server = serve(vec![Reply::Body {
-        body: page,
-        cut: None,
-    }]);
+    let server = serve(vec![Reply::Body(page)]);
     let dir = tempfile::tempdir().unwrap();
     let opts = options(dir.path());
     let err = fetch_file(
@@ -223,16 +110,7 @@ fn html_page_with_200_gets_a_hint() {
 #[test]
 fn dropped_connection_resumes_with_range() {
     let b = body();
-    let server = serve(vec![
-        Reply::Body {
-            body: b.clone(),
-            cut: Some(150_000),
-        },
-        Reply::Body {
-            body: b.clone(),
-            cut: None,
-        },
-    ]);
+    let server = serve(vec![Reply::Cut(b.clone(), 150_000), Reply::Body(b.clone())]);
     let dir = tempfile::tempdir().unwrap();
     let opts = options(dir.path());
     let got = fetch_file(
@@ -256,10 +134,7 @@ fn dropped_connection_resumes_with_range() {
 #[test]
 fn truncated_body_is_retried_then_refused() {
     let b = body();
-    let cut = Reply::Body {
-        body: b.clone(),
-        cut: Some(10),
-    };
+    let cut = Reply::Cut(b.clone(), 10);
     // A server that ignores Range and always cuts: every attempt fails, nothing is trusted.
     let server = serve(vec![cut.clone(), cut.clone(), cut]);
     let dir = tempfile::tempdir().unwrap();
@@ -283,10 +158,7 @@ fn server_error_then_success() {
     let server = serve(vec![
         Reply::Status(500),
         Reply::Status(503),
-        Reply::Body {
-            body: b.clone(),
-            cut: None,
-        },
+        Reply::Body(b.clone()),
     ]);
     let dir = tempfile::tempdir().unwrap();
     let got = fetch_file(
@@ -317,14 +189,8 @@ fn not_found_is_not_retried() {
 fn unpinned_files_are_locked_on_first_download() {
     let b = body();
     let server = serve(vec![
-        Reply::Body {
-            body: b.clone(),
-            cut: None,
-        },
-        Reply::Body {
-            body: b"changed".to_vec(),
-            cut: None,
-        },
+        Reply::Body(b.clone()),
+        Reply::Body(b"changed".to_vec()),
     ]);
     let dir = tempfile::tempdir().unwrap();
     let opts = options(dir.path());
@@ -405,16 +271,7 @@ fn unusable_cache_dir_is_reported() {
 #[test]
 fn two_processes_share_a_cache() {
     let b = body();
-    let server = serve(vec![
-        Reply::Body {
-            body: b.clone(),
-            cut: None,
-        },
-        Reply::Body {
-            body: b.clone(),
-            cut: None,
-        },
-    ]);
+    let server = serve(vec![Reply::Body(b.clone()), Reply::Body(b.clone())]);
     let dir = tempfile::tempdir().unwrap();
     let opts = options(dir.path());
     let file = entry(format!("{}/f", server.base), Some(sha(&b)));

@@ -13,8 +13,7 @@ use std::fmt::Display;
 use std::path::Path;
 
 use anyhow::{bail, Context, Result};
-use prefbench_datasets::registry::Registry;
-use prefbench_datasets::synthetic::SyntheticConfig;
+use prefbench_datasets::{Registry, SyntheticConfig};
 use prefbench_vocabulary::{
     Architecture, ItemText, Method, ObjectiveParams, PoConfig, PolicyConfig, SftConfig, MAX_K,
 };

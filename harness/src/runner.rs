@@ -27,7 +27,7 @@ use crate::report;
 use crate::shard::{self, Shard};
 use crate::signals;
 use crate::stages::{policy_note, prepare_datasets, run_po, Prepared, Reference};
-use prefbench_datasets::cache::write_atomic;
+use prefbench_datasets::write_atomic;
 
 /// How and where to run, beyond the config itself.
 pub struct RunOptions {

@@ -8,9 +8,8 @@ use prefbench_baselines::policy::Policy;
 use prefbench_baselines::text;
 use prefbench_baselines::train::checkpoint::{self, SftSummary};
 use prefbench_baselines::train::{self, PoTrainer, SplitTensors};
-use prefbench_datasets::prepare::reads_extracted_members;
-use prefbench_datasets::registry::Registry;
 use prefbench_datasets::{prepare, prepare_synthetic, Dataset, PrepareOptions, Split};
+use prefbench_datasets::{reads_extracted_members, Registry};
 use prefbench_results::{Cell, RunRecord, Timings, SCHEMA_VERSION};
 use prefbench_vocabulary::{Architecture, ItemText, PolicyConfig};
 use sha2::{Digest, Sha256};
@@ -19,7 +18,7 @@ use crate::config::ExperimentConfig;
 use crate::matrix::{hash_json, RunSpec};
 use crate::progress::MatrixProgress;
 use crate::runner::RunOptions;
-use prefbench_datasets::cache::write_atomic;
+use prefbench_datasets::write_atomic;
 
 /// A dataset ready for training, with the hash that enters every run id.
 pub struct Prepared {

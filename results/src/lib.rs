@@ -1,4 +1,5 @@
 //! The run record schema, the append-only results store and statistics across seeds.
+mod error;
 pub mod record;
 pub mod setting;
 pub mod stats;

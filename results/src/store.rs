@@ -15,73 +15,16 @@
 //! shard merged twice, a line pasted twice) collapse into one and are listed as
 //! [`Duplicate`]s so the caller can warn; two different records under one id are refused
 //! ([`StoreError::Conflict`]), since one of them cannot be the run it claims to be.
+pub use crate::error::StoreError;
 use crate::record::{RunRecord, SCHEMA_VERSION};
 use crate::unique::keep_unique;
 pub use crate::unique::{unique, Duplicate, Unique};
+use prefbench_io::{sync_parent, write_atomic, IoError};
 use serde::Deserialize;
 use std::collections::BTreeSet;
 use std::fs::{self, File, OpenOptions};
-use std::io::{self, Write};
+use std::io::Write;
 use std::path::{Path, PathBuf};
-
-/// Everything that can go wrong with a results file; each names the file (and line) and says
-/// what to do, because users meet these when resuming or reporting.
-#[derive(Debug, thiserror::Error)]
-pub enum StoreError {
-    #[error("{path}: {action} failed: {source}")]
-    Io {
-        path: PathBuf,
-        action: &'static str,
-        source: io::Error,
-    },
-    #[error(
-        "{path}:{line}: not a valid run record ({source}); remove or repair that line, or \
-         restore the file from a shard copy"
-    )]
-    Parse {
-        path: PathBuf,
-        line: usize,
-        source: serde_json::Error,
-    },
-    #[error(
-        "{path}:{line}: record has schema {found} but this prefbench reads schema {expected}; \
-         rerun those runs with this version, or report them with the prefbench that wrote them"
-    )]
-    Schema {
-        path: PathBuf,
-        line: usize,
-        found: u32,
-        expected: u32,
-    },
-    #[error(
-        "{path}:{line}: the last line is incomplete (no newline, not a valid record), left by \
-         a run that was killed while writing; that run is not recorded. Resuming with \
-         `prefbench run` drops it and reruns the run"
-    )]
-    PartialTail { path: PathBuf, line: usize },
-    #[error("{path}: a record with id {id} is already stored; runs in the store are skipped")]
-    DuplicateId { path: PathBuf, id: String },
-    #[error(
-        "run {id} has two different records, at {first} and at {second}; the same run gave \
-         different results (another machine, thread count or prefbench build?). Keep one of \
-         the two out of the results (leave a file out of the merge, or remove one line)"
-    )]
-    Conflict {
-        id: String,
-        /// Where the first record was read (`file:line`, or its place in the input).
-        first: String,
-        second: String,
-    },
-    #[error(
-        "{path}: record {id} would not read back ({source}); non-finite numbers (NaN, inf) \
-         cannot be stored in JSON, so it was not written"
-    )]
-    Unreadable {
-        path: PathBuf,
-        id: String,
-        source: serde_json::Error,
-    },
-}
 
 /// An open results file for appending, with the ids it holds so a resumed matrix skips them.
 #[derive(Debug)]
@@ -97,7 +40,7 @@ impl ResultsStore {
     pub fn open(path: impl AsRef<Path>) -> Result<Self, StoreError> {
         let path = path.as_ref().to_path_buf();
         if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
-            fs::create_dir_all(parent).map_err(io_err(parent, "creating directory"))?;
+            fs::create_dir_all(parent).map_err(IoError::at(parent, "creating directory"))?;
         }
         let existed = path.exists();
         let (records, ends_with_newline) = if existed {
@@ -109,14 +52,14 @@ impl ResultsStore {
             .create(true)
             .append(true)
             .open(&path)
-            .map_err(io_err(&path, "opening for append"))?;
+            .map_err(IoError::at(&path, "opening for append"))?;
         if !existed {
             sync_parent(&path)?;
         }
         if !ends_with_newline {
             file.write_all(b"\n")
                 .and_then(|()| file.sync_all())
-                .map_err(io_err(&path, "adding the missing final newline"))?;
+                .map_err(IoError::at(&path, "adding the missing final newline"))?;
         }
         let ids = records.into_iter().map(|(_, r)| r.id).collect();
         Ok(Self { path, file, ids })
@@ -140,7 +83,7 @@ impl ResultsStore {
             .write_all(line.as_bytes())
             .and_then(|()| self.file.flush())
             .and_then(|()| self.file.sync_all())
-            .map_err(io_err(&self.path, "appending a record"))?;
+            .map_err(IoError::at(&self.path, "appending a record"))?;
         self.ids.insert(record.id.clone());
         Ok(())
     }
@@ -194,7 +137,8 @@ pub fn merge(paths: &[PathBuf]) -> Result<Vec<RunRecord>, StoreError> {
 }
 
 /// Writes `records` as a whole results file at `path`, through a temporary file in the same
-/// directory and a rename, so a reader sees the old file or the new one, never a mix.
+/// directory, synced and renamed ([`prefbench_io::write_atomic`]), so a reader sees the old
+/// file or the new one, never a mix.
 pub fn write_records(path: impl AsRef<Path>, records: &[RunRecord]) -> Result<(), StoreError> {
     let path = path.as_ref();
     let mut text = String::new();
@@ -208,12 +152,7 @@ pub fn write_records(path: impl AsRef<Path>, records: &[RunRecord]) -> Result<()
         );
         text.push('\n');
     }
-    let tmp = path.with_extension("jsonl.tmp");
-    File::create(&tmp)
-        .and_then(|mut f| f.write_all(text.as_bytes()).and_then(|()| f.sync_all()))
-        .map_err(io_err(&tmp, "writing"))?;
-    fs::rename(&tmp, path).map_err(io_err(path, "replacing"))?;
-    sync_parent(path)
+    Ok(write_atomic(path, text.as_bytes())?)
 }
 
 /// Cuts a [`StoreError::PartialTail`] off the file so appending can resume; returns the line
@@ -221,17 +160,17 @@ pub fn write_records(path: impl AsRef<Path>, records: &[RunRecord]) -> Result<()
 /// this, after it has decided the interrupted run is to be rerun.
 pub fn truncate_partial_tail(path: impl AsRef<Path>) -> Result<Option<usize>, StoreError> {
     let path = path.as_ref();
-    let bytes = fs::read(path).map_err(io_err(path, "reading"))?;
+    let bytes = fs::read(path).map_err(IoError::at(path, "reading"))?;
     match parse_bytes(path, &bytes) {
         Err(StoreError::PartialTail { line, .. }) => {
             let keep = bytes.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1);
             let file = OpenOptions::new()
                 .write(true)
                 .open(path)
-                .map_err(io_err(path, "opening for repair"))?;
+                .map_err(IoError::at(path, "opening for repair"))?;
             file.set_len(keep as u64)
                 .and_then(|()| file.sync_all())
-                .map_err(io_err(path, "truncating the partial last line"))?;
+                .map_err(IoError::at(path, "truncating the partial last line"))?;
             Ok(Some(line))
         }
         other => other.map(|_| None),
@@ -250,7 +189,7 @@ type Parsed = (Vec<(usize, RunRecord)>, bool);
 
 /// Parses the file; also says whether it ends with a newline (true when empty).
 fn parse(path: &Path) -> Result<Parsed, StoreError> {
-    let bytes = fs::read(path).map_err(io_err(path, "reading"))?;
+    let bytes = fs::read(path).map_err(IoError::at(path, "reading"))?;
     parse_bytes(path, &bytes)
 }
 
@@ -293,24 +232,4 @@ fn parse_line(path: &Path, line: usize, text: &[u8]) -> Result<RunRecord, StoreE
         });
     }
     serde_json::from_slice(text).map_err(parse_err)
-}
-
-/// Makes a newly created file's directory entry durable, so "complete or absent" also holds
-/// for the first record.
-fn sync_parent(path: &Path) -> Result<(), StoreError> {
-    match path.parent().filter(|p| !p.as_os_str().is_empty()) {
-        Some(dir) => File::open(dir)
-            .and_then(|d| d.sync_all())
-            .map_err(io_err(dir, "syncing directory")),
-        None => Ok(()),
-    }
-}
-
-fn io_err(path: &Path, action: &'static str) -> impl FnOnce(io::Error) -> StoreError {
-    let path = path.to_path_buf();
-    move |source| StoreError::Io {
-        path,
-        action,
-        source,
-    }
 }

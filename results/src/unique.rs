@@ -1,8 +1,8 @@
 //! The rule of `merge`, `report` and `compare` on which records count (see the `store`
 //! module): one record per run id, identical copies collapse into one and are listed, two
 //! different records under one id are refused.
+use crate::error::StoreError;
 use crate::record::RunRecord;
-use crate::store::StoreError;
 use std::borrow::Borrow;
 use std::collections::BTreeMap;
 use std::fmt;

@@ -2,7 +2,7 @@
 //! default-shaped policy as reference and K negatives, trained for a given number of steps
 //! through [`PoTrainer`]. The criterion bench and `prefbench bench po-step` (the one a GPU node
 //! can run without cargo) time the same thing.
-use prefbench_datasets::synthetic::{generate, SyntheticConfig};
+use prefbench_datasets::{generate_synthetic as generate, SyntheticConfig};
 use tch::{Device, Tensor};
 
 use super::{candidate_log_probs, PoOutcome, PoTrainer, Silent, SplitTensors};

@@ -12,8 +12,6 @@ use crate::formats::lines::{for_each_line, Lines};
 use crate::formats::sdpo::write_sdpo;
 use crate::sample::{Dataset, ItemId, Sample, MAX_HISTORY};
 
-/// Recipe version: bump whenever the output of [`build`] changes.
-pub const RECIPE_VERSION: u32 = 1;
 /// What [`Dataset::source_ids`] holds for this recipe, as the dataset card names it.
 pub const SOURCE_IDS: &str = "hetrec artist ids (`artistID`)";
 /// The archive members the recipe reads.
@@ -46,7 +44,7 @@ pub struct Rebuilt {
 /// Reads the two members from the zip archive, by exact name only: nothing is extracted to
 /// disk, so archive paths (`..`, absolute, symlinks) can never escape anywhere.
 pub fn read_archive(path: &Path) -> Result<[String; 2], DatasetError> {
-    let file = std::fs::File::open(path).map_err(DatasetError::io("cannot open", path))?;
+    let file = std::fs::File::open(path).map_err(DatasetError::io("opening", path))?;
     let shown = path.display().to_string();
     let mut zip = zip::ZipArchive::new(BufReader::new(file)).map_err(|e| {
         DatasetError::bad_input(
@@ -91,7 +89,7 @@ pub fn read_archive(path: &Path) -> Result<[String; 2], DatasetError> {
 pub fn read_dir(dir: &Path) -> Result<[String; 2], DatasetError> {
     let read = |m: &str| {
         let p = dir.join(m);
-        std::fs::read_to_string(&p).map_err(DatasetError::io("cannot read the extracted member", p))
+        std::fs::read_to_string(&p).map_err(DatasetError::io("reading the extracted member", p))
     };
     Ok([read(MEMBERS[0])?, read(MEMBERS[1])?])
 }

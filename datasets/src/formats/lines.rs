@@ -25,10 +25,10 @@ pub struct Lines<'a> {
 impl<'a> Lines<'a> {
     /// Opens `path`, decompressing when it starts with the gzip magic bytes.
     pub fn open(path: &Path) -> Result<Self, DatasetError> {
-        let f = File::open(path).map_err(DatasetError::io("cannot open", path))?;
+        let f = File::open(path).map_err(DatasetError::io("opening", path))?;
         let len = f
             .metadata()
-            .map_err(DatasetError::io("cannot stat", path))?
+            .map_err(DatasetError::io("reading the metadata", path))?
             .len();
         let file = path.display().to_string();
         if len == 0 {
@@ -40,7 +40,7 @@ impl<'a> Lines<'a> {
         let mut raw = BufReader::new(f);
         let gzip = raw
             .fill_buf()
-            .map_err(DatasetError::io("cannot read", path))?
+            .map_err(DatasetError::io("reading", path))?
             .starts_with(&[0x1f, 0x8b]);
         let reader: Box<dyn BufRead> = if gzip {
             Box::new(BufReader::new(

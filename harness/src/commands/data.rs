@@ -2,8 +2,7 @@
 use std::path::PathBuf;
 
 use anyhow::{Context, Result};
-use prefbench_datasets::download::{fetch_dataset, verify_dataset};
-use prefbench_datasets::registry::Registry;
+use prefbench_datasets::{fetch_dataset, verify_dataset, Registry};
 use prefbench_datasets::{prepare, DatasetCard, FetchOptions, Mirror, PrepareOptions, Split};
 
 #[derive(clap::Subcommand)]
@@ -74,7 +73,7 @@ impl CacheArg {
         FetchOptions::new(
             self.cache
                 .clone()
-                .unwrap_or_else(prefbench_datasets::cache::default_cache_dir),
+                .unwrap_or_else(prefbench_datasets::default_cache_dir),
         )
     }
 }

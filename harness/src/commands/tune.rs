@@ -15,7 +15,7 @@ use super::run::MatrixArgs;
 use crate::config::ExperimentConfig;
 use crate::runner::{self, Finished, Schedule};
 use crate::signals::INTERRUPTED_EXIT;
-use prefbench_datasets::cache::write_atomic;
+use prefbench_datasets::write_atomic;
 
 #[derive(Args)]
 pub struct TuneArgs {

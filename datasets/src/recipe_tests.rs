@@ -3,9 +3,9 @@
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
+use crate::formats::{goodreads, sdpo::SdpoReader, steam};
+use crate::{prepare, FetchOptions, PrepareOptions, Split};
 use flate2::{write::GzEncoder, Compression};
-use prefbench_datasets::formats::{goodreads, sdpo::SdpoReader, steam};
-use prefbench_datasets::{prepare, FetchOptions, PrepareOptions, Split};
 
 fn fixture(p: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -222,10 +222,8 @@ fn goodreads_recipe_counts_shared_titles() {
     for (&id, title) in source_ids.iter().zip(ds.titles.as_ref().unwrap()) {
         assert_eq!(format!("Book {}", if id == 1 { 0 } else { id }), *title);
     }
-    let card = prefbench_datasets::DatasetCard::build(
-        &ds,
-        prefbench_datasets::Provenance::synthetic(serde_json::json!({}), 1),
-    );
+    let card =
+        crate::DatasetCard::build(&ds, crate::Provenance::synthetic(serde_json::json!({}), 1));
     assert_eq!(card.violations(), 0);
     let shared: usize = card
         .splits
@@ -255,7 +253,7 @@ fn fixture_artists() -> std::collections::HashMap<u64, String> {
 }
 
 /// The card's id-order baseline of `card`.
-fn id_order(card: &prefbench_datasets::DatasetCard) -> &prefbench_datasets::card::TrivialBaseline {
+fn id_order(card: &crate::DatasetCard) -> &crate::TrivialBaseline {
     card.trivial.iter().find(|b| b.name == "id-order").unwrap()
 }
 
@@ -293,7 +291,7 @@ fn lastfm_raw_keeps_the_hetrec_artist_ids_and_the_card_ranks_by_them() {
         "{}",
         by_source.description
     );
-    let internal = prefbench_datasets::trivial::trivial_baselines(&ds, None);
+    let internal = crate::trivial::trivial_baselines(&ds, None);
     let internal = internal.iter().find(|b| b.name == "id-order").unwrap();
     assert!(internal.description.contains("prefbench's internal ids"));
     assert!(
@@ -359,7 +357,7 @@ fn real_lastfm_raw_id_order_shows_the_artifact() {
             b.name, b.valid_hr_at_1, b.test_hr_at_1, b.valid_hr_at_5, b.test_hr_at_5, b.description
         );
     }
-    let internal = prefbench_datasets::trivial::trivial_baselines(&ds, None);
+    let internal = crate::trivial::trivial_baselines(&ds, None);
     let internal = internal.iter().find(|b| b.name == "id-order").unwrap();
     println!(
         "id-order on internal ids: valid HR@1 {:.4} test HR@1 {:.4}",

@@ -1,0 +1,97 @@
+//! What a fetch may do (the CLI's `--cache`, `--offline`, `--mirror`, `--locked`, retries,
+//! timeouts, size caps) and what it returns.
+use std::path::PathBuf;
+use std::time::Duration;
+
+use crate::card::SourceFile;
+use crate::registry::FileEntry;
+
+use super::Mirror;
+
+/// How often and how patiently to retry connection errors, timeouts and 5xx responses.
+#[derive(Debug, Clone)]
+pub struct RetryPolicy {
+    pub attempts: u32,
+    /// Delay before the second attempt; doubles for each further one.
+    pub initial_delay: Duration,
+    pub max_delay: Duration,
+}
+
+impl Default for RetryPolicy {
+    fn default() -> Self {
+        RetryPolicy {
+            attempts: 5,
+            initial_delay: Duration::from_secs(1),
+            max_delay: Duration::from_secs(30),
+        }
+    }
+}
+
+/// Options of fetching (the CLI's `--cache`, `--offline`, `--mirror`, `--locked`).
+#[derive(Debug, Clone)]
+pub struct FetchOptions {
+    pub cache: PathBuf,
+    pub offline: bool,
+    pub mirror: Option<Mirror>,
+    /// Refuse files whose hash is neither pinned nor recorded in `datasets.lock`.
+    pub locked: bool,
+    pub retry: RetryPolicy,
+    pub progress: bool,
+    /// Longest wait for a TCP (and TLS) connection.
+    pub connect_timeout: Duration,
+    /// Longest wait for the response headers (connecting included), and then for each further
+    /// piece of the body: a server that stalls fails the attempt (retried, resuming) instead of
+    /// hanging. Not a deadline for the whole file, whose length the size cap bounds.
+    pub read_timeout: Duration,
+    /// Size cap of files whose registry entry has no `size` (those with one are capped at it
+    /// exactly): a longer body stops there with an error.
+    pub max_size: u64,
+}
+
+/// Default [`FetchOptions::max_size`]: 4 GiB; the largest file of the registry (Steam's
+/// reviews) is about 1.3 GB.
+pub const DEFAULT_MAX_SIZE: u64 = 4 << 30;
+
+impl FetchOptions {
+    /// Defaults: online, progress bars on, 30 s to connect, 60 s without data ends an attempt,
+    /// files of unknown size capped at [`DEFAULT_MAX_SIZE`].
+    pub fn new(cache: PathBuf) -> Self {
+        FetchOptions {
+            cache,
+            offline: false,
+            mirror: None,
+            locked: false,
+            retry: RetryPolicy::default(),
+            progress: true,
+            connect_timeout: Duration::from_secs(30),
+            read_timeout: Duration::from_secs(60),
+            max_size: DEFAULT_MAX_SIZE,
+        }
+    }
+
+    /// Final path of a dataset's file in the cache.
+    pub fn cached_path(&self, dataset: &str, file: &str) -> PathBuf {
+        self.cache.join("downloads").join(dataset).join(file)
+    }
+
+    /// The size cap of `file` and what it rests on.
+    pub(super) fn cap(&self, file: &FileEntry) -> (u64, &'static str) {
+        match file.size {
+            Some(s) => (s, "the registry's size of this file"),
+            None => (
+                self.max_size,
+                "the bound for files of unknown size, FetchOptions::max_size",
+            ),
+        }
+    }
+}
+
+/// A file in the cache.
+#[derive(Debug, Clone)]
+pub struct Fetched {
+    pub path: PathBuf,
+    pub source: SourceFile,
+    /// No pinned sha256 and none in `datasets.lock` yet: nothing vouches for these bytes until
+    /// their recipe has parsed them; then [`record_first_seen`] records the hash.
+    pub unverified: bool,
+}

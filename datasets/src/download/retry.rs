@@ -1,0 +1,108 @@
+//! Attempts with exponential backoff, resuming the `.part` file, over each URL in turn.
+use std::fs;
+use std::path::Path;
+use std::thread::sleep;
+
+use indicatif::{ProgressBar, ProgressStyle};
+use reqwest::blocking::Client;
+use reqwest::Url;
+
+use crate::error::DatasetError;
+use crate::registry::FileEntry;
+
+use super::http::{client, try_once, Attempt};
+use super::{check_url, FetchOptions};
+
+/// Tries each URL in turn; returns the sha256 of the complete `.part` file and its origin.
+pub(super) fn download_any(
+    urls: &[String],
+    part: &Path,
+    file: &FileEntry,
+    opts: &FetchOptions,
+) -> Result<(String, String), DatasetError> {
+    let client = client(opts)?;
+    let mut last = None;
+    for url in urls {
+        match download(&client, url, part, file, opts) {
+            Ok(hash) => return Ok((hash, url.clone())),
+            Err(e @ (DatasetError::HttpStatus { .. } | DatasetError::Network { .. })) => {
+                tracing::warn!("{e}");
+                last = Some(e);
+            }
+            Err(e) => return Err(e),
+        }
+    }
+    Err(last.unwrap_or_else(|| DatasetError::Registry("a file has no URL".into())))
+}
+
+/// Downloads `url` into `part` with up to `opts.retry.attempts` attempts, each resuming where
+/// the last stopped; returns the sha256 of the complete file. A failure that retrying cannot
+/// cure discards the partial file; running out of attempts keeps it for the next fetch.
+fn download(
+    client: &Client,
+    url: &str,
+    part: &Path,
+    file: &FileEntry,
+    opts: &FetchOptions,
+) -> Result<String, DatasetError> {
+    let parsed = Url::parse(url).map_err(|e| DatasetError::UnsafeUrl {
+        url: url.to_string(),
+        reason: format!("not a valid URL ({e})"),
+    })?;
+    check_url(&parsed).map_err(|reason| DatasetError::UnsafeUrl {
+        url: url.to_string(),
+        reason,
+    })?;
+    let bar = if opts.progress {
+        let bar = ProgressBar::new(file.size.unwrap_or(0));
+        if let Ok(style) = ProgressStyle::with_template(
+            "{msg} {bar:30} {bytes}/{total_bytes} {bytes_per_sec} eta {eta}",
+        ) {
+            bar.set_style(style);
+        }
+        bar.set_message(url.rsplit('/').next().unwrap_or(url).to_string());
+        bar
+    } else {
+        ProgressBar::hidden()
+    };
+    let mut delay = opts.retry.initial_delay;
+    let mut failure = String::new();
+    let mut seen_total = None;
+    let attempts = opts.retry.attempts.max(1);
+    for attempt in 1..=attempts {
+        if attempt > 1 {
+            tracing::info!("{url}: {failure}; retrying in {delay:?} (attempt {attempt})");
+            sleep(delay);
+            delay = (delay * 2).min(opts.retry.max_delay);
+        }
+        match try_once(client, url, part, file, opts, &mut seen_total, &bar) {
+            Ok(Attempt::Done(hash)) => {
+                bar.finish_and_clear();
+                return Ok(hash);
+            }
+            Ok(Attempt::Retry(why)) => failure = why,
+            Err(e) => {
+                bar.abandon();
+                // Whatever went wrong, the bytes so far are not to be resumed from.
+                let _ = fs::remove_file(part);
+                return Err(e);
+            }
+        }
+    }
+    bar.abandon();
+    match fs::metadata(part).map(|m| m.len()) {
+        Ok(0) => {
+            let _ = fs::remove_file(part);
+        }
+        Ok(n) => failure.push_str(&format!(
+            "; the {n} bytes received are kept in {} and the next fetch resumes from there",
+            part.display()
+        )),
+        Err(_) => {}
+    }
+    Err(DatasetError::Network {
+        url: url.to_string(),
+        message: failure,
+        attempts,
+    })
+}

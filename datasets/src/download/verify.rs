@@ -1,0 +1,78 @@
+//! `data verify`: re-hashing cached files against their pinned or locked hashes, never
+//! downloading.
+use crate::cache::HashLock;
+use crate::cache::{set_aside, sha256_file, with_suffix};
+use crate::card::SourceFile;
+use crate::error::DatasetError;
+use crate::registry::DatasetEntry;
+use prefbench_io::FileLock;
+
+use super::decision::{verdict, Verdict};
+use super::fetch::expected_hash;
+use super::{FetchOptions, Fetched};
+
+/// Re-hashes the cached files of a dataset against their pinned or locked hashes, never
+/// downloading. A corrupt file is moved aside to `<name>.corrupt` (not deleted, and not then
+/// called missing); one error lists every file that is corrupt, missing or unverifiable.
+pub fn verify_dataset(
+    name: &str,
+    entry: &DatasetEntry,
+    opts: &FetchOptions,
+) -> Result<Vec<Fetched>, DatasetError> {
+    let lock = HashLock::new(&opts.cache);
+    let mut ok = Vec::new();
+    let mut problems = Vec::new();
+    for file in &entry.files {
+        let expected = expected_hash(&lock, name, file)?;
+        let path = opts.cached_path(name, &file.name);
+        let _guard = if path.is_file() {
+            Some(FileLock::acquire(&with_suffix(&path, ".lock"))?)
+        } else {
+            None
+        };
+        let actual = if path.is_file() {
+            Some(sha256_file(&path)?)
+        } else {
+            None
+        };
+        match verdict(&expected, actual.as_deref()) {
+            Verdict::Ok => ok.push(Fetched {
+                source: SourceFile {
+                    file: file.name.clone(),
+                    url: Some(file.url.clone()),
+                    sha256: actual.unwrap_or_default(),
+                    pinned: file.sha256.is_some(),
+                },
+                path,
+                unverified: false,
+            }),
+            Verdict::Missing => problems.push(format!("{} is missing", file.name)),
+            Verdict::Unverifiable => problems.push(format!(
+                "{} has no pinned sha256 and no entry in datasets.lock yet, so nothing to check it against (its hash is recorded once `prefbench data prepare {name}` has parsed it)",
+                file.name
+            )),
+            Verdict::Corrupt => {
+                let moved = set_aside(&path)?;
+                problems.push(format!(
+                    "{} is corrupt (sha256 {}, expected {}): moved aside to {}, kept for inspection",
+                    file.name,
+                    actual.unwrap_or_default(),
+                    expected.hash().unwrap_or_default(),
+                    moved.display()
+                ));
+            }
+        }
+    }
+    if problems.is_empty() {
+        return Ok(ok);
+    }
+    Err(DatasetError::Verify {
+        dataset: name.to_string(),
+        failed: problems.len(),
+        total: entry.files.len(),
+        problems: format!(
+            "{}; run `prefbench data fetch {name}` to download what is missing or corrupt",
+            problems.join("; ")
+        ),
+    })
+}
