@@ -2,7 +2,7 @@
 //! that every seed and method of a matrix, and later runs, reuse them.
 use std::path::{Path, PathBuf};
 
-use prefbench_datasets::write_atomic;
+use prefbench_io::write_atomic;
 use sha2::{Digest, Sha256};
 use tch::{Device, Kind, Tensor};
 

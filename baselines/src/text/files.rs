@@ -3,7 +3,7 @@
 //! before it silently changes every text-aware result.
 use std::path::{Path, PathBuf};
 
-use prefbench_datasets::sha256_file;
+use prefbench_io::sha256_file;
 
 use super::TextError;
 

@@ -49,5 +49,5 @@ pub enum TextError {
         source: tch::TchError,
     },
     #[error(transparent)]
-    Io(#[from] prefbench_datasets::DatasetError),
+    Io(#[from] prefbench_io::IoError),
 }

@@ -21,9 +21,9 @@ use std::collections::BTreeMap;
 use std::io::ErrorKind;
 use std::path::{Path, PathBuf};
 
+use prefbench_io::{sha256_file, IoError};
 use prefbench_vocabulary::SftMetrics;
 use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
 use tch::{Device, Kind, Tensor};
 
 use crate::policy::Policy;
@@ -84,12 +84,8 @@ impl SftSummary {
 /// Why a checkpoint could not be written, or cannot be used.
 #[derive(Debug, thiserror::Error)]
 pub enum CheckpointError {
-    #[error("SFT cache {path}: {action} failed: {source}; check that the cache directory ($PREFBENCH_CACHE) is writable, or delete {path}")]
-    Io {
-        path: PathBuf,
-        action: &'static str,
-        source: std::io::Error,
-    },
+    #[error("SFT cache {}; check that the cache directory ($PREFBENCH_CACHE) is writable, or delete {}", .0, .0.path.display())]
+    Io(#[from] IoError),
     /// A checkpoint that is there but must not be used; callers train again.
     #[error("SFT cache {path} is not used: {reason}")]
     Invalid { path: PathBuf, reason: String },
@@ -104,12 +100,8 @@ pub enum CheckpointError {
 }
 
 fn io(path: &Path, action: &'static str) -> impl FnOnce(std::io::Error) -> CheckpointError {
-    let path = path.to_path_buf();
-    move |source| CheckpointError::Io {
-        path,
-        action,
-        source,
-    }
+    let at = IoError::at(path.to_path_buf(), action);
+    move |source| CheckpointError::Io(at(source))
 }
 
 fn torch(path: &Path) -> impl FnOnce(tch::TchError) -> CheckpointError {
@@ -244,8 +236,10 @@ fn inspect(dir: &Path, expected: &Expected) -> Result<Meta, String> {
         };
         let found = match sha256_file(&dir.join(file)) {
             Ok(found) => found,
-            Err(e) if e.kind() == ErrorKind::NotFound => return Err(format!("{file} is missing")),
-            Err(e) => return Err(format!("cannot read {file}: {e}")),
+            Err(e) if e.source.kind() == ErrorKind::NotFound => {
+                return Err(format!("{file} is missing"))
+            }
+            Err(e) => return Err(format!("cannot read {file}: {}", e.source)),
         };
         if &found != want {
             return Err(format!(
@@ -370,13 +364,6 @@ fn all_finite(t: &Tensor) -> Result<bool, String> {
         .map_err(|e| format!("libtorch: {e}"))
 }
 
-fn sha256_file(path: &Path) -> std::io::Result<String> {
-    let mut file = std::fs::File::open(path)?;
-    let mut hasher = Sha256::new();
-    std::io::copy(&mut file, &mut hasher)?;
-    Ok(hex::encode(hasher.finalize()))
-}
-
 /// Writes the checkpoint to `dir` atomically, after checking that everything in it is finite
 /// and that `train_log_probs` is [N, 20]. If another process finished a valid copy of the same
 /// checkpoint first, that copy is kept (both trained the same deterministic reference); an
@@ -455,10 +442,7 @@ fn write_manifest(dir: &Path) -> Result<(), CheckpointError> {
     let mut sha256 = BTreeMap::new();
     for file in HASHED {
         let path = dir.join(file);
-        sha256.insert(
-            file.to_string(),
-            sha256_file(&path).map_err(io(&path, "hashing"))?,
-        );
+        sha256.insert(file.to_string(), sha256_file(&path)?);
     }
     let manifest = Manifest {
         format: FORMAT.into(),
