@@ -9,8 +9,13 @@
 use std::path::Path;
 use std::process::Command;
 
+#[path = "src/libtorch_version.rs"]
+mod libtorch_version;
+use libtorch_version::libtorch_version;
+
 fn main() {
     println!("cargo:rerun-if-changed=build.rs");
+    println!("cargo:rerun-if-changed=src/libtorch_version.rs");
     println!("cargo:rerun-if-changed=../.git/HEAD");
     println!("cargo:rerun-if-changed=../.git/refs/heads");
     if let Some(commit) = git_commit() {
@@ -38,17 +43,6 @@ fn main() {
         println!("cargo:rustc-link-arg=-ltorch_cuda");
         println!("cargo:rustc-link-arg=-Wl,--as-needed");
     }
-}
-
-/// `torch/version.py` of a wheel, or `build-version` of a standalone libtorch.
-fn libtorch_version(lib: &Path) -> Option<String> {
-    let root = lib.parent()?;
-    if let Ok(text) = std::fs::read_to_string(root.join("version.py")) {
-        let line = text.lines().find(|l| l.starts_with("__version__"))?;
-        return Some(line.split(['\'', '"']).nth(1)?.to_string());
-    }
-    let text = std::fs::read_to_string(root.join("build-version")).ok()?;
-    Some(text.trim().to_string())
 }
 
 fn git_commit() -> Option<String> {

@@ -1,9 +1,12 @@
 //! The learning side of prefbench: the tch policy models, SFT and preference-optimisation
 //! training, the objectives (DPO, S-DPO, DMPO, MPPO, DynamicPO and its ablations) and metrics.
-pub mod device;
+mod device;
 pub mod golden;
-pub mod metrics;
+mod libtorch_version;
+mod metrics;
 pub mod objectives;
 pub mod policy;
 pub mod text;
 pub mod train;
+
+pub use libtorch_version::libtorch_version;

@@ -1,5 +1,6 @@
 //! The environment a run happened in: printed by `prefbench env` and saved as `env.json`, so a
 //! reader of any result knows the versions, threads and device behind it.
+use prefbench_baselines::libtorch_version;
 use serde::Serialize;
 use tch::Device;
 
@@ -57,7 +58,8 @@ impl Environment {
 #[derive(Debug, Clone, Serialize)]
 pub struct LoadedLibtorch {
     pub dir: String,
-    /// `torch/version.py` beside a wheel's `torch/lib`; `None` for standalone libtorch.
+    /// As the files beside that `lib/` say (`torch/version.py` of a wheel, `build-version` of a
+    /// standalone libtorch).
     pub version: Option<String>,
 }
 
@@ -70,12 +72,7 @@ impl LoadedLibtorch {
             .filter_map(|l| l.split_whitespace().nth(5))
             .find(|p| p.ends_with("/libtorch_cpu.so"))?;
         let dir = std::path::Path::new(path).parent()?;
-        let version = std::fs::read_to_string(dir.parent()?.join("version.py"))
-            .ok()
-            .and_then(|text| {
-                let line = text.lines().find(|l| l.starts_with("__version__"))?;
-                Some(line.split(['\'', '"']).nth(1)?.to_string())
-            });
+        let version = libtorch_version(dir);
         Some(Self {
             dir: dir.display().to_string(),
             version,
