@@ -55,12 +55,7 @@ fn lastfm_raw_from_extracted_files_round_trips_through_the_sdpo_reader() {
     assert_eq!(card2, card);
 
     // The rebuilt S-DPO files read back to the same samples (by name), `:wumpscut:` included.
-    let dir = std::fs::read_dir(cache.path().join("prepared/lastfm-raw"))
-        .unwrap()
-        .next()
-        .unwrap()
-        .unwrap()
-        .path();
+    let dir = prepared_dir(cache.path(), "lastfm-raw");
     let mut reader = SdpoReader::default();
     let files = ["lastfm-train.json", "lastfm-val.json", "lastfm-test.json"];
     for f in files {
@@ -309,12 +304,7 @@ fn a_stale_prepared_copy_without_source_ids_is_rebuilt() {
     let cache = tempfile::tempdir().unwrap();
     let opts = options(cache.path(), Some(fixture("hetrec")));
     let (ds, card) = prepare("lastfm-raw", &opts).unwrap();
-    let dir = std::fs::read_dir(cache.path().join("prepared/lastfm-raw"))
-        .unwrap()
-        .next()
-        .unwrap()
-        .unwrap()
-        .path();
+    let dir = prepared_dir(cache.path(), "lastfm-raw");
     let samples = dir.join("samples.jsonl");
     let text = std::fs::read_to_string(&samples).unwrap();
     let (header, rows) = text.split_once('\n').unwrap();
@@ -372,4 +362,10 @@ fn real_lastfm_raw_id_order_shows_the_artifact() {
     let i = id_order(&card);
     assert!(i.description.contains("hetrec artist ids"));
     assert!(i.test_hr_at_1 > 0.7 && i.valid_hr_at_1 > 0.7, "{i:?}");
+}
+
+/// The one prepared copy of recipe `name` in the cache at `cache`.
+fn prepared_dir(cache: &Path, name: &str) -> PathBuf {
+    let mut dirs = std::fs::read_dir(cache.join("prepared").join(name)).unwrap();
+    dirs.next().unwrap().unwrap().path()
 }
