@@ -116,20 +116,9 @@ mod tests {
     use super::*;
     use crate::output_dir::OutputDir;
 
-    /// One (dataset, seed) group of two runs, a fraction of a second each, on one thread.
-    const TINY: &str = "\
-name: tiny
-datasets: [synthetic]
-methods: [dmpo, dynamicpo-dmpo]
-k: [3]
-seeds: [7]
-synthetic: {items: 120, users: 60, clusters: 4, min_sequence: 6, max_sequence: 10}
-model: {width: 16, blocks: 1, heads: 2, dropout: 0.1}
-sft: {epochs: 2, batch_size: 64}
-po: {epochs: 1, batch_size: 64}
-device: cpu
-threads: 1
-";
+    /// One (dataset, seed) group of two runs, a fraction of a second each, on one thread: the
+    /// end-to-end tests' tiny config.
+    const TINY: &str = include_str!("../../../tests/support/tiny.yaml");
 
     /// Counts the training steps of each stage, and stops the token after `stop_after` steps
     /// in all: a stop at an exact point of training, with no signal and no clock.
