@@ -14,7 +14,9 @@ use crate::stop::StopToken;
 
 /// How and where to run, beyond the config itself.
 pub struct RunOptions {
+    /// Where the records, report and cards go.
     pub out: OutputDir,
+    /// Where the tensors live (CPU or a CUDA device).
     pub device: Device,
     /// libtorch intra-op threads of each run.
     pub threads: usize,
@@ -27,7 +29,9 @@ pub struct RunOptions {
 /// Which part of the matrix this process runs, and in how many jobs.
 #[derive(Debug, Clone, Copy)]
 pub struct Schedule {
+    /// `--shard I/N`: only that part of the matrix; `None` for all of it.
     pub shard: Option<Shard>,
+    /// `--jobs N`: child processes training at once (1: this process trains).
     pub jobs: usize,
 }
 

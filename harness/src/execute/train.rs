@@ -14,7 +14,9 @@ use crate::plan::matrix::Group;
 /// Whether a set of runs was trained to the end or stopped.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Trained {
+    /// Every run was trained and handed on.
     All,
+    /// The stop token stopped it; the run in flight, if any, was dropped.
     Stopped,
 }
 
