@@ -11,20 +11,9 @@ fn prefbench_cached(args: &[&str], cwd: &Path, cache: &str) -> Output {
         .expect("prefbench runs")
 }
 
-/// A few hundred synthetic samples, one seed, one K, one thread: seconds, and repeatable.
-const TINY: &str = "\
-name: tiny
-datasets: [synthetic]
-methods: [dmpo, dynamicpo-dmpo]
-k: [3]
-seeds: [7]
-synthetic: {items: 120, users: 60, clusters: 4, min_sequence: 6, max_sequence: 10}
-model: {width: 16, blocks: 1, heads: 2, dropout: 0.1}
-sft: {epochs: 2, batch_size: 64}
-po: {epochs: 1, batch_size: 64}
-device: cpu
-threads: 1
-";
+/// A few hundred synthetic samples, one seed, one K, one thread: seconds, and repeatable. The
+/// runner's own stop test (`execute::local`) trains the same config.
+const TINY: &str = include_str!("support/tiny.yaml");
 
 fn run_tiny(dir: &Path, out: &str) -> Vec<serde_json::Value> {
     run_config(dir, TINY, out, "cache")

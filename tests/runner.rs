@@ -2,9 +2,11 @@
 //! lock, shards and merging, parallel jobs, config errors and the dry run. Tiny synthetic
 //! configs with one thread, offline, in temporary directories.
 use std::collections::BTreeSet;
+use std::io::{BufRead, BufReader};
 use std::path::Path;
-use std::process::{Child, Stdio};
-use std::time::{Duration, Instant};
+use std::process::{Child, ExitStatus, Stdio};
+use std::sync::mpsc::{self, Receiver};
+use std::time::Duration;
 
 mod support;
 use support::{command, prefbench, text};
@@ -53,25 +55,55 @@ fn id_set(store: &Path) -> BTreeSet<String> {
     ids(store).into_iter().collect()
 }
 
-fn signal(child: &Child, sig: i32) {
-    // SAFETY: kill has no memory effects.
-    unsafe { libc::kill(child.id() as i32, sig) };
+/// A `prefbench run slow.yaml` whose stderr lines arrive on a channel, so that a test acts on
+/// what the process reported rather than after a delay: a run's summary line comes after its
+/// record is appended and synced.
+struct Watched {
+    child: Child,
+    lines: Receiver<String>,
 }
 
-/// Starts `slow.yaml` into `out` and waits until it has stored `records` records.
-fn start_and_wait_for(cwd: &Path, out: &str, records: usize) -> Child {
-    let child = command(&["run", "slow.yaml", "--out", out], cwd)
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let store = cwd.join(out).join("results.jsonl");
-    let started = Instant::now();
-    while ids(&store).len() < records {
-        assert!(started.elapsed() < Duration::from_secs(60), "no progress");
-        std::thread::sleep(Duration::from_millis(50));
+impl Watched {
+    fn start(cwd: &Path, out: &str) -> Self {
+        let mut child = command(&["run", "slow.yaml", "--out", out], cwd)
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let stderr = BufReader::new(child.stderr.take().unwrap());
+        let (tx, lines) = mpsc::channel();
+        // Reads to the end even when nobody listens, so the child never meets a closed pipe.
+        std::thread::spawn(move || {
+            for line in stderr.lines().map_while(Result::ok) {
+                let _ = tx.send(line);
+            }
+        });
+        Self { child, lines }
     }
-    child
+
+    /// Waits until the process has reported `runs` more finished runs. The timeout only keeps
+    /// a hung process from hanging the test; nothing depends on how fast it is.
+    fn wait_for_runs(&self, runs: usize) {
+        let mut done = 0;
+        while done < runs {
+            let line = self
+                .lines
+                .recv_timeout(Duration::from_secs(300))
+                .expect("a run finishes");
+            done += usize::from(line.contains(" K=") && line.contains("test HR@1"));
+        }
+    }
+
+    fn signal(&self, sig: i32) {
+        // SAFETY: kill has no memory effects.
+        unsafe { libc::kill(self.child.id() as i32, sig) };
+    }
+
+    /// The exit status and the rest of stderr.
+    fn wait(mut self) -> (ExitStatus, Vec<String>) {
+        let status = self.child.wait().unwrap();
+        (status, self.lines.iter().collect())
+    }
 }
 
 #[test]
@@ -79,12 +111,13 @@ fn interrupted_matrices_resume_with_each_run_once_and_one_process_per_directory(
     let tmp = setup();
     let dir = tmp.path();
     let store = dir.join("out/results.jsonl");
-    // Longer PO runs (about a second), so signals land inside runs as well as between them.
+    // Longer PO runs (about a second), so a signal lands inside a run or between two.
     let slow = MATRIX.replace("po: {epochs: 1,", "po: {epochs: 100,");
     std::fs::write(dir.join("slow.yaml"), slow).unwrap();
 
-    // Ctrl-C a third of the way in, between or inside runs.
-    let mut first = start_and_wait_for(dir, "out", 3);
+    // Ctrl-C once three runs are stored.
+    let first = Watched::start(dir, "out");
+    first.wait_for_runs(3);
     let second = prefbench(&["run", "slow.yaml", "--out", "out"], dir);
     assert!(!second.status.success());
     let err = text(&second);
@@ -92,18 +125,26 @@ fn interrupted_matrices_resume_with_each_run_once_and_one_process_per_directory(
         err.contains("in use by another `prefbench run`") && err.contains("out"),
         "{err}"
     );
-    std::thread::sleep(Duration::from_millis(150));
-    signal(&first, libc::SIGINT);
-    let status = first.wait().unwrap();
+    first.signal(libc::SIGINT);
+    let (status, stderr) = first.wait();
     assert_eq!(status.code(), Some(130), "interrupted exit status");
+    let said: Vec<&String> = stderr
+        .iter()
+        .filter(|l| l.starts_with("interrupted"))
+        .collect();
+    assert_eq!(said.len(), 1, "one message: {stderr:?}");
+    assert!(
+        said[0].contains("out/results.jsonl") && said[0].contains("rerun the same command"),
+        "{said:?}"
+    );
     let after_sigint = ids(&store).len();
     assert!((3..RUNS).contains(&after_sigint), "{after_sigint}");
 
-    // SIGKILL a bit later: at most the run in flight is lost.
-    let mut killed = start_and_wait_for(dir, "out", after_sigint + 2);
-    std::thread::sleep(Duration::from_millis(320));
-    signal(&killed, libc::SIGKILL);
-    killed.wait().unwrap();
+    // SIGKILL once two more runs are stored: at most the run in flight is lost.
+    let killed = Watched::start(dir, "out");
+    killed.wait_for_runs(2);
+    killed.signal(libc::SIGKILL);
+    killed.wait();
     let after_sigkill = ids(&store).len();
     assert!(after_sigkill >= after_sigint + 2, "{after_sigkill}");
 

@@ -3,18 +3,14 @@
 //! `failures.jsonl` beside the store, one whole synced line each, so the report can list them;
 //! the file describes the latest invocation, since a failed run is not stored and is tried
 //! again on the next one.
-use std::fs::OpenOptions;
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use anyhow::{Context, Result};
+use anyhow::Result;
 use prefbench_baselines::train::TrainError;
 use serde::{Deserialize, Serialize};
 
-use crate::matrix::RunSpec;
-
-/// The file name inside an output directory.
-pub const FAILURES_FILE: &str = "failures.jsonl";
+use crate::output_dir::{self, OutputDir};
+use crate::plan::matrix::RunSpec;
 
 /// One run that ended without a result.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -56,36 +52,25 @@ pub struct FailureLog {
 
 impl FailureLog {
     /// Starts the log of a new invocation, dropping the failures of the previous one.
-    pub fn reset(out: &Path) -> Result<Self> {
-        let path = out.join(FAILURES_FILE);
-        match std::fs::remove_file(&path) {
-            Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
-                return Err(e).with_context(|| format!("cannot remove {}", path.display()))
-            }
-            _ => {}
-        }
+    pub fn reset(out: &OutputDir) -> Result<Self> {
+        let path = out.failures();
+        output_dir::remove_file(&path)?;
         Ok(Self { path })
     }
 
     /// Appends one whole, synced line.
     pub fn append(&self, failure: &RunFailure) -> Result<()> {
-        let mut line = serde_json::to_string(failure)?;
-        line.push('\n');
-        let mut file = OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(&self.path)
-            .with_context(|| format!("cannot open {}", self.path.display()))?;
-        file.write_all(line.as_bytes())
-            .and_then(|()| file.sync_all())
-            .with_context(|| format!("cannot append to {}", self.path.display()))
+        Ok(prefbench_io::append_line(
+            &self.path,
+            &serde_json::to_string(failure)?,
+        )?)
     }
 }
 
 /// The failures recorded in `out`, for the report; none when the file is absent. Unreadable
 /// lines are skipped with a warning rather than failing the report.
 pub fn read(out: &Path) -> Vec<RunFailure> {
-    let path = out.join(FAILURES_FILE);
+    let path = OutputDir::at(out).failures();
     let Ok(text) = std::fs::read_to_string(&path) else {
         return Vec::new();
     };
@@ -118,11 +103,11 @@ mod tests {
             model: serde_json::json!({"architecture": "gru"}),
             error: "PO diverged".into(),
         };
-        let log = FailureLog::reset(dir.path()).unwrap();
+        let log = FailureLog::reset(&OutputDir::at(dir.path())).unwrap();
         log.append(&failure).unwrap();
         log.append(&failure).unwrap();
         assert_eq!(read(dir.path()), vec![failure.clone(), failure]);
-        FailureLog::reset(dir.path()).unwrap();
+        FailureLog::reset(&OutputDir::at(dir.path())).unwrap();
         assert!(read(dir.path()).is_empty());
     }
 
@@ -130,7 +115,7 @@ mod tests {
     fn only_divergence_is_a_failure() {
         let config = crate::config::ExperimentConfig::preset("demo").unwrap();
         let hashes = [("synthetic".to_string(), "h".to_string())];
-        let spec = &crate::matrix::expand(&config, &hashes)[0];
+        let spec = &crate::plan::matrix::expand(&config, &hashes)[0];
         let diverged = anyhow::Error::new(TrainError::NonFinite {
             stage: "PO",
             epoch: 2,

@@ -4,19 +4,15 @@
 //! directory's lock. The lock is an OS file lock (released by the kernel when the process ends,
 //! even on SIGKILL, so a crash never leaves a stale lock behind); the lock file names its
 //! holder, so whoever is refused is told who has the directory.
-use std::fs::{File, OpenOptions, TryLockError};
-use std::io::{Read, Seek, Write};
-use std::path::Path;
+use anyhow::{bail, Result};
+use prefbench_io::FileLock;
 
-use anyhow::{bail, Context, Result};
+use crate::output_dir::OutputDir;
 
 /// Held for the whole run (or merge); dropping it releases the directory.
 pub struct OutputLock {
-    _file: File,
+    _lock: FileLock,
 }
-
-/// The lock file inside the output directory.
-pub const LOCK_FILE: &str = ".prefbench.lock";
 
 /// What takes a directory's lock, for the lock file and the messages.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -36,51 +32,34 @@ impl Owner {
 
 impl OutputLock {
     /// Takes the lock of `dir` for a `prefbench run`, or fails naming the holder.
-    pub fn acquire(dir: &Path) -> Result<Self> {
+    pub fn acquire(dir: &OutputDir) -> Result<Self> {
         Self::acquire_for(dir, Owner::Run)
     }
 
     /// Takes the lock of `dir` for `owner`, or fails naming the directory and the process
     /// that holds it.
-    pub fn acquire_for(dir: &Path, owner: Owner) -> Result<Self> {
-        let path = dir.join(LOCK_FILE);
-        let mut file = OpenOptions::new()
-            .read(true)
-            .write(true)
-            .create(true)
-            .truncate(false)
-            .open(&path)
-            .with_context(|| format!("cannot open the lock file {}", path.display()))?;
-        match file.try_lock() {
-            Ok(()) => {}
-            Err(TryLockError::WouldBlock) => {
-                let mut text = String::new();
-                let _ = file.read_to_string(&mut text);
-                let holder = holder(&text);
-                match owner {
-                    Owner::Run => bail!(
-                        "{} is in use by {holder}; wait for it to finish, or choose another \
-                         --out DIR (to split one matrix over processes use --jobs N or \
-                         --shard I/N with separate output directories)",
-                        dir.display()
-                    ),
-                    Owner::Merge => bail!(
-                        "cannot merge into {}: it is in use by {holder}, and replacing its \
-                         results.jsonl now would lose what it appends; wait for it to finish, \
-                         or merge into another directory (-o)",
-                        dir.display()
-                    ),
-                }
+    pub fn acquire_for(dir: &OutputDir, owner: Owner) -> Result<Self> {
+        let path = dir.lock();
+        let Some(mut lock) = FileLock::try_acquire(&path)? else {
+            let holder = holder(&FileLock::holder(&path));
+            match owner {
+                Owner::Run => bail!(
+                    "{} is in use by {holder}; wait for it to finish, or choose another \
+                     --out DIR (to split one matrix over processes use --jobs N or \
+                     --shard I/N with separate output directories)",
+                    dir.root().display()
+                ),
+                Owner::Merge => bail!(
+                    "cannot merge into {}: it is in use by {holder}, and replacing its \
+                     results.jsonl now would lose what it appends; wait for it to finish, \
+                     or merge into another directory (-o)",
+                    dir.root().display()
+                ),
             }
-            Err(TryLockError::Error(e)) => {
-                return Err(e).with_context(|| format!("cannot lock {}", path.display()))
-            }
-        }
-        file.set_len(0)
-            .and_then(|()| file.rewind())
-            .and_then(|()| write!(file, "pid {} ({})", std::process::id(), owner.command()))
-            .with_context(|| format!("cannot write {}", path.display()))?;
-        Ok(Self { _file: file })
+        };
+        let me = format!("pid {} ({})", std::process::id(), owner.command());
+        lock.name_holder(&path, &me)?;
+        Ok(Self { _lock: lock })
     }
 }
 
@@ -106,16 +85,17 @@ mod tests {
     #[test]
     fn a_held_directory_is_refused_naming_it_and_its_holder() {
         let tmp = tempfile::tempdir().unwrap();
-        let held = OutputLock::acquire(tmp.path()).unwrap();
+        let dir = OutputDir::at(tmp.path());
+        let held = OutputLock::acquire(&dir).unwrap();
         let pid = format!("pid {}", std::process::id());
-        let err = OutputLock::acquire(tmp.path()).err().unwrap().to_string();
+        let err = OutputLock::acquire(&dir).err().unwrap().to_string();
         assert!(
             err.contains(&tmp.path().display().to_string())
                 && err.contains("in use by another `prefbench run`")
                 && err.contains(&pid),
             "{err}"
         );
-        let err = OutputLock::acquire_for(tmp.path(), Owner::Merge)
+        let err = OutputLock::acquire_for(&dir, Owner::Merge)
             .err()
             .unwrap()
             .to_string();
@@ -124,14 +104,14 @@ mod tests {
             "{err}"
         );
         drop(held);
-        let merge = OutputLock::acquire_for(tmp.path(), Owner::Merge).unwrap();
-        let err = OutputLock::acquire(tmp.path()).err().unwrap().to_string();
+        let merge = OutputLock::acquire_for(&dir, Owner::Merge).unwrap();
+        let err = OutputLock::acquire(&dir).err().unwrap().to_string();
         assert!(
             err.contains("in use by another `prefbench results merge`") && err.contains(&pid),
             "{err}"
         );
         drop(merge);
-        OutputLock::acquire(tmp.path()).unwrap();
+        OutputLock::acquire(&dir).unwrap();
     }
 
     #[test]

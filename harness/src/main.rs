@@ -9,18 +9,15 @@
 mod commands;
 mod config;
 mod environment;
+mod execute;
 mod failures;
-mod jobs;
 mod lock;
-mod matrix;
-mod output;
+mod observe;
+mod output_dir;
 mod plan;
-mod progress;
 mod report;
-mod runner;
-mod shard;
 mod signals;
-mod stages;
+mod stop;
 
 use std::process::ExitCode;
 

@@ -1,8 +1,9 @@
 //! Clean interruption. The first SIGINT (Ctrl-C) or SIGTERM (Slurm's time limit, `kill`) only
-//! sets a flag: the runner checks it between runs, and the progress callback between training
-//! steps, where it exits without appending, so the run in flight is dropped and every stored
-//! record is whole. A second signal exits at once; the store's partial-tail check covers even
-//! that. The handler only touches an atomic (async-signal-safe) or calls `_exit`.
+//! sets the process-wide [`StopToken`]: the runner reads it between runs and the trainer before
+//! every step, so the run in flight is dropped unstored, every stored record is whole, and the
+//! command exits with [`INTERRUPTED_EXIT`] from `main` (see `stop`). A second signal exits at
+//! once; the store's partial-tail check covers even that. The handler only touches atomics
+//! (async-signal-safe) or calls `_exit`.
 //!
 //! A closed pipe: [`default_sigpipe`] gives SIGPIPE its default action back, so a process whose
 //! reader went away (`prefbench data list | head -1`, a `tee` that was killed) ends quietly,
@@ -10,19 +11,24 @@
 //! Nothing stored is lost: a run appends and syncs its record before the progress line that
 //! announces it, so the process dies at that line with the record whole, and the output lock
 //! goes with the process; the run in flight is dropped as on SIGKILL, and rerunning resumes.
-//! A `--jobs` child whose parent went away dies the same way at its next event.
+//! A `--jobs` child writes to its parent inside [`sigpipe_as_error`]: a parent that went away
+//! is a stop (see `execute::jobs::child`).
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-/// Exit status of an interrupted `prefbench run` (128 + SIGINT, as shells report Ctrl-C).
-pub const INTERRUPTED_EXIT: i32 = 130;
+use crate::stop::StopToken;
 
+/// Exit status of an interrupted `prefbench run` (128 + SIGINT, as shells report Ctrl-C).
+pub const INTERRUPTED_EXIT: u8 = 130;
+
+/// Signals received, so that the second one can end the process at once.
 static SIGNALS: AtomicUsize = AtomicUsize::new(0);
 
 extern "C" fn on_signal(_: libc::c_int) {
     if SIGNALS.fetch_add(1, Ordering::SeqCst) > 0 {
         // SAFETY: `_exit` is async-signal-safe.
-        unsafe { libc::_exit(INTERRUPTED_EXIT) };
+        unsafe { libc::_exit(INTERRUPTED_EXIT.into()) };
     }
+    StopToken::process().stop();
 }
 
 /// Installs the handler for SIGINT and SIGTERM; call once, before any work.
@@ -38,24 +44,10 @@ pub fn install() {
     }
 }
 
-/// Whether a stop was asked for.
-pub fn interrupted() -> bool {
-    SIGNALS.load(Ordering::SeqCst) > 0
-}
-
 /// Asks process `pid` (a job of ours) to stop the same way.
 pub fn forward(pid: u32) {
     // SAFETY: kill has no memory effects; a stale pid only yields ESRCH.
     unsafe { libc::kill(pid as libc::pid_t, libc::SIGINT) };
-}
-
-/// Leaves at once, dropping the run in flight; used between training steps.
-pub fn exit_interrupted() -> ! {
-    eprintln!(
-        "interrupted: the run in progress is dropped, finished runs are in results.jsonl; \
-         rerun the same command to resume"
-    );
-    std::process::exit(INTERRUPTED_EXIT)
 }
 
 /// Restores SIGPIPE's default action (end the process), which the Rust runtime replaces by

@@ -1,6 +1,7 @@
 //! Advisory exclusive lock files, so that several processes can share a directory: the OS
 //! releases the lock when the holder exits, even on SIGKILL, so no stale lock is left behind.
 use std::fs::{File, OpenOptions};
+use std::io::{Seek, Write};
 use std::path::Path;
 
 use fs4::fs_std::FileExt;
@@ -10,7 +11,7 @@ use crate::IoError;
 /// An exclusive advisory lock on a file, held until dropped (closing the file releases it).
 #[derive(Debug)]
 pub struct FileLock {
-    _file: File,
+    file: File,
 }
 
 impl FileLock {
@@ -19,7 +20,7 @@ impl FileLock {
         let file = open(path)?;
         file.lock_exclusive()
             .map_err(IoError::at(path, "locking"))?;
-        Ok(FileLock { _file: file })
+        Ok(FileLock { file: file })
     }
 
     /// Takes the lock of `path` (creating the file) if it is free; `None` while another holder
@@ -29,7 +30,24 @@ impl FileLock {
         let locked = file
             .try_lock_exclusive()
             .map_err(IoError::at(path, "locking"))?;
-        Ok(locked.then_some(FileLock { _file: file }))
+        Ok(locked.then_some(FileLock { file: file }))
+    }
+
+    /// Replaces the lock file's content with `holder` (say, a pid and a command), so that a
+    /// process refused by [`FileLock::try_acquire`] can tell who has the lock
+    /// ([`FileLock::holder`]).
+    pub fn name_holder(&mut self, path: &Path, holder: &str) -> Result<(), IoError> {
+        self.file
+            .set_len(0)
+            .and_then(|()| self.file.rewind())
+            .and_then(|()| self.file.write_all(holder.as_bytes()))
+            .map_err(IoError::at(path, "writing the lock holder"))
+    }
+
+    /// What the holder of the lock of `path` wrote with [`FileLock::name_holder`]; empty when
+    /// it wrote nothing (yet) or the file cannot be read.
+    pub fn holder(path: &Path) -> String {
+        std::fs::read_to_string(path).unwrap_or_default()
     }
 }
 

@@ -27,15 +27,28 @@ pub enum TrainError {
     /// The loss diverged; nothing of this stage is cached or recorded as a result.
     #[error("{stage} diverged: the mean training loss of epoch {epoch} is not finite; lower the learning rate")]
     NonFinite { stage: &'static str, epoch: usize },
+    /// [`Progress::should_stop`] asked for a stop between two steps; what was trained so far
+    /// is incomplete, so the caller must neither cache nor record it.
+    #[error("{stage} stopped before it finished")]
+    Stopped { stage: &'static str },
 }
 
 /// Rows per forward pass when no gradient is needed.
 const EVAL_BATCH: i64 = 1024;
 
-/// Receives progress from long loops; the harness draws progress bars with it.
+/// Receives progress from long loops and may stop them: the harness draws progress bars with
+/// it, and stops a run in flight on Ctrl-C without the trainer knowing about signals.
 pub trait Progress {
     /// `done` of `total` optimisation steps of the current stage are finished.
     fn step(&mut self, done: usize, total: usize);
+
+    /// Asked before every optimisation step: `true` ends the stage with
+    /// [`TrainError::Stopped`]. The check sits between steps, so a stop never leaves a
+    /// half-applied update behind, and it draws no random numbers, so a run that is not
+    /// stopped trains exactly as without it.
+    fn should_stop(&self) -> bool {
+        false
+    }
 }
 
 /// Ignores progress; for tests and benchmarks.

@@ -105,6 +105,9 @@ impl PoTrainer<'_> {
         for epoch in 0..c.epochs {
             let mut sum = Tensor::zeros([], (Kind::Float, policy.device()));
             for rows in train.epoch_batches(c.batch_size, &mut rng) {
+                if progress.should_stop() {
+                    return Err(TrainError::Stopped { stage: "PO" });
+                }
                 let started = Instant::now();
                 let positions = train.draw_positions(&rows, self.k, &mut rng);
                 let idx = train.rows_tensor(&rows);

@@ -41,6 +41,9 @@ pub fn train_sft(
             .iter()
             .enumerate()
         {
+            if progress.should_stop() {
+                return Err(TrainError::Stopped { stage: "SFT" });
+            }
             let idx = train.rows_tensor(rows);
             let histories = train.histories.index_select(0, &idx);
             let candidates = train.candidates.index_select(0, &idx);

@@ -3,6 +3,7 @@ mod bench;
 mod compare;
 mod data;
 mod env;
+mod exit;
 mod loss;
 mod results;
 mod run;

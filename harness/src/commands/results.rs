@@ -7,8 +7,7 @@ use clap::Subcommand;
 use prefbench_results::store::{merge, write_records};
 
 use crate::lock::{OutputLock, Owner};
-use crate::output::prepare_dir;
-use crate::plan::results_file;
+use crate::output_dir::{results_file, OutputDir};
 
 #[derive(Subcommand)]
 pub enum ResultsCommand {
@@ -28,22 +27,24 @@ pub enum ResultsCommand {
 }
 
 /// The directory that `out` writes into and the store file there.
-fn target_of(out: &Path) -> (PathBuf, PathBuf) {
+fn target_of(out: &Path) -> (OutputDir, PathBuf) {
     if out.extension().is_some_and(|e| e == "jsonl") && !out.is_dir() {
         let dir = match out.parent() {
             Some(parent) if !parent.as_os_str().is_empty() => parent.to_path_buf(),
             _ => PathBuf::from("."),
         };
-        (dir, out.to_path_buf())
+        (OutputDir::at(dir), out.to_path_buf())
     } else {
-        (out.to_path_buf(), out.join("results.jsonl"))
+        let dir = OutputDir::at(out);
+        let target = dir.results();
+        (dir, target)
     }
 }
 
 pub fn run(command: ResultsCommand) -> Result<ExitCode> {
     let ResultsCommand::Merge { inputs, out } = command;
     let (dir, target) = target_of(&out);
-    prepare_dir(&dir)?;
+    dir.create()?;
     // Held until the merged store is in place, so no run can append to it meanwhile.
     let _lock = OutputLock::acquire_for(&dir, Owner::Merge)?;
     let mut files = Vec::new();
@@ -91,7 +92,7 @@ mod tests {
         let out = tmp.path().join("out");
         std::fs::create_dir(&out).unwrap();
         std::fs::write(out.join("results.jsonl"), "").unwrap();
-        let lock = OutputLock::acquire(&out).unwrap();
+        let lock = OutputLock::acquire(&OutputDir::at(&out)).unwrap();
         let err = format!("{:#}", merge_into(&out, vec![input.clone()]).unwrap_err());
         assert!(
             err.contains(&out.display().to_string())
@@ -115,13 +116,13 @@ mod tests {
     #[test]
     fn the_target_and_its_directory() {
         let (dir, file) = target_of(Path::new("a/b.jsonl"));
-        assert_eq!((dir, file), ("a".into(), "a/b.jsonl".into()));
+        assert_eq!((dir.root(), file), (Path::new("a"), "a/b.jsonl".into()));
         let (dir, file) = target_of(Path::new("b.jsonl"));
-        assert_eq!((dir, file), (".".into(), "b.jsonl".into()));
+        assert_eq!((dir.root(), file), (Path::new("."), "b.jsonl".into()));
         let (dir, file) = target_of(Path::new("merged"));
         assert_eq!(
-            (dir, file),
-            ("merged".into(), "merged/results.jsonl".into())
+            (dir.root(), file),
+            (Path::new("merged"), "merged/results.jsonl".into())
         );
     }
 }

@@ -7,13 +7,17 @@ use anyhow::{bail, Result};
 use clap::Args;
 
 use super::data::FetchArgs;
+use super::exit::{interrupted, stopped_matrix};
 use crate::config::{DeviceChoice, ExperimentConfig};
 use crate::environment::{cores, resolve_device};
-use crate::jobs;
-use crate::plan;
-use crate::runner::{self, Finished, RunOptions, Schedule};
-use crate::shard::Shard;
-use crate::signals::INTERRUPTED_EXIT;
+use crate::execute::jobs::child;
+use crate::execute::{self, Finished, RunOptions, Schedule, Trained};
+use crate::observe::terminal::Terminal;
+use crate::output_dir::OutputDir;
+use crate::plan::estimate;
+use crate::plan::shard::Shard;
+use crate::signals;
+use crate::stop::StopToken;
 
 /// What every command that runs a matrix takes (`run`, `tune`): which config, where to write,
 /// on which device and threads, and where the data comes from.
@@ -79,7 +83,7 @@ impl MatrixArgs {
             n => n,
         };
         Ok(RunOptions {
-            out,
+            out: OutputDir::at(out),
             device: resolve_device(self.device.unwrap_or(config.device))?,
             threads,
             fetch: self.fetch.options(),
@@ -128,38 +132,30 @@ pub fn run(args: RunArgs) -> Result<ExitCode> {
         };
         print!(
             "{}",
-            plan::describe(&config, args.shard, args.jobs, &sources)?
+            estimate::describe(&config, args.shard, args.jobs, &sources)?
         );
         return Ok(ExitCode::SUCCESS);
     }
     let mut options = args.matrix.options(&config, out, args.jobs)?;
     options.fetch.progress &= !args.job;
+    signals::install();
+    let stop = StopToken::process();
     if args.job {
-        return Ok(exit(jobs::work(&config, &options)?));
+        // No message: the parent says it once for the whole matrix.
+        return Ok(match child::work(&config, &options, &stop)? {
+            Trained::All => ExitCode::SUCCESS,
+            Trained::Stopped => interrupted(),
+        });
     }
     let schedule = Schedule {
         shard: args.shard,
         jobs: args.jobs,
     };
-    match runner::run(&config, &options, schedule)? {
+    match execute::run(&config, &options, schedule, &mut Terminal::default(), &stop)? {
         Finished::Report(report) => {
             println!("{}", report.display());
             Ok(ExitCode::SUCCESS)
         }
-        Finished::Interrupted => {
-            eprintln!(
-                "interrupted: finished runs are in {}; rerun the same command to resume",
-                options.out.join("results.jsonl").display()
-            );
-            Ok(exit(false))
-        }
-    }
-}
-
-/// Success, or the status of an interrupted run.
-fn exit(complete: bool) -> ExitCode {
-    match complete {
-        true => ExitCode::SUCCESS,
-        false => ExitCode::from(INTERRUPTED_EXIT as u8),
+        Finished::Interrupted => Ok(stopped_matrix(&options.out)),
     }
 }

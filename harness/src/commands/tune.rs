@@ -11,11 +11,13 @@ use clap::Args;
 use prefbench_results::store::read_unique;
 use prefbench_results::RunRecord;
 
+use super::exit::stopped_matrix;
 use super::run::MatrixArgs;
 use crate::config::ExperimentConfig;
-use crate::runner::{self, Finished, Schedule};
-use crate::signals::INTERRUPTED_EXIT;
-use prefbench_datasets::write_atomic;
+use crate::execute::{self, Finished, Schedule};
+use crate::observe::terminal::Terminal;
+use crate::signals;
+use crate::stop::StopToken;
 
 #[derive(Args)]
 pub struct TuneArgs {
@@ -61,6 +63,8 @@ pub fn run(args: TuneArgs) -> Result<ExitCode> {
     // One directory a setting, and `tune.md` with the table beside them.
     let out = args.matrix.out(&base);
     let mut rows = Vec::with_capacity(settings.len());
+    signals::install();
+    let stop = StopToken::process();
     for setting in &settings {
         let config = setting
             .apply(&base)
@@ -69,29 +73,20 @@ pub fn run(args: TuneArgs) -> Result<ExitCode> {
             .matrix
             .options(&config, out.join(setting.dir_name()), 1)?;
         eprintln!("tune: {}", setting.dir_name());
-        match runner::run(
-            &config,
-            &options,
-            Schedule {
-                shard: None,
-                jobs: 1,
-            },
-        )? {
+        let schedule = Schedule {
+            shard: None,
+            jobs: 1,
+        };
+        match execute::run(&config, &options, schedule, &mut Terminal::default(), &stop)? {
             Finished::Report(_) => {}
-            Finished::Interrupted => {
-                eprintln!(
-                    "interrupted: finished settings are in {}; rerun the same command to resume",
-                    out.display()
-                );
-                return Ok(ExitCode::from(INTERRUPTED_EXIT as u8));
-            }
+            Finished::Interrupted => return Ok(stopped_matrix(&options.out)),
         }
         // Counted as `report` counts them: identical copies once, conflicting ones refused.
-        let unique = read_unique(&[options.out.join("results.jsonl")])?;
+        let unique = read_unique(&[options.out.results()])?;
         rows.push((*setting, Scores::of(&unique.records)));
     }
     let table = render(&base, &rows);
-    write_atomic(&out.join("tune.md"), table.as_bytes())?;
+    prefbench_io::write_atomic(&out.join("tune.md"), table.as_bytes())?;
     print!("{table}");
     Ok(ExitCode::SUCCESS)
 }

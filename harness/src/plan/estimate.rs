@@ -2,16 +2,17 @@
 //! duration from the timings of earlier records, without preparing data or training.
 use std::collections::BTreeMap;
 use std::fmt::Write;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use anyhow::{Context, Result};
 use prefbench_results::store::read_records;
 use prefbench_results::RunRecord;
 use prefbench_vocabulary::{Architecture, ItemText, Method, PolicyConfig};
 
+use super::matrix::{self, Group};
+use super::shard::{self, Shard};
 use crate::config::ExperimentConfig;
-use crate::matrix::{self, Group};
-use crate::shard::{self, Shard};
+use crate::output_dir::results_file;
 
 /// The plan of `config` (or of its shard) as text, with an estimate from the records in
 /// `timing_sources` (output directories or `results.jsonl` files; missing ones are skipped).
@@ -264,15 +265,6 @@ impl Timings {
             );
         }
         text
-    }
-}
-
-/// An output directory's `results.jsonl`, or the file itself.
-pub fn results_file(path: &Path) -> PathBuf {
-    if path.is_dir() {
-        path.join("results.jsonl")
-    } else {
-        path.to_path_buf()
     }
 }
 

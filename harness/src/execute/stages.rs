@@ -1,24 +1,24 @@
 //! The stages of a matrix, each a plain function: prepare a dataset, train the SFT reference of
 //! a (dataset, seed, policy), run one PO run into a complete record. The runner decides what
-//! to run.
+//! to run; the stages tell the observer their progress and hand the trainer the stop token.
 use std::time::Instant;
 
-use anyhow::{Context, Result};
+use anyhow::{Context as _, Result};
 use prefbench_baselines::policy::Policy;
 use prefbench_baselines::text;
 use prefbench_baselines::train::checkpoint::{self, SftSummary};
-use prefbench_baselines::train::{self, PoTrainer, SplitTensors};
+use prefbench_baselines::train::{self, PoTrainer, Progress, SplitTensors};
 use prefbench_datasets::{prepare, prepare_synthetic, Dataset, PrepareOptions, Split};
 use prefbench_datasets::{reads_extracted_members, Registry};
 use prefbench_results::{Cell, RunRecord, Timings, SCHEMA_VERSION};
 use prefbench_vocabulary::{Architecture, ItemText, PolicyConfig};
-use sha2::{Digest, Sha256};
 
+use super::context::{Context, RunOptions};
 use crate::config::ExperimentConfig;
-use crate::matrix::{hash_json, RunSpec};
-use crate::progress::MatrixProgress;
-use crate::runner::RunOptions;
-use prefbench_datasets::write_atomic;
+use crate::observe::Observer;
+use crate::plan::identity::{self, SftIdentity};
+use crate::plan::matrix::RunSpec;
+use crate::stop::StopToken;
 
 /// A dataset ready for training, with the hash that enters every run id.
 pub struct Prepared {
@@ -31,6 +31,8 @@ pub struct Prepared {
     test: SplitTensors,
 }
 
+/// Prepares every dataset of `config` (fetching or building it), writes its card into the
+/// output directory and loads its splits onto the device.
 pub fn prepare_datasets(config: &ExperimentConfig, options: &RunOptions) -> Result<Vec<Prepared>> {
     config
         .datasets
@@ -46,14 +48,11 @@ pub fn prepare_datasets(config: &ExperimentConfig, options: &RunOptions) -> Resu
                 prepare(name, &prepare_options)
             }
             .with_context(|| format!("cannot prepare dataset `{name}`"))?;
-            let dir = options.out.join("datasets").join(name);
-            std::fs::create_dir_all(&dir)
-                .with_context(|| format!("cannot create {}", dir.display()))?;
-            write_atomic(
-                &dir.join("card.json"),
+            prefbench_io::write_atomic(
+                &options.out.dataset_card(name),
                 serde_json::to_string_pretty(&card)?.as_bytes(),
             )?;
-            let content_hash = hex::encode(Sha256::digest(serde_json::to_vec(&dataset)?));
+            let content_hash = identity::dataset_hash(&dataset)?;
             let split = |s| SplitTensors::new(dataset.split(s), dataset.n_items, options.device);
             Ok(Prepared {
                 titles: item_titles(config, &dataset, &content_hash, options)?,
@@ -134,26 +133,25 @@ impl Reference {
     /// trains it, computes the reference log-likelihoods of the training candidates and caches
     /// both.
     pub fn train(
-        config: &ExperimentConfig,
+        context: &Context,
         data: &Prepared,
         seed: u64,
         model: &PolicyConfig,
-        options: &RunOptions,
-        progress: &mut MatrixProgress,
+        observer: &mut dyn Observer,
     ) -> Result<Self> {
+        let (config, options) = (context.config, context.options);
         let name = format!("{}{}", data.dataset.name, policy_note(model));
-        progress.stage(&format!("SFT {name} seed {seed}"));
+        observer.stage(0, &format!("SFT {name} seed {seed}"));
         tch::manual_seed(seed as i64);
         let mut policy = data.policy(model, options)?;
-        let dir =
-            options
-                .fetch
-                .cache
-                .join("sft")
-                .join(sft_key(config, model, &data.content_hash, seed));
+        let dir = options
+            .fetch
+            .cache
+            .join("sft")
+            .join(SftIdentity::of(config, model, &data.content_hash, seed).key());
         match checkpoint::load(&dir, &mut policy, data.train.len()) {
             Ok(Some((train_log_probs, summary))) => {
-                progress.line(&format!(
+                observer.line(&format!(
                     "SFT {name} seed {seed}: cached in {} (test HR@1 {:.4})",
                     dir.display(),
                     summary.metrics.test.hr_at_1
@@ -168,11 +166,12 @@ impl Reference {
             Ok(None) => {}
             // Not cached: a damaged or mismatched checkpoint is never used, and `policy` is
             // still the fresh one.
-            Err(reason) => progress.line(&format!("warning: {reason}; training it again")),
+            Err(reason) => observer.line(&format!("warning: {reason}; training it again")),
         }
         let started = Instant::now();
         let splits = [&data.train, &data.valid, &data.test];
-        let metrics = train::train_sft(&config.sft, &mut policy, splits, seed, progress)?;
+        let mut training = Training::new(observer, context.stop);
+        let metrics = train::train_sft(&config.sft, &mut policy, splits, seed, &mut training)?;
         let sft_s = started.elapsed().as_secs_f64();
         let started = Instant::now();
         let train_log_probs = train::candidate_log_probs(&policy, &data.train);
@@ -183,7 +182,7 @@ impl Reference {
             reference_cache_s: started.elapsed().as_secs_f64(),
         };
         checkpoint::save(&dir, &policy, &train_log_probs, &summary)?;
-        progress.line(&format!(
+        observer.line(&format!(
             "SFT {name} seed {seed}: final loss {:.4}, test HR@1 {:.4} ({sft_s:.1} s)",
             summary
                 .metrics
@@ -218,33 +217,42 @@ pub fn policy_note(model: &PolicyConfig) -> String {
     }
 }
 
-/// Everything that determines an SFT reference, hashed: a change to any of it retrains.
-fn sft_key(
-    config: &ExperimentConfig,
-    model: &PolicyConfig,
-    dataset_hash: &str,
-    seed: u64,
-) -> String {
-    let key = serde_json::json!({
-        "dataset_hash": dataset_hash,
-        "seed": seed,
-        "model": model,
-        "sft": config.sft,
-        "prefbench": env!("CARGO_PKG_VERSION"),
-    });
-    hash_json(&key)[..32].to_string()
+/// What a trainer reports to and asks: its steps go to the observer, and it stops when the
+/// token is stopped.
+struct Training<'a> {
+    observer: &'a mut dyn Observer,
+    stop: &'a StopToken,
 }
 
+impl<'a> Training<'a> {
+    fn new(observer: &'a mut dyn Observer, stop: &'a StopToken) -> Self {
+        Self { observer, stop }
+    }
+}
+
+impl Progress for Training<'_> {
+    fn step(&mut self, done: usize, total: usize) {
+        self.observer.step(done, total);
+    }
+
+    fn should_stop(&self) -> bool {
+        self.stop.is_stopped()
+    }
+}
+
+/// Trains one PO run from its reference and evaluates it into a complete record.
 pub fn run_po(
-    config: &ExperimentConfig,
+    context: &Context,
     data: &Prepared,
     reference: &Reference,
     spec: &RunSpec,
-    options: &RunOptions,
-    environment: &serde_json::Value,
-    progress: &mut MatrixProgress,
+    observer: &mut dyn Observer,
 ) -> Result<RunRecord> {
-    progress.stage(&format!("{} K={} seed {}", spec.method, spec.k, spec.seed));
+    let (config, options) = (context.config, context.options);
+    observer.stage(
+        0,
+        &format!("{} K={} seed {}", spec.method, spec.k, spec.seed),
+    );
     let mut policy = data.policy(&spec.model, options)?;
     policy.vs.copy(&reference.policy.vs)?;
     tch::manual_seed(spec.seed as i64);
@@ -262,7 +270,7 @@ pub fn run_po(
         &mut policy,
         &data.train,
         &reference.train_log_probs,
-        progress,
+        &mut Training::new(observer, context.stop),
     )?;
     let po_s = started.elapsed().as_secs_f64() - outcome.eval_seconds;
     let selected = outcome
@@ -303,8 +311,8 @@ pub fn run_po(
         timings,
         device: format!("{:?}", options.device),
         threads: options.threads,
-        prefbench_version: env!("CARGO_PKG_VERSION").to_string(),
-        environment: environment.clone(),
+        prefbench_version: identity::VERSION.to_string(),
+        environment: context.environment.clone(),
     })
 }
 
@@ -354,15 +362,5 @@ mod tests {
         assert_eq!(parse_gpu_memory(csv, 4242), Some(2048.0));
         assert_eq!(parse_gpu_memory(csv, 5), None);
         assert_eq!(parse_gpu_memory("", 4242), None);
-    }
-
-    /// Pins the SFT cache key of the `demo` preset's first reference: a change to the key's
-    /// form would silently retrain every cached reference, so it must be deliberate (bump the
-    /// version, update this literal).
-    #[test]
-    fn the_demo_sft_key_is_pinned() {
-        let config = ExperimentConfig::preset("demo").unwrap();
-        let key = sft_key(&config, &config.models()[0], "abc", 0);
-        assert_eq!(key, "d141afdefb896ca403cd29164b13aacf");
     }
 }

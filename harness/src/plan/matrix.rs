@@ -1,9 +1,9 @@
-//! Expands a config into run specs and gives each a stable id: the hash of its canonical form,
-//! so a finished run is recognised across restarts, shards and machines.
+//! Expands a config into run specs, each with its stable id (see `identity`), and groups them
+//! by the SFT reference they share.
 use prefbench_vocabulary::{Method, PolicyConfig};
-use serde_json::{json, Value};
-use sha2::{Digest, Sha256};
+use serde_json::Value;
 
+use super::identity::{RunIdentity, SftIdentity};
 use crate::config::ExperimentConfig;
 
 /// One PO run of the matrix.
@@ -40,25 +40,22 @@ pub fn expand(config: &ExperimentConfig, dataset_hashes: &[(String, String)]) ->
                         if !ExperimentConfig::runs_at(method, k) {
                             continue;
                         }
-                        let canonical = json!({
-                            "dataset": dataset,
-                            "dataset_hash": content_hash,
-                            "method": method.to_string(),
-                            "k": k,
-                            "seed": seed,
-                            "model": model,
-                            "sft": config.sft,
-                            "po": config.po,
-                            "objective": config.objective,
-                            "prefbench": env!("CARGO_PKG_VERSION"),
-                        });
+                        let (canonical, id) = RunIdentity {
+                            reference: SftIdentity::of(config, model, content_hash, seed),
+                            dataset,
+                            method,
+                            k,
+                            po: &config.po,
+                            objective: &config.objective,
+                        }
+                        .canonical_and_id();
                         runs.push(RunSpec {
                             dataset: dataset.clone(),
                             method,
                             k,
                             seed,
                             model: model.clone(),
-                            id: hash_json(&canonical),
+                            id,
                             canonical,
                         });
                     }
@@ -99,12 +96,6 @@ pub fn groups<'a>(runs: impl IntoIterator<Item = &'a RunSpec>) -> Vec<Group<'a>>
         }
     }
     groups
-}
-
-/// sha256 of the compact JSON form, hex; serde_json keeps object keys sorted, so the form is
-/// canonical.
-pub fn hash_json(value: &Value) -> String {
-    hex::encode(Sha256::digest(value.to_string().as_bytes()))
 }
 
 #[cfg(test)]

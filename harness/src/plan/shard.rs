@@ -5,8 +5,8 @@
 use std::fmt;
 use std::str::FromStr;
 
+use super::matrix::Group;
 use crate::config::ExperimentConfig;
-use crate::matrix::Group;
 
 /// The I-th of N parts of a matrix, 1-based as job-array indices usually are.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

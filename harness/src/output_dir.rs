@@ -1,0 +1,104 @@
+//! An output directory (docs/design.md, output directory) and every path inside it, named in
+//! this one place, so the layout the report, merge and resume rely on cannot drift between the
+//! modules that write it. The harness's own file writes go through here too (whole files
+//! atomically, log lines appended and synced), so that they can move to a shared I/O crate in
+//! one change; the store (`prefbench_results::store`) and the lock (`lock`) keep their own.
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result};
+
+/// The store of finished runs inside an output directory.
+const RESULTS: &str = "results.jsonl";
+
+/// A run's (or merge's) output directory.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OutputDir {
+    root: PathBuf,
+}
+
+impl OutputDir {
+    /// The directory at `root`, as it is (nothing is created or checked).
+    pub fn at(root: impl Into<PathBuf>) -> Self {
+        Self { root: root.into() }
+    }
+
+    /// Creates the directory and proves it writable before any training, naming it in the
+    /// error if not.
+    pub fn create(&self) -> Result<()> {
+        let fail = || {
+            format!(
+                "output directory {} is not writable; choose another with --out DIR",
+                self.root.display()
+            )
+        };
+        std::fs::create_dir_all(&self.root).with_context(fail)?;
+        let probe = self.root.join(".prefbench-write-probe");
+        std::fs::write(&probe, b"").with_context(fail)?;
+        std::fs::remove_file(&probe).with_context(fail)?;
+        Ok(())
+    }
+
+    /// The directory itself.
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    /// `results.jsonl`: one whole record a line, appended as runs finish.
+    pub fn results(&self) -> PathBuf {
+        self.root.join(RESULTS)
+    }
+
+    /// `failures.jsonl`: the runs of the latest invocation that diverged.
+    pub fn failures(&self) -> PathBuf {
+        self.root.join("failures.jsonl")
+    }
+
+    /// `.prefbench.lock`: held by the one process that owns the directory.
+    pub fn lock(&self) -> PathBuf {
+        self.root.join(".prefbench.lock")
+    }
+
+    /// `config.yaml`: the resolved config of the run, which `--jobs` children read too.
+    pub fn config(&self) -> PathBuf {
+        self.root.join("config.yaml")
+    }
+
+    /// `env.json`: the environment the runs happened in.
+    pub fn environment(&self) -> PathBuf {
+        self.root.join("env.json")
+    }
+
+    /// `datasets/<name>/card.json`: the card of a prepared dataset.
+    pub fn dataset_card(&self, name: &str) -> PathBuf {
+        self.root.join("datasets").join(name).join("card.json")
+    }
+
+    /// `jobs/`: the children's directories while `--jobs N` runs.
+    pub fn jobs(&self) -> PathBuf {
+        self.root.join("jobs")
+    }
+
+    /// `jobs/<j>/`: the output directory of job `job` (0-based; named 1-based).
+    pub fn job(&self, job: usize) -> Self {
+        Self::at(self.jobs().join((job + 1).to_string()))
+    }
+}
+
+/// The store an input names: an output directory's `results.jsonl`, or the file itself.
+pub fn results_file(path: &Path) -> PathBuf {
+    if path.is_dir() {
+        path.join(RESULTS)
+    } else {
+        path.to_path_buf()
+    }
+}
+
+/// Removes `path`; one that is already absent is fine.
+pub fn remove_file(path: &Path) -> Result<()> {
+    match std::fs::remove_file(path) {
+        Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+            Err(e).with_context(|| format!("cannot remove {}", path.display()))
+        }
+        _ => Ok(()),
+    }
+}
