@@ -20,7 +20,7 @@ impl FileLock {
         let file = open(path)?;
         file.lock_exclusive()
             .map_err(IoError::at(path, "locking"))?;
-        Ok(FileLock { file: file })
+        Ok(FileLock { file })
     }
 
     /// Takes the lock of `path` (creating the file) if it is free; `None` while another holder
@@ -30,7 +30,7 @@ impl FileLock {
         let locked = file
             .try_lock_exclusive()
             .map_err(IoError::at(path, "locking"))?;
-        Ok(locked.then_some(FileLock { file: file }))
+        Ok(locked.then_some(FileLock { file }))
     }
 
     /// Replaces the lock file's content with `holder` (say, a pid and a command), so that a
