@@ -34,12 +34,6 @@ pub fn ensure_dir(dir: &Path) -> Result<(), DatasetError> {
     fs::create_dir_all(dir).map_err(DatasetError::io("creating the directory", dir))
 }
 
-/// [`prefbench_io::write_atomic`] with the crate's error, for callers whose errors wrap
-/// [`DatasetError`].
-pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), DatasetError> {
-    Ok(prefbench_io::write_atomic(path, bytes)?)
-}
-
 /// `path` with `suffix` appended to its file name (`a.json.gz` + `.part` = `a.json.gz.part`;
 /// unlike `with_extension`, two files that differ only in their last extension stay apart).
 pub fn with_suffix(path: &Path, suffix: &str) -> PathBuf {
@@ -54,11 +48,6 @@ pub fn set_aside(path: &Path) -> Result<PathBuf, DatasetError> {
     let moved = with_suffix(path, ".corrupt");
     fs::rename(path, &moved).map_err(DatasetError::io("moving aside the corrupt file", path))?;
     Ok(moved)
-}
-
-/// [`prefbench_io::sha256_file`] with the crate's error.
-pub fn sha256_file(path: &Path) -> Result<String, DatasetError> {
-    Ok(prefbench_io::sha256_file(path)?)
 }
 
 /// Removes `path`; one that is already gone is no error.
@@ -131,7 +120,7 @@ impl HashLock {
         for (k, h) in all {
             text.push_str(&format!("{h}  {k}\n"));
         }
-        write_atomic(&self.path, text.as_bytes())
+        Ok(prefbench_io::write_atomic(&self.path, text.as_bytes())?)
     }
 }
 

@@ -19,7 +19,7 @@ mod sample;
 mod synthetic;
 mod trivial;
 
-pub use cache::{default_cache_dir, sha256_file, write_atomic};
+pub use cache::default_cache_dir;
 pub use card::{DatasetCard, DerivedFile, IntegrityChecks, Provenance, SourceFile, SplitCard};
 pub use download::{
     fetch_dataset, fetch_file, record_first_seen, verify_dataset, FetchOptions, Fetched, Mirror,

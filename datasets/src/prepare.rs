@@ -6,7 +6,6 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use crate::cache::{sha256_file, write_atomic};
 use crate::card::{DatasetCard, DerivedFile, Provenance, SourceFile};
 use crate::download::{fetch_dataset, record_first_seen, reject_unverified, FetchOptions, Fetched};
 use crate::error::DatasetError;
@@ -203,7 +202,7 @@ fn inputs(
                 source: SourceFile {
                     file: m.to_string(),
                     url: None,
-                    sha256: sha256_file(&path)?,
+                    sha256: prefbench_io::sha256_file(&path)?,
                     pinned: false,
                 },
                 path,
@@ -254,7 +253,7 @@ fn rebuild_lastfm(
     let published = &Registry::builtin()?.get("lastfm")?.files;
     let mut derived = Vec::new();
     for (file, text) in &rebuilt.files {
-        write_atomic(&dir.join(file), text.as_bytes())?;
+        prefbench_io::write_atomic(&dir.join(file), text.as_bytes())?;
         let expected_sha256 = published
             .iter()
             .find(|f| f.name == *file)
@@ -333,10 +332,13 @@ fn store(dir: &Path, dataset: &Dataset, card: &DatasetCard) -> Result<(), Datase
             out.push_str(&json_line(&row));
         }
     }
-    write_atomic(&dir.join("samples.jsonl"), out.as_bytes())?;
+    prefbench_io::write_atomic(&dir.join("samples.jsonl"), out.as_bytes())?;
     let card_json =
         serde_json::to_string_pretty(card).map_err(|e| DatasetError::Unsupported(e.to_string()))?;
-    write_atomic(&dir.join("card.json"), card_json.as_bytes())
+    Ok(prefbench_io::write_atomic(
+        &dir.join("card.json"),
+        card_json.as_bytes(),
+    )?)
 }
 
 /// One JSON line; the values are plain data, so serialising cannot fail.

@@ -3,7 +3,7 @@
 //! rename.
 use std::fs;
 
-use crate::cache::{ensure_dir, remove_if_exists, set_aside, sha256_file, with_suffix, HashLock};
+use crate::cache::{ensure_dir, remove_if_exists, set_aside, with_suffix, HashLock};
 use crate::card::SourceFile;
 use crate::error::DatasetError;
 use crate::registry::{DatasetEntry, FileEntry};
@@ -83,7 +83,7 @@ pub fn fetch_file(
     let part = with_suffix(&path, ".part");
     let state = CacheState {
         cached: if path.is_file() {
-            Some(sha256_file(&path)?)
+            Some(prefbench_io::sha256_file(&path)?)
         } else {
             None
         },

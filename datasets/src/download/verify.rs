@@ -1,7 +1,7 @@
 //! `data verify`: re-hashing cached files against their pinned or locked hashes, never
 //! downloading.
 use crate::cache::HashLock;
-use crate::cache::{set_aside, sha256_file, with_suffix};
+use crate::cache::{set_aside, with_suffix};
 use crate::card::SourceFile;
 use crate::error::DatasetError;
 use crate::registry::DatasetEntry;
@@ -31,7 +31,7 @@ pub fn verify_dataset(
             None
         };
         let actual = if path.is_file() {
-            Some(sha256_file(&path)?)
+            Some(prefbench_io::sha256_file(&path)?)
         } else {
             None
         };
