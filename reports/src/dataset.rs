@@ -71,8 +71,7 @@ impl<'a> DatasetResults<'a> {
         }
         let regimes: BTreeSet<&Regime> = by_key.keys().map(|(_, r, _)| r).collect();
         let several_regimes = regimes.len() > 1;
-        let architectures: BTreeSet<&str> =
-            regimes.iter().map(|r| r.architecture.as_str()).collect();
+        let architectures: BTreeSet<&str> = regimes.iter().map(|r| r.architecture_id()).collect();
         let several_architectures = architectures.len() > 1;
         let mut groups: BTreeMap<(&str, &Regime), Vec<&Key>> = BTreeMap::new();
         by_key

@@ -8,42 +8,69 @@ use crate::dataset::{DatasetResults, HR_AT_1};
 use crate::format::{signed, MISSING};
 use crate::pairs::{paired, pairs};
 use prefbench_results::RunRecord;
+use prefbench_vocabulary::{Architecture, ItemText};
+use std::cmp::Ordering;
 use std::collections::{BTreeMap, BTreeSet};
 
-/// The backbone of a run, read from `spec.model`.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+/// The backbone of a run, read typed from `spec.model` ([`RunRecord::policy`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct Regime {
-    /// `spec.model.architecture`: `transformer` or `gru`.
-    pub architecture: String,
-    /// Whether the policy reads MiniLM title embeddings (`item_text: minilm`).
-    pub titles: bool,
+    pub architecture: Architecture,
+    pub item_text: ItemText,
+}
+
+/// Regimes sort by the architecture's config name, then ids before titles: the order
+/// sections, columns and claim rows have always had (`gru` before `transformer`).
+impl Ord for Regime {
+    fn cmp(&self, other: &Self) -> Ordering {
+        let key = |r: &Self| (r.architecture_id(), r.titles());
+        key(self).cmp(&key(other))
+    }
+}
+
+impl PartialOrd for Regime {
+    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
+        Some(self.cmp(other))
+    }
 }
 
 impl Regime {
     /// The regime of `record`. Records written before the `architecture` option trained the
-    /// transformer, and before `item_text` item ids only.
+    /// transformer, and before `item_text` item ids only; a `spec.model` this version cannot
+    /// read counts as the default policy, which cannot pool it with other runs, since a
+    /// section only holds runs whose whole spec agrees.
     pub fn of(record: &RunRecord) -> Self {
-        let model = &record.spec["model"];
+        let policy = record.policy().unwrap_or_default();
         Self {
-            architecture: model["architecture"]
-                .as_str()
-                .unwrap_or("transformer")
-                .to_string(),
-            titles: model["item_text"].as_str() == Some("minilm"),
+            architecture: policy.architecture,
+            item_text: policy.item_text,
+        }
+    }
+
+    /// Whether the policy reads MiniLM title embeddings.
+    fn titles(&self) -> bool {
+        self.item_text == ItemText::Minilm
+    }
+
+    /// The architecture as configs spell it.
+    pub fn architecture_id(&self) -> &'static str {
+        match self.architecture {
+            Architecture::Transformer => "transformer",
+            Architecture::Gru => "gru",
         }
     }
 
     /// The architecture as prose ("GRU", "transformer").
-    fn architecture_name(&self) -> String {
-        match self.architecture.as_str() {
-            "gru" => "GRU".into(),
-            other => other.to_string(),
+    fn architecture_name(&self) -> &'static str {
+        match self.architecture {
+            Architecture::Gru => "GRU",
+            Architecture::Transformer => "transformer",
         }
     }
 
     /// What the policy reads besides ids, for labels.
     fn text_label(&self) -> &'static str {
-        if self.titles {
+        if self.titles() {
             "item ids + MiniLM titles"
         } else {
             "item ids only"
@@ -67,7 +94,7 @@ impl Regime {
 
     /// What the policy reads, in full, for the overview.
     pub fn description(&self) -> String {
-        let text = if self.titles {
+        let text = if self.titles() {
             "item ids + frozen all-MiniLM-L6-v2 title embeddings"
         } else {
             "item ids only"
@@ -78,9 +105,9 @@ impl Regime {
     /// Figure file names of this regime, so the charts of two regimes never collide; the
     /// architecture is part of them when the report holds several.
     pub fn file_suffix(&self, several_architectures: bool) -> String {
-        let text = if self.titles { "minilm" } else { "ids" };
+        let text = if self.titles() { "minilm" } else { "ids" };
         if several_architectures {
-            format!("{}-{text}", crate::file_safe(&self.architecture))
+            format!("{}-{text}", self.architecture_id())
         } else {
             text.to_string()
         }
@@ -89,7 +116,7 @@ impl Regime {
 
 /// The regimes present, in order.
 pub(crate) fn present(datasets: &[DatasetResults]) -> BTreeSet<Regime> {
-    datasets.iter().map(|d| d.regime.clone()).collect()
+    datasets.iter().map(|d| d.regime).collect()
 }
 
 /// The overview line naming the policy (or policies) that ran.

@@ -146,7 +146,7 @@ fn rows(claim: &'static Claim, regimes: &[(Regime, Vec<&DatasetResults>)]) -> Ve
             let c3 = &rules::CLAIMS[rules::C3];
             let per_backbone: Vec<(Regime, Row)> = regimes
                 .iter()
-                .map(|(regime, datasets)| (regime.clone(), evaluate(c3, rules::C3_TEST, datasets)))
+                .map(|(regime, datasets)| (*regime, evaluate(c3, rules::C3_TEST, datasets)))
                 .collect();
             let finding = test(&per_backbone);
             let tested: Vec<&Row> = per_backbone
