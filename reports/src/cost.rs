@@ -9,6 +9,7 @@ use crate::markdown::table;
 use crate::pairs::pairs;
 use prefbench_results::stats::{mean, Summary};
 use prefbench_results::RunRecord;
+use prefbench_vocabulary::Method;
 
 /// One paired measurement of DynamicPO's step-time overhead.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -56,7 +57,7 @@ pub(crate) fn ratio_text(ratio: f64) -> String {
 }
 
 /// The paired step-time ratios of `variant` over `base`, one per (K, seed) both ran.
-pub(crate) fn step_pairs(data: &DatasetResults, variant: &str, base: &str) -> Vec<StepPair> {
+pub(crate) fn step_pairs(data: &DatasetResults, variant: Method, base: Method) -> Vec<StepPair> {
     data.ks_of(variant)
         .into_iter()
         .flat_map(|k| {
@@ -124,8 +125,8 @@ pub(crate) fn section(data: &DatasetResults) -> String {
     }
     let po_s = data.cells(po_seconds);
     out += "\nPO wall-clock (s) per method and K:\n\n";
-    out += &table(&data.methods(), &data.ks(), |key| {
-        po_s.get(key)
+    out += &table(&data.methods(), &data.ks(), |method, k| {
+        po_s.get(method, k)
             .map_or(MISSING.into(), |s| short_summary(s, 2))
     });
     let pairs = pairs(data);

@@ -7,7 +7,53 @@ use crate::TrivialBaseline;
 use prefbench_results::setting::{canonical, differences, setting};
 use prefbench_results::stats::{aggregate, Summary};
 use prefbench_results::{RankingMetrics, RunRecord, SftMetrics, StepPoint};
+use prefbench_vocabulary::Method;
+use std::cmp::Ordering;
 use std::collections::{BTreeMap, BTreeSet};
+
+/// A method ordered by its name: tables and charts have always listed methods in name order
+/// (`dmpo`, `dynamicpo-dmpo`, …, `sdpo`), which [`Method`]'s own order (bases first) is not.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct ByName(Method);
+
+impl Ord for ByName {
+    fn cmp(&self, other: &Self) -> Ordering {
+        self.0.name().cmp(other.0.name())
+    }
+}
+
+impl PartialOrd for ByName {
+    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+/// Summaries over seeds per (method, K), iterated in (method name, K) order so that every
+/// list built from them (warnings, lines of a chart) reads in table order.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Cells(BTreeMap<(ByName, usize), Summary>);
+
+impl Cells {
+    /// The summary of (method, K), `None` when that cell has no value.
+    pub fn get(&self, method: Method, k: usize) -> Option<&Summary> {
+        self.0.get(&(ByName(method), k))
+    }
+
+    /// Every cell, in (method name, K) order.
+    pub fn iter(&self) -> impl Iterator<Item = (Method, usize, &Summary)> {
+        self.0.iter().map(|((m, k), s)| (m.0, *k, s))
+    }
+
+    /// Every summary, in (method name, K) order.
+    pub fn values(&self) -> impl Iterator<Item = &Summary> {
+        self.0.values()
+    }
+
+    /// How many cells have a value.
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+}
 
 /// A ranking metric, with the name tables and axes give it; read from the test split of a
 /// run or from its SFT reference.
@@ -163,8 +209,10 @@ impl<'a> DatasetResults<'a> {
     }
 
     /// Methods present, in name order (rows of tables, lines of charts).
-    pub fn methods(&self) -> BTreeSet<&'a str> {
-        self.records.iter().map(|r| r.cell.method.name()).collect()
+    pub fn methods(&self) -> Vec<Method> {
+        let methods: BTreeSet<ByName> =
+            self.records.iter().map(|r| ByName(r.cell.method)).collect();
+        methods.into_iter().map(|m| m.0).collect()
     }
 
     /// K values present over all methods (columns of tables); cells a method lacks are missing.
@@ -175,32 +223,31 @@ impl<'a> DatasetResults<'a> {
     /// `value` summarised over seeds for each (method, K); runs without a value (for example
     /// without a logged curve) are left out, so they cannot pass for zeros. All runs of a
     /// section share one setting, so (method, K) identifies a cell.
-    pub fn cells(
-        &self,
-        value: impl Fn(&RunRecord) -> Option<f64>,
-    ) -> BTreeMap<(String, usize), Summary> {
+    pub fn cells(&self, value: impl Fn(&RunRecord) -> Option<f64>) -> Cells {
         let with_value = self.records.iter().copied().filter(|r| value(r).is_some());
-        aggregate(with_value, |r| value(r).unwrap_or(f64::NAN))
-            .into_iter()
-            .map(|(key, summary)| ((key.cell.method.to_string(), key.cell.k), summary))
-            .collect()
+        Cells(
+            aggregate(with_value, |r| value(r).unwrap_or(f64::NAN))
+                .into_iter()
+                .map(|(key, summary)| ((ByName(key.cell.method), key.cell.k), summary))
+                .collect(),
+        )
     }
 
     /// A metric on the test split at the selected PO epoch (best validation HR@1), per
     /// (method, K): what every table and verdict shows unless it says otherwise.
-    pub fn test_cells(&self, metric: Metric) -> BTreeMap<(String, usize), Summary> {
+    pub fn test_cells(&self, metric: Metric) -> Cells {
         self.cells(|r| Some((metric.of)(&r.test)))
     }
 
     /// A metric on the test split at the last PO epoch (no model selection), per (method, K).
-    pub fn last_epoch_cells(&self, metric: Metric) -> BTreeMap<(String, usize), Summary> {
+    pub fn last_epoch_cells(&self, metric: Metric) -> Cells {
         self.cells(|r| last_epoch_test(r).map(metric.of))
     }
 
     /// `value` of each seed's run of (method, K), by seed: tests pair methods by seed.
     pub fn per_seed(
         &self,
-        method: &str,
+        method: Method,
         k: usize,
         value: impl Fn(&RunRecord) -> Option<f64>,
     ) -> BTreeMap<u64, f64> {
@@ -211,15 +258,15 @@ impl<'a> DatasetResults<'a> {
     }
 
     /// Every run of `method`, in (K, seed) order.
-    pub fn runs<'s>(&'s self, method: &'s str) -> impl Iterator<Item = &'a RunRecord> + 's {
+    pub fn runs(&self, method: Method) -> impl Iterator<Item = &'a RunRecord> + '_ {
         self.records
             .iter()
             .copied()
-            .filter(move |r| r.cell.method.name() == method)
+            .filter(move |r| r.cell.method == method)
     }
 
     /// The K values `method` ran with, ascending.
-    pub fn ks_of(&self, method: &str) -> BTreeSet<usize> {
+    pub fn ks_of(&self, method: Method) -> BTreeSet<usize> {
         self.runs(method).map(|r| r.cell.k).collect()
     }
 

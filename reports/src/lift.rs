@@ -7,6 +7,7 @@ use crate::format::{signed, signed_summary, MISSING, NOT_A_NUMBER, UNIT_DIFFEREN
 use crate::markdown::table;
 use prefbench_results::stats::mean;
 use prefbench_results::RunRecord;
+use prefbench_vocabulary::Method;
 use std::collections::BTreeSet;
 
 /// Test HR@1 after PO (selected epoch) minus the run's SFT reference on the test split.
@@ -45,11 +46,7 @@ pub(crate) fn warning(data: &DatasetResults) -> String {
 }
 
 /// The lift table: per (method, K), the mean lift over seeds with its interval.
-pub(crate) fn section(
-    data: &DatasetResults,
-    methods: &BTreeSet<&str>,
-    ks: &BTreeSet<usize>,
-) -> String {
+pub(crate) fn section(data: &DatasetResults, methods: &[Method], ks: &BTreeSet<usize>) -> String {
     let cells = data.cells(|r| Some(lift(r)));
     let (down, all) = lowered(data);
     let mut out = String::from(
@@ -58,9 +55,9 @@ pub(crate) fn section(
          HR@1 before PO); cells give the mean ± std over seeds with the 95% t interval. \
          Negative: PO lowered the reference.\n\n",
     );
-    out += &table(methods, ks, |key| {
+    out += &table(methods, ks, |method, k| {
         cells
-            .get(key)
+            .get(method, k)
             .map_or(MISSING.into(), |s| signed_summary(s, UNIT_DIFFERENCE))
     });
     out + &format!("PO lowered test HR@1 below the SFT reference in {down} of {all} runs.\n\n")

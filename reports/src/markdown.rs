@@ -7,6 +7,7 @@ use crate::pairs::{paired, pairs};
 use crate::selection::{self, SELECTED_EPOCH};
 use crate::{claims, cost, lift, regime, trivial, ReportContext};
 use prefbench_results::RunRecord;
+use prefbench_vocabulary::Method;
 use std::collections::BTreeSet;
 use std::fmt::Display;
 
@@ -114,7 +115,7 @@ fn dataset_section(data: &DatasetResults, figures: &[Figure]) -> String {
 fn metric_section(
     data: &DatasetResults,
     metric: Metric,
-    methods: &BTreeSet<&str>,
+    methods: &[Method],
     ks: &BTreeSet<usize>,
 ) -> String {
     let cells = data.test_cells(metric);
@@ -131,9 +132,9 @@ fn metric_section(
             metric.label
         )
     };
-    out += &table(methods, ks, |key| {
+    out += &table(methods, ks, |method, k| {
         cells
-            .get(key)
+            .get(method, k)
             .map_or(MISSING.into(), |s| summary(s, metric.bounds))
     });
     let sft = data
@@ -184,11 +185,11 @@ fn pairs_section(data: &DatasetResults) -> String {
     out + "\n"
 }
 
-/// A method × K table; `cell` gets the (method, K) key the summaries are stored under.
+/// A method × K table; `cell` gets the (method, K) of each cell.
 pub(crate) fn table(
-    methods: &BTreeSet<&str>,
+    methods: &[Method],
     ks: &BTreeSet<usize>,
-    cell: impl Fn(&(String, usize)) -> String,
+    cell: impl Fn(Method, usize) -> String,
 ) -> String {
     let mut out = String::from("| method |");
     ks.iter().for_each(|k| out += &format!(" K = {k} |"));
@@ -198,7 +199,7 @@ pub(crate) fn table(
     for method in methods {
         out += &format!("| {method} |");
         ks.iter()
-            .for_each(|&k| out += &format!(" {} |", cell(&(method.to_string(), k))));
+            .for_each(|&k| out += &format!(" {} |", cell(*method, k)));
         out.push('\n');
     }
     out + "\n"

@@ -4,22 +4,15 @@
 use crate::dataset::DatasetResults;
 use prefbench_results::stats::{mean, paired_t_test, wilcoxon_signed_rank};
 use prefbench_results::RunRecord;
+use prefbench_vocabulary::Method;
 
-/// Methods named `dynamicpo-<base>[-<ablation>]` plug into `<base>`.
-const PREFIX: &str = "dynamicpo-";
-
-/// The base objective of a DynamicPO variant (`dynamicpo-dmpo-select-only` → `dmpo`).
-pub(crate) fn base_of(method: &str) -> Option<&str> {
-    let rest = method.strip_prefix(PREFIX)?;
-    rest.split('-').next().filter(|b| !b.is_empty())
-}
-
-/// The (variant, base) pairs whose both methods ran on this dataset, in name order.
-pub(crate) fn pairs<'a>(data: &DatasetResults<'a>) -> Vec<(&'a str, &'a str)> {
+/// The (variant, base) pairs whose both methods ran on this dataset, in the variants' name
+/// order; the base is [`Method::baseline`].
+pub(crate) fn pairs(data: &DatasetResults) -> Vec<(Method, Method)> {
     let methods = data.methods();
     methods
         .iter()
-        .filter_map(|&m| Some((m, *methods.get(base_of(m)?)?)))
+        .filter_map(|&m| Some((m, m.baseline().filter(|b| methods.contains(b))?)))
         .collect()
 }
 
@@ -42,8 +35,8 @@ pub(crate) struct Paired {
 /// share none.
 pub(crate) fn paired(
     data: &DatasetResults,
-    variant: &str,
-    base: &str,
+    variant: Method,
+    base: Method,
     k: usize,
     value: impl Fn(&RunRecord) -> Option<f64> + Copy,
 ) -> Option<Paired> {
@@ -64,17 +57,4 @@ pub(crate) fn paired(
         t_p: paired_t_test(&diffs),
         wilcoxon_p: wilcoxon_signed_rank(&diffs),
     })
-}
-
-#[cfg(test)]
-mod tests {
-    use super::base_of;
-
-    #[test]
-    fn variants_name_their_base() {
-        assert_eq!(base_of("dynamicpo-dmpo"), Some("dmpo"));
-        assert_eq!(base_of("dynamicpo-dmpo-select-only"), Some("dmpo"));
-        assert_eq!(base_of("dmpo"), None);
-        assert_eq!(base_of("dynamicpo-"), None);
-    }
 }

@@ -8,7 +8,7 @@ use crate::dataset::{DatasetResults, HR_AT_1};
 use crate::format::{signed, MISSING};
 use crate::pairs::{paired, pairs};
 use prefbench_results::RunRecord;
-use prefbench_vocabulary::{Architecture, ItemText};
+use prefbench_vocabulary::{Architecture, ItemText, Method};
 use std::cmp::Ordering;
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -165,8 +165,13 @@ pub(crate) fn section(datasets: &[DatasetResults]) -> String {
         out += "\n|:--|--:|";
         regimes.iter().for_each(|_| out += "--:|");
         out.push('\n');
-        let all_pairs: BTreeSet<(&str, &str)> = regimes.iter().flat_map(|d| pairs(d)).collect();
-        for (variant, base) in all_pairs {
+        // In the variants' name order, as each section lists them.
+        let all_pairs: BTreeMap<&str, (Method, Method)> = regimes
+            .iter()
+            .flat_map(|d| pairs(d))
+            .map(|pair| (pair.0.name(), pair))
+            .collect();
+        for (variant, base) in all_pairs.into_values() {
             let ks: BTreeSet<usize> = regimes
                 .iter()
                 .flat_map(|d| {

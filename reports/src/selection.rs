@@ -5,6 +5,7 @@
 use crate::dataset::{last_epoch_test, DatasetResults, HR_AT_1};
 use crate::format::{number, MISSING};
 use crate::markdown::table;
+use prefbench_vocabulary::Method;
 use std::collections::BTreeSet;
 
 /// The epoch every table and verdict reads a run at, unless it says otherwise.
@@ -15,7 +16,7 @@ pub(crate) const SELECTED_EPOCH: &str =
 /// epoch's test HR@1 and the epoch selection kept in each seed's run.
 pub(crate) fn last_epoch_table(
     data: &DatasetResults,
-    methods: &BTreeSet<&str>,
+    methods: &[Method],
     ks: &BTreeSet<usize>,
 ) -> String {
     let last = data.last_epoch_cells(HR_AT_1);
@@ -23,13 +24,13 @@ pub(crate) fn last_epoch_table(
         "Last PO epoch, without model selection: mean test HR@1 over seeds (n), then the \
          epoch the selection kept in each seed's run, of the epochs that ran.\n\n",
     );
-    out += &table(methods, ks, |key| {
-        let Some(s) = last.get(key) else {
+    out += &table(methods, ks, |method, k| {
+        let Some(s) = last.get(method, k) else {
             return MISSING.into();
         };
         let runs: Vec<_> = data
-            .runs(&key.0)
-            .filter(|r| r.cell.k == key.1 && last_epoch_test(r).is_some())
+            .runs(method)
+            .filter(|r| r.cell.k == k && last_epoch_test(r).is_some())
             .collect();
         let kept: Vec<String> = runs.iter().map(|r| r.selected_epoch.to_string()).collect();
         let of = runs.iter().map(|r| r.epochs.len()).max().unwrap_or(0);

@@ -5,6 +5,7 @@
 //! sorted by item id, not by time) that the models can exploit instead of preferences.
 use crate::dataset::{DatasetResults, HR_AT_1};
 use crate::format::{number, MISSING};
+use prefbench_vocabulary::Method;
 use serde_json::Value;
 
 /// One trivial baseline of one dataset, as its dataset card reports it.
@@ -55,11 +56,11 @@ impl TrivialBaseline {
 
 /// The cells (method, K, mean test HR@1) a trivial baseline beats, each with the baselines
 /// that beat it, strongest first.
-fn beaten<'d>(data: &DatasetResults<'d>) -> Vec<((String, usize), f64, Vec<&'d TrivialBaseline>)> {
+fn beaten<'d>(data: &DatasetResults<'d>) -> Vec<(Method, usize, f64, Vec<&'d TrivialBaseline>)> {
     data.test_cells(HR_AT_1)
-        .into_iter()
-        .filter(|(_, s)| s.mean.is_finite())
-        .filter_map(|(key, s)| {
+        .iter()
+        .filter(|(_, _, s)| s.mean.is_finite())
+        .filter_map(|(method, k, s)| {
             let mut by: Vec<&TrivialBaseline> = data
                 .trivial
                 .iter()
@@ -67,7 +68,7 @@ fn beaten<'d>(data: &DatasetResults<'d>) -> Vec<((String, usize), f64, Vec<&'d T
                 .filter(|t| t.test_hr_at_1 > s.mean)
                 .collect();
             by.sort_by(|a, b| b.test_hr_at_1.total_cmp(&a.test_hr_at_1));
-            (!by.is_empty()).then_some((key, s.mean, by))
+            (!by.is_empty()).then_some((method, k, s.mean, by))
         })
         .collect()
 }
@@ -79,9 +80,9 @@ pub(crate) fn ordering_artifact<'d>(data: &DatasetResults<'d>) -> Option<&'d Tri
         .iter()
         .copied()
         .find(|t| t.name == ID_ORDER && t.test_hr_at_1.is_finite())?;
-    let others = data
-        .test_cells(HR_AT_1)
-        .into_values()
+    let cells = data.test_cells(HR_AT_1);
+    let others = cells
+        .values()
         .map(|s| s.mean)
         .chain(data.sft(HR_AT_1).map(|s| s.mean))
         .chain(
@@ -122,7 +123,7 @@ pub(crate) fn warnings(data: &DatasetResults) -> String {
          selected epoch below the baseline's test HR@1):\n",
         beaten.len()
     );
-    for ((method, k), hr, by) in beaten {
+    for (method, k, hr, by) in beaten {
         let names: Vec<String> = by
             .iter()
             .map(|t| format!("{} ({})", t.name, number(t.test_hr_at_1, 4)))

@@ -285,3 +285,28 @@ fn baselines_far_below_the_methods_are_named_off_the_axis_instead_of_squeezing_i
         "the near one is not in the note"
     );
 }
+
+#[test]
+fn ablations_are_paired_with_their_base_objective() {
+    let records: Vec<RunRecord> = pair(0.25, 0.125)
+        .into_iter()
+        .map(|mut r| {
+            if r.cell.method.is_dynamic() {
+                r.cell.method = "dynamicpo-dmpo-select-only".parse().unwrap();
+                r.id += "-select-only";
+            }
+            r
+        })
+        .chain([record("lastfm", "dynamicpo-sdpo", 15, 0, 0.5)])
+        .collect();
+    let (_, text) = write_with(&scratch("ablation-pairs"), &records, &context());
+    let pairs = section(&text, "## Dataset `lastfm`");
+    assert!(
+        pairs.contains("| dynamicpo-dmpo-select-only | dmpo | 15 | "),
+        "{pairs}"
+    );
+    assert!(
+        !pairs.contains("| dynamicpo-sdpo | sdpo |"),
+        "no pair without its base:\n{pairs}"
+    );
+}

@@ -9,13 +9,13 @@ use crate::pairs::{paired, pairs};
 use crate::regime::Regime;
 use prefbench_results::stats::linear_trend;
 use prefbench_results::RunRecord;
+use prefbench_vocabulary::BaseObjective::{self, Dmpo, Mppo, Sdpo};
+use prefbench_vocabulary::{DynamicVariant, Method, MAX_K};
 
 /// Significance level of every verdict.
 const ALPHA: f64 = 0.05;
 /// The paper's main setting.
 const MAIN_K: usize = 15;
-/// The largest K of the paper, needed by C8.
-const MAX_K: usize = 19;
 /// DynamicPO's overhead counts as negligible while its 95% CI stays below this (percent).
 const NEGLIGIBLE_PERCENT: f64 = 5.0;
 /// C3's place in [`CLAIMS`]; C5 applies its rule per backbone.
@@ -117,11 +117,11 @@ pub(super) const CLAIMS: [Claim; 8] = [
 ];
 
 fn c1_collapse(data: &DatasetResults) -> Finding {
-    let Some(dmpo) = Collapse::of(data, "dmpo").filter(|c| c.means.len() >= 3) else {
+    let Some(dmpo) = Collapse::of(data, Method::Base(Dmpo)).filter(|c| c.means.len() >= 3) else {
         return Finding::absent("DMPO at three or more K");
     };
     let mut evidence = dmpo.describe("DMPO");
-    if let Some(mppo) = Collapse::of(data, "mppo").filter(|c| c.means.len() >= 3) {
+    if let Some(mppo) = Collapse::of(data, Method::Base(Mppo)).filter(|c| c.means.len() >= 3) {
         evidence += &format!("; {}", mppo.describe("MPPO"));
     }
     let Some(sigma) = dmpo.sigma else {
@@ -144,7 +144,7 @@ fn c1_collapse(data: &DatasetResults) -> Finding {
 
 fn c2_gradient_share(data: &DatasetResults) -> Finding {
     let points: Vec<(f64, f64)> = data
-        .runs("dmpo")
+        .runs(Method::Base(Dmpo))
         .filter(|r| r.cell.k > 1)
         .filter_map(|r| Some((r.cell.k as f64, boundary_share(r)?)))
         .collect();
@@ -153,13 +153,13 @@ fn c2_gradient_share(data: &DatasetResults) -> Finding {
     };
     let shares = data.cells(boundary_share);
     let trace = data
-        .ks_of("dmpo")
+        .ks_of(Method::Base(Dmpo))
         .into_iter()
         .filter(|&k| k > 1)
         .filter_map(|k| {
             Some(format!(
                 "K={k}: {}",
-                number(shares.get(&("dmpo".into(), k))?.mean, 3)
+                number(shares.get(Method::Base(Dmpo), k)?.mean, 3)
             ))
         })
         .collect::<Vec<_>>()
@@ -177,24 +177,18 @@ fn c2_gradient_share(data: &DatasetResults) -> Finding {
 }
 
 fn c3_lifts_dmpo(data: &DatasetResults) -> Finding {
-    lift(
-        data,
-        "dynamicpo-dmpo",
-        "dmpo",
-        |r| Some((HR_AT_1.of)(&r.test)),
-        None,
-    )
+    lift(data, Dmpo, |r| Some((HR_AT_1.of)(&r.test)), None)
 }
 
 fn c4_plug_and_play(data: &DatasetResults) -> Finding {
     let hr = |r: &RunRecord| Some((HR_AT_1.of)(&r.test));
-    let tested: Vec<(&str, Finding, Option<f64>)> = ["mppo", "sdpo"]
+    let tested: Vec<(BaseObjective, Finding, Option<f64>)> = [Mppo, Sdpo]
         .into_iter()
         .filter_map(|base| {
-            let variant = format!("dynamicpo-{base}");
-            let k = main_k(data, &variant, base)?;
-            let diff = paired(data, &variant, base, k.0, hr).map(|p| p.diff);
-            Some((base, lift(data, &variant, base, hr, None), diff))
+            let (variant, base_method) = pair(base);
+            let k = main_k(data, base)?;
+            let diff = paired(data, variant, base_method, k.0, hr).map(|p| p.diff);
+            Some((base, lift(data, base, hr, None), diff))
         })
         .collect();
     if tested.is_empty() {
@@ -202,16 +196,12 @@ fn c4_plug_and_play(data: &DatasetResults) -> Finding {
     }
     let mut evidence: Vec<String> = tested
         .iter()
-        .map(|(base, f, _)| format!("{base}: {} ({})", f.evidence, f.verdict))
+        .map(|(base, f, _)| format!("{}: {} ({})", base.name(), f.evidence, f.verdict))
         .collect();
     if tested.len() == 1 {
         evidence.push(format!(
             "the {} pair is not in this matrix",
-            if tested[0].0 == "sdpo" {
-                "MPPO"
-            } else {
-                "S-DPO"
-            }
+            if tested[0].0 == Sdpo { "MPPO" } else { "S-DPO" }
         ));
     }
     let verdicts: Vec<Verdict> = tested.iter().map(|t| t.1.verdict).collect();
@@ -222,13 +212,14 @@ fn c4_plug_and_play(data: &DatasetResults) -> Finding {
     } else {
         Verdict::Inconclusive
     };
-    let sdpo = tested.iter().find(|t| t.0 == "sdpo").and_then(|t| t.2);
-    let dmpo = main_k(data, "dynamicpo-dmpo", "dmpo")
-        .and_then(|k| paired(data, "dynamicpo-dmpo", "dmpo", k.0, hr))
+    let sdpo = tested.iter().find(|t| t.0 == Sdpo).and_then(|t| t.2);
+    let (variant, base) = pair(Dmpo);
+    let dmpo = main_k(data, Dmpo)
+        .and_then(|k| paired(data, variant, base, k.0, hr))
         .map(|p| p.diff);
     let others: Vec<f64> = tested
         .iter()
-        .filter(|t| t.0 != "sdpo")
+        .filter(|t| t.0 != Sdpo)
         .filter_map(|t| t.2)
         .chain(dmpo)
         .collect();
@@ -321,33 +312,29 @@ fn c6_overhead(data: &DatasetResults) -> Finding {
 }
 
 fn c7_win_rate(data: &DatasetResults) -> Finding {
-    lift(data, "dynamicpo-dmpo", "dmpo", reward_win_rate, None)
+    lift(data, Dmpo, reward_win_rate, None)
 }
 
 fn c8_up_to_19(data: &DatasetResults) -> Finding {
-    let needed = [
-        "dmpo",
-        "mppo",
-        "sdpo",
-        "dynamicpo-dmpo",
-        "dynamicpo-mppo",
-        "dynamicpo-sdpo",
-    ];
-    let missing: Vec<&str> = needed
+    const BASES: [BaseObjective; 3] = [Dmpo, Mppo, Sdpo];
+    let needed = BASES
+        .map(|b| pair(b).1)
         .into_iter()
-        .filter(|m| !data.ks_of(m).contains(&MAX_K))
+        .chain(BASES.map(|b| pair(b).0));
+    let missing: Vec<&str> = needed
+        .filter(|&m| !data.ks_of(m).contains(&MAX_K))
+        .map(|m| m.name())
         .collect();
     if !missing.is_empty() {
         return Finding::absent(format!("K = {MAX_K} runs of {}", missing.join(", ")));
     }
     let hr = |r: &RunRecord| Some((HR_AT_1.of)(&r.test));
-    let lifts: Vec<Finding> = ["dmpo", "mppo", "sdpo"]
+    let lifts: Vec<Finding> = BASES
         .into_iter()
-        .map(|b| lift(data, &format!("dynamicpo-{b}"), b, hr, Some(MAX_K)))
+        .map(|b| lift(data, b, hr, Some(MAX_K)))
         .collect();
-    let collapse = |m| Collapse::of(data, m);
-    let (Some(dmpo), Some(mppo), Some(sdpo)) =
-        (collapse("dmpo"), collapse("mppo"), collapse("sdpo"))
+    let collapse = |b| Collapse::of(data, Method::Base(b));
+    let (Some(dmpo), Some(mppo), Some(sdpo)) = (collapse(Dmpo), collapse(Mppo), collapse(Sdpo))
     else {
         return Finding::absent("HR@1 of DMPO, MPPO and S-DPO");
     };
@@ -383,9 +370,18 @@ fn c8_up_to_19(data: &DatasetResults) -> Finding {
     Finding::new(verdict, evidence)
 }
 
-/// The K at which C3, C4 and C7 compare `variant` with `base`: 15 when both ran it, else the
-/// largest K both ran; the flag says whether it is a fallback.
-fn main_k(data: &DatasetResults, variant: &str, base: &str) -> Option<(usize, bool)> {
+/// DynamicPO on `base` and the base objective alone: the pair C3, C4, C7 and C8 compare.
+fn pair(base: BaseObjective) -> (Method, Method) {
+    (
+        Method::Dynamic(base, DynamicVariant::Full),
+        Method::Base(base),
+    )
+}
+
+/// The K at which C3, C4 and C7 compare DynamicPO on `base` with `base`: 15 when both ran it,
+/// else the largest K both ran; the flag says whether it is a fallback.
+fn main_k(data: &DatasetResults, base: BaseObjective) -> Option<(usize, bool)> {
+    let (variant, base) = pair(base);
     let shared: Vec<usize> = data
         .ks_of(variant)
         .intersection(&data.ks_of(base))
@@ -398,24 +394,25 @@ fn main_k(data: &DatasetResults, variant: &str, base: &str) -> Option<(usize, bo
     }
 }
 
-/// The C3 rule for `value` of `variant` against `base`, at `k` or else at [`main_k`].
+/// The C3 rule for `value` of DynamicPO on `base` against `base`, at `k` or else at
+/// [`main_k`].
 fn lift(
     data: &DatasetResults,
-    variant: &str,
-    base: &str,
+    base: BaseObjective,
     value: impl Fn(&RunRecord) -> Option<f64> + Copy,
     k: Option<usize>,
 ) -> Finding {
+    let (variant, base_method) = pair(base);
     let k = match k {
         Some(k) => (k, false),
-        None => match main_k(data, variant, base) {
+        None => match main_k(data, base) {
             Some(k) => k,
-            None => return Finding::absent(format!("{variant} and {base} at a shared K")),
+            None => return Finding::absent(format!("{variant} and {base_method} at a shared K")),
         },
     };
-    let Some(p) = paired(data, variant, base, k.0, value) else {
+    let Some(p) = paired(data, variant, base_method, k.0, value) else {
         return Finding::absent(format!(
-            "{variant} and {base} with a shared seed at K = {}",
+            "{variant} and {base_method} with a shared seed at K = {}",
             k.0
         ));
     };
@@ -427,7 +424,7 @@ fn lift(
     Finding::new(
         significant_sign(p.diff, p.t_p),
         format!(
-            "K = {}{fallback}: {base} {} → {variant} {} (Δ {}, paired t p = {}, Wilcoxon \
+            "K = {}{fallback}: {base_method} {} → {variant} {} (Δ {}, paired t p = {}, Wilcoxon \
              p = {}, n = {})",
             k.0,
             number(p.base_mean, 4),
