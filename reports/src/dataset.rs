@@ -3,7 +3,7 @@
 //! in one output directory) are two sections, labelled by what differs, never pooled.
 use crate::format::{Bounds, UNIT};
 use crate::regime::Regime;
-use crate::TrivialBaseline;
+use crate::{DatasetFacts, TrivialBaseline};
 use prefbench_results::setting::{canonical, differences, setting};
 use prefbench_results::stats::{aggregate, Summary};
 use prefbench_results::{RankingMetrics, RunRecord, SftMetrics, StepPoint};
@@ -99,13 +99,18 @@ pub(crate) struct DatasetResults<'a> {
     /// 1-based place among those settings, for unique figure names; 0 when there is one.
     setting_index: usize,
     records: Vec<&'a RunRecord>,
-    /// The dataset's trivial baselines, in the order the harness gave them.
-    pub trivial: Vec<&'a TrivialBaseline>,
+    /// The dataset's trivial baselines, in the order its card lists them.
+    pub trivial: &'a [TrivialBaseline],
+    /// Whether the data is generated: such numbers test the machinery, not the paper.
+    pub synthetic: bool,
 }
 
 impl<'a> DatasetResults<'a> {
     /// Splits records by (dataset, regime, setting), in that order.
-    pub fn split(records: &[&'a RunRecord], trivial: &'a [TrivialBaseline]) -> Vec<Self> {
+    pub fn split(
+        records: &[&'a RunRecord],
+        facts: &'a BTreeMap<String, DatasetFacts>,
+    ) -> Vec<Self> {
         type Key<'k> = (&'k str, Regime, String);
         let mut by_key: BTreeMap<Key, Vec<&RunRecord>> = BTreeMap::new();
         for &record in records {
@@ -146,6 +151,7 @@ impl<'a> DatasetResults<'a> {
                 records.sort_by(|a, b| (&a.cell, a.seed, &a.id).cmp(&(&b.cell, b.seed, &b.id)));
                 let (setting_note, setting_index) = notes.remove(&key).unwrap_or_default();
                 let (name, regime, _) = key;
+                let facts = facts.get(name);
                 Self {
                     name,
                     regime,
@@ -154,7 +160,8 @@ impl<'a> DatasetResults<'a> {
                     setting_note,
                     setting_index,
                     records,
-                    trivial: trivial.iter().filter(|t| t.dataset == name).collect(),
+                    trivial: facts.map_or(&[], |f| &f.trivial),
+                    synthetic: facts.is_some_and(|f| f.synthetic),
                 }
             })
             .collect()
@@ -196,11 +203,6 @@ impl<'a> DatasetResults<'a> {
             stem += &format!("-setting{}", self.setting_index);
         }
         stem
-    }
-
-    /// Whether the data is generated: such numbers test the machinery, not the paper.
-    pub fn is_synthetic(&self) -> bool {
-        self.name.starts_with("synthetic")
     }
 
     /// Every run, in (cell, seed) order.

@@ -27,9 +27,10 @@ mod trivial;
 use dataset::DatasetResults;
 use prefbench_results::store::{unique, StoreError};
 use prefbench_results::RunRecord;
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-pub use trivial::TrivialBaseline;
+pub use trivial::{DatasetFacts, TrivialBaseline};
 
 /// What the records cannot say about themselves, supplied by the harness.
 #[derive(Debug, Clone, Default)]
@@ -40,10 +41,10 @@ pub struct ReportContext {
     /// example the environment summary, the dataset cards and the resolved config (put YAML
     /// in a fenced code block). Headings become `##` sections; bodies are copied verbatim.
     pub sections: Vec<(String, String)>,
-    /// Trivial baselines of every dataset (from each `datasets/<name>/card.json`, see
-    /// [`TrivialBaseline::from_card`]), shown and compared with the methods in the dataset's
-    /// section; datasets without any get no baseline table.
-    pub trivial: Vec<TrivialBaseline>,
+    /// What each dataset's card says, by dataset name as the records' `cell.dataset` spells
+    /// it (from each `datasets/<name>/card.json`, see [`DatasetFacts::from_card`]); a dataset
+    /// without an entry counts as real data without baselines.
+    pub datasets: BTreeMap<String, DatasetFacts>,
 }
 
 /// The files a report wrote, so the harness can print where they are.
@@ -84,7 +85,7 @@ pub fn write_report(
     let figures_dir = dir.join("figures");
     std::fs::create_dir_all(&figures_dir)
         .map_err(|source| output::io_err(&figures_dir, "creating directory", source))?;
-    let datasets = DatasetResults::split(&records, &ctx.trivial);
+    let datasets = DatasetResults::split(&records, &ctx.datasets);
     let mut figures = Vec::with_capacity(datasets.len());
     for data in &datasets {
         figures.push(charts::render_dataset(data, &figures_dir)?);

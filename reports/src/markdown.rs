@@ -63,7 +63,7 @@ fn overview(records: &[&RunRecord], datasets: &[DatasetResults]) -> String {
             directions and shapes with the paper, not absolute numbers.\n";
     let synthetic: BTreeSet<String> = datasets
         .iter()
-        .filter(|d| d.is_synthetic())
+        .filter(|d| d.synthetic)
         .map(|d| format!("`{}`", d.name))
         .collect();
     if !synthetic.is_empty() {
@@ -83,7 +83,7 @@ fn overview(records: &[&RunRecord], datasets: &[DatasetResults]) -> String {
 fn dataset_section(data: &DatasetResults, figures: &[Figure]) -> String {
     let methods = data.methods();
     let ks = data.ks();
-    let label = if data.is_synthetic() {
+    let label = if data.synthetic {
         " (synthetic: a pipeline check, not evidence)"
     } else {
         ""

@@ -12,7 +12,7 @@
 mod common;
 
 use common::scratch;
-use prefbench_reports::{write_report, ReportContext, ReportFiles, TrivialBaseline};
+use prefbench_reports::{write_report, DatasetFacts, ReportContext, ReportFiles};
 use prefbench_results::store::read_records;
 use std::fs;
 use std::path::Path;
@@ -23,7 +23,7 @@ fn report(dir: &Path) -> (ReportFiles, String) {
     let records = read_records(Path::new(FIXTURES).join("results.jsonl")).unwrap();
     assert_eq!(records.len(), 36);
     let read = |name: &str| fs::read_to_string(Path::new(FIXTURES).join(name)).unwrap();
-    let card = serde_json::json!({ "trivial": [
+    let card = serde_json::json!({ "synthetic": true, "trivial": [
         {"name": "random", "description": "a uniformly random candidate",
          "valid_hr_at_1": 0.05, "test_hr_at_1": 0.05},
         {"name": "popularity", "description": "the most frequent training item",
@@ -35,7 +35,7 @@ fn report(dir: &Path) -> (ReportFiles, String) {
     ]});
     let ctx = ReportContext {
         title: "fixture".into(),
-        trivial: TrivialBaseline::from_card("synthetic", &card),
+        datasets: [("synthetic".to_string(), DatasetFacts::from_card(&card))].into(),
         sections: vec![
             (
                 "Environment".into(),

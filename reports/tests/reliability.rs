@@ -143,7 +143,7 @@ fn extreme() -> Vec<RunRecord> {
 #[test]
 fn extreme_and_non_finite_values_never_panic_and_print_as_n_a() {
     let mut ctx = context();
-    ctx.trivial = baselines("lastfm", [f64::NAN, 1e308, -1.0, f64::INFINITY]);
+    ctx.datasets = [baselines("lastfm", [f64::NAN, 1e308, -1.0, f64::INFINITY])].into();
     let (files, text) = write_with(&scratch("extreme"), &extreme(), &ctx);
     assert!(text.contains("n/a"), "{text}");
     assert!(!text.contains("NaN") && !text.contains("inf"), "{text}");

@@ -107,11 +107,7 @@ fn evaluate(
     test: fn(&DatasetResults) -> Finding,
     datasets: &[&DatasetResults],
 ) -> Row {
-    let real: Vec<&DatasetResults> = datasets
-        .iter()
-        .copied()
-        .filter(|d| !d.is_synthetic())
-        .collect();
+    let real: Vec<&DatasetResults> = datasets.iter().copied().filter(|d| !d.synthetic).collect();
     let pipeline_check = real.is_empty();
     let tested: Vec<&DatasetResults> = if pipeline_check {
         datasets.to_vec()
