@@ -235,3 +235,39 @@ fn compare_counts_duplicates_once_refuses_conflicts_and_keeps_settings_apart() {
         "{err}"
     );
 }
+
+#[test]
+fn compare_prints_flagged_cells_in_one_table_regressions_first() {
+    let base: Vec<RunRecord> = (0..3)
+        .flat_map(|seed| {
+            [
+                record("lastfm", "dmpo", 5, seed, 0.5 + seed as f64 / 64.0),
+                record("lastfm", "sdpo", 5, seed, 0.5 + seed as f64 / 64.0),
+            ]
+        })
+        .collect();
+    let new: Vec<RunRecord> = base
+        .iter()
+        .cloned()
+        .map(|mut r| {
+            if r.cell.method.name() == "dmpo" {
+                r.test.hr_at_1 -= 0.25;
+            } else {
+                r.timings.po_s *= 2.0;
+            }
+            r
+        })
+        .collect();
+    let text = compare(&base, &new, Thresholds::default())
+        .unwrap()
+        .to_markdown();
+    let table = &text[text.find("\n| cell |").expect("a table") + 1..];
+    assert_eq!(
+        table,
+        "| cell | metric | base | new | change | Welch p | verdict |\n\
+         |:--|:--|--:|--:|--:|--:|:--|\n\
+         | lastfm/dmpo/K=5 | test HR@1 | 0.5156 (n=3) | 0.2656 (n=3) | -0.2500 | < 0.001 | **regressed** |\n\
+         | lastfm/sdpo/K=5 | PO wall-clock (s) | 51.0000 (n=3) | 102.0000 (n=3) | +100.0% | < 0.001 | **regressed** |\n",
+        "{text}"
+    );
+}

@@ -5,7 +5,8 @@
 //! over the raw mean, which stays faintly visible behind it.
 use super::vs_k::padded_range;
 use super::{legend_corner, Chart, SIZE};
-use crate::dataset::DatasetResults;
+use crate::analysis::dataset::DatasetResults;
+use crate::analysis::metric::MAIN_K;
 use crate::fonts::FAMILY;
 use crate::palette::method_colour;
 use plotters::coord::Shift;
@@ -43,10 +44,10 @@ const PANELS: [Panel; 2] = [
 ];
 
 impl Curves<'_, '_> {
-    /// 15 when present, else the largest K.
+    /// [`MAIN_K`] when present, else the largest K.
     fn k(&self) -> Option<usize> {
         let ks = self.data.ks();
-        ks.get(&15).or(ks.last()).copied()
+        ks.get(&MAIN_K).or(ks.last()).copied()
     }
 
     /// (method, [(step, mean over seeds)]) for the methods that logged a curve at K.

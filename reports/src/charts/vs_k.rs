@@ -4,7 +4,7 @@
 //! reference, trivial baselines). Chart kinds (`hr1_vs_k.rs`, `loss_vs_k.rs`, ...) say what
 //! value to plot. Non-finite means are not drawn.
 use super::legend_corner;
-use crate::dataset::{Cells, DatasetResults};
+use crate::analysis::dataset::{Cells, DatasetResults};
 use crate::fonts::FAMILY;
 use crate::palette::method_colour;
 use plotters::coord::Shift;

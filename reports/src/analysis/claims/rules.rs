@@ -1,28 +1,76 @@
 //! The eight claims of docs/claims.md and the test of each on one dataset (C5: across
 //! backbones).
 use super::collapse::Collapse;
-use super::{Claim, Finding, Row, Scope, Verdict};
-use crate::cost::{ratio_text, step_pairs, Overhead, StepPair};
-use crate::dataset::{boundary_share, reward_win_rate, DatasetResults, HR_AT_1};
-use crate::format::{number, p_value, percent, signed};
-use crate::pairs::{paired, pairs};
-use crate::regime::Regime;
+use crate::analysis::cost::{step_pairs, Overhead, StepPair};
+use crate::analysis::dataset::DatasetResults;
+use crate::analysis::metric::{boundary_share, reward_win_rate, HR_AT_1, MAIN_K};
+use crate::analysis::pairs::{paired, pairs};
+use crate::analysis::regime::Regime;
+use crate::format::{number, p_value, percent, ratio, signed};
+use crate::model::{Finding, Verdict};
 use prefbench_results::stats::linear_trend;
 use prefbench_results::RunRecord;
 use prefbench_vocabulary::BaseObjective::{self, Dmpo, Mppo, Sdpo};
 use prefbench_vocabulary::{DynamicVariant, Method, MAX_K};
+use std::fmt;
 
 /// Significance level of every verdict.
 const ALPHA: f64 = 0.05;
-/// The paper's main setting.
-const MAIN_K: usize = 15;
 /// DynamicPO's overhead counts as negligible while its 95% CI stays below this (percent).
 const NEGLIGIBLE_PERCENT: f64 = 5.0;
-/// C3's place in [`CLAIMS`]; C5 applies its rule per backbone.
-pub(super) const C3: usize = 2;
+
+impl Verdict {
+    /// The verdict over several tested parts (datasets, backbones): reproduced when every part
+    /// reproduces the claim, not reproduced when one contradicts it, inconclusive otherwise.
+    pub(super) fn combine(verdicts: &[Verdict]) -> Verdict {
+        if verdicts.iter().all(|&v| v == Verdict::Reproduced) {
+            Verdict::Reproduced
+        } else if verdicts.contains(&Verdict::NotReproduced) {
+            Verdict::NotReproduced
+        } else {
+            Verdict::Inconclusive
+        }
+    }
+}
+
+impl Finding {
+    /// A finding of a rule; rules are the only place verdicts are decided.
+    pub(super) fn new(verdict: Verdict, evidence: impl Into<String>) -> Self {
+        Self {
+            verdict,
+            evidence: evidence.into(),
+        }
+    }
+
+    /// Not testable because the matrix lacks what the claim needs.
+    pub(super) fn absent(what: impl fmt::Display) -> Self {
+        Self::new(Verdict::NotTestable, format!("not in this matrix: {what}"))
+    }
+}
+
+/// Where a claim is tested.
+pub(super) enum Scope {
+    /// On each dataset of one regime; the findings are combined per regime.
+    Dataset(fn(&DatasetResults) -> Finding),
+    /// Across regimes (backbones), from C3's verdict on each.
+    Backbones(fn(&[(Regime, Verdict)]) -> Finding),
+}
+
+/// One claim of the paper and how prefbench tests it.
+pub(super) struct Claim {
+    pub id: &'static str,
+    pub text: &'static str,
+    /// The paper's evidence, quoted from docs/claims.md.
+    pub paper: &'static str,
+    /// The verdict rule, as printed in the report.
+    pub rule: &'static str,
+    pub scope: Scope,
+}
+
 /// C3's test, which C5 runs on every backbone.
 pub(super) const C3_TEST: fn(&DatasetResults) -> Finding = c3_lifts_dmpo;
 
+/// Every claim, in docs/claims.md's order (the order of the claims table).
 pub(super) const CLAIMS: [Claim; 8] = [
     Claim {
         id: "C1",
@@ -205,13 +253,7 @@ fn c4_plug_and_play(data: &DatasetResults) -> Finding {
         ));
     }
     let verdicts: Vec<Verdict> = tested.iter().map(|t| t.1.verdict).collect();
-    let mut verdict = if verdicts.iter().all(|&v| v == Verdict::Reproduced) {
-        Verdict::Reproduced
-    } else if verdicts.contains(&Verdict::NotReproduced) {
-        Verdict::NotReproduced
-    } else {
-        Verdict::Inconclusive
-    };
+    let mut verdict = Verdict::combine(&verdicts);
     let sdpo = tested.iter().find(|t| t.0 == Sdpo).and_then(|t| t.2);
     let (variant, base) = pair(Dmpo);
     let dmpo = main_k(data, Dmpo)
@@ -239,16 +281,16 @@ fn c4_plug_and_play(data: &DatasetResults) -> Finding {
     Finding::new(verdict, evidence.join("; "))
 }
 
-fn c5_backbones(c3: &[(Regime, Row)]) -> Finding {
+fn c5_backbones(c3: &[(Regime, Verdict)]) -> Finding {
     let caveat = "caveat: small item models (a transformer, a GRU), not the paper's LLM \
                   backbones";
-    let tested: Vec<&(Regime, Row)> = c3
+    let tested: Vec<&(Regime, Verdict)> = c3
         .iter()
-        .filter(|(_, row)| row.verdict != Verdict::NotTestable)
+        .filter(|(_, verdict)| *verdict != Verdict::NotTestable)
         .collect();
     let each: Vec<String> = c3
         .iter()
-        .map(|(regime, row)| format!("{}: C3 {}", regime.label(), row.verdict))
+        .map(|(regime, verdict)| format!("{}: C3 {verdict}", regime.label()))
         .collect();
     if tested.len() < 2 {
         let ran: Vec<String> = c3.iter().map(|(r, _)| r.label()).collect();
@@ -262,7 +304,7 @@ fn c5_backbones(c3: &[(Regime, Row)]) -> Finding {
             ),
         );
     }
-    let verdicts: Vec<Verdict> = tested.iter().map(|(_, row)| row.verdict).collect();
+    let verdicts: Vec<Verdict> = tested.iter().map(|(_, verdict)| *verdict).collect();
     let verdict = Verdict::combine(&verdicts);
     Finding::new(
         verdict,
@@ -285,7 +327,7 @@ fn c6_overhead(data: &DatasetResults) -> Finding {
     let Some((lo, hi)) = o.ci else {
         let evidence = format!(
             "median PO step ratio {} from {} pair(s); {share}",
-            ratio_text(o.ratio.mean),
+            ratio(o.ratio.mean),
             o.ratio.n
         );
         return Finding::new(Verdict::Inconclusive, evidence);
@@ -303,7 +345,7 @@ fn c6_overhead(data: &DatasetResults) -> Finding {
         format!(
             "median PO step ratio {} [95% CI {}, {}] over {} paired runs (K, seed), run order \
              balanced; {share}",
-            ratio_text(o.ratio.mean),
+            ratio(o.ratio.mean),
             number(lo, 3),
             number(hi, 3),
             o.ratio.n

@@ -1,6 +1,7 @@
 //! A method's test HR@1 over K, the shape C1 and C8 read: where it peaks, how far it drops
 //! to the largest K against the seed spread, and whether the training loss keeps falling.
-use crate::dataset::{final_loss, DatasetResults, HR_AT_1};
+use crate::analysis::dataset::DatasetResults;
+use crate::analysis::metric::{final_loss, HR_AT_1};
 use crate::format::number;
 use prefbench_results::stats::Summary;
 use prefbench_vocabulary::Method;

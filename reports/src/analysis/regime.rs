@@ -4,13 +4,9 @@
 //! report never pools them: results are split by (dataset, regime), where a dataset ran
 //! several the DynamicPO differences are set side by side, and C5 ("it holds on other
 //! backbones") is judged across them.
-use crate::dataset::{DatasetResults, HR_AT_1};
-use crate::format::{signed, MISSING};
-use crate::pairs::{paired, pairs};
 use prefbench_results::RunRecord;
-use prefbench_vocabulary::{Architecture, ItemText, Method};
+use prefbench_vocabulary::{Architecture, ItemText};
 use std::cmp::Ordering;
-use std::collections::{BTreeMap, BTreeSet};
 
 /// The backbone of a run, read typed from `spec.model` ([`RunRecord::policy`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -112,88 +108,4 @@ impl Regime {
             text.to_string()
         }
     }
-}
-
-/// The regimes present, in order.
-pub(crate) fn present(datasets: &[DatasetResults]) -> BTreeSet<Regime> {
-    datasets.iter().map(|d| d.regime).collect()
-}
-
-/// The overview line naming the policy (or policies) that ran.
-pub(crate) fn overview_line(datasets: &[DatasetResults]) -> String {
-    let regimes = present(datasets);
-    let described: Vec<String> = regimes.iter().map(Regime::description).collect();
-    match described.as_slice() {
-        [one] => format!("Policy: {one}.\n\n"),
-        many => format!(
-            "Policies: {}; each dataset's results and each claim's verdict are given per \
-             policy, never pooled.\n\n",
-            many.join("; ")
-        ),
-    }
-}
-
-/// For each dataset that ran more than one regime, the DynamicPO − base difference in test
-/// HR@1 (mean over shared seeds) of every pair at every K, one column per regime; empty when
-/// no dataset did.
-pub(crate) fn section(datasets: &[DatasetResults]) -> String {
-    let mut by_name: BTreeMap<&str, Vec<&DatasetResults>> = BTreeMap::new();
-    datasets
-        .iter()
-        .for_each(|d| by_name.entry(d.name).or_default().push(d));
-    by_name.retain(|_, sections| {
-        sections
-            .iter()
-            .map(|d| &d.regime)
-            .collect::<BTreeSet<_>>()
-            .len()
-            > 1
-    });
-    if by_name.is_empty() {
-        return String::new();
-    }
-    let mut out = String::from(
-        "## Regimes\n\n\
-         DynamicPO against its base under each policy: mean test HR@1 difference (variant − \
-         base) over the seeds both ran, n seeds; the per-regime sections give the tests.\n\n",
-    );
-    for (name, regimes) in by_name {
-        out += &format!("### `{name}`\n\n| variant − base | K |");
-        regimes
-            .iter()
-            .for_each(|d| out += &format!(" {}{} |", d.regime_label(), d.setting_note()));
-        out += "\n|:--|--:|";
-        regimes.iter().for_each(|_| out += "--:|");
-        out.push('\n');
-        // In the variants' name order, as each section lists them.
-        let all_pairs: BTreeMap<&str, (Method, Method)> = regimes
-            .iter()
-            .flat_map(|d| pairs(d))
-            .map(|pair| (pair.0.name(), pair))
-            .collect();
-        for (variant, base) in all_pairs.into_values() {
-            let ks: BTreeSet<usize> = regimes
-                .iter()
-                .flat_map(|d| {
-                    d.ks_of(variant)
-                        .intersection(&d.ks_of(base))
-                        .copied()
-                        .collect::<Vec<_>>()
-                })
-                .collect();
-            for k in ks {
-                out += &format!("| {variant} − {base} | {k} |");
-                for data in &regimes {
-                    let cell = paired(data, variant, base, k, |r| Some((HR_AT_1.of)(&r.test)))
-                        .map_or(MISSING.to_string(), |p| {
-                            format!("{} (n={})", signed(p.diff, 4), p.n)
-                        });
-                    out += &format!(" {cell} |");
-                }
-                out.push('\n');
-            }
-        }
-        out.push('\n');
-    }
-    out
 }

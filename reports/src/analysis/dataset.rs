@@ -1,12 +1,13 @@
 //! The records of one dataset under one policy regime and one setting, and the per-cell
 //! summaries that tables and charts show. Runs of two settings (say two PO learning rates
 //! in one output directory) are two sections, labelled by what differs, never pooled.
-use crate::format::{Bounds, UNIT};
-use crate::regime::Regime;
-use crate::{DatasetFacts, TrivialBaseline};
+use super::metric::{last_epoch_test, Metric};
+use super::regime::Regime;
+use crate::context::{DatasetFacts, TrivialBaseline};
+use crate::model::{Column, Table, Value};
 use prefbench_results::setting::{canonical, differences, setting};
 use prefbench_results::stats::{aggregate, Summary};
-use prefbench_results::{RankingMetrics, RunRecord, SftMetrics, StepPoint};
+use prefbench_results::{RunRecord, SftMetrics};
 use prefbench_vocabulary::Method;
 use std::cmp::Ordering;
 use std::collections::{BTreeMap, BTreeSet};
@@ -54,35 +55,6 @@ impl Cells {
         self.0.len()
     }
 }
-
-/// A ranking metric, with the name tables and axes give it; read from the test split of a
-/// run or from its SFT reference.
-#[derive(Clone, Copy)]
-pub(crate) struct Metric {
-    pub label: &'static str,
-    pub of: fn(&RankingMetrics) -> f64,
-    /// The metric's range, to which intervals are clamped.
-    pub bounds: Bounds,
-}
-
-/// HitRatio@1, the paper's headline metric.
-pub(crate) const HR_AT_1: Metric = Metric {
-    label: "HR@1",
-    of: |m| m.hr_at_1,
-    bounds: UNIT,
-};
-/// HitRatio@5.
-pub(crate) const HR_AT_5: Metric = Metric {
-    label: "HR@5",
-    of: |m| m.hr_at_5,
-    bounds: UNIT,
-};
-/// NDCG@5.
-pub(crate) const NDCG_AT_5: Metric = Metric {
-    label: "NDCG@5",
-    of: |m| m.ndcg_at_5,
-    bounds: UNIT,
-};
 
 /// Records of one dataset under one policy regime and one setting, sorted by (cell, seed, id)
 /// so that every output is independent of the order of `results.jsonl` (shards may be merged
@@ -187,15 +159,21 @@ impl<'a> DatasetResults<'a> {
         &self.setting_note
     }
 
-    /// The dataset's name, [`Self::regime_note`] and [`Self::setting_note`].
+    /// [`Self::regime_note`] and [`Self::setting_note`]: what tells this section from the
+    /// dataset's others.
+    pub fn qualifier(&self) -> String {
+        format!("{}{}", self.regime_note(), self.setting_note)
+    }
+
+    /// The dataset's name and [`Self::qualifier`].
     pub fn label(&self) -> String {
-        format!("{}{}{}", self.name, self.regime_note(), self.setting_note)
+        format!("{}{}", self.name, self.qualifier())
     }
 
     /// The dataset's part of figure file names, with its regime when the report holds several
     /// and the setting's place when the dataset ran several.
     pub fn file_stem(&self) -> String {
-        let mut stem = crate::file_safe(self.name);
+        let mut stem = file_safe(self.name);
         if self.several_regimes {
             stem += &format!("-{}", self.regime.file_suffix(self.several_architectures));
         }
@@ -220,6 +198,29 @@ impl<'a> DatasetResults<'a> {
     /// K values present over all methods (columns of tables); cells a method lacks are missing.
     pub fn ks(&self) -> BTreeSet<usize> {
         self.records.iter().map(|r| r.cell.k).collect()
+    }
+
+    /// A method × K table: this dataset's methods as rows (name order), its K values as
+    /// columns; `cell` gives the value of each (method, K).
+    pub fn table(&self, title: &str, cell: impl Fn(Method, usize) -> Value) -> Table {
+        let ks = self.ks();
+        let mut columns = vec![Column::left("method")];
+        columns.extend(ks.iter().map(|k| Column::right(format!("K = {k}"))));
+        let rows = self
+            .methods()
+            .into_iter()
+            .map(|method| {
+                let mut row = vec![Value::Method(method)];
+                row.extend(ks.iter().map(|&k| cell(method, k)));
+                row
+            })
+            .collect();
+        Table {
+            title: Some(title.to_string()),
+            columns,
+            rows,
+            notes: Vec::new(),
+        }
     }
 
     /// `value` summarised over seeds for each (method, K); runs without a value (for example
@@ -290,40 +291,13 @@ impl<'a> DatasetResults<'a> {
     }
 }
 
-/// The test metrics of a run's last PO epoch, its result without model selection; `None`
-/// when the record lists no epochs.
-pub(crate) fn last_epoch_test(record: &RunRecord) -> Option<&RankingMetrics> {
-    record.epochs.last().map(|e| &e.test)
-}
-
-/// The mean of one logged quantity over a run's training curve; `None` without a curve.
-pub(crate) fn curve_mean(record: &RunRecord, field: fn(&StepPoint) -> f64) -> Option<f64> {
-    let values: Vec<f64> = record.curve.iter().map(field).collect();
-    prefbench_results::stats::mean(&values)
-}
-
-/// The final PO training loss, when finite (a diverged run is shown as missing).
-pub(crate) fn final_loss(record: &RunRecord) -> Option<f64> {
-    Some(record.final_train_loss).filter(|l| l.is_finite())
-}
-
-/// Wall-clock seconds of PO training.
-pub(crate) fn po_seconds(record: &RunRecord) -> Option<f64> {
-    Some(record.timings.po_s)
-}
-
-/// Median PO step time in ms: the fair measure of an objective's overhead, since the run's
-/// wall-clock also holds the per-step diagnostics, which cost the same for every method.
-pub(crate) fn step_ms(record: &RunRecord) -> Option<f64> {
-    Some(record.timings.po_step_median_ms).filter(|ms| ms.is_finite() && *ms > 0.0)
-}
-
-/// The mean share of the gradient on boundary negatives over training (the paper's mechanism).
-pub(crate) fn boundary_share(record: &RunRecord) -> Option<f64> {
-    curve_mean(record, |p| p.boundary_grad_share)
-}
-
-/// The mean reward win rate over training (C7).
-pub(crate) fn reward_win_rate(record: &RunRecord) -> Option<f64> {
-    curve_mean(record, |p| p.reward_win_rate)
+/// A dataset name as a file-name part: other characters than ASCII letters, digits, `-`, `_`
+/// and `.` become `-`, so names from registries cannot escape `figures/`.
+fn file_safe(name: &str) -> String {
+    name.chars()
+        .map(|c| match c {
+            'a'..='z' | 'A'..='Z' | '0'..='9' | '-' | '_' | '.' => c,
+            _ => '-',
+        })
+        .collect()
 }
