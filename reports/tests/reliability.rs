@@ -148,6 +148,10 @@ fn extreme_and_non_finite_values_never_panic_and_print_as_n_a() {
     assert!(text.contains("n/a"), "{text}");
     assert!(!text.contains("NaN") && !text.contains("inf"), "{text}");
     assert_eq!(files.figures.len(), 10);
+    let json = std::fs::read_to_string(&files.json).unwrap();
+    let parsed: serde_json::Value =
+        serde_json::from_str(&json).expect("non-finite numbers as null");
+    assert!(parsed["datasets"][0]["metrics"][0]["table"]["rows"][0][1]["mean"].is_null());
     // Any subset too: one seed, two seeds, one method.
     for n in [1, 2, 3, 6] {
         let some: Vec<RunRecord> = extreme().into_iter().take(n).collect();
