@@ -323,9 +323,9 @@ impl Comparison {
                 ]
             })
             .collect();
-        Table {
-            title: None,
-            columns: vec![
+        Table::new(
+            None,
+            vec![
                 Column::left("cell"),
                 Column::left("metric"),
                 Column::right("base"),
@@ -335,8 +335,7 @@ impl Comparison {
                 Column::left("verdict"),
             ],
             rows,
-            notes: Vec::new(),
-        }
+        )
     }
 }
 

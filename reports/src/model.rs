@@ -257,6 +257,18 @@ pub struct Table {
     pub notes: Vec<String>,
 }
 
+impl Table {
+    /// A table without notes; add them after.
+    pub fn new(title: Option<String>, columns: Vec<Column>, rows: Vec<Vec<Value>>) -> Self {
+        Self {
+            title,
+            columns,
+            rows,
+            notes: Vec::new(),
+        }
+    }
+}
+
 /// A column's heading and how its cells align: text left, numbers right.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Column {

@@ -127,14 +127,14 @@ fn per_method(data: &DatasetResults) -> Table {
             ]
         })
         .collect();
-    Table {
-        title: Some(
+    Table::new(
+        Some(
             "Per method, over all its runs: mean wall-clock of PO training and of evaluation, \
              median PO step, DynamicPO's selection + β share of a step, and the largest peak \
              resident memory (VmHWM of the process, so it includes SFT and earlier runs)."
                 .into(),
         ),
-        columns: vec![
+        vec![
             Column::left("method"),
             Column::right("runs"),
             Column::right("PO (s)"),
@@ -144,8 +144,7 @@ fn per_method(data: &DatasetResults) -> Table {
             Column::right("peak memory (MiB)"),
         ],
         rows,
-        notes: Vec::new(),
-    }
+    )
 }
 
 /// DynamicPO's step-time overhead over its base, per pair; `None` without a pair.
@@ -179,15 +178,15 @@ fn overhead(data: &DatasetResults) -> Option<Table> {
             row
         })
         .collect();
-    Some(Table {
-        title: Some(
+    Some(Table::new(
+        Some(
             "DynamicPO's overhead: the ratio of median PO step times, variant over base, per \
              paired run (same K and seed; the runs of a group are interleaved, so run order \
              is balanced), with a 95% t confidence interval over the pairs, and the mean \
              share of a DynamicPO step spent in selection + β:"
                 .into(),
         ),
-        columns: vec![
+        vec![
             Column::left("variant"),
             Column::left("base"),
             Column::right("step time ratio"),
@@ -196,6 +195,5 @@ fn overhead(data: &DatasetResults) -> Option<Table> {
             Column::right("pairs"),
         ],
         rows,
-        notes: Vec::new(),
-    })
+    ))
 }

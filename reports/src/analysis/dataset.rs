@@ -215,12 +215,7 @@ impl<'a> DatasetResults<'a> {
                 row
             })
             .collect();
-        Table {
-            title: Some(title.to_string()),
-            columns,
-            rows,
-            notes: Vec::new(),
-        }
+        Table::new(Some(title.to_string()), columns, rows)
     }
 
     /// `value` summarised over seeds for each (method, K); runs without a value (for example

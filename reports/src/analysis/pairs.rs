@@ -115,14 +115,14 @@ pub(crate) fn table(data: &DatasetResults) -> Option<Table> {
             rows.push(row);
         }
     }
-    Some(Table {
-        title: Some(
+    Some(Table::new(
+        Some(
             "Test HR@1 (selected epoch) paired by seed: mean of (variant − base), two-sided \
              paired t-test and exact Wilcoxon signed-rank test over the shared seeds (with n \
              seeds the smallest possible Wilcoxon p is 2/2^n)."
                 .into(),
         ),
-        columns: vec![
+        vec![
             Column::left("variant"),
             Column::left("base"),
             Column::right("K"),
@@ -134,8 +134,7 @@ pub(crate) fn table(data: &DatasetResults) -> Option<Table> {
             Column::right("n"),
         ],
         rows,
-        notes: Vec::new(),
-    })
+    ))
 }
 
 /// For each dataset that ran more than one regime, the DynamicPO − base difference in test
@@ -190,12 +189,7 @@ pub(crate) fn across_regimes(datasets: &[DatasetResults]) -> Vec<RegimeCompariso
             }
             RegimeComparison {
                 dataset: name.to_string(),
-                table: Table {
-                    title: None,
-                    columns,
-                    rows,
-                    notes: Vec::new(),
-                },
+                table: Table::new(None, columns, rows),
             }
         })
         .collect()

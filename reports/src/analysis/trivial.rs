@@ -90,19 +90,18 @@ pub(crate) fn table(data: &DatasetResults) -> Option<Table> {
         sft(data.sft_summary(|s| s.valid.hr_at_1)),
         sft(data.sft(HR_AT_1)),
     ]);
-    Some(Table {
-        title: Some(
+    Some(Table::new(
+        Some(
             "HR@1 of predictors that learn nothing (from the dataset card), beside the SFT \
              reference (mean over seeds) that PO starts from."
                 .into(),
         ),
-        columns: vec![
+        vec![
             Column::left("baseline"),
             Column::left("what it predicts"),
             Column::right("valid HR@1"),
             Column::right("test HR@1"),
         ],
         rows,
-        notes: Vec::new(),
-    })
+    ))
 }

@@ -205,12 +205,7 @@ fn claims(claims: &Claims) -> String {
             row
         })
         .collect();
-    out += &table(&Table {
-        title: None,
-        columns,
-        rows,
-        notes: Vec::new(),
-    });
+    out += &table(&Table::new(None, columns, rows));
     if !claims.ordering_artifacts.is_empty() {
         let labels: Vec<String> = claims
             .ordering_artifacts
