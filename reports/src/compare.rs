@@ -164,26 +164,33 @@ impl Measure {
 /// One metric of one cell present in both result sets.
 #[derive(Debug, Clone, PartialEq)]
 pub struct CellDiff {
+    /// The cell's coordinates.
     pub cell: Cell,
     /// What sets this cell's setting apart from other cells with the same coordinates
     /// (`po.lr=0.001`), empty when no other cell shares them.
     pub setting: String,
+    /// The metric compared.
     pub measure: Measure,
+    /// The metric over BASE's seeds.
     pub base: Summary,
+    /// The metric over NEW's seeds.
     pub new: Summary,
     /// Welch's t-test; `None` when a side has one seed.
     pub p: Option<f64>,
+    /// What the nightly gate makes of it.
     pub change: Change,
 }
 
 /// The comparison of two result sets.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Comparison {
+    /// The thresholds the changes were judged by, as the output states them.
     pub thresholds: Thresholds,
     /// Cells in both, ordered by (change, cell, measure) so regressions come first.
     pub diffs: Vec<CellDiff>,
     /// Cells of one side only, as `dataset/method/K=k [setting]`.
     pub only_in_base: Vec<String>,
+    /// Cells of NEW only, as `only_in_base`.
     pub only_in_new: Vec<String>,
 }
 

@@ -25,7 +25,9 @@ pub struct TrivialBaseline {
     pub name: String,
     /// What the baseline predicts, in one sentence, for the report's table.
     pub description: String,
+    /// HR@1 on the validation split; NaN when the card gives none.
     pub valid_hr_at_1: f64,
+    /// HR@1 on the test split, what methods are compared with; NaN when the card gives none.
     pub test_hr_at_1: f64,
 }
 

@@ -48,13 +48,21 @@ pub enum ReportError {
     /// A file or directory could not be written.
     #[error("{path}: {action} failed: {source}; check that the output directory is writable")]
     Io {
+        /// The file or directory.
         path: PathBuf,
+        /// What was being done ("writing", "replacing"), for the message.
         action: &'static str,
+        /// The operating system's reason.
         source: std::io::Error,
     },
     /// Plotting failed, which leaves the report without a figure it links.
     #[error("{path}: drawing the chart failed: {message}")]
-    Chart { path: PathBuf, message: String },
+    Chart {
+        /// The chart's file.
+        path: PathBuf,
+        /// plotters' reason.
+        message: String,
+    },
     /// Two different records under one run id: the report would not know which to count.
     #[error("cannot report these records: {0}")]
     Records(#[from] StoreError),

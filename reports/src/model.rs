@@ -104,7 +104,9 @@ pub struct Finding {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Verdict {
+    /// Every tested part shows the claimed effect, significantly.
     Reproduced,
+    /// A tested part shows the opposite, significantly.
     NotReproduced,
     /// The spread across seeds does not separate the methods.
     Inconclusive,
@@ -280,7 +282,9 @@ pub struct Column {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Align {
+    /// Text.
     Left,
+    /// Numbers, so digits line up.
     Right,
 }
 
@@ -306,20 +310,18 @@ impl Column {
 /// fixed decimals (`format`), the JSON with numbers as numbers.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Value {
+    /// Free text, a label.
     Text(String),
     /// Text the reader must not miss (a regression).
     Strong(String),
+    /// A method, by its name.
     Method(Method),
+    /// Runs, seeds, pairs, a K.
     Count(usize),
-    Number {
-        value: f64,
-        decimals: usize,
-    },
+    /// A value with a fixed number of decimals.
+    Number { value: f64, decimals: usize },
     /// A difference, printed with its sign.
-    Signed {
-        value: f64,
-        decimals: usize,
-    },
+    Signed { value: f64, decimals: usize },
     /// A fraction, printed as a percentage.
     Share(f64),
     /// Mean ± std over seeds with the 95% t interval clamped to `bounds`; `signed` for a
@@ -330,16 +332,9 @@ pub enum Value {
         signed: bool,
     },
     /// Mean ± std over seeds without an interval, for times and losses.
-    Spread {
-        summary: Summary,
-        decimals: usize,
-    },
+    Spread { summary: Summary, decimals: usize },
     /// A mean over `n` seeds (pairs); `signed` for a difference.
-    Mean {
-        mean: f64,
-        n: usize,
-        signed: bool,
-    },
+    Mean { mean: f64, n: usize, signed: bool },
     /// A test's p-value; `None` when the test could not run.
     P(Option<f64>),
     /// A step-time ratio, printed with the relative change it means.
@@ -347,11 +342,7 @@ pub enum Value {
     /// A relative change (0.1 is +10%).
     Change(f64),
     /// A confidence interval.
-    Interval {
-        lo: f64,
-        hi: f64,
-        decimals: usize,
-    },
+    Interval { lo: f64, hi: f64, decimals: usize },
     /// The last epoch's mean over `n` seeds and the epoch selection kept in each of `of`.
     LastEpoch {
         mean: f64,
