@@ -1,9 +1,10 @@
 //! Rebuilds the report of an output directory from its records alone, with the environment,
-//! dataset cards (and their trivial baselines) and resolved config found beside them.
+//! dataset cards (whether each dataset is synthetic, and its trivial baselines) and resolved
+//! config found beside them.
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
-use prefbench_reports::{write_report, ReportContext, TrivialBaseline};
+use prefbench_reports::{write_report, DatasetFacts, ReportContext};
 use prefbench_results::store::read_unique;
 
 use crate::failures::{self, RunFailure};
@@ -28,12 +29,13 @@ pub fn write(dir: &Path) -> Result<PathBuf> {
         sections.push(("Environment".to_string(), fenced("json", &env)));
     }
     let cards = dataset_cards(dir);
-    let mut trivial = Vec::new();
+    let mut datasets = std::collections::BTreeMap::new();
     for (name, text) in &cards {
         sections.push((format!("Dataset card: {name}"), fenced("json", text)));
-        // A card that does not parse is still shown as text; it just has no baselines.
+        // A card that does not parse is still shown as text; its dataset just counts as real
+        // data without baselines.
         if let Ok(card) = serde_json::from_str::<serde_json::Value>(text) {
-            trivial.extend(TrivialBaseline::from_card(name, &card));
+            datasets.insert(name.clone(), DatasetFacts::from_card(&card));
         }
     }
     if let Some(config) = read("config.yaml") {
@@ -48,7 +50,7 @@ pub fn write(dir: &Path) -> Result<PathBuf> {
     let context = ReportContext {
         title,
         sections,
-        trivial,
+        datasets,
     };
     let files = write_report(dir, &unique.records, &context)
         .with_context(|| format!("cannot write the report into {}", dir.display()))?;

@@ -7,7 +7,8 @@
 //! and a cell is (dataset, method, K) plus the whole run setting except the prefbench
 //! version, which is what `compare` compares: runs of two settings (two learning rates, two
 //! policies) are two cells, labelled by what differs, and never pooled as seeds of one.
-use crate::format::{number, p_value, signed, MISSING};
+use crate::model::{Column, Table, Value};
+use crate::render::markdown;
 use prefbench_results::setting::differences;
 use prefbench_results::stats::{welch_t_test, Summary};
 use prefbench_results::store::{unique, StoreError};
@@ -93,13 +94,15 @@ pub enum Change {
 }
 
 impl Change {
-    fn label(self) -> &'static str {
+    /// The verdict column's cell; a regression must not be missed.
+    fn cell(self) -> Value {
+        let text = |t: &str| Value::Text(t.into());
         match self {
-            Self::Regressed => "**regressed**",
-            Self::Improved => "improved",
-            Self::Undefined => "undefined (n/a values)",
-            Self::Unverifiable => "unverifiable (one seed)",
-            Self::Unchanged => "unchanged",
+            Self::Regressed => Value::Strong("regressed".into()),
+            Self::Improved => text("improved"),
+            Self::Undefined => text("undefined (n/a values)"),
+            Self::Unverifiable => text("unverifiable (one seed)"),
+            Self::Unchanged => text("unchanged"),
         }
     }
 }
@@ -144,13 +147,16 @@ impl Measure {
         }
     }
 
-    fn change_text(self, base: f64, new: f64) -> String {
+    /// The change from `base` to `new` in the measure's unit: absolute for HR@1, relative
+    /// for time.
+    fn change(self, base: f64, new: f64) -> Value {
         match self {
-            Self::HitRatio1 => signed(new - base, 4),
-            Self::PoWallClock if base > 0.0 => {
-                format!("{}%", signed(100.0 * (new / base - 1.0), 1))
-            }
-            Self::PoWallClock => MISSING.into(),
+            Self::HitRatio1 => Value::Signed {
+                value: new - base,
+                decimals: 4,
+            },
+            Self::PoWallClock if base > 0.0 => Value::Change(new / base - 1.0),
+            Self::PoWallClock => Value::Missing,
         }
     }
 }
@@ -158,26 +164,33 @@ impl Measure {
 /// One metric of one cell present in both result sets.
 #[derive(Debug, Clone, PartialEq)]
 pub struct CellDiff {
+    /// The cell's coordinates.
     pub cell: Cell,
     /// What sets this cell's setting apart from other cells with the same coordinates
     /// (`po.lr=0.001`), empty when no other cell shares them.
     pub setting: String,
+    /// The metric compared.
     pub measure: Measure,
+    /// The metric over BASE's seeds.
     pub base: Summary,
+    /// The metric over NEW's seeds.
     pub new: Summary,
     /// Welch's t-test; `None` when a side has one seed.
     pub p: Option<f64>,
+    /// What the nightly gate makes of it.
     pub change: Change,
 }
 
 /// The comparison of two result sets.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Comparison {
+    /// The thresholds the changes were judged by, as the output states them.
     pub thresholds: Thresholds,
     /// Cells in both, ordered by (change, cell, measure) so regressions come first.
     pub diffs: Vec<CellDiff>,
     /// Cells of one side only, as `dataset/method/K=k [setting]`.
     pub only_in_base: Vec<String>,
+    /// Cells of NEW only, as `only_in_base`.
     pub only_in_new: Vec<String>,
 }
 
@@ -284,30 +297,52 @@ impl Comparison {
                 out += &format!("- {what}: {}\n", cells.join(", "));
             }
         }
-        let flagged: Vec<&CellDiff> = self
+        let table = self.table();
+        if !table.rows.is_empty() {
+            out.push('\n');
+            out += markdown::table(&table).trim_end();
+            out.push('\n');
+        }
+        out
+    }
+
+    /// Every row that is not unchanged, regressions first: the same table model as the
+    /// report's, so `compare` prints numbers exactly as the report does.
+    pub(crate) fn table(&self) -> Table {
+        let mean = |s: &Summary| Value::Mean {
+            mean: s.mean,
+            n: s.n,
+            signed: false,
+        };
+        let rows = self
             .diffs
             .iter()
             .filter(|d| d.change != Change::Unchanged)
+            .map(|d| {
+                vec![
+                    Value::Text(cell_name(&d.cell, &d.setting)),
+                    Value::Text(d.measure.label().into()),
+                    mean(&d.base),
+                    mean(&d.new),
+                    d.measure.change(d.base.mean, d.new.mean),
+                    Value::P(d.p),
+                    d.change.cell(),
+                ]
+            })
             .collect();
-        if !flagged.is_empty() {
-            out += "\n| cell | metric | base | new | change | Welch p | verdict |\n\
-                    |:--|:--|--:|--:|--:|--:|:--|\n";
-            for d in flagged {
-                out += &format!(
-                    "| {} | {} | {} (n={}) | {} (n={}) | {} | {} | {} |\n",
-                    cell_name(&d.cell, &d.setting),
-                    d.measure.label(),
-                    number(d.base.mean, 4),
-                    d.base.n,
-                    number(d.new.mean, 4),
-                    d.new.n,
-                    d.measure.change_text(d.base.mean, d.new.mean),
-                    p_value(d.p),
-                    d.change.label()
-                );
-            }
-        }
-        out
+        Table::new(
+            None,
+            vec![
+                Column::left("cell"),
+                Column::left("metric"),
+                Column::right("base"),
+                Column::right("new"),
+                Column::right("change"),
+                Column::right("Welch p"),
+                Column::left("verdict"),
+            ],
+            rows,
+        )
     }
 }
 

@@ -1,7 +1,8 @@
-//! How numbers are printed in the report and in `compare`, in one place so that every table
-//! reads the same way. Every number goes through here: a non-finite value (a diverged run, an
-//! overflowing sum) prints as [`NOT_A_NUMBER`], and an interval never leaves the range its
-//! quantity can take ([`Bounds`]).
+//! How numbers are printed as text, in the report and in `compare`, in one place so that every
+//! table reads the same way. Every number goes through here: a non-finite value (a diverged
+//! run, an overflowing sum) prints as [`NOT_A_NUMBER`], and an interval never leaves the range
+//! its quantity can take ([`Bounds`]).
+use crate::model::{Bounds, Value};
 use prefbench_results::stats::Summary;
 
 /// Shown in place of a cell or a statistic that has no value, so gaps are visibly gaps.
@@ -9,37 +10,6 @@ pub(crate) const MISSING: &str = "–";
 
 /// Shown in place of a NaN or infinite value.
 pub(crate) const NOT_A_NUMBER: &str = "n/a";
-
-/// The range a quantity can take; confidence intervals are clamped to it, since a t interval
-/// of a rate over two seeds easily reaches below 0 or above 1, where no value can lie.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub(crate) struct Bounds {
-    pub lower: f64,
-    pub upper: f64,
-}
-
-/// Rates and ranking metrics: HR@k, NDCG, win rates, gradient shares.
-pub(crate) const UNIT: Bounds = Bounds {
-    lower: 0.0,
-    upper: 1.0,
-};
-/// A difference of two rates.
-pub(crate) const UNIT_DIFFERENCE: Bounds = Bounds {
-    lower: -1.0,
-    upper: 1.0,
-};
-/// Times, losses, ratios: never negative.
-pub(crate) const NON_NEGATIVE: Bounds = Bounds {
-    lower: 0.0,
-    upper: f64::INFINITY,
-};
-
-impl Bounds {
-    /// `value` clamped into the bounds (NaN stays NaN).
-    pub fn clamp(self, value: f64) -> f64 {
-        value.max(self.lower).min(self.upper)
-    }
-}
 
 /// `value` with `decimals` decimals, or [`NOT_A_NUMBER`].
 pub(crate) fn number(value: f64, decimals: usize) -> String {
@@ -66,13 +36,6 @@ pub(crate) fn percent(share: f64) -> String {
     } else {
         NOT_A_NUMBER.into()
     }
-}
-
-/// The 95% t confidence interval of `s`, clamped to `bounds`; `None` for one seed or
-/// non-finite values.
-pub(crate) fn interval(s: &Summary, bounds: Bounds) -> Option<(f64, f64)> {
-    s.ci95()
-        .map(|(lo, hi)| (bounds.clamp(lo), bounds.clamp(hi)))
 }
 
 /// `mean ± std [95% CI] (n=…)` with four decimals; the interval is left out for a single seed
@@ -103,7 +66,7 @@ fn summary_with(
     value: impl Fn(f64, usize) -> String,
 ) -> String {
     let head = format!("{} ± {}", value(s.mean, decimals), number(s.std, decimals));
-    match interval(s, bounds) {
+    match bounds.interval(s) {
         Some((lo, hi)) => format!(
             "{head} [{}, {}] (n={})",
             value(lo, decimals),
@@ -123,9 +86,71 @@ pub(crate) fn p_value(p: Option<f64>) -> String {
     }
 }
 
+/// A step time ratio as `1.034× (+3.4%)`.
+pub(crate) fn ratio(ratio: f64) -> String {
+    format!("{}× ({})", number(ratio, 3), change(ratio - 1.0))
+}
+
+/// A relative change (0.034) as `+3.4%`.
+pub(crate) fn change(fraction: f64) -> String {
+    format!("{}%", signed(100.0 * fraction, 1))
+}
+
+/// Seconds with two decimals (`0.42 s`), or [`MISSING`].
+pub(crate) fn seconds(value: Option<f64>) -> String {
+    value.map_or(MISSING.into(), |s| format!("{} s", number(s, 2)))
+}
+
+/// A table cell as plain text; markup (a Markdown table's emphasis) is the renderer's.
+pub(crate) fn value(value: &Value) -> String {
+    match value {
+        Value::Text(text) | Value::Strong(text) => text.clone(),
+        Value::Method(method) => method.name().to_string(),
+        Value::Count(n) => n.to_string(),
+        Value::Number { value, decimals } => number(*value, *decimals),
+        Value::Signed { value, decimals } => signed(*value, *decimals),
+        Value::Share(share) => percent(*share),
+        Value::Summary {
+            summary,
+            bounds,
+            signed: false,
+        } => self::summary(summary, *bounds),
+        Value::Summary {
+            summary,
+            bounds,
+            signed: true,
+        } => signed_summary(summary, *bounds),
+        Value::Spread { summary, decimals } => short_summary(summary, *decimals),
+        Value::Mean { mean, n, signed } => {
+            let mean = if *signed {
+                self::signed(*mean, 4)
+            } else {
+                number(*mean, 4)
+            };
+            format!("{mean} (n={n})")
+        }
+        Value::P(p) => p_value(*p),
+        Value::Ratio(r) => ratio(*r),
+        Value::Change(fraction) => change(*fraction),
+        Value::Interval { lo, hi, decimals } => {
+            format!("{} … {}", number(*lo, *decimals), number(*hi, *decimals))
+        }
+        Value::LastEpoch { mean, n, kept, of } => {
+            let kept: Vec<String> = kept.iter().map(usize::to_string).collect();
+            format!(
+                "{} (n={n}) · kept {} of {of}",
+                number(*mean, 4),
+                kept.join(", ")
+            )
+        }
+        Value::Missing => MISSING.into(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::{UNIT, UNIT_DIFFERENCE};
 
     #[test]
     fn intervals_are_clamped_and_non_finite_values_print_as_n_a() {

@@ -25,3 +25,10 @@ pub(crate) fn io_err(path: &Path, action: &'static str, source: std::io::Error) 
         source,
     }
 }
+
+/// Writes `text` to `path` atomically.
+pub(crate) fn write_text(path: &Path, text: &str) -> Result<(), ReportError> {
+    write_atomically(path, |tmp| {
+        std::fs::write(tmp, text).map_err(|source| io_err(tmp, "writing", source))
+    })
+}

@@ -5,22 +5,25 @@
 //! (dmpo blue / DynamicPO-DMPO orange, S-DPO bluish green / vermillion, MPPO sky blue /
 //! reddish purple) and Paul Tol's muted palette for the rest.
 use plotters::style::RGBColor;
+use prefbench_vocabulary::BaseObjective::{Dmpo, Mppo, Sdpo};
+use prefbench_vocabulary::DynamicVariant::{BetaOnly, Full, SelectOnly};
+use prefbench_vocabulary::Method::{self, Base, Dpo, Dynamic};
 
-/// Known methods and their colours; the order is irrelevant, lookups are by name.
-const KNOWN: &[(&str, RGBColor)] = &[
-    ("dpo", RGBColor(0x33, 0x22, 0x88)),
-    ("dmpo", RGBColor(0x00, 0x72, 0xb2)),
-    ("dynamicpo-dmpo", RGBColor(0xe6, 0x9f, 0x00)),
-    ("sdpo", RGBColor(0x00, 0x9e, 0x73)),
-    ("dynamicpo-sdpo", RGBColor(0xd5, 0x5e, 0x00)),
-    ("mppo", RGBColor(0x56, 0xb4, 0xe9)),
-    ("dynamicpo-mppo", RGBColor(0xcc, 0x79, 0xa7)),
-    ("dynamicpo-dmpo-select-only", RGBColor(0x99, 0x99, 0x33)),
-    ("dynamicpo-dmpo-beta-only", RGBColor(0x88, 0x22, 0x55)),
+/// Methods with a colour of their own; the order is irrelevant, lookups are by method.
+const KNOWN: &[(Method, RGBColor)] = &[
+    (Dpo, RGBColor(0x33, 0x22, 0x88)),
+    (Base(Dmpo), RGBColor(0x00, 0x72, 0xb2)),
+    (Dynamic(Dmpo, Full), RGBColor(0xe6, 0x9f, 0x00)),
+    (Base(Sdpo), RGBColor(0x00, 0x9e, 0x73)),
+    (Dynamic(Sdpo, Full), RGBColor(0xd5, 0x5e, 0x00)),
+    (Base(Mppo), RGBColor(0x56, 0xb4, 0xe9)),
+    (Dynamic(Mppo, Full), RGBColor(0xcc, 0x79, 0xa7)),
+    (Dynamic(Dmpo, SelectOnly), RGBColor(0x99, 0x99, 0x33)),
+    (Dynamic(Dmpo, BetaOnly), RGBColor(0x88, 0x22, 0x55)),
 ];
 
-/// Colours for methods not listed above (other ablations, future objectives); picked by a
-/// stable hash of the name so the choice does not depend on which methods a report holds.
+/// Colours for methods not listed above (the other ablations); picked by a stable hash of
+/// the name so the choice does not depend on which methods a report holds.
 const OTHERS: &[RGBColor] = &[
     RGBColor(0xb1, 0x59, 0x28),
     RGBColor(0x17, 0xbe, 0xcf),
@@ -37,12 +40,12 @@ pub(crate) const REFERENCE: RGBColor = RGBColor(0x70, 0x70, 0x70);
 pub(crate) const TRIVIAL: RGBColor = RGBColor(0x40, 0x40, 0x40);
 
 /// The colour of `method` in every chart.
-pub(crate) fn method_colour(method: &str) -> RGBColor {
+pub(crate) fn method_colour(method: Method) -> RGBColor {
     KNOWN
         .iter()
-        .find(|(name, _)| *name == method)
+        .find(|(known, _)| *known == method)
         .map(|&(_, colour)| colour)
-        .unwrap_or_else(|| OTHERS[fnv1a(method) as usize % OTHERS.len()])
+        .unwrap_or_else(|| OTHERS[fnv1a(method.name()) as usize % OTHERS.len()])
 }
 
 /// FNV-1a, chosen because it is stable across Rust versions (unlike `DefaultHasher`).
@@ -55,7 +58,6 @@ fn fnv1a(text: &str) -> u64 {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::pairs::base_of;
 
     /// The HSV hue of a colour in degrees.
     fn hue(RGBColor(r, g, b): RGBColor) -> f64 {
@@ -82,16 +84,17 @@ mod tests {
                 assert_ne!(a, b);
             }
         }
-        assert_eq!(method_colour("dmpo"), RGBColor(0x00, 0x72, 0xb2));
-        assert_eq!(method_colour("new-method"), method_colour("new-method"));
-        assert!(OTHERS.contains(&method_colour("new-method")));
+        assert_eq!(method_colour(Base(Dmpo)), RGBColor(0x00, 0x72, 0xb2));
+        let unlisted = Dynamic(Mppo, BetaOnly);
+        assert_eq!(method_colour(unlisted), method_colour(unlisted));
+        assert!(OTHERS.contains(&method_colour(unlisted)));
     }
 
     #[test]
     fn every_variant_differs_from_its_base_in_hue_not_just_shade() {
         let mut checked = 0;
         for (variant, colour) in KNOWN {
-            let Some(base) = base_of(variant) else {
+            let Some(base) = variant.baseline() else {
                 continue;
             };
             let (a, b) = (hue(*colour), hue(method_colour(base)));

@@ -6,7 +6,7 @@ mod common;
 mod support;
 
 use common::{record, scratch, with_worse_last_epoch};
-use prefbench_reports::TrivialBaseline;
+use prefbench_reports::DatasetFacts;
 use prefbench_results::RunRecord;
 use support::{baselines, context, section, write_with};
 
@@ -89,9 +89,11 @@ fn po_lowering_sft_in_most_runs_raises_a_warning_with_the_count() {
 fn trivial_baselines_are_tabled_flag_the_cells_they_beat_and_reveal_an_ordering_artifact() {
     let records = pair(0.35, 0.15);
     let mut ctx = context();
-    ctx.trivial = baselines("lastfm", [0.05, 0.3, 0.4, 0.9]);
-    ctx.trivial
-        .extend(baselines("steam", [0.05, 0.99, 0.99, 0.99]));
+    ctx.datasets = [
+        baselines("lastfm", [0.05, 0.3, 0.4, 0.9]),
+        baselines("steam", [0.05, 0.99, 0.99, 0.99]),
+    ]
+    .into();
     let dir = scratch("trivial");
     let (_, text) = write_with(&dir, &records, &ctx);
     let lastfm = section(&text, "## Dataset `lastfm`");
@@ -124,7 +126,7 @@ fn trivial_baselines_are_tabled_flag_the_cells_they_beat_and_reveal_an_ordering_
     }
 
     // id-order below a method: no artifact, only the cells it beats are flagged.
-    ctx.trivial = baselines("lastfm", [0.05, 0.3, 0.4, 0.45]);
+    ctx.datasets = [baselines("lastfm", [0.05, 0.3, 0.4, 0.45])].into();
     let (_, text) = write_with(&scratch("trivial-no-artifact"), &records, &ctx);
     assert!(!text.contains("Ordering artifact"), "{text}");
     assert!(text.contains("beats 1 of 2 cells"), "{text}");
@@ -133,17 +135,17 @@ fn trivial_baselines_are_tabled_flag_the_cells_they_beat_and_reveal_an_ordering_
 #[test]
 fn cards_without_baselines_or_with_partial_entries_are_tolerated() {
     let none = serde_json::json!({ "name": "lastfm", "samples": 10 });
-    assert!(TrivialBaseline::from_card("lastfm", &none).is_empty());
+    assert_eq!(DatasetFacts::from_card(&none), DatasetFacts::default());
     let partial = serde_json::json!({ "trivial": [
         { "description": "no name" },
         { "name": "popularity", "test_hr_at_1": "high", "description": "a | b\nc" },
         { "name": "random", "valid_hr_at_1": 0.05, "test_hr_at_1": 0.05 },
     ]});
-    let parsed = TrivialBaseline::from_card("lastfm", &partial);
-    assert_eq!(parsed.len(), 2);
-    assert!(parsed[0].test_hr_at_1.is_nan() && parsed[0].valid_hr_at_1.is_nan());
+    let parsed = DatasetFacts::from_card(&partial);
+    assert_eq!(parsed.trivial.len(), 2);
+    assert!(parsed.trivial[0].test_hr_at_1.is_nan() && parsed.trivial[0].valid_hr_at_1.is_nan());
     let mut ctx = context();
-    ctx.trivial = parsed;
+    ctx.datasets = [("lastfm".to_string(), parsed)].into();
     let (_, text) = write_with(&scratch("trivial-partial"), &pair(0.01, 0.01), &ctx);
     assert!(
         text.contains("| popularity | a \\| b c | n/a | n/a |"),
@@ -268,7 +270,7 @@ fn baselines_far_below_the_methods_are_named_off_the_axis_instead_of_squeezing_i
         r.sft.test.hr_at_1 = 0.69;
     }
     let mut ctx = context();
-    ctx.trivial = baselines("lastfm", [0.05, 0.3, 0.4, 0.78]);
+    ctx.datasets = [baselines("lastfm", [0.05, 0.3, 0.4, 0.78])].into();
     let dir = scratch("off-axis");
     write_with(&dir, &records, &ctx);
     let svg = std::fs::read_to_string(dir.join("figures/hr1-vs-k-lastfm.svg")).unwrap();
@@ -283,5 +285,30 @@ fn baselines_far_below_the_methods_are_named_off_the_axis_instead_of_squeezing_i
     assert!(
         !svg.contains("off the axis: random 0.050, popularity 0.300, successor 0.400, id-order"),
         "the near one is not in the note"
+    );
+}
+
+#[test]
+fn ablations_are_paired_with_their_base_objective() {
+    let records: Vec<RunRecord> = pair(0.25, 0.125)
+        .into_iter()
+        .map(|mut r| {
+            if r.cell.method.is_dynamic() {
+                r.cell.method = "dynamicpo-dmpo-select-only".parse().unwrap();
+                r.id += "-select-only";
+            }
+            r
+        })
+        .chain([record("lastfm", "dynamicpo-sdpo", 15, 0, 0.5)])
+        .collect();
+    let (_, text) = write_with(&scratch("ablation-pairs"), &records, &context());
+    let pairs = section(&text, "## Dataset `lastfm`");
+    assert!(
+        pairs.contains("| dynamicpo-dmpo-select-only | dmpo | 15 | "),
+        "{pairs}"
+    );
+    assert!(
+        !pairs.contains("| dynamicpo-sdpo | sdpo |"),
+        "no pair without its base:\n{pairs}"
     );
 }

@@ -12,7 +12,7 @@
 mod common;
 
 use common::scratch;
-use prefbench_reports::{write_report, ReportContext, ReportFiles, TrivialBaseline};
+use prefbench_reports::{write_report, DatasetFacts, ReportContext, ReportFiles};
 use prefbench_results::store::read_records;
 use std::fs;
 use std::path::Path;
@@ -23,7 +23,7 @@ fn report(dir: &Path) -> (ReportFiles, String) {
     let records = read_records(Path::new(FIXTURES).join("results.jsonl")).unwrap();
     assert_eq!(records.len(), 36);
     let read = |name: &str| fs::read_to_string(Path::new(FIXTURES).join(name)).unwrap();
-    let card = serde_json::json!({ "trivial": [
+    let card = serde_json::json!({ "synthetic": true, "trivial": [
         {"name": "random", "description": "a uniformly random candidate",
          "valid_hr_at_1": 0.05, "test_hr_at_1": 0.05},
         {"name": "popularity", "description": "the most frequent training item",
@@ -35,7 +35,7 @@ fn report(dir: &Path) -> (ReportFiles, String) {
     ]});
     let ctx = ReportContext {
         title: "fixture".into(),
-        trivial: TrivialBaseline::from_card("synthetic", &card),
+        datasets: [("synthetic".to_string(), DatasetFacts::from_card(&card))].into(),
         sections: vec![
             (
                 "Environment".into(),
@@ -179,7 +179,10 @@ fn fixture_report_is_byte_identical_across_runs() {
     let (a, b) = (scratch("fixture-det-a"), scratch("fixture-det-b"));
     let (files, _) = report(&a);
     report(&b);
-    for path in std::iter::once(&files.report).chain(&files.figures) {
+    for path in [&files.report, &files.json]
+        .into_iter()
+        .chain(&files.figures)
+    {
         let relative = path.strip_prefix(&a).unwrap();
         assert!(
             fs::read(path).unwrap() == fs::read(b.join(relative)).unwrap(),
@@ -200,4 +203,99 @@ fn fixture_compares_with_itself_cell_by_cell() {
         .diffs
         .iter()
         .all(|d| d.setting.is_empty() && d.base.n == 3));
+}
+
+/// `report.json` of the fixture, parsed.
+fn json(dir: &Path) -> (serde_json::Value, String) {
+    let (files, text) = report(dir);
+    assert_eq!(files.json, dir.join("report.json"));
+    let json = serde_json::from_str(&fs::read_to_string(&files.json).unwrap()).unwrap();
+    (json, text)
+}
+
+#[test]
+fn fixture_json_parses_back_with_a_verdict_per_claim() {
+    let (json, _) = json(&scratch("fixture-json-claims"));
+    assert_eq!(json["schema"], 1);
+    assert_eq!(json["title"], "fixture");
+    assert_eq!(json["overview"]["runs"], 36);
+    assert_eq!(
+        json["overview"]["synthetic"],
+        serde_json::json!(["synthetic"])
+    );
+    let verdicts = json["claims"]["verdicts"].as_array().unwrap();
+    let ids: Vec<&str> = verdicts.iter().map(|v| v["id"].as_str().unwrap()).collect();
+    assert_eq!(ids, ["C1", "C2", "C3", "C4", "C5", "C6", "C7", "C8"]);
+    for v in verdicts {
+        let verdict = v["verdict"].as_str().unwrap();
+        assert!(
+            [
+                "reproduced",
+                "not_reproduced",
+                "inconclusive",
+                "not_testable"
+            ]
+            .contains(&verdict),
+            "{v}"
+        );
+        assert!(v["evidence"].is_array() || v["evidence"].is_string(), "{v}");
+    }
+    assert_eq!(
+        verdicts[4]["verdict"], "not_testable",
+        "C5 needs two backbones"
+    );
+    assert_eq!(
+        verdicts[2]["pipeline_check"], true,
+        "C3 on synthetic data only"
+    );
+    assert_eq!(verdicts[2]["evidence"][0]["dataset"], "synthetic");
+    assert_eq!(json["claims"]["rules"].as_array().unwrap().len(), 8);
+    let dataset = &json["datasets"][0];
+    assert_eq!(dataset["name"], "synthetic");
+    assert_eq!(dataset["synthetic"], true);
+    assert_eq!(dataset["figures"].as_array().unwrap().len(), 5);
+}
+
+#[test]
+fn fixture_json_numbers_agree_with_the_markdown() {
+    let (json, text) = json(&scratch("fixture-json-numbers"));
+    let hr1 = &json["datasets"][0]["metrics"][0];
+    assert_eq!(hr1["metric"], "HR@1");
+    let columns: Vec<&str> = hr1["table"]["columns"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(columns, ["method", "K = 1", "K = 5", "K = 15"]);
+    let row = &hr1["table"]["rows"][0];
+    assert_eq!(row[0], "dmpo");
+    let cell = &row[1];
+    let f = |v: &serde_json::Value| format!("{:.4}", v.as_f64().unwrap());
+    let markdown = format!(
+        "| dmpo | {} ± {} [{}, {}] (n={}) |",
+        f(&cell["mean"]),
+        f(&cell["std"]),
+        f(&cell["ci95"][0]),
+        f(&cell["ci95"][1]),
+        cell["n"]
+    );
+    assert_eq!(
+        markdown,
+        "| dmpo | 0.0892 ± 0.0067 [0.0725, 0.1058] (n=3) |"
+    );
+    assert!(text.contains(&markdown), "{text}");
+    // A paired row: typed columns, numbers as numbers, a missing test as null.
+    let pairs = &json["datasets"][0]["pairs"]["rows"];
+    let last = pairs.as_array().unwrap().last().unwrap();
+    assert_eq!(last[0], "dynamicpo-sdpo");
+    assert_eq!(last[2], 15);
+    assert_eq!(
+        format!(
+            "| dynamicpo-sdpo | sdpo | 15 | {} | {} |",
+            f(&last[3]),
+            f(&last[4])
+        ),
+        "| dynamicpo-sdpo | sdpo | 15 | 0.1067 | 0.1053 |"
+    );
 }

@@ -143,11 +143,15 @@ fn extreme() -> Vec<RunRecord> {
 #[test]
 fn extreme_and_non_finite_values_never_panic_and_print_as_n_a() {
     let mut ctx = context();
-    ctx.trivial = baselines("lastfm", [f64::NAN, 1e308, -1.0, f64::INFINITY]);
+    ctx.datasets = [baselines("lastfm", [f64::NAN, 1e308, -1.0, f64::INFINITY])].into();
     let (files, text) = write_with(&scratch("extreme"), &extreme(), &ctx);
     assert!(text.contains("n/a"), "{text}");
     assert!(!text.contains("NaN") && !text.contains("inf"), "{text}");
     assert_eq!(files.figures.len(), 10);
+    let json = std::fs::read_to_string(&files.json).unwrap();
+    let parsed: serde_json::Value =
+        serde_json::from_str(&json).expect("non-finite numbers as null");
+    assert!(parsed["datasets"][0]["metrics"][0]["table"]["rows"][0][1]["mean"].is_null());
     // Any subset too: one seed, two seeds, one method.
     for n in [1, 2, 3, 6] {
         let some: Vec<RunRecord> = extreme().into_iter().take(n).collect();
@@ -233,5 +237,41 @@ fn compare_counts_duplicates_once_refuses_conflicts_and_keeps_settings_apart() {
     assert!(
         matches!(err, CompareError::SeedTwice { seed: 0, .. }),
         "{err}"
+    );
+}
+
+#[test]
+fn compare_prints_flagged_cells_in_one_table_regressions_first() {
+    let base: Vec<RunRecord> = (0..3)
+        .flat_map(|seed| {
+            [
+                record("lastfm", "dmpo", 5, seed, 0.5 + seed as f64 / 64.0),
+                record("lastfm", "sdpo", 5, seed, 0.5 + seed as f64 / 64.0),
+            ]
+        })
+        .collect();
+    let new: Vec<RunRecord> = base
+        .iter()
+        .cloned()
+        .map(|mut r| {
+            if r.cell.method.name() == "dmpo" {
+                r.test.hr_at_1 -= 0.25;
+            } else {
+                r.timings.po_s *= 2.0;
+            }
+            r
+        })
+        .collect();
+    let text = compare(&base, &new, Thresholds::default())
+        .unwrap()
+        .to_markdown();
+    let table = &text[text.find("\n| cell |").expect("a table") + 1..];
+    assert_eq!(
+        table,
+        "| cell | metric | base | new | change | Welch p | verdict |\n\
+         |:--|:--|--:|--:|--:|--:|:--|\n\
+         | lastfm/dmpo/K=5 | test HR@1 | 0.5156 (n=3) | 0.2656 (n=3) | -0.2500 | < 0.001 | **regressed** |\n\
+         | lastfm/sdpo/K=5 | PO wall-clock (s) | 51.0000 (n=3) | 102.0000 (n=3) | +100.0% | < 0.001 | **regressed** |\n",
+        "{text}"
     );
 }

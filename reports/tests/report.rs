@@ -2,7 +2,7 @@
 mod common;
 
 use common::{record, scratch};
-use prefbench_reports::{write_report, ReportContext, ReportFiles};
+use prefbench_reports::{write_report, DatasetFacts, ReportContext, ReportFiles};
 use prefbench_results::RunRecord;
 use std::fs;
 use std::path::Path;
@@ -29,7 +29,14 @@ fn context() -> ReportContext {
             ("Environment".into(), "- threads: 2\n".into()),
             ("Configuration".into(), "```yaml\nseeds: [0, 1]\n```".into()),
         ],
-        trivial: Vec::new(),
+        datasets: [(
+            "synthetic-demo".to_string(),
+            DatasetFacts {
+                synthetic: true,
+                ..DatasetFacts::default()
+            },
+        )]
+        .into(),
     }
 }
 
@@ -267,4 +274,29 @@ fn compare_never_pools_the_two_regimes() {
             .shared_cells(),
         8
     );
+}
+
+#[test]
+fn synthetic_is_what_the_card_says_not_what_the_name_suggests() {
+    let records = vec![
+        record("synthetic-lookalike", "dmpo", 1, 0, 0.5),
+        record("generated", "dmpo", 1, 0, 0.5),
+    ];
+    let mut ctx = context();
+    ctx.datasets = [(
+        "generated".to_string(),
+        DatasetFacts::from_card(&serde_json::json!({ "synthetic": true })),
+    )]
+    .into();
+    let files = write_report(&scratch("report-synthetic-flag"), &records, &ctx).unwrap();
+    let text = fs::read_to_string(files.report).unwrap();
+    assert!(
+        text.contains("## Dataset `generated` (synthetic: a pipeline check, not evidence)"),
+        "{text}"
+    );
+    assert!(
+        text.contains("## Dataset `synthetic-lookalike`\n"),
+        "{text}"
+    );
+    assert!(text.contains("`generated` is synthetic"), "{text}");
 }

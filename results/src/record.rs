@@ -1,6 +1,8 @@
 //! The run record: one line of `results.jsonl` per finished PO run. Everything a report, a
 //! comparison or a resume needs is in the record, so reports are built from records alone.
-use prefbench_vocabulary::{EpochPoint, Method, RankingMetrics, SftMetrics, StepPoint};
+use prefbench_vocabulary::{
+    EpochPoint, Method, PolicyConfig, RankingMetrics, SftMetrics, StepPoint,
+};
 use serde::{Deserialize, Serialize};
 
 /// Bumped whenever a field changes meaning; readers refuse records of another schema.
@@ -64,4 +66,63 @@ pub struct RunRecord {
     pub prefbench_version: String,
     /// The environment the run happened in (versions, CPU, GPU, threads), as `env.json`.
     pub environment: serde_json::Value,
+}
+
+impl RunRecord {
+    /// The policy the run trained, from `spec.model`, so that readers branch on typed values
+    /// instead of spelling the spec's strings. Fields a record predates take their defaults
+    /// (records from before the `architecture` option trained the transformer, those from
+    /// before `item_text` item ids only); an error means `spec.model` is not a policy config
+    /// of this version.
+    pub fn policy(&self) -> Result<PolicyConfig, serde_json::Error> {
+        match self.spec.get("model") {
+            Some(model) => PolicyConfig::deserialize(model),
+            None => Ok(PolicyConfig::default()),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use prefbench_vocabulary::{Architecture, ItemText};
+
+    #[test]
+    fn the_policy_is_read_typed_and_missing_options_take_their_defaults() {
+        let policy = |model: serde_json::Value| {
+            let spec = serde_json::json!({ "model": model });
+            let mut record: RunRecord = serde_json::from_value(serde_json::json!({
+                "schema": SCHEMA_VERSION, "id": "x",
+                "cell": { "dataset": "d", "method": "dmpo", "k": 1 }, "seed": 0,
+                "spec": spec,
+                "sft": { "valid": metrics(), "test": metrics(), "kept_epoch": 1,
+                         "valid_hr_at_1": [], "train_loss": [] },
+                "selected_epoch": 1, "valid": metrics(), "test": metrics(),
+                "final_train_loss": 0.5, "epochs": [], "curve": [],
+                "timings": { "sft_s": 0.0, "reference_cache_s": 0.0, "sft_cached": false,
+                             "po_s": 0.0, "po_step_median_ms": 0.0, "selection_share": 0.0,
+                             "eval_s": 0.0, "peak_rss_mib": 0.0 },
+                "device": "cpu", "threads": 1, "prefbench_version": "0.1.0",
+                "environment": {},
+            }))
+            .unwrap();
+            let read = record.policy().unwrap();
+            record.spec = serde_json::json!({});
+            assert_eq!(record.policy().unwrap(), PolicyConfig::default());
+            read
+        };
+        let old = policy(serde_json::json!({ "width": 16, "blocks": 1 }));
+        assert_eq!(old.architecture, Architecture::Transformer);
+        assert_eq!(old.item_text, ItemText::None);
+        assert_eq!(old.width, 16);
+        let gru = policy(serde_json::json!({ "architecture": "gru", "item_text": "minilm" }));
+        assert_eq!(
+            (gru.architecture, gru.item_text),
+            (Architecture::Gru, ItemText::Minilm)
+        );
+    }
+
+    fn metrics() -> serde_json::Value {
+        serde_json::json!({ "hr_at_1": 0.5, "hr_at_5": 0.5, "ndcg_at_5": 0.5, "samples": 1 })
+    }
 }

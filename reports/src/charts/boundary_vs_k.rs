@@ -2,7 +2,8 @@
 //! mechanism (C2), which predicts that it shrinks as K grows under DMPO.
 use super::vs_k::VsK;
 use super::Chart;
-use crate::dataset::{boundary_share, DatasetResults};
+use crate::analysis::dataset::DatasetResults;
+use crate::analysis::metric::boundary_share;
 use plotters::coord::Shift;
 use plotters::prelude::*;
 

@@ -5,12 +5,14 @@
 //! over the raw mean, which stays faintly visible behind it.
 use super::vs_k::padded_range;
 use super::{legend_corner, Chart, SIZE};
-use crate::dataset::DatasetResults;
+use crate::analysis::dataset::DatasetResults;
+use crate::analysis::metric::MAIN_K;
 use crate::fonts::FAMILY;
 use crate::palette::method_colour;
 use plotters::coord::Shift;
 use plotters::prelude::*;
 use prefbench_results::StepPoint;
+use prefbench_vocabulary::Method;
 use std::collections::BTreeMap;
 
 /// The chart for one dataset.
@@ -42,14 +44,14 @@ const PANELS: [Panel; 2] = [
 ];
 
 impl Curves<'_, '_> {
-    /// 15 when present, else the largest K.
+    /// [`MAIN_K`] when present, else the largest K.
     fn k(&self) -> Option<usize> {
         let ks = self.data.ks();
-        ks.get(&15).or(ks.last()).copied()
+        ks.get(&MAIN_K).or(ks.last()).copied()
     }
 
     /// (method, [(step, mean over seeds)]) for the methods that logged a curve at K.
-    fn lines(&self, field: fn(&StepPoint) -> f64) -> Vec<(&str, Vec<(f64, f64)>)> {
+    fn lines(&self, field: fn(&StepPoint) -> f64) -> Vec<(Method, Vec<(f64, f64)>)> {
         let Some(k) = self.k() else {
             return Vec::new();
         };
@@ -100,14 +102,14 @@ impl Curves<'_, '_> {
             .max_light_lines(1)
             .draw()?;
         for (method, line) in &lines {
-            let colour = method_colour(method);
+            let colour = method_colour(*method);
             chart.draw_series(LineSeries::new(
                 line.iter().copied(),
                 colour.mix(0.3).stroke_width(1),
             ))?;
             chart
                 .draw_series(LineSeries::new(ema(line), colour.stroke_width(2)))?
-                .label(*method)
+                .label(method.name())
                 .legend(move |(x, y)| {
                     PathElement::new(vec![(x, y), (x + 20, y)], colour.stroke_width(3))
                 });

@@ -4,7 +4,8 @@
 //! its starting point and a predictor that learns nothing.
 use super::vs_k::{Reference, VsK};
 use super::Chart;
-use crate::dataset::{DatasetResults, HR_AT_1};
+use crate::analysis::dataset::DatasetResults;
+use crate::analysis::metric::HR_AT_1;
 use crate::format::number;
 use crate::palette::{REFERENCE, TRIVIAL};
 use plotters::coord::Shift;

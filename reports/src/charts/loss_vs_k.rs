@@ -2,7 +2,8 @@
 //! of C1, accuracy falling while the loss keeps falling.
 use super::vs_k::VsK;
 use super::Chart;
-use crate::dataset::{final_loss, DatasetResults};
+use crate::analysis::dataset::DatasetResults;
+use crate::analysis::metric::final_loss;
 use plotters::coord::Shift;
 use plotters::prelude::*;
 

@@ -7,8 +7,8 @@ mod loss_vs_k;
 mod vs_k;
 mod wallclock;
 
-use crate::dataset::DatasetResults;
-
+use crate::analysis::dataset::DatasetResults;
+use crate::model::Figure;
 use crate::{fonts, output, ReportError};
 use plotters::coord::Shift;
 use plotters::prelude::{BitMapBackend, DrawingArea, DrawingAreaErrorKind, DrawingBackend};
@@ -30,15 +30,6 @@ pub(crate) trait Chart {
         &self,
         area: &DrawingArea<DB, Shift>,
     ) -> Result<(), DrawingAreaErrorKind<DB::ErrorType>>;
-}
-
-/// A rendered chart, as the report links it.
-#[derive(Debug, Clone)]
-pub(crate) struct Figure {
-    pub caption: String,
-    /// Paths relative to the report's directory.
-    pub svg: String,
-    pub png: String,
 }
 
 /// Every chart of one dataset, in the order the report shows them.
@@ -70,9 +61,7 @@ fn render(chart: &impl Chart, figures_dir: &Path) -> Result<Figure, ReportError>
             .and_then(|()| area.present())
             .map_err(|e| chart_err(&svg_path, e))?;
     }
-    output::write_atomically(&svg_path, |tmp| {
-        std::fs::write(tmp, &text).map_err(|source| output::io_err(tmp, "writing", source))
-    })?;
+    output::write_text(&svg_path, &text)?;
 
     let png_path = figures_dir.join(&png);
     output::write_atomically(&png_path, |tmp| {

@@ -4,20 +4,19 @@
 //! reference, trivial baselines). Chart kinds (`hr1_vs_k.rs`, `loss_vs_k.rs`, ...) say what
 //! value to plot. Non-finite means are not drawn.
 use super::legend_corner;
-use crate::dataset::DatasetResults;
+use crate::analysis::dataset::{Cells, DatasetResults};
 use crate::fonts::FAMILY;
 use crate::palette::method_colour;
 use plotters::coord::Shift;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
-use prefbench_results::stats::Summary;
-use std::collections::BTreeMap;
+use prefbench_vocabulary::Method;
 
 /// What one "value against K" chart plots.
 pub(crate) struct VsK<'a, 'r> {
     pub data: &'a DatasetResults<'r>,
     /// Summary over seeds per (method, K); methods without cells are not drawn.
-    pub cells: BTreeMap<(String, usize), Summary>,
+    pub cells: Cells,
     /// Horizontal lines, for example the SFT reference and the trivial baselines.
     pub references: Vec<Reference>,
     pub y_desc: &'static str,
@@ -30,7 +29,7 @@ pub(crate) struct VsK<'a, 'r> {
 }
 
 /// A method's line: its name, colour and (K, mean, std) points.
-type Line<'m> = (&'m str, RGBColor, Vec<(i32, f64, f64)>);
+type Line = (Method, RGBColor, Vec<(i32, f64, f64)>);
 
 /// A horizontal line across the chart, labelled at its left end and in the legend.
 pub(crate) struct Reference {
@@ -132,8 +131,8 @@ impl VsK<'_, '_> {
                 let points = self
                     .cells
                     .iter()
-                    .filter(|((m, _), s)| m == method && s.mean.is_finite())
-                    .map(|((_, k), s)| (*k as i32, s.mean, s.std))
+                    .filter(|(m, _, s)| *m == method && s.mean.is_finite())
+                    .map(|(_, k, s)| (k as i32, s.mean, s.std))
                     .collect();
                 (method, method_colour(method), points)
             })
@@ -179,7 +178,7 @@ impl VsK<'_, '_> {
                     )
                     .point_size(4),
                 )?
-                .label(*method)
+                .label(method.name())
                 .legend(move |(x, y)| {
                     PathElement::new(vec![(x, y), (x + 24, y)], colour.stroke_width(3))
                 });

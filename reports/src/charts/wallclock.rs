@@ -2,7 +2,8 @@
 //! (C6) at a glance; the report's cost tables give the numbers with intervals.
 use super::vs_k::VsK;
 use super::Chart;
-use crate::dataset::{po_seconds, DatasetResults};
+use crate::analysis::dataset::DatasetResults;
+use crate::analysis::metric::po_seconds;
 use plotters::coord::Shift;
 use plotters::prelude::*;
 

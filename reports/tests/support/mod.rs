@@ -1,7 +1,7 @@
 //! Helpers shared by the reports crate's test binaries.
 // Each test binary uses its own subset of these helpers.
 #![allow(dead_code)]
-use prefbench_reports::{write_report, ReportContext, ReportFiles, TrivialBaseline};
+use prefbench_reports::{write_report, DatasetFacts, ReportContext, ReportFiles};
 use prefbench_results::RunRecord;
 use std::fs;
 use std::path::Path;
@@ -30,11 +30,12 @@ pub fn section<'t>(text: &'t str, heading: &str) -> &'t str {
     &text[start..start + 3 + rest.find("\n## ").unwrap_or(rest.len())]
 }
 
-/// The four trivial baselines of `dataset`, parsed from a card as the harness does.
+/// The facts of `dataset` (real data) with four trivial baselines, parsed from a card as the
+/// harness does.
 pub fn baselines(
     dataset: &str,
     [random, popularity, successor, id_order]: [f64; 4],
-) -> Vec<TrivialBaseline> {
+) -> (String, DatasetFacts) {
     let card = serde_json::json!({
         "name": dataset,
         "trivial": [
@@ -48,5 +49,5 @@ pub fn baselines(
              "valid_hr_at_1": id_order, "test_hr_at_1": id_order},
         ]
     });
-    TrivialBaseline::from_card(dataset, &card)
+    (dataset.to_string(), DatasetFacts::from_card(&card))
 }

@@ -1,28 +1,76 @@
 //! The eight claims of docs/claims.md and the test of each on one dataset (C5: across
 //! backbones).
 use super::collapse::Collapse;
-use super::{Claim, Finding, Row, Scope, Verdict};
-use crate::cost::{ratio_text, step_pairs, Overhead, StepPair};
-use crate::dataset::{boundary_share, reward_win_rate, DatasetResults, HR_AT_1};
-use crate::format::{number, p_value, percent, signed};
-use crate::pairs::{paired, pairs};
-use crate::regime::Regime;
+use crate::analysis::cost::{step_pairs, Overhead, StepPair};
+use crate::analysis::dataset::DatasetResults;
+use crate::analysis::metric::{boundary_share, reward_win_rate, HR_AT_1, MAIN_K};
+use crate::analysis::pairs::{paired, pairs};
+use crate::analysis::regime::Regime;
+use crate::format::{number, p_value, percent, ratio, signed};
+use crate::model::{Finding, Verdict};
 use prefbench_results::stats::linear_trend;
 use prefbench_results::RunRecord;
+use prefbench_vocabulary::BaseObjective::{self, Dmpo, Mppo, Sdpo};
+use prefbench_vocabulary::{DynamicVariant, Method, MAX_K};
+use std::fmt;
 
 /// Significance level of every verdict.
 const ALPHA: f64 = 0.05;
-/// The paper's main setting.
-const MAIN_K: usize = 15;
-/// The largest K of the paper, needed by C8.
-const MAX_K: usize = 19;
 /// DynamicPO's overhead counts as negligible while its 95% CI stays below this (percent).
 const NEGLIGIBLE_PERCENT: f64 = 5.0;
-/// C3's place in [`CLAIMS`]; C5 applies its rule per backbone.
-pub(super) const C3: usize = 2;
+
+impl Verdict {
+    /// The verdict over several tested parts (datasets, backbones): reproduced when every part
+    /// reproduces the claim, not reproduced when one contradicts it, inconclusive otherwise.
+    pub(super) fn combine(verdicts: &[Verdict]) -> Verdict {
+        if verdicts.iter().all(|&v| v == Verdict::Reproduced) {
+            Verdict::Reproduced
+        } else if verdicts.contains(&Verdict::NotReproduced) {
+            Verdict::NotReproduced
+        } else {
+            Verdict::Inconclusive
+        }
+    }
+}
+
+impl Finding {
+    /// A finding of a rule; rules are the only place verdicts are decided.
+    pub(super) fn new(verdict: Verdict, evidence: impl Into<String>) -> Self {
+        Self {
+            verdict,
+            evidence: evidence.into(),
+        }
+    }
+
+    /// Not testable because the matrix lacks what the claim needs.
+    pub(super) fn absent(what: impl fmt::Display) -> Self {
+        Self::new(Verdict::NotTestable, format!("not in this matrix: {what}"))
+    }
+}
+
+/// Where a claim is tested.
+pub(super) enum Scope {
+    /// On each dataset of one regime; the findings are combined per regime.
+    Dataset(fn(&DatasetResults) -> Finding),
+    /// Across regimes (backbones), from C3's verdict on each.
+    Backbones(fn(&[(Regime, Verdict)]) -> Finding),
+}
+
+/// One claim of the paper and how prefbench tests it.
+pub(super) struct Claim {
+    pub id: &'static str,
+    pub text: &'static str,
+    /// The paper's evidence, quoted from docs/claims.md.
+    pub paper: &'static str,
+    /// The verdict rule, as printed in the report.
+    pub rule: &'static str,
+    pub scope: Scope,
+}
+
 /// C3's test, which C5 runs on every backbone.
 pub(super) const C3_TEST: fn(&DatasetResults) -> Finding = c3_lifts_dmpo;
 
+/// Every claim, in docs/claims.md's order (the order of the claims table).
 pub(super) const CLAIMS: [Claim; 8] = [
     Claim {
         id: "C1",
@@ -117,11 +165,11 @@ pub(super) const CLAIMS: [Claim; 8] = [
 ];
 
 fn c1_collapse(data: &DatasetResults) -> Finding {
-    let Some(dmpo) = Collapse::of(data, "dmpo").filter(|c| c.means.len() >= 3) else {
+    let Some(dmpo) = Collapse::of(data, Method::Base(Dmpo)).filter(|c| c.means.len() >= 3) else {
         return Finding::absent("DMPO at three or more K");
     };
     let mut evidence = dmpo.describe("DMPO");
-    if let Some(mppo) = Collapse::of(data, "mppo").filter(|c| c.means.len() >= 3) {
+    if let Some(mppo) = Collapse::of(data, Method::Base(Mppo)).filter(|c| c.means.len() >= 3) {
         evidence += &format!("; {}", mppo.describe("MPPO"));
     }
     let Some(sigma) = dmpo.sigma else {
@@ -144,7 +192,7 @@ fn c1_collapse(data: &DatasetResults) -> Finding {
 
 fn c2_gradient_share(data: &DatasetResults) -> Finding {
     let points: Vec<(f64, f64)> = data
-        .runs("dmpo")
+        .runs(Method::Base(Dmpo))
         .filter(|r| r.cell.k > 1)
         .filter_map(|r| Some((r.cell.k as f64, boundary_share(r)?)))
         .collect();
@@ -153,13 +201,13 @@ fn c2_gradient_share(data: &DatasetResults) -> Finding {
     };
     let shares = data.cells(boundary_share);
     let trace = data
-        .ks_of("dmpo")
+        .ks_of(Method::Base(Dmpo))
         .into_iter()
         .filter(|&k| k > 1)
         .filter_map(|k| {
             Some(format!(
                 "K={k}: {}",
-                number(shares.get(&("dmpo".into(), k))?.mean, 3)
+                number(shares.get(Method::Base(Dmpo), k)?.mean, 3)
             ))
         })
         .collect::<Vec<_>>()
@@ -177,24 +225,18 @@ fn c2_gradient_share(data: &DatasetResults) -> Finding {
 }
 
 fn c3_lifts_dmpo(data: &DatasetResults) -> Finding {
-    lift(
-        data,
-        "dynamicpo-dmpo",
-        "dmpo",
-        |r| Some((HR_AT_1.of)(&r.test)),
-        None,
-    )
+    lift(data, Dmpo, |r| Some((HR_AT_1.of)(&r.test)), None)
 }
 
 fn c4_plug_and_play(data: &DatasetResults) -> Finding {
     let hr = |r: &RunRecord| Some((HR_AT_1.of)(&r.test));
-    let tested: Vec<(&str, Finding, Option<f64>)> = ["mppo", "sdpo"]
+    let tested: Vec<(BaseObjective, Finding, Option<f64>)> = [Mppo, Sdpo]
         .into_iter()
         .filter_map(|base| {
-            let variant = format!("dynamicpo-{base}");
-            let k = main_k(data, &variant, base)?;
-            let diff = paired(data, &variant, base, k.0, hr).map(|p| p.diff);
-            Some((base, lift(data, &variant, base, hr, None), diff))
+            let (variant, base_method) = pair(base);
+            let k = main_k(data, base)?;
+            let diff = paired(data, variant, base_method, k.0, hr).map(|p| p.diff);
+            Some((base, lift(data, base, hr, None), diff))
         })
         .collect();
     if tested.is_empty() {
@@ -202,33 +244,24 @@ fn c4_plug_and_play(data: &DatasetResults) -> Finding {
     }
     let mut evidence: Vec<String> = tested
         .iter()
-        .map(|(base, f, _)| format!("{base}: {} ({})", f.evidence, f.verdict))
+        .map(|(base, f, _)| format!("{}: {} ({})", base.name(), f.evidence, f.verdict))
         .collect();
     if tested.len() == 1 {
         evidence.push(format!(
             "the {} pair is not in this matrix",
-            if tested[0].0 == "sdpo" {
-                "MPPO"
-            } else {
-                "S-DPO"
-            }
+            if tested[0].0 == Sdpo { "MPPO" } else { "S-DPO" }
         ));
     }
     let verdicts: Vec<Verdict> = tested.iter().map(|t| t.1.verdict).collect();
-    let mut verdict = if verdicts.iter().all(|&v| v == Verdict::Reproduced) {
-        Verdict::Reproduced
-    } else if verdicts.contains(&Verdict::NotReproduced) {
-        Verdict::NotReproduced
-    } else {
-        Verdict::Inconclusive
-    };
-    let sdpo = tested.iter().find(|t| t.0 == "sdpo").and_then(|t| t.2);
-    let dmpo = main_k(data, "dynamicpo-dmpo", "dmpo")
-        .and_then(|k| paired(data, "dynamicpo-dmpo", "dmpo", k.0, hr))
+    let mut verdict = Verdict::combine(&verdicts);
+    let sdpo = tested.iter().find(|t| t.0 == Sdpo).and_then(|t| t.2);
+    let (variant, base) = pair(Dmpo);
+    let dmpo = main_k(data, Dmpo)
+        .and_then(|k| paired(data, variant, base, k.0, hr))
         .map(|p| p.diff);
     let others: Vec<f64> = tested
         .iter()
-        .filter(|t| t.0 != "sdpo")
+        .filter(|t| t.0 != Sdpo)
         .filter_map(|t| t.2)
         .chain(dmpo)
         .collect();
@@ -248,16 +281,16 @@ fn c4_plug_and_play(data: &DatasetResults) -> Finding {
     Finding::new(verdict, evidence.join("; "))
 }
 
-fn c5_backbones(c3: &[(Regime, Row)]) -> Finding {
+fn c5_backbones(c3: &[(Regime, Verdict)]) -> Finding {
     let caveat = "caveat: small item models (a transformer, a GRU), not the paper's LLM \
                   backbones";
-    let tested: Vec<&(Regime, Row)> = c3
+    let tested: Vec<&(Regime, Verdict)> = c3
         .iter()
-        .filter(|(_, row)| row.verdict != Verdict::NotTestable)
+        .filter(|(_, verdict)| *verdict != Verdict::NotTestable)
         .collect();
     let each: Vec<String> = c3
         .iter()
-        .map(|(regime, row)| format!("{}: C3 {}", regime.label(), row.verdict))
+        .map(|(regime, verdict)| format!("{}: C3 {verdict}", regime.label()))
         .collect();
     if tested.len() < 2 {
         let ran: Vec<String> = c3.iter().map(|(r, _)| r.label()).collect();
@@ -271,7 +304,7 @@ fn c5_backbones(c3: &[(Regime, Row)]) -> Finding {
             ),
         );
     }
-    let verdicts: Vec<Verdict> = tested.iter().map(|(_, row)| row.verdict).collect();
+    let verdicts: Vec<Verdict> = tested.iter().map(|(_, verdict)| *verdict).collect();
     let verdict = Verdict::combine(&verdicts);
     Finding::new(
         verdict,
@@ -294,7 +327,7 @@ fn c6_overhead(data: &DatasetResults) -> Finding {
     let Some((lo, hi)) = o.ci else {
         let evidence = format!(
             "median PO step ratio {} from {} pair(s); {share}",
-            ratio_text(o.ratio.mean),
+            ratio(o.ratio.mean),
             o.ratio.n
         );
         return Finding::new(Verdict::Inconclusive, evidence);
@@ -312,7 +345,7 @@ fn c6_overhead(data: &DatasetResults) -> Finding {
         format!(
             "median PO step ratio {} [95% CI {}, {}] over {} paired runs (K, seed), run order \
              balanced; {share}",
-            ratio_text(o.ratio.mean),
+            ratio(o.ratio.mean),
             number(lo, 3),
             number(hi, 3),
             o.ratio.n
@@ -321,33 +354,29 @@ fn c6_overhead(data: &DatasetResults) -> Finding {
 }
 
 fn c7_win_rate(data: &DatasetResults) -> Finding {
-    lift(data, "dynamicpo-dmpo", "dmpo", reward_win_rate, None)
+    lift(data, Dmpo, reward_win_rate, None)
 }
 
 fn c8_up_to_19(data: &DatasetResults) -> Finding {
-    let needed = [
-        "dmpo",
-        "mppo",
-        "sdpo",
-        "dynamicpo-dmpo",
-        "dynamicpo-mppo",
-        "dynamicpo-sdpo",
-    ];
-    let missing: Vec<&str> = needed
+    const BASES: [BaseObjective; 3] = [Dmpo, Mppo, Sdpo];
+    let needed = BASES
+        .map(|b| pair(b).1)
         .into_iter()
-        .filter(|m| !data.ks_of(m).contains(&MAX_K))
+        .chain(BASES.map(|b| pair(b).0));
+    let missing: Vec<&str> = needed
+        .filter(|&m| !data.ks_of(m).contains(&MAX_K))
+        .map(|m| m.name())
         .collect();
     if !missing.is_empty() {
         return Finding::absent(format!("K = {MAX_K} runs of {}", missing.join(", ")));
     }
     let hr = |r: &RunRecord| Some((HR_AT_1.of)(&r.test));
-    let lifts: Vec<Finding> = ["dmpo", "mppo", "sdpo"]
+    let lifts: Vec<Finding> = BASES
         .into_iter()
-        .map(|b| lift(data, &format!("dynamicpo-{b}"), b, hr, Some(MAX_K)))
+        .map(|b| lift(data, b, hr, Some(MAX_K)))
         .collect();
-    let collapse = |m| Collapse::of(data, m);
-    let (Some(dmpo), Some(mppo), Some(sdpo)) =
-        (collapse("dmpo"), collapse("mppo"), collapse("sdpo"))
+    let collapse = |b| Collapse::of(data, Method::Base(b));
+    let (Some(dmpo), Some(mppo), Some(sdpo)) = (collapse(Dmpo), collapse(Mppo), collapse(Sdpo))
     else {
         return Finding::absent("HR@1 of DMPO, MPPO and S-DPO");
     };
@@ -383,9 +412,18 @@ fn c8_up_to_19(data: &DatasetResults) -> Finding {
     Finding::new(verdict, evidence)
 }
 
-/// The K at which C3, C4 and C7 compare `variant` with `base`: 15 when both ran it, else the
-/// largest K both ran; the flag says whether it is a fallback.
-fn main_k(data: &DatasetResults, variant: &str, base: &str) -> Option<(usize, bool)> {
+/// DynamicPO on `base` and the base objective alone: the pair C3, C4, C7 and C8 compare.
+fn pair(base: BaseObjective) -> (Method, Method) {
+    (
+        Method::Dynamic(base, DynamicVariant::Full),
+        Method::Base(base),
+    )
+}
+
+/// The K at which C3, C4 and C7 compare DynamicPO on `base` with `base`: 15 when both ran it,
+/// else the largest K both ran; the flag says whether it is a fallback.
+fn main_k(data: &DatasetResults, base: BaseObjective) -> Option<(usize, bool)> {
+    let (variant, base) = pair(base);
     let shared: Vec<usize> = data
         .ks_of(variant)
         .intersection(&data.ks_of(base))
@@ -398,24 +436,25 @@ fn main_k(data: &DatasetResults, variant: &str, base: &str) -> Option<(usize, bo
     }
 }
 
-/// The C3 rule for `value` of `variant` against `base`, at `k` or else at [`main_k`].
+/// The C3 rule for `value` of DynamicPO on `base` against `base`, at `k` or else at
+/// [`main_k`].
 fn lift(
     data: &DatasetResults,
-    variant: &str,
-    base: &str,
+    base: BaseObjective,
     value: impl Fn(&RunRecord) -> Option<f64> + Copy,
     k: Option<usize>,
 ) -> Finding {
+    let (variant, base_method) = pair(base);
     let k = match k {
         Some(k) => (k, false),
-        None => match main_k(data, variant, base) {
+        None => match main_k(data, base) {
             Some(k) => k,
-            None => return Finding::absent(format!("{variant} and {base} at a shared K")),
+            None => return Finding::absent(format!("{variant} and {base_method} at a shared K")),
         },
     };
-    let Some(p) = paired(data, variant, base, k.0, value) else {
+    let Some(p) = paired(data, variant, base_method, k.0, value) else {
         return Finding::absent(format!(
-            "{variant} and {base} with a shared seed at K = {}",
+            "{variant} and {base_method} with a shared seed at K = {}",
             k.0
         ));
     };
@@ -427,7 +466,7 @@ fn lift(
     Finding::new(
         significant_sign(p.diff, p.t_p),
         format!(
-            "K = {}{fallback}: {base} {} → {variant} {} (Δ {}, paired t p = {}, Wilcoxon \
+            "K = {}{fallback}: {base_method} {} → {variant} {} (Δ {}, paired t p = {}, Wilcoxon \
              p = {}, n = {})",
             k.0,
             number(p.base_mean, 4),

@@ -1,8 +1,10 @@
 //! A method's test HR@1 over K, the shape C1 and C8 read: where it peaks, how far it drops
 //! to the largest K against the seed spread, and whether the training loss keeps falling.
-use crate::dataset::{final_loss, DatasetResults, HR_AT_1};
+use crate::analysis::dataset::DatasetResults;
+use crate::analysis::metric::{final_loss, HR_AT_1};
 use crate::format::number;
 use prefbench_results::stats::Summary;
+use prefbench_vocabulary::Method;
 
 /// A method's test HR@1 over K, as C1 and C8 read it.
 pub(super) struct Collapse {
@@ -17,13 +19,13 @@ pub(super) struct Collapse {
 }
 
 impl Collapse {
-    pub fn of(data: &DatasetResults, method: &str) -> Option<Self> {
+    pub fn of(data: &DatasetResults, method: Method) -> Option<Self> {
         let hr = data.test_cells(HR_AT_1);
         let loss = data.cells(final_loss);
         let cells: Vec<(usize, Summary)> = data
             .ks_of(method)
             .into_iter()
-            .filter_map(|k| Some((k, *hr.get(&(method.to_string(), k))?)))
+            .filter_map(|k| Some((k, *hr.get(method, k)?)))
             .collect();
         let (first_max, peak) = cells.iter().enumerate().fold(
             None,
@@ -37,7 +39,7 @@ impl Collapse {
         });
         let losses: Vec<f64> = cells[first_max..]
             .iter()
-            .filter_map(|(k, _)| loss.get(&(method.to_string(), *k)).map(|s| s.mean))
+            .filter_map(|(k, _)| loss.get(method, *k).map(|s| s.mean))
             .collect();
         Some(Self {
             means: cells.iter().map(|(k, s)| (*k, s.mean)).collect(),

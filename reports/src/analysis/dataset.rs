@@ -1,42 +1,60 @@
 //! The records of one dataset under one policy regime and one setting, and the per-cell
 //! summaries that tables and charts show. Runs of two settings (say two PO learning rates
 //! in one output directory) are two sections, labelled by what differs, never pooled.
-use crate::format::{Bounds, UNIT};
-use crate::regime::Regime;
-use crate::TrivialBaseline;
+use super::metric::{last_epoch_test, Metric};
+use super::regime::Regime;
+use crate::context::{DatasetFacts, TrivialBaseline};
+use crate::model::{Column, Table, Value};
 use prefbench_results::setting::{canonical, differences, setting};
 use prefbench_results::stats::{aggregate, Summary};
-use prefbench_results::{RankingMetrics, RunRecord, SftMetrics, StepPoint};
+use prefbench_results::{RunRecord, SftMetrics};
+use prefbench_vocabulary::Method;
+use std::cmp::Ordering;
 use std::collections::{BTreeMap, BTreeSet};
 
-/// A ranking metric, with the name tables and axes give it; read from the test split of a
-/// run or from its SFT reference.
-#[derive(Clone, Copy)]
-pub(crate) struct Metric {
-    pub label: &'static str,
-    pub of: fn(&RankingMetrics) -> f64,
-    /// The metric's range, to which intervals are clamped.
-    pub bounds: Bounds,
+/// A method ordered by its name: tables and charts have always listed methods in name order
+/// (`dmpo`, `dynamicpo-dmpo`, …, `sdpo`), which [`Method`]'s own order (bases first) is not.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct ByName(Method);
+
+impl Ord for ByName {
+    fn cmp(&self, other: &Self) -> Ordering {
+        self.0.name().cmp(other.0.name())
+    }
 }
 
-/// HitRatio@1, the paper's headline metric.
-pub(crate) const HR_AT_1: Metric = Metric {
-    label: "HR@1",
-    of: |m| m.hr_at_1,
-    bounds: UNIT,
-};
-/// HitRatio@5.
-pub(crate) const HR_AT_5: Metric = Metric {
-    label: "HR@5",
-    of: |m| m.hr_at_5,
-    bounds: UNIT,
-};
-/// NDCG@5.
-pub(crate) const NDCG_AT_5: Metric = Metric {
-    label: "NDCG@5",
-    of: |m| m.ndcg_at_5,
-    bounds: UNIT,
-};
+impl PartialOrd for ByName {
+    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+/// Summaries over seeds per (method, K), iterated in (method name, K) order so that every
+/// list built from them (warnings, lines of a chart) reads in table order.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Cells(BTreeMap<(ByName, usize), Summary>);
+
+impl Cells {
+    /// The summary of (method, K), `None` when that cell has no value.
+    pub fn get(&self, method: Method, k: usize) -> Option<&Summary> {
+        self.0.get(&(ByName(method), k))
+    }
+
+    /// Every cell, in (method name, K) order.
+    pub fn iter(&self) -> impl Iterator<Item = (Method, usize, &Summary)> {
+        self.0.iter().map(|((m, k), s)| (m.0, *k, s))
+    }
+
+    /// Every summary, in (method name, K) order.
+    pub fn values(&self) -> impl Iterator<Item = &Summary> {
+        self.0.values()
+    }
+
+    /// How many cells have a value.
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+}
 
 /// Records of one dataset under one policy regime and one setting, sorted by (cell, seed, id)
 /// so that every output is independent of the order of `results.jsonl` (shards may be merged
@@ -53,13 +71,18 @@ pub(crate) struct DatasetResults<'a> {
     /// 1-based place among those settings, for unique figure names; 0 when there is one.
     setting_index: usize,
     records: Vec<&'a RunRecord>,
-    /// The dataset's trivial baselines, in the order the harness gave them.
-    pub trivial: Vec<&'a TrivialBaseline>,
+    /// The dataset's trivial baselines, in the order its card lists them.
+    pub trivial: &'a [TrivialBaseline],
+    /// Whether the data is generated: such numbers test the machinery, not the paper.
+    pub synthetic: bool,
 }
 
 impl<'a> DatasetResults<'a> {
     /// Splits records by (dataset, regime, setting), in that order.
-    pub fn split(records: &[&'a RunRecord], trivial: &'a [TrivialBaseline]) -> Vec<Self> {
+    pub fn split(
+        records: &[&'a RunRecord],
+        facts: &'a BTreeMap<String, DatasetFacts>,
+    ) -> Vec<Self> {
         type Key<'k> = (&'k str, Regime, String);
         let mut by_key: BTreeMap<Key, Vec<&RunRecord>> = BTreeMap::new();
         for &record in records {
@@ -71,8 +94,7 @@ impl<'a> DatasetResults<'a> {
         }
         let regimes: BTreeSet<&Regime> = by_key.keys().map(|(_, r, _)| r).collect();
         let several_regimes = regimes.len() > 1;
-        let architectures: BTreeSet<&str> =
-            regimes.iter().map(|r| r.architecture.as_str()).collect();
+        let architectures: BTreeSet<&str> = regimes.iter().map(|r| r.architecture_id()).collect();
         let several_architectures = architectures.len() > 1;
         let mut groups: BTreeMap<(&str, &Regime), Vec<&Key>> = BTreeMap::new();
         by_key
@@ -101,6 +123,7 @@ impl<'a> DatasetResults<'a> {
                 records.sort_by(|a, b| (&a.cell, a.seed, &a.id).cmp(&(&b.cell, b.seed, &b.id)));
                 let (setting_note, setting_index) = notes.remove(&key).unwrap_or_default();
                 let (name, regime, _) = key;
+                let facts = facts.get(name);
                 Self {
                     name,
                     regime,
@@ -109,7 +132,8 @@ impl<'a> DatasetResults<'a> {
                     setting_note,
                     setting_index,
                     records,
-                    trivial: trivial.iter().filter(|t| t.dataset == name).collect(),
+                    trivial: facts.map_or(&[], |f| &f.trivial),
+                    synthetic: facts.is_some_and(|f| f.synthetic),
                 }
             })
             .collect()
@@ -135,15 +159,21 @@ impl<'a> DatasetResults<'a> {
         &self.setting_note
     }
 
-    /// The dataset's name, [`Self::regime_note`] and [`Self::setting_note`].
+    /// [`Self::regime_note`] and [`Self::setting_note`]: what tells this section from the
+    /// dataset's others.
+    pub fn qualifier(&self) -> String {
+        format!("{}{}", self.regime_note(), self.setting_note)
+    }
+
+    /// The dataset's name and [`Self::qualifier`].
     pub fn label(&self) -> String {
-        format!("{}{}{}", self.name, self.regime_note(), self.setting_note)
+        format!("{}{}", self.name, self.qualifier())
     }
 
     /// The dataset's part of figure file names, with its regime when the report holds several
     /// and the setting's place when the dataset ran several.
     pub fn file_stem(&self) -> String {
-        let mut stem = crate::file_safe(self.name);
+        let mut stem = file_safe(self.name);
         if self.several_regimes {
             stem += &format!("-{}", self.regime.file_suffix(self.several_architectures));
         }
@@ -153,19 +183,16 @@ impl<'a> DatasetResults<'a> {
         stem
     }
 
-    /// Whether the data is generated: such numbers test the machinery, not the paper.
-    pub fn is_synthetic(&self) -> bool {
-        self.name.starts_with("synthetic")
-    }
-
     /// Every run, in (cell, seed) order.
     pub fn records(&self) -> &[&'a RunRecord] {
         &self.records
     }
 
     /// Methods present, in name order (rows of tables, lines of charts).
-    pub fn methods(&self) -> BTreeSet<&'a str> {
-        self.records.iter().map(|r| r.cell.method.name()).collect()
+    pub fn methods(&self) -> Vec<Method> {
+        let methods: BTreeSet<ByName> =
+            self.records.iter().map(|r| ByName(r.cell.method)).collect();
+        methods.into_iter().map(|m| m.0).collect()
     }
 
     /// K values present over all methods (columns of tables); cells a method lacks are missing.
@@ -173,35 +200,52 @@ impl<'a> DatasetResults<'a> {
         self.records.iter().map(|r| r.cell.k).collect()
     }
 
+    /// A method × K table: this dataset's methods as rows (name order), its K values as
+    /// columns; `cell` gives the value of each (method, K).
+    pub fn table(&self, title: &str, cell: impl Fn(Method, usize) -> Value) -> Table {
+        let ks = self.ks();
+        let mut columns = vec![Column::left("method")];
+        columns.extend(ks.iter().map(|k| Column::right(format!("K = {k}"))));
+        let rows = self
+            .methods()
+            .into_iter()
+            .map(|method| {
+                let mut row = vec![Value::Method(method)];
+                row.extend(ks.iter().map(|&k| cell(method, k)));
+                row
+            })
+            .collect();
+        Table::new(Some(title.to_string()), columns, rows)
+    }
+
     /// `value` summarised over seeds for each (method, K); runs without a value (for example
     /// without a logged curve) are left out, so they cannot pass for zeros. All runs of a
     /// section share one setting, so (method, K) identifies a cell.
-    pub fn cells(
-        &self,
-        value: impl Fn(&RunRecord) -> Option<f64>,
-    ) -> BTreeMap<(String, usize), Summary> {
+    pub fn cells(&self, value: impl Fn(&RunRecord) -> Option<f64>) -> Cells {
         let with_value = self.records.iter().copied().filter(|r| value(r).is_some());
-        aggregate(with_value, |r| value(r).unwrap_or(f64::NAN))
-            .into_iter()
-            .map(|(key, summary)| ((key.cell.method.to_string(), key.cell.k), summary))
-            .collect()
+        Cells(
+            aggregate(with_value, |r| value(r).unwrap_or(f64::NAN))
+                .into_iter()
+                .map(|(key, summary)| ((ByName(key.cell.method), key.cell.k), summary))
+                .collect(),
+        )
     }
 
     /// A metric on the test split at the selected PO epoch (best validation HR@1), per
     /// (method, K): what every table and verdict shows unless it says otherwise.
-    pub fn test_cells(&self, metric: Metric) -> BTreeMap<(String, usize), Summary> {
+    pub fn test_cells(&self, metric: Metric) -> Cells {
         self.cells(|r| Some((metric.of)(&r.test)))
     }
 
     /// A metric on the test split at the last PO epoch (no model selection), per (method, K).
-    pub fn last_epoch_cells(&self, metric: Metric) -> BTreeMap<(String, usize), Summary> {
+    pub fn last_epoch_cells(&self, metric: Metric) -> Cells {
         self.cells(|r| last_epoch_test(r).map(metric.of))
     }
 
     /// `value` of each seed's run of (method, K), by seed: tests pair methods by seed.
     pub fn per_seed(
         &self,
-        method: &str,
+        method: Method,
         k: usize,
         value: impl Fn(&RunRecord) -> Option<f64>,
     ) -> BTreeMap<u64, f64> {
@@ -212,15 +256,15 @@ impl<'a> DatasetResults<'a> {
     }
 
     /// Every run of `method`, in (K, seed) order.
-    pub fn runs<'s>(&'s self, method: &'s str) -> impl Iterator<Item = &'a RunRecord> + 's {
+    pub fn runs(&self, method: Method) -> impl Iterator<Item = &'a RunRecord> + '_ {
         self.records
             .iter()
             .copied()
-            .filter(move |r| r.cell.method.name() == method)
+            .filter(move |r| r.cell.method == method)
     }
 
     /// The K values `method` ran with, ascending.
-    pub fn ks_of(&self, method: &str) -> BTreeSet<usize> {
+    pub fn ks_of(&self, method: Method) -> BTreeSet<usize> {
         self.runs(method).map(|r| r.cell.k).collect()
     }
 
@@ -242,40 +286,13 @@ impl<'a> DatasetResults<'a> {
     }
 }
 
-/// The test metrics of a run's last PO epoch, its result without model selection; `None`
-/// when the record lists no epochs.
-pub(crate) fn last_epoch_test(record: &RunRecord) -> Option<&RankingMetrics> {
-    record.epochs.last().map(|e| &e.test)
-}
-
-/// The mean of one logged quantity over a run's training curve; `None` without a curve.
-pub(crate) fn curve_mean(record: &RunRecord, field: fn(&StepPoint) -> f64) -> Option<f64> {
-    let values: Vec<f64> = record.curve.iter().map(field).collect();
-    prefbench_results::stats::mean(&values)
-}
-
-/// The final PO training loss, when finite (a diverged run is shown as missing).
-pub(crate) fn final_loss(record: &RunRecord) -> Option<f64> {
-    Some(record.final_train_loss).filter(|l| l.is_finite())
-}
-
-/// Wall-clock seconds of PO training.
-pub(crate) fn po_seconds(record: &RunRecord) -> Option<f64> {
-    Some(record.timings.po_s)
-}
-
-/// Median PO step time in ms: the fair measure of an objective's overhead, since the run's
-/// wall-clock also holds the per-step diagnostics, which cost the same for every method.
-pub(crate) fn step_ms(record: &RunRecord) -> Option<f64> {
-    Some(record.timings.po_step_median_ms).filter(|ms| ms.is_finite() && *ms > 0.0)
-}
-
-/// The mean share of the gradient on boundary negatives over training (the paper's mechanism).
-pub(crate) fn boundary_share(record: &RunRecord) -> Option<f64> {
-    curve_mean(record, |p| p.boundary_grad_share)
-}
-
-/// The mean reward win rate over training (C7).
-pub(crate) fn reward_win_rate(record: &RunRecord) -> Option<f64> {
-    curve_mean(record, |p| p.reward_win_rate)
+/// A dataset name as a file-name part: other characters than ASCII letters, digits, `-`, `_`
+/// and `.` become `-`, so names from registries cannot escape `figures/`.
+fn file_safe(name: &str) -> String {
+    name.chars()
+        .map(|c| match c {
+            'a'..='z' | 'A'..='Z' | '0'..='9' | '-' | '_' | '.' => c,
+            _ => '-',
+        })
+        .collect()
 }

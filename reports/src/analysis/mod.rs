@@ -1,0 +1,104 @@
+//! The statistics and the claim rules: from records (and the context's facts) to the typed
+//! [`Report`]. Everything here is a function of sorted inputs that returns typed values, no
+//! markup, so the Markdown and the JSON renderers show the same findings.
+//!
+//! Records are split by (dataset, regime, setting) ([`dataset`]); each section's tables come
+//! from [`selection`] (metrics at the selected and the last epoch), [`lift`], [`trivial`],
+//! [`pairs`] and [`cost`], and the verdicts from [`claims`].
+mod claims;
+mod cost;
+pub(crate) mod dataset;
+mod lift;
+pub(crate) mod metric;
+mod pairs;
+mod regime;
+mod selection;
+mod trivial;
+
+use crate::context::ReportContext;
+use crate::model::{Appendix, DatasetSection, Figure, Overview, Report, Warnings, SCHEMA};
+use dataset::DatasetResults;
+use metric::{HR_AT_1, HR_AT_5, NDCG_AT_5};
+use prefbench_results::RunRecord;
+use regime::Regime;
+use std::collections::BTreeSet;
+
+/// The report of `records`, split into `datasets`; `figures[i]` are the charts of
+/// `datasets[i]`.
+pub(crate) fn report(
+    ctx: &ReportContext,
+    records: &[&RunRecord],
+    datasets: &[DatasetResults],
+    figures: Vec<Vec<Figure>>,
+) -> Report {
+    let ran = !records.is_empty();
+    Report {
+        schema: SCHEMA,
+        title: ctx.title.clone(),
+        overview: ran.then(|| overview(records, datasets)),
+        claims: ran.then(|| claims::claims(datasets)),
+        regimes: pairs::across_regimes(datasets),
+        datasets: datasets
+            .iter()
+            .zip(figures)
+            .map(|(data, figures)| section(data, figures))
+            .collect(),
+        appendices: ctx
+            .sections
+            .iter()
+            .map(|(heading, body)| Appendix {
+                heading: heading.clone(),
+                body: body.clone(),
+            })
+            .collect(),
+    }
+}
+
+fn overview(records: &[&RunRecord], datasets: &[DatasetResults]) -> Overview {
+    let names = |keep: fn(&DatasetResults) -> bool| -> BTreeSet<&str> {
+        datasets
+            .iter()
+            .filter(|d| keep(d))
+            .map(|d| d.name)
+            .collect()
+    };
+    let regimes: BTreeSet<Regime> = datasets.iter().map(|d| d.regime).collect();
+    Overview {
+        runs: records.len(),
+        datasets: names(|_| true).len(),
+        seeds: records
+            .iter()
+            .map(|r| r.seed)
+            .collect::<BTreeSet<_>>()
+            .into_iter()
+            .collect(),
+        policies: regimes.iter().map(Regime::description).collect(),
+        synthetic: names(|d| d.synthetic)
+            .into_iter()
+            .map(str::to_string)
+            .collect(),
+    }
+}
+
+fn section(data: &DatasetResults, figures: Vec<Figure>) -> DatasetSection {
+    DatasetSection {
+        name: data.name.to_string(),
+        qualifier: data.qualifier(),
+        policy: data.regime.label(),
+        synthetic: data.synthetic,
+        warnings: Warnings {
+            lift: lift::warning(data),
+            ordering_artifact: trivial::ordering_artifact(data).map(|t| t.test_hr_at_1),
+            beaten: trivial::beaten(data),
+        },
+        metrics: [HR_AT_1, HR_AT_5, NDCG_AT_5]
+            .into_iter()
+            .map(|metric| selection::metric_tables(data, metric))
+            .collect(),
+        lift: lift::table(data),
+        trivial: trivial::table(data),
+        pairs: pairs::table(data),
+        figures,
+        cost: cost::section(data),
+    }
+}

@@ -1,0 +1,442 @@
+//! The typed report: what the analysis found, before any markup. `report.md` and
+//! `report.json` are two renderings of one [`Report`] (see `render`), so they cannot disagree,
+//! and a table is a [`Table`] of typed [`Value`]s whatever prints it (the report, `compare`).
+use prefbench_results::stats::Summary;
+use prefbench_vocabulary::Method;
+use serde::ser::SerializeMap;
+use serde::{Serialize, Serializer};
+
+/// The version of `report.json`'s layout, so that readers can refuse one they do not know.
+pub const SCHEMA: u32 = 1;
+
+/// The epoch every table and verdict reads a run at, unless it says otherwise.
+pub const SELECTED_EPOCH: &str = "the PO epoch with the best validation HR@1 (ties: the earliest)";
+
+/// A whole report.
+#[derive(Debug, Clone, Serialize)]
+pub struct Report {
+    /// [`SCHEMA`].
+    pub schema: u32,
+    /// The config name.
+    pub title: String,
+    /// `None` when no run has finished.
+    pub overview: Option<Overview>,
+    /// `None` when no run has finished.
+    pub claims: Option<Claims>,
+    /// For each dataset that ran several policies, DynamicPO's differences side by side.
+    pub regimes: Vec<RegimeComparison>,
+    /// One per (dataset, policy, setting), in that order.
+    pub datasets: Vec<DatasetSection>,
+    /// The context's Markdown blocks (environment, cards, config), in the harness's order.
+    pub appendices: Vec<Appendix>,
+}
+
+/// What ran: the facts the report's first paragraph states.
+#[derive(Debug, Clone, Serialize)]
+pub struct Overview {
+    pub runs: usize,
+    /// Distinct dataset names.
+    pub datasets: usize,
+    pub seeds: Vec<u64>,
+    /// Every policy that ran, in full ("transformer over item ids only").
+    pub policies: Vec<String>,
+    /// The datasets whose cards say they are generated, in name order.
+    pub synthetic: Vec<String>,
+}
+
+/// The verdict on every claim of docs/claims.md.
+#[derive(Debug, Clone, Serialize)]
+pub struct Claims {
+    /// Whether several policies ran, so each claim has a verdict per policy.
+    pub by_policy: bool,
+    /// Per claim in docs/claims.md's order, one per policy (C5 one for all).
+    pub verdicts: Vec<ClaimVerdict>,
+    /// Labels of the datasets whose id-order baseline beats every method.
+    pub ordering_artifacts: Vec<String>,
+    /// Every claim's verdict rule, as the report prints it.
+    pub rules: Vec<Rule>,
+}
+
+/// One claim's verdict under one policy.
+#[derive(Debug, Clone, Serialize)]
+pub struct ClaimVerdict {
+    pub id: &'static str,
+    pub claim: &'static str,
+    /// The paper's evidence, quoted from docs/claims.md.
+    pub paper: &'static str,
+    /// The policy the verdict is for ("all backbones" for C5).
+    pub policy: String,
+    pub verdict: Verdict,
+    /// True when only synthetic datasets were tested: the verdict checks the pipeline, it is
+    /// no evidence about the paper.
+    pub pipeline_check: bool,
+    pub evidence: Evidence,
+}
+
+/// What a verdict rests on.
+#[derive(Debug, Clone, Serialize)]
+#[serde(untagged)]
+pub enum Evidence {
+    /// What each tested dataset says, which the verdict combines.
+    PerDataset(Vec<DatasetFinding>),
+    /// One statement for all: why nothing could be tested, or C5's verdict across backbones.
+    Overall(String),
+}
+
+/// One dataset's finding on one claim.
+#[derive(Debug, Clone, Serialize)]
+pub struct DatasetFinding {
+    /// The dataset's name, with its setting when it ran several.
+    pub dataset: String,
+    #[serde(flatten)]
+    pub finding: Finding,
+}
+
+/// What one part (a dataset, a backbone) says about one claim.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Finding {
+    pub verdict: Verdict,
+    /// The measured numbers (or, when not testable, what is missing).
+    pub evidence: String,
+}
+
+/// The verdict vocabulary of docs/claims.md.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Verdict {
+    /// Every tested part shows the claimed effect, significantly.
+    Reproduced,
+    /// A tested part shows the opposite, significantly.
+    NotReproduced,
+    /// The spread across seeds does not separate the methods.
+    Inconclusive,
+    /// The matrix lacks the methods or K values, or the claim needs what prefbench lacks.
+    NotTestable,
+}
+
+/// The words of docs/claims.md, as the report prints a verdict.
+impl std::fmt::Display for Verdict {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Self::Reproduced => "reproduced",
+            Self::NotReproduced => "not reproduced",
+            Self::Inconclusive => "inconclusive",
+            Self::NotTestable => "not testable here",
+        })
+    }
+}
+
+/// A claim's verdict rule.
+#[derive(Debug, Clone, Serialize)]
+pub struct Rule {
+    pub id: &'static str,
+    pub rule: &'static str,
+}
+
+/// DynamicPO − base per policy on one dataset.
+#[derive(Debug, Clone, Serialize)]
+pub struct RegimeComparison {
+    pub dataset: String,
+    pub table: Table,
+}
+
+/// The results of one dataset under one policy and one setting.
+#[derive(Debug, Clone, Serialize)]
+pub struct DatasetSection {
+    pub name: String,
+    /// What tells this section from the dataset's others: ` (policy)` when the report holds
+    /// several policies, ` [setting=value]` when the dataset ran several settings.
+    pub qualifier: String,
+    /// The policy in full, whether or not the report holds others.
+    pub policy: String,
+    pub synthetic: bool,
+    pub warnings: Warnings,
+    /// Test HR@1 (the headline, with the last-epoch table), HR@5 and NDCG@5.
+    pub metrics: Vec<MetricTables>,
+    /// Test HR@1 after PO minus the run's SFT reference.
+    pub lift: Table,
+    /// `None` when the dataset's card has no trivial baselines.
+    pub trivial: Option<Table>,
+    /// DynamicPO against its base; `None` when no pair ran.
+    pub pairs: Option<Table>,
+    pub figures: Vec<Figure>,
+    pub cost: Cost,
+}
+
+/// What must be read before a dataset's numbers.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Warnings {
+    /// PO lowers the SFT reference in most runs.
+    pub lift: Option<LiftWarning>,
+    /// Test HR@1 of the id-order baseline when it beats every method, the SFT reference and
+    /// the other baselines: histories sorted by id.
+    pub ordering_artifact: Option<f64>,
+    /// Cells a trivial baseline beats.
+    pub beaten: Option<Beaten>,
+}
+
+/// PO lowers the SFT reference in most runs.
+#[derive(Debug, Clone, Serialize)]
+pub struct LiftWarning {
+    pub lowered: usize,
+    pub runs: usize,
+    /// Mean lift over all runs (NaN, shown as n/a, when not finite).
+    pub mean_change: f64,
+}
+
+/// The cells trivial baselines beat.
+#[derive(Debug, Clone, Serialize)]
+pub struct Beaten {
+    /// Cells with a value.
+    pub of: usize,
+    pub cells: Vec<BeatenCell>,
+}
+
+/// A cell whose mean test HR@1 is below some trivial baseline's.
+#[derive(Debug, Clone, Serialize)]
+pub struct BeatenCell {
+    pub method: Method,
+    pub k: usize,
+    pub hr_at_1: f64,
+    /// The baselines that beat it, strongest first, as (name, test HR@1).
+    pub by: Vec<(String, f64)>,
+}
+
+/// One metric's tables.
+#[derive(Debug, Clone, Serialize)]
+pub struct MetricTables {
+    /// "HR@1", "HR@5", "NDCG@5".
+    pub metric: &'static str,
+    /// At the selected epoch; its note gives the SFT reference.
+    pub table: Table,
+    /// The headline metric at the last epoch, without model selection.
+    pub last_epoch: Option<Table>,
+}
+
+/// What a dataset's runs cost.
+#[derive(Debug, Clone, Serialize)]
+pub struct Cost {
+    /// Mean SFT and reference-cache seconds over the seeds that trained them; `None` when
+    /// every run reused a cached SFT.
+    pub sft_s: Option<f64>,
+    pub reference_cache_s: Option<f64>,
+    /// Seeds that trained an SFT reference.
+    pub seeds: usize,
+    pub per_method: Table,
+    pub po_wall_clock: Table,
+    /// DynamicPO's step-time overhead over its base; `None` when no pair ran.
+    pub overhead: Option<Table>,
+}
+
+/// A rendered chart, as the report links it.
+#[derive(Debug, Clone, Serialize)]
+pub struct Figure {
+    /// What the chart shows, its alt text.
+    pub caption: String,
+    /// Paths relative to the report's directory.
+    pub svg: String,
+    pub png: String,
+}
+
+/// A block of the context, copied verbatim.
+#[derive(Debug, Clone, Serialize)]
+pub struct Appendix {
+    pub heading: String,
+    /// Markdown.
+    pub body: String,
+}
+
+/// A table: what every tabular part of a report (and `compare`) is, so that one renderer per
+/// format prints them all alike.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct Table {
+    /// What the table shows, printed before it.
+    pub title: Option<String>,
+    pub columns: Vec<Column>,
+    /// Each as long as `columns`.
+    pub rows: Vec<Vec<Value>>,
+    /// Printed after it.
+    pub notes: Vec<String>,
+}
+
+impl Table {
+    /// A table without notes; add them after.
+    pub fn new(title: Option<String>, columns: Vec<Column>, rows: Vec<Vec<Value>>) -> Self {
+        Self {
+            title,
+            columns,
+            rows,
+            notes: Vec::new(),
+        }
+    }
+}
+
+/// A column's heading and how its cells align: text left, numbers right.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Column {
+    pub name: String,
+    pub align: Align,
+}
+
+/// How a column's cells align.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Align {
+    /// Text.
+    Left,
+    /// Numbers, so digits line up.
+    Right,
+}
+
+impl Column {
+    /// A column of text.
+    pub fn left(name: impl Into<String>) -> Self {
+        Self {
+            name: name.into(),
+            align: Align::Left,
+        }
+    }
+
+    /// A column of numbers.
+    pub fn right(name: impl Into<String>) -> Self {
+        Self {
+            name: name.into(),
+            align: Align::Right,
+        }
+    }
+}
+
+/// A table cell, typed so that each format prints it its own way: the Markdown as text with
+/// fixed decimals (`format`), the JSON with numbers as numbers.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Value {
+    /// Free text, a label.
+    Text(String),
+    /// Text the reader must not miss (a regression).
+    Strong(String),
+    /// A method, by its name.
+    Method(Method),
+    /// Runs, seeds, pairs, a K.
+    Count(usize),
+    /// A value with a fixed number of decimals.
+    Number { value: f64, decimals: usize },
+    /// A difference, printed with its sign.
+    Signed { value: f64, decimals: usize },
+    /// A fraction, printed as a percentage.
+    Share(f64),
+    /// Mean ± std over seeds with the 95% t interval clamped to `bounds`; `signed` for a
+    /// difference.
+    Summary {
+        summary: Summary,
+        bounds: Bounds,
+        signed: bool,
+    },
+    /// Mean ± std over seeds without an interval, for times and losses.
+    Spread { summary: Summary, decimals: usize },
+    /// A mean over `n` seeds (pairs); `signed` for a difference.
+    Mean { mean: f64, n: usize, signed: bool },
+    /// A test's p-value; `None` when the test could not run.
+    P(Option<f64>),
+    /// A step-time ratio, printed with the relative change it means.
+    Ratio(f64),
+    /// A relative change (0.1 is +10%).
+    Change(f64),
+    /// A confidence interval.
+    Interval { lo: f64, hi: f64, decimals: usize },
+    /// The last epoch's mean over `n` seeds and the epoch selection kept in each of `of`.
+    LastEpoch {
+        mean: f64,
+        n: usize,
+        kept: Vec<usize>,
+        of: usize,
+    },
+    /// No finished run has this cell.
+    Missing,
+}
+
+/// JSON readers get numbers as numbers (NaN and infinities as `null`), summaries as objects.
+impl Serialize for Value {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        match self {
+            Value::Text(text) | Value::Strong(text) => serializer.serialize_str(text),
+            Value::Method(method) => serializer.serialize_str(method.name()),
+            Value::Count(n) => serializer.serialize_u64(*n as u64),
+            Value::Number { value, .. }
+            | Value::Signed { value, .. }
+            | Value::Share(value)
+            | Value::Ratio(value)
+            | Value::Change(value) => serializer.serialize_f64(*value),
+            Value::Summary {
+                summary, bounds, ..
+            } => {
+                let mut map = serializer.serialize_map(Some(4))?;
+                map.serialize_entry("mean", &summary.mean)?;
+                map.serialize_entry("std", &summary.std)?;
+                map.serialize_entry("ci95", &bounds.interval(summary))?;
+                map.serialize_entry("n", &summary.n)?;
+                map.end()
+            }
+            Value::Spread { summary, .. } => {
+                let mut map = serializer.serialize_map(Some(3))?;
+                map.serialize_entry("mean", &summary.mean)?;
+                map.serialize_entry("std", &summary.std)?;
+                map.serialize_entry("n", &summary.n)?;
+                map.end()
+            }
+            Value::Mean { mean, n, .. } => {
+                let mut map = serializer.serialize_map(Some(2))?;
+                map.serialize_entry("mean", mean)?;
+                map.serialize_entry("n", n)?;
+                map.end()
+            }
+            Value::P(p) => p.serialize(serializer),
+            Value::Interval { lo, hi, .. } => [lo, hi].serialize(serializer),
+            Value::LastEpoch { mean, n, kept, of } => {
+                let mut map = serializer.serialize_map(Some(4))?;
+                map.serialize_entry("mean", mean)?;
+                map.serialize_entry("n", n)?;
+                map.serialize_entry("kept", kept)?;
+                map.serialize_entry("of", of)?;
+                map.end()
+            }
+            Value::Missing => serializer.serialize_none(),
+        }
+    }
+}
+
+/// The range a quantity can take; confidence intervals are clamped to it, since a t interval
+/// of a rate over two seeds easily reaches below 0 or above 1, where no value can lie.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Bounds {
+    pub lower: f64,
+    pub upper: f64,
+}
+
+/// Rates and ranking metrics: HR@k, NDCG, win rates, gradient shares.
+pub const UNIT: Bounds = Bounds {
+    lower: 0.0,
+    upper: 1.0,
+};
+/// A difference of two rates.
+pub const UNIT_DIFFERENCE: Bounds = Bounds {
+    lower: -1.0,
+    upper: 1.0,
+};
+/// Times, losses, ratios: never negative.
+pub const NON_NEGATIVE: Bounds = Bounds {
+    lower: 0.0,
+    upper: f64::INFINITY,
+};
+
+impl Bounds {
+    /// `value` clamped into the bounds (NaN stays NaN).
+    pub fn clamp(self, value: f64) -> f64 {
+        value.max(self.lower).min(self.upper)
+    }
+
+    /// The 95% t confidence interval of `s`, clamped; `None` for one seed or non-finite
+    /// values.
+    pub fn interval(self, s: &Summary) -> Option<(f64, f64)> {
+        s.ci95().map(|(lo, hi)| (self.clamp(lo), self.clamp(hi)))
+    }
+}
