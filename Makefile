@@ -39,6 +39,7 @@ bench: $(LIBTORCH_DEP)
 lint: $(LIBTORCH_DEP)
 	$(CARGO) fmt --all -- --check
 	$(CARGO) clippy --workspace --all-targets -- -D warnings
+	$(PYTHON) scripts/module-cycles.py
 
 $(TORCH_STAMP):
 	@command -v $(PYTHON) >/dev/null || { echo "error: no $(PYTHON) found. Either install Python 3 (the venv route installs torch==$(TORCH_VERSION) into $(VENV)/) or set LIBTORCH to a libtorch $(TORCH_VERSION) directory."; exit 1; }

@@ -46,15 +46,8 @@ pub struct ReportFiles {
 #[derive(Debug, thiserror::Error)]
 pub enum ReportError {
     /// A file or directory could not be written.
-    #[error("{path}: {action} failed: {source}; check that the output directory is writable")]
-    Io {
-        /// The file or directory.
-        path: PathBuf,
-        /// What was being done ("writing", "replacing"), for the message.
-        action: &'static str,
-        /// The operating system's reason.
-        source: std::io::Error,
-    },
+    #[error("{0}; check that the output directory is writable")]
+    Io(#[from] prefbench_io::IoError),
     /// Plotting failed, which leaves the report without a figure it links.
     #[error("{path}: drawing the chart failed: {message}")]
     Chart {
@@ -81,7 +74,7 @@ pub fn write_report(
     let records = unique(records)?.records;
     let figures_dir = dir.join("figures");
     std::fs::create_dir_all(&figures_dir)
-        .map_err(|source| output::io_err(&figures_dir, "creating directory", source))?;
+        .map_err(prefbench_io::IoError::at(&figures_dir, "creating the directory"))?;
     let datasets = DatasetResults::split(&records, &ctx.datasets);
     let mut figures = Vec::with_capacity(datasets.len());
     for data in &datasets {
