@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::Result;
 use prefbench_baselines::train::TrainError;
+use prefbench_vocabulary::Method;
 use serde::{Deserialize, Serialize};
 
 use crate::output_dir::{self, OutputDir};
@@ -17,7 +18,7 @@ use crate::plan::matrix::RunSpec;
 pub struct RunFailure {
     pub id: String,
     pub dataset: String,
-    pub method: String,
+    pub method: Method,
     pub k: usize,
     pub seed: u64,
     /// The run's policy settings (architecture, item text, ...), as in its spec.
@@ -36,7 +37,7 @@ impl RunFailure {
         diverged.then(|| Self {
             id: spec.id.clone(),
             dataset: spec.dataset.clone(),
-            method: spec.method.to_string(),
+            method: spec.method,
             k: spec.k,
             seed: spec.seed,
             model: spec.canonical["model"].clone(),
@@ -97,7 +98,7 @@ mod tests {
         let failure = RunFailure {
             id: "abc".into(),
             dataset: "synthetic".into(),
-            method: "dmpo".into(),
+            method: "dmpo".parse().unwrap(),
             k: 3,
             seed: 1,
             model: serde_json::json!({"architecture": "gru"}),

@@ -1,8 +1,6 @@
 //! An output directory (docs/design.md, output directory) and every path inside it, named in
 //! this one place, so the layout the report, merge and resume rely on cannot drift between the
-//! modules that write it. The harness's own file writes go through here too (whole files
-//! atomically, log lines appended and synced), so that they can move to a shared I/O crate in
-//! one change; the store (`prefbench_results::store`) and the lock (`lock`) keep their own.
+//! modules that write and read it. Every write into it goes through `prefbench_io`.
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
@@ -68,9 +66,14 @@ impl OutputDir {
         self.root.join("env.json")
     }
 
+    /// `datasets/`: one folder per prepared dataset, holding its card.
+    pub fn datasets(&self) -> PathBuf {
+        self.root.join("datasets")
+    }
+
     /// `datasets/<name>/card.json`: the card of a prepared dataset.
     pub fn dataset_card(&self, name: &str) -> PathBuf {
-        self.root.join("datasets").join(name).join("card.json")
+        self.datasets().join(name).join("card.json")
     }
 
     /// `jobs/`: the children's directories while `--jobs N` runs.

@@ -1,5 +1,6 @@
 //! What the records cannot say about themselves, supplied by the harness: the title, the
 //! Markdown blocks to append and what each dataset's card says.
+use prefbench_vocabulary::Method;
 use serde_json::Value;
 use std::collections::BTreeMap;
 
@@ -16,6 +17,22 @@ pub struct ReportContext {
     /// it (from each `datasets/<name>/card.json`, see [`DatasetFacts::from_card`]); a dataset
     /// without an entry counts as real data without baselines.
     pub datasets: BTreeMap<String, DatasetFacts>,
+    /// Runs of the latest invocation that diverged: they have no record, so without this
+    /// list a cell's mean would silently cover only the runs that finished.
+    pub failures: Vec<FailedRun>,
+}
+
+/// A run that diverged and has no record (from the output directory's `failures.jsonl`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct FailedRun {
+    pub dataset: String,
+    pub method: Method,
+    pub k: usize,
+    pub seed: u64,
+    /// `architecture/item_text`, as the run's policy settings name them.
+    pub policy: String,
+    /// The trainer's reason.
+    pub why: String,
 }
 
 /// One trivial baseline of one dataset, as its dataset card reports it.

@@ -29,7 +29,7 @@ use prefbench_results::store::{unique, StoreError};
 use prefbench_results::RunRecord;
 use std::path::{Path, PathBuf};
 
-pub use context::{DatasetFacts, ReportContext, TrivialBaseline};
+pub use context::{DatasetFacts, FailedRun, ReportContext, TrivialBaseline};
 
 /// The files a report wrote, so the harness can print where they are.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -73,8 +73,10 @@ pub fn write_report(
 ) -> Result<ReportFiles, ReportError> {
     let records = unique(records)?.records;
     let figures_dir = dir.join("figures");
-    std::fs::create_dir_all(&figures_dir)
-        .map_err(prefbench_io::IoError::at(&figures_dir, "creating the directory"))?;
+    std::fs::create_dir_all(&figures_dir).map_err(prefbench_io::IoError::at(
+        &figures_dir,
+        "creating the directory",
+    ))?;
     let datasets = DatasetResults::split(&records, &ctx.datasets);
     let mut figures = Vec::with_capacity(datasets.len());
     for data in &datasets {

@@ -27,6 +27,8 @@ pub struct Report {
     pub regimes: Vec<RegimeComparison>,
     /// One per (dataset, policy, setting), in that order.
     pub datasets: Vec<DatasetSection>,
+    /// The runs that diverged and have no record; `None` when every run finished.
+    pub failed_runs: Option<Table>,
     /// The context's Markdown blocks (environment, cards, config), in the harness's order.
     pub appendices: Vec<Appendix>,
 }

@@ -46,6 +46,7 @@ fn report(dir: &Path) -> (ReportFiles, String) {
                 format!("```yaml\n{}\n```", read("config.yaml")),
             ),
         ],
+        failures: Vec::new(),
     };
     let files = write_report(dir, &records, &ctx).unwrap();
     let text = fs::read_to_string(&files.report).unwrap();

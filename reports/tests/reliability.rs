@@ -7,7 +7,7 @@ mod support;
 
 use common::{record, scratch};
 use prefbench_reports::compare::{compare, CompareError, Thresholds};
-use prefbench_reports::{write_report, ReportError};
+use prefbench_reports::{write_report, FailedRun, ReportContext, ReportError};
 use prefbench_results::{RunRecord, StepPoint};
 use support::{baselines, context, section, write_with};
 
@@ -32,6 +32,42 @@ fn identical_duplicates_count_once_in_the_report() {
         text.contains("| dmpo | 0.5625 ± 0.0884 [0.0000, 1.0000] (n=2) |"),
         "the copy is not a third seed:\n{text}"
     );
+}
+
+/// Diverged runs have no record; the report lists them (Markdown and JSON) so that a cell's
+/// mean is never silently over fewer seeds, and says nothing when there are none.
+#[test]
+fn diverged_runs_are_listed_in_both_renderings() {
+    let ctx = ReportContext {
+        failures: vec![FailedRun {
+            dataset: "lastfm".into(),
+            method: "dynamicpo-dmpo".parse().unwrap(),
+            k: 15,
+            seed: 2,
+            policy: "transformer/none".into(),
+            why: "PO diverged: loss | not finite".into(),
+        }],
+        ..context()
+    };
+    let (files, text) = write_with(&scratch("failed-runs"), &two_seeds(), &ctx);
+    let failed = section(&text, "## Failed runs");
+    assert!(
+        failed.contains("1 run(s) of the latest invocation diverged and have no record"),
+        "{failed}"
+    );
+    assert!(
+        failed.contains(
+            "| lastfm | dynamicpo-dmpo | 15 | 2 | transformer/none | PO diverged: loss \\| not finite |"
+        ),
+        "{failed}"
+    );
+    let json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&files.json).unwrap()).unwrap();
+    let rows = &json["failed_runs"]["rows"];
+    assert_eq!(rows[0][1], "dynamicpo-dmpo", "{json}");
+    assert_eq!(rows[0][2], 15, "{json}");
+    let (_, clean) = write_with(&scratch("no-failed-runs"), &two_seeds(), &context());
+    assert!(!clean.contains("Failed runs"), "{clean}");
 }
 
 #[test]

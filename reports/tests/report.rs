@@ -37,6 +37,7 @@ fn context() -> ReportContext {
             },
         )]
         .into(),
+        failures: Vec::new(),
     }
 }
 

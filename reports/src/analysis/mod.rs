@@ -15,8 +15,10 @@ mod regime;
 mod selection;
 mod trivial;
 
-use crate::context::ReportContext;
-use crate::model::{Appendix, DatasetSection, Figure, Overview, Report, Warnings, SCHEMA};
+use crate::context::{FailedRun, ReportContext};
+use crate::model::{
+    Appendix, Column, DatasetSection, Figure, Overview, Report, Table, Value, Warnings, SCHEMA,
+};
 use dataset::DatasetResults;
 use metric::{HR_AT_1, HR_AT_5, NDCG_AT_5};
 use prefbench_results::RunRecord;
@@ -43,6 +45,7 @@ pub(crate) fn report(
             .zip(figures)
             .map(|(data, figures)| section(data, figures))
             .collect(),
+        failed_runs: failed_runs(&ctx.failures),
         appendices: ctx
             .sections
             .iter()
@@ -52,6 +55,40 @@ pub(crate) fn report(
             })
             .collect(),
     }
+}
+
+/// The diverged runs as a table, or `None` when there are none.
+fn failed_runs(failures: &[FailedRun]) -> Option<Table> {
+    if failures.is_empty() {
+        return None;
+    }
+    let title = format!(
+        "{} run(s) of the latest invocation diverged and have no record; the cells above \
+         average only the runs that finished.",
+        failures.len()
+    );
+    let columns = vec![
+        Column::left("dataset"),
+        Column::left("method"),
+        Column::right("K"),
+        Column::right("seed"),
+        Column::left("policy"),
+        Column::left("why"),
+    ];
+    let rows = failures
+        .iter()
+        .map(|f| {
+            vec![
+                Value::Text(f.dataset.clone()),
+                Value::Method(f.method),
+                Value::Count(f.k),
+                Value::Count(f.seed as usize),
+                Value::Text(f.policy.clone()),
+                Value::Text(f.why.clone()),
+            ]
+        })
+        .collect();
+    Some(Table::new(Some(title), columns, rows))
 }
 
 fn overview(records: &[&RunRecord], datasets: &[DatasetResults]) -> Overview {

@@ -36,6 +36,10 @@ pub(crate) fn report(report: &Report) -> String {
     for section in &report.datasets {
         out += &dataset(section);
     }
+    if let Some(failed) = &report.failed_runs {
+        out += "## Failed runs\n\n";
+        out += &table(failed);
+    }
     for appendix in &report.appendices {
         out += &format!(
             "## {}\n\n{}\n\n",
