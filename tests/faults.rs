@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Output, Stdio};
 
 mod support;
-use support::{command, prefbench, text};
+use support::{command, prefbench, refused_config, text};
 
 /// 2 methods × K {1, 3} × 1 seed: 4 runs sharing one SFT reference.
 const TINY: &str = "\
@@ -137,15 +137,11 @@ fn configs_outside_their_domains_are_refused_before_training() {
             7,
         ),
     ];
-    for (from, to, field, line) in cases {
-        std::fs::write(tmp.path().join("bad.yaml"), TINY.replace(from, to)).unwrap();
-        let o = prefbench(&["run", "bad.yaml"], tmp.path());
-        let err = text(&o);
-        assert_eq!(o.status.code(), Some(1), "{err}");
-        assert!(
-            err.contains(&format!("`{field}`")) && err.contains(&format!("line {line}")),
-            "{field} line {line}: {err}"
-        );
+    for case in cases {
+        let (code, err) = refused_config(tmp.path(), TINY, case, &[]);
+        let field = case.2;
+        assert_eq!(code, Some(1), "{err}");
+        assert!(err.contains(&format!("`{field}`")), "{field}: {err}");
         assert!(!err.contains("SFT") && !err.contains("panicked"), "{err}");
         assert_eq!(err.trim().lines().count(), 1, "{err}");
     }

@@ -33,3 +33,25 @@ pub fn text(o: &Output) -> String {
         String::from_utf8_lossy(&o.stderr)
     )
 }
+
+/// Writes `base` with `from` replaced by `to` as `dir/bad.yaml`, runs
+/// `prefbench run bad.yaml <extra>` and checks that it is refused with an error naming `field`
+/// and the config's `line`; returns the exit status and the output for further checks.
+pub fn refused_config(
+    dir: &Path,
+    base: &str,
+    (from, to, field, line): (&str, &str, &str, usize),
+    extra: &[&str],
+) -> (Option<i32>, String) {
+    assert!(base.contains(from), "the base config has no {from:?}");
+    std::fs::write(dir.join("bad.yaml"), base.replace(from, to)).unwrap();
+    let args: Vec<&str> = ["run", "bad.yaml"].iter().chain(extra).copied().collect();
+    let o = prefbench(&args, dir);
+    let err = text(&o);
+    assert!(!o.status.success(), "{field}: accepted\n{err}");
+    assert!(
+        err.contains(field) && err.contains(&format!("line {line}")),
+        "{field} line {line}: {err}"
+    );
+    (o.status.code(), err)
+}
