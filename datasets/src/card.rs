@@ -218,15 +218,7 @@ fn check_sample(s: &Sample, titles: Option<&[String]>, checks: &mut IntegrityChe
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn sample(history: Vec<u32>, candidates: Vec<u32>, target: u32) -> Sample {
-        Sample {
-            user: 0,
-            history,
-            candidates,
-            target,
-        }
-    }
+    use crate::sample::test_sample as sample;
 
     fn dataset(train: Vec<Sample>, titles: Option<Vec<String>>) -> Dataset {
         Dataset {

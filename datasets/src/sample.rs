@@ -85,6 +85,17 @@ impl Dataset {
     }
 }
 
+/// A sample of user 0 built by hand, for the crate's unit tests.
+#[cfg(test)]
+pub(crate) fn test_sample(history: Vec<ItemId>, candidates: Vec<ItemId>, target: ItemId) -> Sample {
+    Sample {
+        user: 0,
+        history,
+        candidates,
+        target,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

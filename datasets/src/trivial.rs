@@ -236,16 +236,8 @@ pub fn trivial_baselines(dataset: &Dataset, source_order: Option<&[u64]>) -> Vec
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::sample::test_sample as sample;
     use crate::synthetic::{generate, SyntheticConfig};
-
-    fn sample(history: Vec<u32>, candidates: Vec<u32>, target: u32) -> Sample {
-        Sample {
-            user: 0,
-            history,
-            candidates,
-            target,
-        }
-    }
 
     fn get<'a>(b: &'a [TrivialBaseline], name: &str) -> &'a TrivialBaseline {
         b.iter().find(|x| x.name == name).unwrap()
