@@ -118,38 +118,30 @@ impl GoldenFile {
                 })
             }
         }
+        let error = |case: String, field: String, reason: String| GoldenError::Case {
+            path: path.to_owned(),
+            case,
+            field,
+            reason,
+        };
         let outline = serde_json::from_str::<Outline>(text).ok();
         let cases = outline.iter().flat_map(|o| o.cases.iter().enumerate());
         for (index, case) in cases {
             for name in case.expected.iter().flat_map(BTreeMap::keys) {
                 if let Err(e) = name.parse::<Method>() {
-                    return Err(GoldenError::Case {
-                        path: path.to_owned(),
-                        case: case.id.clone().unwrap_or_else(|| format!("#{index}")),
-                        field: format!("expected.{name}"),
-                        reason: e.to_string(),
-                    });
+                    let case = case_name(case.id.as_deref(), index);
+                    return Err(error(case, format!("expected.{name}"), e.to_string()));
                 }
             }
         }
         let mut de = serde_json::Deserializer::from_str(text);
         let file: Self = serde_path_to_error::deserialize(&mut de).map_err(|e| {
             let (case, field) = locate(e.path(), outline.as_ref());
-            GoldenError::Case {
-                path: path.to_owned(),
-                case,
-                field,
-                reason: e.into_inner().to_string(),
-            }
+            error(case, field, e.into_inner().to_string())
         })?;
         for (index, case) in file.cases.iter().enumerate() {
-            let id = case.id_or(index);
-            let field = |(field, reason): (&str, String)| GoldenError::Case {
-                path: path.to_owned(),
-                case: id.clone(),
-                field: field.into(),
-                reason,
-            };
+            let field =
+                |(field, reason): (&str, String)| error(case.id_or(index), field.into(), reason);
             let k = case.input.check_shapes().map_err(field)?;
             if let Some(declared) = case.k.filter(|&d| d != k) {
                 let reason = format!("is {declared}, but the inputs have K = {k}");
@@ -163,8 +155,13 @@ impl GoldenFile {
 impl GoldenCase {
     /// The case's id, or `#index` when it has none.
     pub fn id_or(&self, index: usize) -> String {
-        self.id.clone().unwrap_or_else(|| format!("#{index}"))
+        case_name(self.id.as_deref(), index)
     }
+}
+
+/// How errors and mismatches name the case at `index`: its id, or `#index` without one.
+fn case_name(id: Option<&str>, index: usize) -> String {
+    id.map_or_else(|| format!("#{index}"), str::to_owned)
 }
 
 /// The case (its id, `#index` without one, `-` outside the cases) and the field within it
@@ -174,10 +171,8 @@ fn locate(path: &serde_path_to_error::Path, outline: Option<&Outline>) -> (Strin
     let segments: Vec<&Segment> = path.iter().collect();
     match segments.as_slice() {
         [Segment::Map { key }, Segment::Seq { index }, rest @ ..] if key == "cases" => {
-            let id = outline
-                .and_then(|o| o.cases.get(*index))
-                .and_then(|c| c.id.clone())
-                .unwrap_or_else(|| format!("#{index}"));
+            let id = outline.and_then(|o| o.cases.get(*index));
+            let id = case_name(id.and_then(|c| c.id.as_deref()), *index);
             let field: Vec<String> = rest.iter().map(|s| s.to_string()).collect();
             let field = if field.is_empty() {
                 "case".into()
