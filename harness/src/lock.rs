@@ -58,7 +58,7 @@ impl OutputLock {
             }
         };
         let me = format!("pid {} ({})", std::process::id(), owner.command());
-        lock.name_holder(&path, &me)?;
+        lock.name_holder(&me)?;
         Ok(Self { _lock: lock })
     }
 }

@@ -2,7 +2,7 @@
 //! releases the lock when the holder exits, even on SIGKILL, so no stale lock is left behind.
 use std::fs::{File, OpenOptions};
 use std::io::{Seek, Write};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use fs4::fs_std::FileExt;
 
@@ -12,6 +12,8 @@ use crate::IoError;
 #[derive(Debug)]
 pub struct FileLock {
     file: File,
+    /// For errors.
+    path: PathBuf,
 }
 
 impl FileLock {
@@ -20,7 +22,10 @@ impl FileLock {
         let file = open(path)?;
         file.lock_exclusive()
             .map_err(IoError::at(path, "locking"))?;
-        Ok(FileLock { file })
+        Ok(FileLock {
+            file,
+            path: path.to_owned(),
+        })
     }
 
     /// Takes the lock of `path` (creating the file) if it is free; `None` while another holder
@@ -30,18 +35,21 @@ impl FileLock {
         let locked = file
             .try_lock_exclusive()
             .map_err(IoError::at(path, "locking"))?;
-        Ok(locked.then_some(FileLock { file }))
+        Ok(locked.then(|| FileLock {
+            file,
+            path: path.to_owned(),
+        }))
     }
 
     /// Replaces the lock file's content with `holder` (say, a pid and a command), so that a
     /// process refused by [`FileLock::try_acquire`] can tell who has the lock
     /// ([`FileLock::holder`]).
-    pub fn name_holder(&mut self, path: &Path, holder: &str) -> Result<(), IoError> {
+    pub fn name_holder(&mut self, holder: &str) -> Result<(), IoError> {
         self.file
             .set_len(0)
             .and_then(|()| self.file.rewind())
             .and_then(|()| self.file.write_all(holder.as_bytes()))
-            .map_err(IoError::at(path, "writing the lock holder"))
+            .map_err(IoError::at(&self.path, "writing the lock holder"))
     }
 
     /// What the holder of the lock of `path` wrote with [`FileLock::name_holder`]; empty when
