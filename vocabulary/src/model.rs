@@ -11,6 +11,16 @@ pub enum Architecture {
     Gru,
 }
 
+impl Architecture {
+    /// The name configs and records use (its serde name).
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Transformer => "transformer",
+            Self::Gru => "gru",
+        }
+    }
+}
+
 /// What an item's representation knows besides its id.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -22,6 +32,16 @@ pub enum ItemText {
     /// all-MiniLM-L6-v2 embedding ((`prefbench_baselines::text`)): the regime closest to the paper's LLMs,
     /// which read titles.
     Minilm,
+}
+
+impl ItemText {
+    /// The name configs and records use (its serde name).
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::None => "none",
+            Self::Minilm => "minilm",
+        }
+    }
 }
 
 /// Model settings; part of every run id, since they change the results.
@@ -93,5 +113,20 @@ impl PolicyConfig {
             ));
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_are_the_serde_names() {
+        for a in [Architecture::Transformer, Architecture::Gru] {
+            assert_eq!(serde_json::to_value(a).unwrap(), a.name());
+        }
+        for t in [ItemText::None, ItemText::Minilm] {
+            assert_eq!(serde_json::to_value(t).unwrap(), t.name());
+        }
     }
 }

@@ -206,7 +206,7 @@ impl Reference {
 pub fn policy_note(model: &PolicyConfig) -> String {
     let mut parts = Vec::new();
     if model.architecture != Architecture::Transformer {
-        parts.push("gru");
+        parts.push(model.architecture.name());
     }
     if model.item_text == ItemText::Minilm {
         parts.push("with titles");

@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use anyhow::{Context, Result};
 use prefbench_results::store::read_records;
 use prefbench_results::RunRecord;
-use prefbench_vocabulary::{Architecture, ItemText, Method, PolicyConfig};
+use prefbench_vocabulary::{Method, PolicyConfig};
 
 use super::matrix::{self, Group};
 use super::shard::{self, Shard};
@@ -115,15 +115,7 @@ pub fn describe(
 
 /// A policy's architecture and item text as configs spell them.
 fn spelled(model: &PolicyConfig) -> String {
-    let architecture = match model.architecture {
-        Architecture::Transformer => "transformer",
-        Architecture::Gru => "gru",
-    };
-    let item_text = match model.item_text {
-        ItemText::None => "none",
-        ItemText::Minilm => "minilm",
-    };
-    format!("{architecture}/{item_text}")
+    format!("{}/{}", model.architecture.name(), model.item_text.name())
 }
 
 fn hours(seconds: f64) -> String {

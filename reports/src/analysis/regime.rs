@@ -50,10 +50,7 @@ impl Regime {
 
     /// The architecture as configs spell it.
     pub fn architecture_id(&self) -> &'static str {
-        match self.architecture {
-            Architecture::Transformer => "transformer",
-            Architecture::Gru => "gru",
-        }
+        self.architecture.name()
     }
 
     /// The architecture as prose ("GRU", "transformer").
