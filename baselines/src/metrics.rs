@@ -13,18 +13,28 @@ pub struct RankingAccumulator {
 }
 
 impl RankingAccumulator {
-    /// `scores` [B, 20], `targets` [B] int64 index of the target among the candidates.
-    /// A tie with the target counts against it (pessimistic), so a constant policy scores 0.
-    pub fn add(&mut self, scores: &Tensor, targets: &Tensor) {
-        let target_score = scores.gather(1, &targets.unsqueeze(1), false);
+    /// Adds one batch for every member of a stack: `scores` [M, B, 20] (one accumulator per
+    /// member), `targets` [B] int64 index of the target among the candidates; one copy of the
+    /// ranks to the host. A tie with the target counts against it (pessimistic), so a constant
+    /// policy scores 0.
+    pub fn add_members(accumulators: &mut [Self], scores: &Tensor, targets: &Tensor) {
+        let (members, rows) = (accumulators.len() as i64, targets.size()[0]);
+        let targets = targets.view([1, rows, 1]).expand([members, rows, 1], false);
+        let target_score = scores.gather(2, &targets, false);
         let others_at_least =
             scores
                 .ge_tensor(&target_score)
-                .sum_dim_intlist(1, false, Kind::Int64)
+                .sum_dim_intlist(2, false, Kind::Int64)
                 - 1;
-        let ranks: Vec<i64> =
-            Vec::try_from(others_at_least.to_device(tch::Device::Cpu)).expect("ranks are int64");
-        for rank in ranks {
+        let ranks: Vec<i64> = Vec::try_from(others_at_least.reshape([-1]).to_device(tch::Device::Cpu))
+            .expect("ranks are int64");
+        for (accumulator, ranks) in accumulators.iter_mut().zip(ranks.chunks(rows as usize)) {
+            accumulator.add_ranks(ranks);
+        }
+    }
+
+    fn add_ranks(&mut self, ranks: &[i64]) {
+        for &rank in ranks {
             if rank == 0 {
                 self.hits1 += 1.0;
             }
@@ -33,7 +43,7 @@ impl RankingAccumulator {
                 self.ndcg5 += 1.0 / ((rank + 2) as f64).log2();
             }
         }
-        self.samples += targets.size()[0] as usize;
+        self.samples += ranks.len();
     }
 
     pub fn finish(&self) -> RankingMetrics {
@@ -51,6 +61,26 @@ impl RankingAccumulator {
 mod tests {
     use super::*;
 
+    fn add(acc: &mut RankingAccumulator, scores: &Tensor, targets: &Tensor) {
+        RankingAccumulator::add_members(std::slice::from_mut(acc), &scores.unsqueeze(0), targets);
+    }
+
+    #[test]
+    fn each_member_of_a_stack_is_ranked_on_its_own_scores() {
+        let mut scores = vec![0.0f32; 2 * 2 * 20];
+        for (i, s) in scores.iter_mut().enumerate() {
+            *s = (i % 20) as f32;
+        }
+        // Member 0 ranks candidate 19 first, member 1 (negated scores) candidate 0.
+        let scores = Tensor::from_slice(&scores).view([2, 2, 20]);
+        let scores = Tensor::stack(&[scores.get(0), -scores.get(1)], 0);
+        let mut accs = [RankingAccumulator::default(), RankingAccumulator::default()];
+        RankingAccumulator::add_members(&mut accs, &scores, &Tensor::from_slice(&[19i64, 19]));
+        assert_eq!(accs[0].finish().hr_at_1, 1.0);
+        assert_eq!(accs[1].finish().hr_at_1, 0.0);
+        assert_eq!(accs[0].finish().samples, 2);
+    }
+
     #[test]
     fn ranks_give_the_textbook_values() {
         // Target ranks 0, 1 and 6 (0-based).
@@ -63,7 +93,7 @@ mod tests {
         }
         let scores = Tensor::from_slice(&scores).view([3, 20]);
         let mut acc = RankingAccumulator::default();
-        acc.add(&scores, &Tensor::from_slice(&[19i64, 19, 19]));
+        add(&mut acc, &scores, &Tensor::from_slice(&[19i64, 19, 19]));
         let r = acc.finish();
         assert_eq!(r.samples, 3);
         assert!((r.hr_at_1 - 1.0 / 3.0).abs() < 1e-12);
@@ -76,7 +106,7 @@ mod tests {
     fn ties_count_against_the_target() {
         let scores = Tensor::zeros([2, 20], (Kind::Float, tch::Device::Cpu));
         let mut acc = RankingAccumulator::default();
-        acc.add(&scores, &Tensor::from_slice(&[0i64, 5]));
+        add(&mut acc, &scores, &Tensor::from_slice(&[0i64, 5]));
         assert_eq!(acc.finish().hr_at_5, 0.0);
     }
 }

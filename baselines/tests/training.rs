@@ -1,7 +1,7 @@
 //! SFT and PO on small synthetic data: the reference learns, and every objective trains to
 //! finite metrics from it.
 use prefbench_baselines::policy::Policy;
-use prefbench_baselines::train::{self, PoTrainer, Silent, SplitTensors};
+use prefbench_baselines::train::{self, Member, PoTrainer, Silent, SplitTensors};
 use prefbench_datasets::{generate_synthetic as generate, SyntheticConfig};
 use prefbench_vocabulary::{
     Architecture, Method, ObjectiveParams, PoConfig, PolicyConfig, SftConfig,
@@ -122,20 +122,24 @@ fn every_objective_trains_to_finite_metrics() {
     };
     for method in Method::ALL {
         let k = if method == Method::Dpo { 1 } else { 3 };
-        let model = model(Architecture::Transformer);
-        let mut policy = Policy::new(&model, setup.n_items, None, Device::Cpu);
-        policy.vs.copy(&reference.vs).unwrap();
-        let trainer = PoTrainer {
-            config: &po,
+        let mut policy = Policy::stack(&[&reference]).unwrap();
+        let members = [Member {
             method,
             params: ObjectiveParams::default(),
             k,
             seed: 1,
+            lr: po.lr,
+        }];
+        let trainer = PoTrainer {
+            config: &po,
+            members: &members,
             valid: &setup.valid,
             test: &setup.test,
         };
         let outcome = trainer
-            .train(&mut policy, &setup.train, &reference_ll, &mut Silent)
+            .train(&mut policy, &setup.train, &reference_ll.unsqueeze(0), &mut Silent)
+            .unwrap()
+            .remove(0)
             .unwrap();
         let last = outcome.epochs.last().unwrap();
         assert!(last.train_loss.is_finite(), "{method}");

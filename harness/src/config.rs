@@ -508,6 +508,7 @@ fn valid_objective<'de, D: Deserializer<'de>>(d: D) -> Result<ObjectiveParams, D
 #[cfg(test)]
 mod tests {
     use super::*;
+    use prefbench_vocabulary::Ensemble;
 
     const BASE: &str = "name: x\ndatasets: [synthetic]\nmethods: [dmpo]\nk: [1]\nseeds: [0]\n";
 
@@ -677,6 +678,27 @@ mod tests {
                     && err.contains(&format!("line {line}"))
                     && err.contains(domain),
                 "{field} line {line} ({domain}): {err}"
+            );
+        }
+    }
+
+    #[test]
+    fn po_ensemble_is_auto_off_or_a_count_and_nothing_else() {
+        let parse = |v: &str| {
+            ExperimentConfig::parse(&format!("{BASE}po:\n  epochs: 2\n  ensemble: {v}\n"), "t")
+        };
+        assert_eq!(parse("auto").unwrap().po.ensemble, Ensemble::Auto);
+        assert_eq!(parse("off").unwrap().po.ensemble, Ensemble::Off);
+        assert_eq!(parse("49").unwrap().po.ensemble, Ensemble::Members(49));
+        let preset = ExperimentConfig::preset("paper").unwrap();
+        assert_eq!(preset.po.ensemble, Ensemble::Auto, "the default");
+        for bad in ["0", "fast", "-1", "2.5", "[2]"] {
+            let err = format!("{:#}", parse(bad).unwrap_err());
+            assert!(
+                err.contains("po.ensemble")
+                    && err.contains("line 8")
+                    && err.contains("`auto`, `off` or the most runs a stack holds"),
+                "{bad}: {err}"
             );
         }
     }

@@ -250,6 +250,21 @@ fn c6_is_the_paired_step_time_ratio_with_the_selection_share_beside_it() {
         claim_row(&text, "C6").contains("**not reproduced**"),
         "{text}"
     );
+
+    // Runs trained in a stack share its step time: they measure no method's own cost.
+    let stacked: Vec<RunRecord> = with_overhead(1.5)
+        .into_iter()
+        .map(|mut r| {
+            r.timings.stack_members = Some(4);
+            r
+        })
+        .collect();
+    let (_, text) = write_with(&scratch("c6-stacked"), &stacked, &context());
+    let row = claim_row(&text, "C6");
+    assert!(
+        row.contains("not testable") && row.contains("trained alone (`po.ensemble: off`)"),
+        "{row}"
+    );
 }
 
 #[test]

@@ -36,6 +36,12 @@ pub struct Timings {
     /// statistics); absent on CPU or without nvidia-smi.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cuda_peak_mib: Option<f64>,
+    /// The number of runs of the stack this run trained in (`po.ensemble`), absent for a run
+    /// trained alone. A stacked run's PO, step and evaluation times are its share of the
+    /// stack's (the stack's divided by its runs), the same for every run of the stack, so they
+    /// do not measure the run's own cost.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stack_members: Option<usize>,
 }
 
 /// A finished PO run.

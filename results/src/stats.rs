@@ -16,6 +16,19 @@ pub fn mean(values: &[f64]) -> Option<f64> {
     (!values.is_empty()).then(|| values.iter().sum::<f64>() / values.len() as f64)
 }
 
+/// The median (the mean of the two middle values of an even count), as Python's
+/// `statistics.median`; `None` for no values.
+pub fn median(values: &[f64]) -> Option<f64> {
+    let mut v = values.to_vec();
+    v.sort_by(f64::total_cmp);
+    let mid = v.len() / 2;
+    match v.len() {
+        0 => None,
+        n if n % 2 == 0 => Some((v[mid - 1] + v[mid]) / 2.0),
+        _ => Some(v[mid]),
+    }
+}
+
 /// Sample standard deviation (n − 1 in the denominator), the spread of a metric over seeds;
 /// 0 for a single value so one-seed cells still print, `None` for no values.
 pub fn sample_std(values: &[f64]) -> Option<f64> {

@@ -2,7 +2,7 @@ mod common;
 
 use common::record;
 use prefbench_results::stats::{
-    aggregate, linear_trend, mean, paired_t_test, sample_std, welch_t_test, wilcoxon_signed_rank,
+    aggregate, linear_trend, mean, median, paired_t_test, sample_std, welch_t_test, wilcoxon_signed_rank,
     Summary,
 };
 use prefbench_results::{Cell, CellKey};
@@ -38,6 +38,21 @@ fn mean_and_std_match_python_statistics() {
         assert!(close(m, want_mean), "mean {values:?}: {m} vs {want_mean}");
         assert!(close(s, want_std), "std {values:?}: {s} vs {want_std}");
     }
+}
+
+/// Reference values from python3's `statistics.median`.
+#[test]
+fn median_matches_python_statistics() {
+    let cases: &[(&[f64], f64)] = &[
+        (&[3.0, 1.0, 2.0], 2.0),
+        (&[4.0, 1.0, 3.0, 2.0], 2.5),
+        (&[5.5], 5.5),
+        (&[2.0, -1.0], 0.5),
+    ];
+    for &(values, want) in cases {
+        assert_eq!(median(values), Some(want), "{values:?}");
+    }
+    assert_eq!(median(&[]), None);
 }
 
 #[test]

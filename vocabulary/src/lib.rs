@@ -12,4 +12,4 @@ pub use limits::{CANDIDATES, MAX_HISTORY, MAX_K};
 pub use method::{BaseObjective, DynamicVariant, Method, MethodError};
 pub use metrics::{EpochPoint, RankingMetrics, SftMetrics, StepDiagnostics, StepPoint};
 pub use model::{Architecture, ItemText, PolicyConfig, MAX_BLOCKS, MAX_WIDTH};
-pub use training::{ObjectiveParams, ParamError, PoConfig, Schedule, SftConfig};
+pub use training::{Ensemble, ObjectiveParams, ParamError, PoConfig, Schedule, SftConfig};

@@ -55,6 +55,70 @@ pub struct PoConfig {
     /// Most steps inspected for diagnostics per run (evenly spaced, the first included); the
     /// others are not inspected at all, which bounds both the record's size and the cost.
     pub logged_steps: usize,
+    /// How the runs of one (dataset, policy) are packed into stacks that train as one batched
+    /// model. How runs were packed is not part of what they are: it stays out of run ids.
+    pub ensemble: Ensemble,
+}
+
+/// `po.ensemble`: `auto` packs the pending runs of a (dataset, policy) into as few stacks as
+/// the memory budget allows, `off` trains every run alone, `N` packs at most N runs a stack.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Ensemble {
+    #[default]
+    Auto,
+    Off,
+    /// At most this many runs a stack (at least 1).
+    Members(usize),
+}
+
+impl Serialize for Ensemble {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match self {
+            Ensemble::Auto => s.serialize_str("auto"),
+            Ensemble::Off => s.serialize_str("off"),
+            Ensemble::Members(n) => s.serialize_u64(*n as u64),
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for Ensemble {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_any(EnsembleVisitor)
+    }
+}
+
+/// Reads `auto`, `off` or a whole number >= 1; a visitor rather than an untagged enum, so an
+/// error carries the value's own position and path (`po.ensemble`, its line).
+struct EnsembleVisitor;
+
+impl serde::de::Visitor<'_> for EnsembleVisitor {
+    type Value = Ensemble;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("`auto`, `off` or the most runs a stack holds (a whole number >= 1)")
+    }
+
+    fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Ensemble, E> {
+        match v {
+            "auto" => Ok(Ensemble::Auto),
+            "off" => Ok(Ensemble::Off),
+            _ => Err(E::invalid_value(serde::de::Unexpected::Str(v), &self)),
+        }
+    }
+
+    fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<Ensemble, E> {
+        match usize::try_from(v) {
+            Ok(n) if n >= 1 => Ok(Ensemble::Members(n)),
+            _ => Err(E::invalid_value(serde::de::Unexpected::Unsigned(v), &self)),
+        }
+    }
+
+    fn visit_i64<E: serde::de::Error>(self, v: i64) -> Result<Ensemble, E> {
+        match u64::try_from(v) {
+            Ok(v) => self.visit_u64(v),
+            Err(_) => Err(E::invalid_value(serde::de::Unexpected::Signed(v), &self)),
+        }
+    }
 }
 
 impl Default for PoConfig {
@@ -69,6 +133,7 @@ impl Default for PoConfig {
             weight_decay: 0.0,
             dropout: 0.0,
             logged_steps: 200,
+            ensemble: Ensemble::Auto,
         }
     }
 }

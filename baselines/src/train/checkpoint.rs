@@ -39,7 +39,9 @@ const TRAIN_LOG_PROBS: &str = "train_candidate_log_probs";
 /// Candidates per sample: the reference holds one log-likelihood for each.
 const CANDIDATES: i64 = prefbench_datasets::CANDIDATES as i64;
 /// The `format` of `meta.json` and `manifest.json`; checkpoints of another format are not used.
-const FORMAT: &str = "prefbench sft checkpoint v3";
+/// v4: the weights carry the policy's member dimension (a stack of one), so v3 checkpoints are
+/// trained again once.
+const FORMAT: &str = "prefbench sft checkpoint v4";
 
 /// What the SFT stage measured and what it cost; stored beside the weights so cached runs
 /// still report both.
@@ -593,9 +595,10 @@ mod tests {
             target: 0,
         };
         let h = crate::policy::histories_tensor([sample].iter(), 30, Device::Cpu);
+        let items = Tensor::arange(30, (Kind::Int64, Device::Cpu)).unsqueeze(0);
         assert!(trained
-            .log_probs(&h, false)
-            .equal(&other.log_probs(&h, false)));
+            .log_probs(&h, &items, false)
+            .equal(&other.log_probs(&h, &items, false)));
         let leftovers = std::fs::read_dir(tmp.path()).unwrap().count();
         assert_eq!(leftovers, 1, "no staging directory left behind");
     }

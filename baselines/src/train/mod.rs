@@ -2,13 +2,16 @@
 //! preference optimisation on top, and evaluation over the 20 candidates.
 mod batches;
 pub mod checkpoint;
+mod memory;
+mod optimizer;
 mod po;
 pub mod schedule;
 mod sft;
 pub mod workload;
 
 pub use batches::SplitTensors;
-pub use po::{PoOutcome, PoTrainer};
+pub use memory::member_bytes;
+pub use po::{Member, MemberResult, PoOutcome, PoTrainer};
 pub use sft::train_sft;
 
 pub use crate::device::synchronize;
@@ -31,6 +34,9 @@ pub enum TrainError {
     /// is incomplete, so the caller must neither cache nor record it.
     #[error("{stage} stopped before it finished")]
     Stopped { stage: &'static str },
+    /// A stack's members, policy and references do not agree.
+    #[error("the stack does not fit its runs: {0}")]
+    Stack(String),
 }
 
 /// Rows per forward pass when no gradient is needed.
@@ -58,32 +64,38 @@ impl Progress for Silent {
     fn step(&mut self, _: usize, _: usize) {}
 }
 
-/// Log-likelihood of each of the 20 candidates of every sample: [N, 20], in eval mode.
-/// Computed once per SFT checkpoint; PO steps read it instead of running the reference model.
+/// Log-likelihood of each of the 20 candidates of every sample under a policy of one member:
+/// [N, 20], in eval mode. Computed once per SFT checkpoint; PO steps read it instead of
+/// running the reference model.
 pub fn candidate_log_probs(policy: &Policy, split: &SplitTensors) -> Tensor {
     tch::no_grad(|| {
         let parts: Vec<Tensor> = split
             .chunks(EVAL_BATCH)
             .map(|(histories, candidates, _)| {
-                policy
-                    .log_probs(&histories, false)
-                    .gather(1, &candidates, false)
+                policy.log_probs(&histories, &candidates, false).get(0)
             })
             .collect();
         Tensor::cat(&parts, 0)
     })
 }
 
-/// HR@1, HR@5 and NDCG@5 of the policy on a split.
+/// HR@1, HR@5 and NDCG@5 of a policy of one member on a split.
 pub fn evaluate(policy: &Policy, split: &SplitTensors) -> RankingMetrics {
-    let mut acc = RankingAccumulator::default();
+    evaluate_members(policy, split)[0]
+}
+
+/// HR@1, HR@5 and NDCG@5 of every member of a stack on a split, in member order; the rows of
+/// one forward pass shrink with the stack, so its scores stay the size of one member's.
+pub fn evaluate_members(policy: &Policy, split: &SplitTensors) -> Vec<RankingMetrics> {
+    let members = policy.members();
+    let mut accumulators: Vec<RankingAccumulator> =
+        (0..members).map(|_| RankingAccumulator::default()).collect();
+    let rows = (EVAL_BATCH / members).max(EVAL_BATCH / 16);
     tch::no_grad(|| {
-        for (histories, candidates, targets) in split.chunks(EVAL_BATCH) {
-            let scores = policy
-                .log_probs(&histories, false)
-                .gather(1, &candidates, false);
-            acc.add(&scores, &targets);
+        for (histories, candidates, targets) in split.chunks(rows) {
+            let scores = policy.log_probs(&histories, &candidates, false);
+            RankingAccumulator::add_members(&mut accumulators, &scores, &targets);
         }
     });
-    acc.finish()
+    accumulators.iter().map(RankingAccumulator::finish).collect()
 }

@@ -3,19 +3,25 @@
 //! (or a constant rate), warm-up and gradient clipping. The reference log-likelihoods come from
 //! the cache. Every epoch is evaluated on both splits; the run's result is the epoch with the
 //! best validation HR@1, as S-DPO and LLaRA select checkpoints.
+//!
+//! The trainer trains a stack of runs ([`Member`]s) as one batched model: each member keeps
+//! its own data order and negatives (drawn from its seed exactly as when alone), reference,
+//! K, objective, learning rate, clip and diagnostics, and the members' mean losses are summed,
+//! so each member's gradient is its own. A single run is the stack of one.
 use std::time::Instant;
 
-use prefbench_vocabulary::{EpochPoint, Method, ObjectiveParams, PoConfig, StepPoint};
+use prefbench_datasets::CANDIDATES;
+use prefbench_vocabulary::{EpochPoint, Method, ObjectiveParams, PoConfig, StepDiagnostics, StepPoint};
+use rand_pcg::Pcg64;
 use serde::{Deserialize, Serialize};
-use tch::nn::{self, OptimizerConfig};
-use tch::{Kind, Tensor};
+use tch::{Device, Kind, Tensor};
 
 use super::batches::{stage_rng, SplitTensors};
+use super::optimizer::StackedAdamW;
 use super::schedule::learning_rate;
-use super::{evaluate, synchronize, Progress, TrainError};
-use crate::objectives::{compute, diagnostics, PreferenceInputs};
+use super::{evaluate_members, synchronize, Progress, TrainError};
+use crate::objectives::{compute, diagnostics, ObjectiveOutput, PreferenceInputs};
 use crate::policy::Policy;
-
 /// Stage id of PO in [`stage_rng`].
 const PO_STAGE: u64 = 2;
 
@@ -32,6 +38,16 @@ pub struct PoOutcome {
 }
 
 impl PoOutcome {
+    fn with_capacity(epochs: usize, steps: usize) -> Self {
+        Self {
+            epochs: Vec::with_capacity(epochs),
+            eval_seconds: 0.0,
+            curve: Vec::new(),
+            step_seconds: Vec::with_capacity(steps),
+            selection_seconds: 0.0,
+        }
+    }
+
     /// 0-based index of the epoch with the best validation HR@1 (ties: the earliest); `None`
     /// when no epoch ran.
     pub fn selected_epoch(&self) -> Option<usize> {
@@ -61,112 +77,316 @@ impl PoOutcome {
     }
 }
 
-/// One PO run: the objective, its settings, K, the run's seed and the splits evaluated at the
-/// end of every epoch.
-pub struct PoTrainer<'a> {
-    pub config: &'a PoConfig,
+/// One run of a stack: what it optimises, at which rate, and the seed of its data order and
+/// negatives.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Member {
     pub method: Method,
     pub params: ObjectiveParams,
     pub k: usize,
     pub seed: u64,
+    /// Peak learning rate of its schedule (`po.lr` for every run of one config).
+    pub lr: f64,
+}
+
+/// What a stack's trainer returns for each member: its outcome, or its own divergence.
+pub type MemberResult = Result<PoOutcome, TrainError>;
+
+/// PO of a stack: the settings every member shares, the members (one per stack member, in
+/// order) and the splits evaluated at the end of every epoch.
+pub struct PoTrainer<'a> {
+    pub config: &'a PoConfig,
+    pub members: &'a [Member],
     pub valid: &'a SplitTensors,
     pub test: &'a SplitTensors,
 }
 
+/// The members that share (method, K, params): one call of the objective over all their
+/// samples, since every objective is per sample.
+struct ObjectiveGroup {
+    run: Member,
+    /// Their positions in the stack, ascending.
+    members: Vec<usize>,
+    index: Tensor,
+}
+
+/// Groups the members by (method, K, params), in order of first appearance.
+fn objective_groups(members: &[Member], device: Device) -> Vec<ObjectiveGroup> {
+    let mut groups: Vec<(Member, Vec<usize>)> = Vec::new();
+    for (i, run) in members.iter().enumerate() {
+        let same = |g: &&mut (Member, Vec<usize>)| {
+            g.0.method == run.method && g.0.k == run.k && g.0.params == run.params
+        };
+        match groups.iter_mut().find(same) {
+            Some(group) => group.1.push(i),
+            None => groups.push((*run, vec![i])),
+        }
+    }
+    groups
+        .into_iter()
+        .map(|(run, members)| {
+            let index: Vec<i64> = members.iter().map(|&i| i as i64).collect();
+            ObjectiveGroup {
+                run,
+                members,
+                index: Tensor::from_slice(&index).to_device(device),
+            }
+        })
+        .collect()
+}
+
+/// One group's objective at one step: its members' log-likelihoods as one batch of G·B
+/// samples, and the objective's output on them.
+struct GroupStep {
+    policy_chosen: Tensor,
+    policy_rejected: Tensor,
+    reference_chosen: Tensor,
+    reference_rejected: Tensor,
+    output: ObjectiveOutput,
+}
+
+impl GroupStep {
+    /// `policy_ll` and `reference_ll` are the stack's `[M, B, 1 + K_max]` (target first).
+    fn new(
+        group: &ObjectiveGroup,
+        policy_ll: &Tensor,
+        reference_ll: &Tensor,
+    ) -> Result<Self, TrainError> {
+        let k = group.run.k as i64;
+        let mine = |t: &Tensor| t.index_select(0, &group.index);
+        let (policy_ll, reference_ll) = (mine(policy_ll), mine(reference_ll));
+        let chosen = |t: &Tensor| t.select(2, 0).reshape([-1]);
+        let rejected = |t: &Tensor| t.narrow(2, 1, k).reshape([-1, k]);
+        let (policy_chosen, policy_rejected) = (chosen(&policy_ll), rejected(&policy_ll));
+        let (reference_chosen, reference_rejected) =
+            (chosen(&reference_ll), rejected(&reference_ll));
+        let inputs = PreferenceInputs {
+            policy_chosen: &policy_chosen,
+            policy_rejected: &policy_rejected,
+            reference_chosen: &reference_chosen,
+            reference_rejected: &reference_rejected,
+        };
+        let output = compute(group.run.method, &group.run.params, &inputs)?;
+        Ok(Self {
+            output,
+            policy_chosen,
+            policy_rejected,
+            reference_chosen,
+            reference_rejected,
+        })
+    }
+
+    /// The mean loss of each member of the group: `[G]`.
+    fn member_losses(&self, members: usize) -> Tensor {
+        self.output
+            .losses
+            .view([members as i64, -1])
+            .mean_dim(1, false, Kind::Float)
+    }
+
+    /// The diagnostics of the group's `j`-th member, whose samples are rows `j·B..(j+1)·B`;
+    /// `grad` is ∂L/∂ℓ_j of the whole group's rejected log-likelihoods.
+    fn diagnostics_of(
+        &self,
+        run: &Member,
+        j: i64,
+        b: i64,
+        grad: &Tensor,
+    ) -> Result<StepDiagnostics, TrainError> {
+        let rows = |t: &Tensor| t.narrow(0, j * b, b);
+        let inputs = PreferenceInputs {
+            policy_chosen: &rows(&self.policy_chosen),
+            policy_rejected: &rows(&self.policy_rejected),
+            reference_chosen: &rows(&self.reference_chosen),
+            reference_rejected: &rows(&self.reference_rejected),
+        };
+        let output = ObjectiveOutput {
+            losses: rows(&self.output.losses),
+            boundary: self.output.boundary.as_ref().map(rows),
+            boundary_betas: self.output.boundary_betas.as_ref().map(rows),
+            selection_seconds: self.output.selection_seconds,
+        };
+        Ok(diagnostics(
+            run.method,
+            &run.params,
+            &inputs,
+            &output,
+            Some(&rows(grad)),
+        )?)
+    }
+}
+
 impl PoTrainer<'_> {
-    /// Trains `policy` (initialised from the reference) in place. `reference` holds the
-    /// reference log-likelihoods of the train split's candidates, [N, 20].
+    /// Trains the stack `policy` (member i initialised from run i's reference) in place.
+    /// `references` holds each member's reference log-likelihoods of the train split's
+    /// candidates, `[M, N, 20]`. A member whose loss diverges gets its own
+    /// [`TrainError::NonFinite`] and the others train on, unaffected (no weight is shared); a
+    /// stop or a libtorch error ends the whole stack.
     pub fn train(
         &self,
         policy: &mut Policy,
         train: &SplitTensors,
-        reference: &Tensor,
+        references: &Tensor,
         progress: &mut dyn Progress,
-    ) -> Result<PoOutcome, TrainError> {
+    ) -> Result<Vec<MemberResult>, TrainError> {
         let c = self.config;
-        policy.set_dropout(c.dropout);
-        let mut opt = nn::AdamW {
-            wd: c.weight_decay,
-            ..Default::default()
+        let m = self.members.len();
+        let stack = m as i64;
+        let device = policy.device();
+        let n = train.len() as i64;
+        let candidates = CANDIDATES as i64;
+        if policy.members() != stack || references.size() != [stack, n, candidates] {
+            return Err(TrainError::Stack(format!(
+                "{m} runs, a stack of {} and references {:?} for {n} samples",
+                policy.members(),
+                references.size()
+            )));
         }
-        .build(&policy.vs, c.lr)?;
-        let mut rng = stage_rng(self.seed, PO_STAGE);
+        policy.set_dropout(c.dropout);
+        let mut opt = StackedAdamW::new(policy, c.weight_decay);
+        let mut rngs: Vec<Pcg64> = self
+            .members
+            .iter()
+            .map(|r| stage_rng(r.seed, PO_STAGE))
+            .collect();
+        let groups = objective_groups(self.members, device);
+        // Where each member's loss stands in the groups' order.
+        let mut at = vec![0i64; m];
+        for (position, &member) in groups.iter().flat_map(|g| &g.members).enumerate() {
+            at[member] = position as i64;
+        }
+        let at = Tensor::from_slice(&at).to_device(device);
+        let k_max = self.members.iter().map(|r| r.k).max().unwrap_or(1);
         let steps_per_epoch = train.len().div_ceil(c.batch_size);
         let total = steps_per_epoch * c.epochs;
         let log_every = total.div_ceil(c.logged_steps.max(1)).max(1);
-        let mut outcome = PoOutcome {
-            epochs: Vec::with_capacity(c.epochs),
-            eval_seconds: 0.0,
-            curve: Vec::new(),
-            step_seconds: Vec::with_capacity(total),
-            selection_seconds: 0.0,
-        };
+        let mut outcomes: Vec<PoOutcome> = (0..m).map(|_| PoOutcome::with_capacity(c.epochs, total)).collect();
+        let mut failures: Vec<Option<TrainError>> = (0..m).map(|_| None).collect();
+        let alive = Tensor::ones([stack], (Kind::Bool, device));
         let mut step = 0;
         for epoch in 0..c.epochs {
-            let mut sum = Tensor::zeros([], (Kind::Float, policy.device()));
-            for rows in train.epoch_batches(c.batch_size, &mut rng) {
+            let batches: Vec<Vec<Vec<usize>>> = rngs
+                .iter_mut()
+                .map(|rng| train.epoch_batches(c.batch_size, rng))
+                .collect();
+            let mut sum = Tensor::zeros([stack], (Kind::Float, device));
+            for i in 0..steps_per_epoch {
                 if progress.should_stop() {
                     return Err(TrainError::Stopped { stage: "PO" });
                 }
                 let started = Instant::now();
-                let positions = train.draw_positions(&rows, self.k, &mut rng);
-                let idx = train.rows_tensor(&rows);
+                let rows: Vec<&[usize]> = batches.iter().map(|b| b[i].as_slice()).collect();
+                let b = rows[0].len() as i64;
+                let mut positions = Vec::with_capacity(m);
+                for ((rows, run), rng) in rows.iter().zip(self.members).zip(&mut rngs) {
+                    let drawn = train.draw_positions(rows, run.k, rng);
+                    // The members with fewer negatives are padded with their target; the
+                    // padding is never read.
+                    let pad = drawn.narrow(1, 0, 1).expand([b, (k_max - run.k) as i64], false);
+                    positions.push(Tensor::cat(&[drawn, pad], 1));
+                }
+                let positions = Tensor::stack(&positions, 0);
+                let idx: Vec<Tensor> = rows.iter().map(|r| train.rows_tensor(r)).collect();
+                let idx = Tensor::stack(&idx, 0);
+                let flat = idx.view([-1]);
+                let histories = train.histories.index_select(0, &flat).view([stack, b, -1]);
                 let ids = train
                     .candidates
-                    .index_select(0, &idx)
-                    .gather(1, &positions, false);
-                let policy_ll = policy
-                    .log_probs(&train.histories.index_select(0, &idx), true)
-                    .gather(1, &ids, false);
-                let reference_ll = reference.index_select(0, &idx).gather(1, &positions, false);
-                let k = self.k as i64;
-                let (chosen, rejected) = (policy_ll.select(1, 0), policy_ll.narrow(1, 1, k));
-                let inputs = PreferenceInputs {
-                    policy_chosen: &chosen,
-                    policy_rejected: &rejected,
-                    reference_chosen: &reference_ll.select(1, 0),
-                    reference_rejected: &reference_ll.narrow(1, 1, k),
-                };
-                let output = compute(self.method, &self.params, &inputs)?;
-                outcome.selection_seconds += output.selection_seconds;
-                let loss = output.losses.mean(Kind::Float);
-                let lr = learning_rate(c.schedule, c.lr, step, total, c.warmup_share);
-                opt.set_lr(lr);
+                    .index_select(0, &flat)
+                    .view([stack, b, candidates])
+                    .gather(2, &positions, false);
+                let policy_ll = policy.log_probs(&histories, &ids, true);
+                let rows_of = idx.unsqueeze(2).expand([stack, b, candidates], false);
+                let reference_ll = references
+                    .gather(1, &rows_of, false)
+                    .gather(2, &positions, false);
+                let steps: Vec<GroupStep> = groups
+                    .iter()
+                    .map(|g| GroupStep::new(g, &policy_ll, &reference_ll))
+                    .collect::<Result<_, _>>()?;
+                let losses: Vec<Tensor> = steps
+                    .iter()
+                    .zip(&groups)
+                    .map(|(s, g)| s.member_losses(g.members.len()))
+                    .collect();
+                let losses = Tensor::cat(&losses, 0).index_select(0, &at);
+                let loss = losses.where_scalarother(&alive, 0.0).sum(Kind::Float);
+                let lrs: Vec<f64> = self
+                    .members
+                    .iter()
+                    .map(|r| learning_rate(c.schedule, r.lr, step, total, c.warmup_share))
+                    .collect();
                 opt.zero_grad();
-                let grad_rejected = (step % log_every == 0)
-                    .then(|| Tensor::run_backward(&[&loss], &[&rejected], true, false).remove(0));
+                let logged = step % log_every == 0;
+                let grads = logged.then(|| {
+                    let rejected: Vec<&Tensor> = steps.iter().map(|s| &s.policy_rejected).collect();
+                    Tensor::run_backward(&[&loss], &rejected, true, false)
+                });
                 loss.backward();
                 if c.grad_clip > 0.0 {
                     opt.clip_grad_norm(c.grad_clip);
                 }
-                opt.step();
-                synchronize(policy.device());
-                outcome.step_seconds.push(started.elapsed().as_secs_f64());
-                sum += loss.detach();
-                if let Some(grad) = grad_rejected {
-                    let d = diagnostics(self.method, &self.params, &inputs, &output, Some(&grad))?;
-                    let loss = loss.double_value(&[]);
-                    outcome.curve.push(StepPoint::new(step, loss, lr, &d));
+                opt.step(&lrs);
+                synchronize(device);
+                let seconds = started.elapsed().as_secs_f64() / m as f64;
+                sum += losses.detach();
+                for (group, group_step) in groups.iter().zip(&steps) {
+                    let share = group_step.output.selection_seconds / group.members.len() as f64;
+                    for &member in &group.members {
+                        outcomes[member].selection_seconds += share;
+                    }
+                }
+                for outcome in &mut outcomes {
+                    outcome.step_seconds.push(seconds);
+                }
+                if let Some(grads) = grads {
+                    let values: Vec<f64> = Vec::try_from(losses.to_kind(Kind::Double).to_device(Device::Cpu))?;
+                    for ((group, group_step), grad) in groups.iter().zip(&steps).zip(&grads) {
+                        for (j, &member) in group.members.iter().enumerate() {
+                            if failures[member].is_some() {
+                                continue;
+                            }
+                            let d = group_step.diagnostics_of(&group.run, j as i64, b, grad)?;
+                            outcomes[member]
+                                .curve
+                                .push(StepPoint::new(step, values[member], lrs[member], &d));
+                        }
+                    }
                 }
                 step += 1;
                 progress.step(step, total);
             }
-            let train_loss = sum.double_value(&[]) / steps_per_epoch as f64;
-            if !train_loss.is_finite() {
-                return Err(TrainError::NonFinite {
-                    stage: "PO",
-                    epoch: epoch + 1,
-                });
+            let sums: Vec<f64> = Vec::try_from(sum.to_kind(Kind::Double).to_device(Device::Cpu))?;
+            for (member, total) in sums.iter().enumerate() {
+                if failures[member].is_none() && !total.is_finite() {
+                    failures[member] = Some(TrainError::NonFinite {
+                        stage: "PO",
+                        epoch: epoch + 1,
+                    });
+                    let _ = alive.get(member as i64).fill_(0);
+                }
             }
             let started = Instant::now();
-            outcome.epochs.push(EpochPoint {
-                epoch: epoch + 1,
-                train_loss,
-                valid: evaluate(policy, self.valid),
-                test: evaluate(policy, self.test),
-            });
-            outcome.eval_seconds += started.elapsed().as_secs_f64();
+            let valid = evaluate_members(policy, self.valid);
+            let test = evaluate_members(policy, self.test);
+            let seconds = started.elapsed().as_secs_f64() / m as f64;
+            for (member, outcome) in outcomes.iter_mut().enumerate() {
+                outcome.eval_seconds += seconds;
+                outcome.epochs.push(EpochPoint {
+                    epoch: epoch + 1,
+                    train_loss: sums[member] / steps_per_epoch as f64,
+                    valid: valid[member],
+                    test: test[member],
+                });
+            }
         }
-        Ok(outcome)
+        Ok(outcomes
+            .into_iter()
+            .zip(failures)
+            .map(|(outcome, failure)| match failure {
+                Some(error) => Err(error),
+                None => Ok(outcome),
+            })
+            .collect())
     }
 }

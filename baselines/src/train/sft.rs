@@ -1,10 +1,10 @@
 //! Supervised fine-tuning: next-item cross-entropy over the whole catalogue. Its result is the
 //! reference policy π_ref that every PO run of a (dataset, seed) starts from.
 use prefbench_vocabulary::{SftConfig, SftMetrics};
-use tch::nn::{self, OptimizerConfig};
 use tch::{Kind, Tensor};
 
 use super::batches::{stage_rng, SplitTensors};
+use super::optimizer::StackedAdamW;
 use super::{evaluate, Progress, TrainError};
 use crate::policy::Policy;
 
@@ -21,11 +21,7 @@ pub fn train_sft(
     seed: u64,
     progress: &mut dyn Progress,
 ) -> Result<SftMetrics, TrainError> {
-    let mut opt = nn::AdamW {
-        wd: config.weight_decay,
-        ..Default::default()
-    }
-    .build(&policy.vs, config.lr)?;
+    let mut opt = StackedAdamW::new(policy, config.weight_decay);
     let mut rng = stage_rng(seed, SFT_STAGE);
     let steps_per_epoch = train.len().div_ceil(config.batch_size);
     let total = steps_per_epoch * config.epochs;
@@ -50,10 +46,11 @@ pub fn train_sft(
             let targets =
                 candidates.gather(1, &train.targets.index_select(0, &idx).unsqueeze(1), false);
             let loss = -policy
-                .log_probs(&histories, true)
-                .gather(1, &targets, false)
+                .log_probs(&histories, &targets, true)
                 .mean(Kind::Float);
-            opt.backward_step(&loss);
+            opt.zero_grad();
+            loss.backward();
+            opt.step(&[config.lr]);
             sum += loss.detach();
             progress.step(epoch * steps_per_epoch + i + 1, total);
         }

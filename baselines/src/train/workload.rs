@@ -5,10 +5,10 @@
 use prefbench_datasets::{generate_synthetic as generate, SyntheticConfig};
 use tch::{Device, Tensor};
 
-use super::{candidate_log_probs, PoOutcome, PoTrainer, Silent, SplitTensors};
+use super::{candidate_log_probs, member_bytes, Member, PoOutcome, PoTrainer, Silent, SplitTensors};
 use crate::policy::Policy;
 use prefbench_vocabulary::{Method, ObjectiveParams};
-use prefbench_vocabulary::{PoConfig, PolicyConfig};
+use prefbench_vocabulary::{PoConfig, PolicyConfig, MAX_HISTORY};
 
 /// What to time.
 #[derive(Debug, Clone, PartialEq)]
@@ -37,7 +37,6 @@ impl Default for WorkloadSpec {
 pub struct Workload {
     spec: WorkloadSpec,
     model: PolicyConfig,
-    n_items: usize,
     reference: Policy,
     reference_ll: Tensor,
     train: SplitTensors,
@@ -77,7 +76,6 @@ impl Workload {
         Self {
             spec,
             model,
-            n_items: data.n_items,
             reference,
             reference_ll,
             train,
@@ -88,23 +86,65 @@ impl Workload {
 
     /// Trains a fresh copy of the reference for the workload's steps with `method`.
     pub fn train(&self, method: Method) -> PoOutcome {
-        let mut policy = Policy::new(&self.model, self.n_items, None, self.reference.device());
-        policy.vs.copy(&self.reference.vs).expect("same shapes");
+        self.train_stack(&[method]).remove(0)
+    }
+
+    /// Trains one stack of fresh copies of the reference, member i with `methods[i]` and seed
+    /// i, for the workload's steps; the outcomes in member order.
+    pub fn train_stack(&self, methods: &[Method]) -> Vec<PoOutcome> {
+        let copies: Vec<&Policy> = methods.iter().map(|_| &self.reference).collect();
+        let mut policy = Policy::stack(&copies).expect("copies of one policy stack");
+        let members: Vec<Member> = methods
+            .iter()
+            .zip(0..)
+            .map(|(&method, seed)| Member {
+                method,
+                params: ObjectiveParams::default(),
+                k: self.spec.k,
+                seed,
+                lr: self.po.lr,
+            })
+            .collect();
+        let references = self.reference_ll.unsqueeze(0).expand(
+            [members.len() as i64, -1, -1],
+            false,
+        );
         let trainer = PoTrainer {
             config: &self.po,
-            method,
-            params: ObjectiveParams::default(),
-            k: self.spec.k,
-            seed: 0,
+            members: &members,
             valid: &self.one,
             test: &self.one,
         };
         trainer
-            .train(&mut policy, &self.train, &self.reference_ll, &mut Silent)
+            .train(&mut policy, &self.train, &references, &mut Silent)
             .expect("the workload trains")
+            .into_iter()
+            .map(|outcome| outcome.expect("the workload does not diverge"))
+            .collect()
     }
 
     pub fn spec(&self) -> &WorkloadSpec {
         &self.spec
+    }
+
+    /// The bytes one member of a stack of this workload is budgeted ([`member_bytes`]).
+    pub fn member_bytes(&self) -> u64 {
+        member_bytes(&self.model, self.spec.items, self.train.len(), self.spec.batch)
+    }
+
+    /// Floating-point operations of the matrix products of one member's PO step (forward and
+    /// the backward's two products per forward product), to set the achieved rate beside the
+    /// machine's; elementwise work is left out.
+    pub fn step_flops(&self) -> f64 {
+        let (w, l) = (self.model.width as f64, MAX_HISTORY as f64);
+        let blocks = self.model.blocks as f64;
+        // Every position through every block, but only the last position past the last
+        // block's keys and values.
+        let projections = |rows: f64| rows * (w * w + 8.0 * w * w);
+        let per_block = 3.0 * l * w * w + projections(l) + 2.0 * l * l * w;
+        let last_block = 3.0 * l * w * w + projections(1.0) + 2.0 * l * w;
+        let forward = (blocks - 1.0) * per_block + last_block + (self.spec.items as f64) * w;
+        // 2 flops a multiply-add; backward twice the forward.
+        2.0 * 3.0 * forward * self.spec.batch as f64
     }
 }

@@ -11,6 +11,7 @@ use super::exit::{interrupted, stopped_matrix};
 use crate::config::{DeviceChoice, ExperimentConfig};
 use crate::environment::{cores, resolve_device};
 use crate::execute::jobs::child;
+use crate::execute::memory;
 use crate::execute::{self, Finished, RunOptions, Schedule, Trained};
 use crate::observe::terminal::Terminal;
 use crate::output_dir::OutputDir;
@@ -42,8 +43,31 @@ pub struct MatrixArgs {
     /// archive (as for `prefbench data prepare lastfm-raw --from DIR`).
     #[arg(long, value_name = "DIR")]
     from: Option<PathBuf>,
+    /// Memory the stacks of `po.ensemble: auto` may fill, e.g. `8GiB`, `512MiB` or bytes
+    /// [default: half the GPU's free memory on CUDA, half of MemAvailable on the CPU; shared
+    /// among --jobs].
+    #[arg(long, value_name = "SIZE", value_parser = parse_size)]
+    memory_budget: Option<u64>,
     #[command(flatten)]
     fetch: FetchArgs,
+}
+
+/// A size in bytes: a whole number, optionally with a binary unit (KiB, MiB, GiB, TiB).
+fn parse_size(text: &str) -> Result<u64, String> {
+    let units = [("TiB", 1u64 << 40), ("GiB", 1 << 30), ("MiB", 1 << 20), ("KiB", 1 << 10)];
+    let (number, scale) = units
+        .iter()
+        .find_map(|&(unit, scale)| text.strip_suffix(unit).map(|n| (n, scale)))
+        .unwrap_or((text, 1));
+    number
+        .trim()
+        .parse::<u64>()
+        .ok()
+        .and_then(|n| n.checked_mul(scale))
+        .filter(|&bytes| bytes > 0)
+        .ok_or_else(|| {
+            format!("`{text}`: expected a whole number of bytes > 0, optionally with KiB, MiB, GiB or TiB (e.g. 8GiB)")
+        })
 }
 
 impl MatrixArgs {
@@ -82,13 +106,34 @@ impl MatrixArgs {
             n if n > 4 * cores() => bail!("--threads {n}: this machine has {} cores", cores()),
             n => n,
         };
+        let device = resolve_device(self.device.unwrap_or(config.device))?;
+        let budget = self
+            .memory_budget
+            .unwrap_or_else(|| memory::default_budget(device).0);
         Ok(RunOptions {
             out: OutputDir::at(out),
-            device: resolve_device(self.device.unwrap_or(config.device))?,
+            device,
             threads,
             fetch: self.fetch.options(),
             from: self.from.clone(),
+            memory_budget: (budget / jobs as u64).max(1),
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_size;
+
+    #[test]
+    fn sizes_take_binary_units_and_refuse_anything_else() {
+        assert_eq!(parse_size("8GiB"), Ok(8 << 30));
+        assert_eq!(parse_size("512MiB"), Ok(512 << 20));
+        assert_eq!(parse_size("4096"), Ok(4096));
+        for bad in ["", "0", "8GB", "-1GiB", "1.5GiB", "99999999999TiB"] {
+            let err = parse_size(bad).unwrap_err();
+            assert!(err.contains("e.g. 8GiB"), "{bad}: {err}");
+        }
     }
 }
 

@@ -24,6 +24,9 @@ pub struct RunOptions {
     pub fetch: FetchOptions,
     /// Extracted archive members for the datasets whose recipe accepts them (`lastfm-raw`).
     pub from: Option<PathBuf>,
+    /// Bytes the stacks of this process may fill (`--memory-budget`, or the default of
+    /// `execute::memory::default_budget`, divided among `--jobs`).
+    pub memory_budget: u64,
 }
 
 /// Which part of the matrix this process runs, and in how many jobs.

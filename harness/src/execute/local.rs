@@ -109,6 +109,7 @@ mod tests {
     use std::path::Path;
 
     use prefbench_datasets::FetchOptions;
+    use prefbench_vocabulary::Ensemble;
     use serde_json::Value;
     use tch::Device;
 
@@ -144,16 +145,19 @@ mod tests {
         fn line(&mut self, _: &str) {}
     }
 
-    /// Runs TINY into `dir/out` with the cache `dir/cache`, stopped after `stop_after` steps.
+    /// Runs TINY with `po.ensemble: ensemble` into `dir/out` with the cache `dir/cache`,
+    /// stopped after `stop_after` steps.
     fn run_tiny(
         dir: &Path,
+        ensemble: Ensemble,
         out: &str,
         cache: &str,
         stop_after: Option<usize>,
     ) -> (Finished, StopAfter) {
         let config_file = dir.join("tiny.yaml");
         std::fs::write(&config_file, TINY).unwrap();
-        let config = ExperimentConfig::from_file(&config_file).unwrap();
+        let mut config = ExperimentConfig::from_file(&config_file).unwrap();
+        config.po.ensemble = ensemble;
         let options = RunOptions {
             out: OutputDir::at(dir.join(out)),
             device: Device::Cpu,
@@ -164,6 +168,7 @@ mod tests {
                 ..FetchOptions::new(dir.join(cache))
             },
             from: None,
+            memory_budget: 1 << 30,
         };
         let stop = StopToken::isolated();
         let mut observer = StopAfter {
@@ -199,7 +204,7 @@ mod tests {
     fn a_stop_after_n_steps_stores_nothing_partial_and_a_rerun_completes_the_same_matrix() {
         let tmp = tempfile::tempdir().unwrap();
         let dir = tmp.path();
-        let (finished, full) = run_tiny(dir, "full", "cache-full", None);
+        let (finished, full) = run_tiny(dir, Ensemble::Off, "full", "cache-full", None);
         assert!(matches!(finished, Finished::Report(_)), "{finished:?}");
         let expected = records(&dir.join("full"));
         assert_eq!(expected.len(), 2);
@@ -209,7 +214,7 @@ mod tests {
         assert!(sft > 1 && first > 1 && second > 1, "{:?}", full.stages);
 
         // Stopped one step into the second PO run: the first is stored, the second dropped.
-        let (finished, stopped) = run_tiny(dir, "out", "cache", Some(sft + first + 1));
+        let (finished, stopped) = run_tiny(dir, Ensemble::Off, "out", "cache", Some(sft + first + 1));
         assert!(matches!(finished, Finished::Interrupted), "{finished:?}");
         assert_eq!(
             stopped.steps,
@@ -224,16 +229,44 @@ mod tests {
         assert!(!dir.join("out/report.md").exists(), "no report of a part");
 
         // The rerun trains the second run only (the reference is cached), to the same record.
-        let (finished, rerun) = run_tiny(dir, "out", "cache", None);
+        let (finished, rerun) = run_tiny(dir, Ensemble::Off, "out", "cache", None);
         assert!(matches!(finished, Finished::Report(_)), "{finished:?}");
         assert_eq!(rerun.steps, second, "{:?}", rerun.stages);
         assert_eq!(records(&dir.join("out")), expected);
 
         // Stopped inside SFT: nothing stored, and no half-trained reference cached.
-        let (finished, _) = run_tiny(dir, "early", "cache-early", Some(1));
+        let (finished, _) = run_tiny(dir, Ensemble::Off, "early", "cache-early", Some(1));
         assert!(matches!(finished, Finished::Interrupted), "{finished:?}");
         assert!(records(&dir.join("early")).is_empty());
         let cached = std::fs::read_dir(dir.join("cache-early/sft")).map_or(0, |d| d.count());
         assert_eq!(cached, 0, "no SFT checkpoint");
+
+        // Stacked (`auto`), both runs train as one stack of the same steps: a stop inside it
+        // drops the whole stack, and the rerun trains it whole, to the full run's records.
+        let (finished, full) = run_tiny(dir, Ensemble::Auto, "stacked", "cache", None);
+        assert!(matches!(finished, Finished::Report(_)), "{finished:?}");
+        let stacked = records(&dir.join("stacked"));
+        assert_eq!(ids(&stacked), ids(&expected), "the same runs, the same ids");
+        let [(_, 0), (_, stack)] = full.stages[..] else {
+            panic!("the cached reference, then one stack: {:?}", full.stages);
+        };
+        assert_eq!(stack, first, "a stack steps as one run of its members");
+        let (finished, _) = run_tiny(dir, Ensemble::Auto, "stopped", "cache", Some(2));
+        assert!(matches!(finished, Finished::Interrupted), "{finished:?}");
+        assert!(records(&dir.join("stopped")).is_empty(), "nothing of the stack");
+        let (finished, rerun) = run_tiny(dir, Ensemble::Auto, "stopped", "cache", None);
+        assert!(matches!(finished, Finished::Report(_)), "{finished:?}");
+        assert_eq!(rerun.steps, stack, "the whole stack again");
+        assert_eq!(records(&dir.join("stopped")), stacked);
+        for (alone, stacked) in expected.iter().zip(&stacked) {
+            let hr = |r: &Value| r["test"]["hr_at_1"].as_f64().unwrap();
+            assert!((hr(alone) - hr(stacked)).abs() < 0.02, "{alone}\n{stacked}");
+        }
+    }
+
+    fn ids(records: &[Value]) -> Vec<&str> {
+        let mut ids: Vec<&str> = records.iter().map(|r| r["id"].as_str().unwrap()).collect();
+        ids.sort_unstable();
+        ids
     }
 }

@@ -11,6 +11,7 @@ pub mod context;
 pub mod jobs;
 pub mod keep;
 pub mod local;
+pub mod memory;
 pub mod stages;
 pub mod train;
 

@@ -1,5 +1,5 @@
 //! The stages of a matrix, each a plain function: prepare a dataset, train the SFT reference of
-//! a (dataset, seed, policy), run one PO run into a complete record. The runner decides what
+//! a (dataset, seed, policy), train one stack of PO runs into complete records. The runner decides what
 //! to run; the stages tell the observer their progress and hand the trainer the stop token.
 use std::time::Instant;
 
@@ -7,13 +7,14 @@ use anyhow::{Context as _, Result};
 use prefbench_baselines::policy::Policy;
 use prefbench_baselines::text;
 use prefbench_baselines::train::checkpoint::{self, SftSummary};
-use prefbench_baselines::train::{self, PoTrainer, Progress, SplitTensors};
+use prefbench_baselines::train::{self, Member, PoOutcome, PoTrainer, Progress, SplitTensors};
 use prefbench_datasets::{prepare, prepare_synthetic, Dataset, PrepareOptions, Split};
 use prefbench_datasets::{reads_extracted_members, Registry};
 use prefbench_results::{Cell, RunRecord, Timings, SCHEMA_VERSION};
 use prefbench_vocabulary::{Architecture, ItemText, PolicyConfig};
 
 use super::context::{Context, RunOptions};
+use super::memory;
 use crate::config::ExperimentConfig;
 use crate::observe::Observer;
 use crate::plan::identity::{self, SftIdentity};
@@ -75,6 +76,12 @@ fn accepts_from(name: &str) -> bool {
 }
 
 impl Prepared {
+    /// Bytes one PO run of `model` at `batch` samples a step holds in a stack on this dataset
+    /// ([`train::member_bytes`]).
+    pub fn member_bytes(&self, model: &PolicyConfig, batch: usize) -> u64 {
+        train::member_bytes(model, self.dataset.n_items, self.train.len(), batch)
+    }
+
     /// A fresh policy of `model` on this dataset, given the title embeddings only when it reads
     /// them (another run of the matrix may have needed them).
     fn policy(&self, model: &PolicyConfig, options: &RunOptions) -> Result<Policy> {
@@ -240,39 +247,88 @@ impl Progress for Training<'_> {
     }
 }
 
-/// Trains one PO run from its reference and evaluates it into a complete record.
-pub fn run_po(
+/// One run of a stack and the reference it starts from.
+pub type StackRun<'a> = (&'a RunSpec, &'a Reference);
+
+/// Trains `runs` as one stack, each from its own seed's reference, and evaluates each into a
+/// complete record. A run that diverged is its own `Err`; a stop or any other error ends the
+/// whole stack, which then records nothing. A stack of one is a run alone.
+pub fn run_stack(
     context: &Context,
     data: &Prepared,
-    reference: &Reference,
-    spec: &RunSpec,
+    runs: &[StackRun],
     observer: &mut dyn Observer,
-) -> Result<RunRecord> {
-    let (config, options) = (context.config, context.options);
-    observer.stage(
-        0,
-        &format!("{} K={} seed {}", spec.method, spec.k, spec.seed),
-    );
-    let mut policy = data.policy(&spec.model, options)?;
-    policy.vs.copy(&reference.policy.vs)?;
-    tch::manual_seed(spec.seed as i64);
+) -> Result<Vec<Result<RunRecord>>> {
+    let config = context.config;
+    let (first, _) = runs.first().context("a stack needs a run")?;
+    observer.stage(0, &stack_name(runs));
+    let references: Vec<&Policy> = runs.iter().map(|(_, r)| &r.policy).collect();
+    let mut policy = Policy::stack(&references)?;
+    let log_probs: Vec<&tch::Tensor> = runs.iter().map(|(_, r)| &r.train_log_probs).collect();
+    let log_probs = tch::Tensor::f_stack(&log_probs, 0)?;
+    // Seeds PO dropout's masks (off by default): a run alone draws them from its own seed.
+    tch::manual_seed(first.seed as i64);
+    let members: Vec<Member> = runs
+        .iter()
+        .map(|(spec, _)| Member {
+            method: spec.method,
+            params: config.objective,
+            k: spec.k,
+            seed: spec.seed,
+            lr: config.po.lr,
+        })
+        .collect();
     let trainer = PoTrainer {
         config: &config.po,
-        method: spec.method,
-        params: config.objective,
-        k: spec.k,
-        seed: spec.seed,
+        members: &members,
         valid: &data.valid,
         test: &data.test,
     };
     let started = Instant::now();
-    let outcome = trainer.train(
+    let outcomes = trainer.train(
         &mut policy,
         &data.train,
-        &reference.train_log_probs,
+        &log_probs,
         &mut Training::new(observer, context.stop),
     )?;
-    let po_s = started.elapsed().as_secs_f64() - outcome.eval_seconds;
+    let share = started.elapsed().as_secs_f64() / runs.len() as f64;
+    let stack_members = (runs.len() > 1).then_some(runs.len());
+    Ok(runs
+        .iter()
+        .zip(outcomes)
+        .map(|(&(spec, reference), outcome)| {
+            let outcome = outcome?;
+            let po_s = share - outcome.eval_seconds;
+            record(context, spec, reference, outcome, po_s, stack_members)
+        })
+        .collect())
+}
+
+/// What the progress display calls a stack: the run itself when alone.
+fn stack_name(runs: &[StackRun]) -> String {
+    match runs {
+        [(spec, _)] => format!("{} K={} seed {}", spec.method, spec.k, spec.seed),
+        _ => {
+            let mut seeds: Vec<u64> = runs.iter().map(|(s, _)| s.seed).collect();
+            seeds.sort_unstable();
+            seeds.dedup();
+            let seeds: Vec<String> = seeds.iter().map(u64::to_string).collect();
+            format!("{} runs stacked (seeds {})", runs.len(), seeds.join(", "))
+        }
+    }
+}
+
+/// The record of one finished run. `po_s` is its PO wall-clock (its share of the stack's);
+/// `stack_members` the size of the stack it trained in, when more than one.
+fn record(
+    context: &Context,
+    spec: &RunSpec,
+    reference: &Reference,
+    outcome: PoOutcome,
+    po_s: f64,
+    stack_members: Option<usize>,
+) -> Result<RunRecord> {
+    let options = context.options;
     let selected = outcome
         .selected_epoch()
         .context("PO ran no epoch; set po.epochs >= 1")?;
@@ -288,8 +344,9 @@ pub fn run_po(
         po_step_median_ms: outcome.median_step_seconds() * 1e3,
         selection_share: outcome.selection_share(),
         eval_s: outcome.eval_seconds,
-        peak_rss_mib: peak_rss_mib(),
-        cuda_peak_mib: options.device.is_cuda().then(gpu_memory_mib).flatten(),
+        peak_rss_mib: memory::peak_rss_mib(),
+        cuda_peak_mib: options.device.is_cuda().then(memory::gpu_memory_mib).flatten(),
+        stack_members,
     };
     Ok(RunRecord {
         schema: SCHEMA_VERSION,
@@ -314,53 +371,4 @@ pub fn run_po(
         prefbench_version: identity::VERSION.to_string(),
         environment: context.environment.clone(),
     })
-}
-
-/// Peak resident memory of this process (VmHWM), MiB; 0 where /proc is unavailable.
-fn peak_rss_mib() -> f64 {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find_map(|l| l.strip_prefix("VmHWM:"))
-                .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<f64>().ok())
-        })
-        .map_or(0.0, |kib| kib / 1024.0)
-}
-
-/// GPU memory this process holds, MiB, summed over its devices, as nvidia-smi lists compute
-/// processes; `None` without nvidia-smi or when it does not list this process.
-fn gpu_memory_mib() -> Option<f64> {
-    let out = std::process::Command::new("nvidia-smi")
-        .args([
-            "--query-compute-apps=pid,used_memory",
-            "--format=csv,noheader,nounits",
-        ])
-        .output()
-        .ok()?;
-    parse_gpu_memory(&String::from_utf8_lossy(&out.stdout), std::process::id())
-}
-
-/// The `pid, MiB` lines of `nvidia-smi --query-compute-apps` that belong to `pid`, summed.
-fn parse_gpu_memory(csv: &str, pid: u32) -> Option<f64> {
-    let mine: Vec<f64> = csv
-        .lines()
-        .filter_map(|l| l.split_once(','))
-        .filter(|(p, _)| p.trim().parse() == Ok(pid))
-        .filter_map(|(_, mib)| mib.trim().parse().ok())
-        .collect();
-    (!mine.is_empty()).then(|| mine.iter().sum())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn gpu_memory_is_read_for_this_process_only() {
-        let csv = "4242, 1536\n77, 900\n4242, 512\n[N/A], 1\n";
-        assert_eq!(parse_gpu_memory(csv, 4242), Some(2048.0));
-        assert_eq!(parse_gpu_memory(csv, 5), None);
-        assert_eq!(parse_gpu_memory("", 4242), None);
-    }
 }

@@ -1,15 +1,17 @@
-//! Training a list of (dataset, seed, policy) groups in one process, reference then runs,
-//! handing each outcome on; the local runner and a `--jobs` child differ only in where the
+//! Training a list of (dataset, seed, policy) groups in one process, references then stacks of
+//! runs, handing each outcome on; the local runner and a `--jobs` child differ only in where the
 //! outcomes go.
 use anyhow::{Context as _, Result};
 use prefbench_baselines::train::TrainError;
+use prefbench_vocabulary::{Ensemble, PolicyConfig};
 use prefbench_results::RunRecord;
 
 use super::context::Context;
-use super::stages::{run_po, Prepared, Reference};
+use super::stages::{run_stack, Prepared, Reference, StackRun};
 use crate::failures::RunFailure;
 use crate::observe::Observer;
 use crate::plan::matrix::Group;
+use crate::plan::stacks::{most_members, sizes};
 
 /// Whether a set of runs was trained to the end or stopped.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -27,10 +29,13 @@ pub enum RunOutcome {
     Failed(RunFailure),
 }
 
-/// Trains `groups` in order, one reference per group, handing each run's outcome to
-/// `finished`. A stop (between runs, or inside one, which is then dropped) ends it with
-/// [`Trained::Stopped`]; a divergence ends only the runs it concerns; any other error stops
-/// the matrix.
+/// Trains `groups`, handing each run's outcome to `finished`. With `po.ensemble: off` each
+/// group trains in order, its reference then its runs one by one. Otherwise the groups of one
+/// (dataset, policy) form a family: all its references (one per seed) come first, then its runs
+/// are cut into as few, as even stacks as the memory budget allows, each handed on when its
+/// stack finishes. A stop (between stacks, or inside one, which is then dropped whole) ends it
+/// with [`Trained::Stopped`]; a divergence ends only the runs it concerns; any other error
+/// stops the matrix.
 pub fn train_groups(
     context: &Context,
     datasets: &[Prepared],
@@ -38,44 +43,88 @@ pub fn train_groups(
     observer: &mut dyn Observer,
     mut finished: impl FnMut(RunOutcome, &mut dyn Observer) -> Result<()>,
 ) -> Result<Trained> {
-    for group in groups {
+    for family in families(groups, context.config.po.ensemble) {
+        let dataset = family[0].dataset;
         let prepared = datasets
             .iter()
-            .find(|d| d.dataset.name == group.dataset)
-            .with_context(|| format!("dataset `{}` was not prepared", group.dataset))?;
-        if context.stop.is_stopped() {
-            return Ok(Trained::Stopped);
-        }
-        let reference = match Reference::train(context, prepared, group.seed, group.model, observer)
-        {
-            Ok(reference) => reference,
-            Err(error) if stopped(&error) => return Ok(Trained::Stopped),
-            Err(error) => {
-                let error = error.context("the SFT reference of this run diverged");
-                let failures: Option<Vec<RunFailure>> = group
-                    .runs
-                    .iter()
-                    .map(|spec| RunFailure::of(spec, &error))
-                    .collect();
-                for failure in failures.ok_or(error)? {
-                    finished(RunOutcome::Failed(failure), observer)?;
-                }
-                continue;
-            }
-        };
-        for &spec in &group.runs {
+            .find(|d| d.dataset.name == dataset)
+            .with_context(|| format!("dataset `{dataset}` was not prepared"))?;
+        let mut references = Vec::with_capacity(family.len());
+        for group in family {
             if context.stop.is_stopped() {
                 return Ok(Trained::Stopped);
             }
-            let outcome = match run_po(context, prepared, &reference, spec, observer) {
-                Ok(record) => RunOutcome::Finished(Box::new(record)),
+            match Reference::train(context, prepared, group.seed, group.model, observer) {
+                Ok(reference) => references.push((group, reference)),
                 Err(error) if stopped(&error) => return Ok(Trained::Stopped),
-                Err(error) => RunOutcome::Failed(RunFailure::of(spec, &error).ok_or(error)?),
+                Err(error) => {
+                    let error = error.context("the SFT reference of this run diverged");
+                    let failures: Option<Vec<RunFailure>> = group
+                        .runs
+                        .iter()
+                        .map(|spec| RunFailure::of(spec, &error))
+                        .collect();
+                    for failure in failures.ok_or(error)? {
+                        finished(RunOutcome::Failed(failure), observer)?;
+                    }
+                }
+            }
+        }
+        let runs: Vec<StackRun> = references
+            .iter()
+            .flat_map(|(group, reference)| group.runs.iter().map(move |&spec| (spec, reference)))
+            .collect();
+        let Some(&(spec, _)) = runs.first() else {
+            continue;
+        };
+        let most = stack_limit(context, prepared, &spec.model);
+        let mut rest = &runs[..];
+        for size in sizes(runs.len(), most) {
+            let (stack, later) = rest.split_at(size);
+            rest = later;
+            if context.stop.is_stopped() {
+                return Ok(Trained::Stopped);
+            }
+            let results = match run_stack(context, prepared, stack, observer) {
+                Ok(results) => results,
+                Err(error) if stopped(&error) => return Ok(Trained::Stopped),
+                Err(error) => return Err(error),
             };
-            finished(outcome, observer)?;
+            for (&(spec, _), result) in stack.iter().zip(results) {
+                let outcome = match result {
+                    Ok(record) => RunOutcome::Finished(Box::new(record)),
+                    Err(error) => RunOutcome::Failed(RunFailure::of(spec, &error).ok_or(error)?),
+                };
+                finished(outcome, observer)?;
+            }
         }
     }
     Ok(Trained::All)
+}
+
+/// The groups that train together: each group alone with `po.ensemble: off`, else the groups
+/// of one (dataset, policy), in order of first appearance.
+fn families<'g, 'a>(groups: &'g [Group<'a>], ensemble: Ensemble) -> Vec<Vec<&'g Group<'a>>> {
+    let mut families: Vec<Vec<&Group>> = Vec::new();
+    for group in groups {
+        let together = |f: &&mut Vec<&Group>| {
+            ensemble != Ensemble::Off && f[0].dataset == group.dataset && f[0].model == group.model
+        };
+        match families.iter_mut().find(together) {
+            Some(family) => family.push(group),
+            None => families.push(vec![group]),
+        }
+    }
+    families
+}
+
+/// The most runs of `model` on `data` one stack may hold under the config's `po.ensemble` and
+/// this process's memory budget.
+fn stack_limit(context: &Context, data: &Prepared, model: &PolicyConfig) -> usize {
+    let po = &context.config.po;
+    let options = context.options;
+    let each = data.member_bytes(model, po.batch_size);
+    most_members(po.ensemble, options.memory_budget, each, !options.device.is_cuda())
 }
 
 /// Whether `error` is a trainer that obeyed the stop token.

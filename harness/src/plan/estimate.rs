@@ -6,7 +6,7 @@ use std::path::PathBuf;
 
 use anyhow::{Context, Result};
 use prefbench_results::store::read_records;
-use prefbench_results::RunRecord;
+use prefbench_results::{stats, RunRecord};
 use prefbench_vocabulary::{Method, PolicyConfig};
 
 use super::matrix::{self, Group};
@@ -261,12 +261,5 @@ impl Timings {
 }
 
 fn median(values: Option<&Vec<f64>>) -> Option<f64> {
-    let mut v = values.filter(|v| !v.is_empty())?.clone();
-    v.sort_by(f64::total_cmp);
-    let mid = v.len() / 2;
-    Some(if v.len() % 2 == 0 {
-        (v[mid - 1] + v[mid]) / 2.0
-    } else {
-        v[mid]
-    })
+    stats::median(values?)
 }

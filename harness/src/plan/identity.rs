@@ -41,8 +41,19 @@ pub struct RunIdentity<'a> {
     pub dataset: &'a str,
     pub method: Method,
     pub k: usize,
+    /// The PO settings but `ensemble`: how runs were packed into stacks is not part of what
+    /// they are, so a directory resumes under any packing and old ids stay valid.
+    #[serde(serialize_with = "training_settings")]
     pub po: &'a PoConfig,
     pub objective: &'a ObjectiveParams,
+}
+
+fn training_settings<S: serde::Serializer>(po: &&PoConfig, s: S) -> Result<S::Ok, S::Error> {
+    let mut value = serde_json::to_value(po).map_err(serde::ser::Error::custom)?;
+    if let Some(fields) = value.as_object_mut() {
+        fields.remove("ensemble");
+    }
+    value.serialize(s)
 }
 
 /// The prefbench version that enters every identity.
@@ -124,6 +135,25 @@ mod tests {
     /// Pins the SFT cache key of the `demo` preset's first reference: a change to the key's
     /// form would silently retrain every cached reference, so it must be deliberate (bump the
     /// version, update this literal).
+    #[test]
+    fn the_packing_of_runs_stays_out_of_their_ids() {
+        let config = ExperimentConfig::preset("demo").unwrap();
+        let hashes = [("synthetic".to_string(), "abc".to_string())];
+        let ids = |ensemble| {
+            let mut config = config.clone();
+            config.po.ensemble = ensemble;
+            crate::plan::matrix::expand(&config, &hashes)
+                .into_iter()
+                .map(|r| (r.id, r.canonical))
+                .collect::<Vec<_>>()
+        };
+        let auto = ids(prefbench_vocabulary::Ensemble::Auto);
+        assert_eq!(auto, ids(prefbench_vocabulary::Ensemble::Off));
+        assert_eq!(auto, ids(prefbench_vocabulary::Ensemble::Members(3)));
+        assert!(auto[0].1["po"].get("ensemble").is_none(), "{}", auto[0].1);
+        assert!(auto[0].1["po"].get("lr").is_some(), "{}", auto[0].1);
+    }
+
     #[test]
     fn the_demo_sft_key_is_pinned() {
         let config = ExperimentConfig::preset("demo").unwrap();

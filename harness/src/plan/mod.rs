@@ -5,3 +5,4 @@ pub mod estimate;
 pub mod identity;
 pub mod matrix;
 pub mod shard;
+pub mod stacks;

@@ -66,8 +66,12 @@ pub(crate) fn po_seconds(record: &RunRecord) -> Option<f64> {
 
 /// Median PO step time in ms: the fair measure of an objective's overhead, since the run's
 /// wall-clock also holds the per-step diagnostics, which cost the same for every method.
+/// `None` for a run trained in a stack: its step time is its share of the stack's, the same
+/// for every method of the stack.
 pub(crate) fn step_ms(record: &RunRecord) -> Option<f64> {
-    Some(record.timings.po_step_median_ms).filter(|ms| ms.is_finite() && *ms > 0.0)
+    Some(record.timings.po_step_median_ms)
+        .filter(|ms| ms.is_finite() && *ms > 0.0)
+        .filter(|_| record.timings.stack_members.is_none())
 }
 
 /// The mean share of the gradient on boundary negatives over training (the paper's mechanism).

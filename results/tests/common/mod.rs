@@ -76,6 +76,7 @@ pub fn record(dataset: &str, method: &str, k: usize, seed: u64, hr_at_1: f64) ->
             eval_s: 0.25,
             peak_rss_mib: 512.0,
             cuda_peak_mib: None,
+            stack_members: None,
         },
         device: "cpu".into(),
         threads: 2,

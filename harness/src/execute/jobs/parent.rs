@@ -127,6 +127,8 @@ fn spawn(options: &RunOptions, job: usize, ids: &[&str]) -> Result<Child> {
             device,
             "--threads",
             &options.threads.to_string(),
+            "--memory-budget",
+            &options.memory_budget.to_string(),
         ])
         .arg("--cache")
         .arg(&options.fetch.cache)

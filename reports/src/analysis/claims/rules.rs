@@ -318,7 +318,18 @@ fn c6_overhead(data: &DatasetResults) -> Finding {
         .flat_map(|(variant, base)| step_pairs(data, variant, base))
         .collect();
     let Some(o) = Overhead::of(&pairs) else {
-        return Finding::absent("a DynamicPO variant with its base at a shared K and seed");
+        let stacked = data
+            .methods()
+            .into_iter()
+            .flat_map(|m| data.runs(m))
+            .any(|r| r.timings.stack_members.is_some());
+        return Finding::absent(match stacked {
+            true => {
+                "a DynamicPO variant with its base trained alone (`po.ensemble: off`) at a \
+                 shared K and seed: runs trained in a stack share its step time"
+            }
+            false => "a DynamicPO variant with its base at a shared K and seed",
+        });
     };
     let share = format!(
         "selection + β {} of a DynamicPO step",

@@ -3,6 +3,12 @@
 //! that got only the binary) can measure what `cargo bench --bench po_step` measures here.
 //! Each method is trained once to warm up (allocator, kernels), then timed; the step time is
 //! the median of the synchronised per-step wall clocks.
+//!
+//! With `--stacks 1,7,49` it also trains stacks of that many runs (the methods in turn) and
+//! sets each stack's step time per member beside the sequential path's, in the same process,
+//! round after round interleaved (`--rounds`), with the step's achieved GFLOP/s against one
+//! large sgemm on the same device and threads, and the peak memory each stack adds per member
+//! beside the budget that `po.ensemble: auto` plans with.
 use std::fmt::Write as _;
 use std::process::ExitCode;
 
@@ -12,6 +18,8 @@ use prefbench_baselines::train::workload::{Workload, WorkloadSpec};
 use serde::Serialize;
 
 use prefbench_vocabulary::{Method, MAX_K};
+
+mod stacks;
 
 use crate::config::DeviceChoice;
 use crate::environment::resolve_device;
@@ -45,6 +53,12 @@ pub struct PoStepArgs {
     dropout: f64,
     #[arg(long, value_delimiter = ',', default_value = "dmpo,dynamicpo-dmpo")]
     methods: Vec<Method>,
+    /// Also time stacks of these many runs against the sequential path (e.g. 1,7,49).
+    #[arg(long, value_delimiter = ',')]
+    stacks: Vec<usize>,
+    /// Interleaved rounds of the stack comparison; its figures are medians over rounds.
+    #[arg(long, default_value_t = 3)]
+    rounds: usize,
     /// Print one JSON object instead of a table.
     #[arg(long)]
     json: bool,
@@ -66,6 +80,9 @@ pub fn run(command: BenchCommand) -> Result<ExitCode> {
     if !(1..=MAX_K).contains(&args.k) || args.steps == 0 || args.batch == 0 || args.items < 20 {
         bail!("--k must be in 1..={MAX_K}, --steps and --batch at least 1, --items at least 20");
     }
+    if args.stacks.contains(&0) || args.rounds == 0 {
+        bail!("--stacks sizes and --rounds must be at least 1");
+    }
     if !(0.0..1.0).contains(&args.dropout) {
         bail!("--dropout {}: must be in [0, 1)", args.dropout);
     }
@@ -84,24 +101,17 @@ pub fn run(command: BenchCommand) -> Result<ExitCode> {
         .iter()
         .map(|&method| {
             workload.train(method);
-            let outcome = workload.train(method);
-            let total: f64 = outcome.step_seconds.iter().sum();
-            let steps = outcome.step_seconds.len().max(1) as f64;
-            Timing {
-                method: method.to_string(),
-                median_step_ms: outcome.median_step_seconds() * 1e3,
-                mean_step_ms: total / steps * 1e3,
-                selection_share: outcome.selection_share(),
-                selection_ms_per_step: outcome.selection_seconds / steps * 1e3,
-            }
+            time_alone(&workload, method)
         })
         .collect();
+    let stacks = (!args.stacks.is_empty())
+        .then(|| stacks::compare(&workload, &args.methods, &args.stacks, args.rounds, device));
     let header = format!(
         "device {device:?}, {} thread(s), batch {}, K {}, {} items, PO dropout {}, {} timed steps",
         args.threads, args.batch, args.k, args.items, args.dropout, args.steps
     );
     if args.json {
-        let value = serde_json::json!({"setup": header, "timings": timings});
+        let value = serde_json::json!({"setup": header, "timings": timings, "stacks": stacks});
         println!("{}", serde_json::to_string_pretty(&value)?);
         return Ok(ExitCode::SUCCESS);
     }
@@ -119,6 +129,23 @@ pub fn run(command: BenchCommand) -> Result<ExitCode> {
             t.selection_share * 100.0
         );
     }
+    if let Some(stacks) = &stacks {
+        out.push_str(&stacks.markdown());
+    }
     print!("{out}");
     Ok(ExitCode::SUCCESS)
+}
+
+/// Times `method` alone on the workload.
+fn time_alone(workload: &Workload, method: Method) -> Timing {
+    let outcome = workload.train(method);
+    let total: f64 = outcome.step_seconds.iter().sum();
+    let steps = outcome.step_seconds.len().max(1) as f64;
+    Timing {
+        method: method.to_string(),
+        median_step_ms: outcome.median_step_seconds() * 1e3,
+        mean_step_ms: total / steps * 1e3,
+        selection_share: outcome.selection_share(),
+        selection_ms_per_step: outcome.selection_seconds / steps * 1e3,
+    }
 }

@@ -1,0 +1,70 @@
+//! How the pending runs of one (dataset, policy) are cut into stacks (`po.ensemble`): how many
+//! runs a stack may hold, and as few, as even stacks as that allows. Pure, so a plan is the
+//! same on every machine that sees the same budget.
+use prefbench_vocabulary::Ensemble;
+
+/// On CPU, `auto` packs at most this many runs a stack: measured on 2 cores (`prefbench bench
+/// po-step --stacks`), larger stacks spill a member's working set out of the caches and step
+/// slower per member than runs alone (docs/design.md, "Stacks").
+pub const CPU_STACK: usize = 8;
+
+/// The most runs one stack may hold under `ensemble`, for runs of `member_bytes` each within
+/// `budget` bytes; at least 1. An explicit `N` is taken as given.
+pub fn most_members(ensemble: Ensemble, budget: u64, member_bytes: u64, cpu: bool) -> usize {
+    match ensemble {
+        Ensemble::Off => 1,
+        Ensemble::Members(n) => n.max(1),
+        Ensemble::Auto => {
+            let fits = usize::try_from(budget / member_bytes.max(1)).unwrap_or(usize::MAX);
+            let fits = fits.max(1);
+            if cpu {
+                fits.min(CPU_STACK)
+            } else {
+                fits
+            }
+        }
+    }
+}
+
+/// The sizes of as few stacks as hold `runs` with at most `most` each, as even as possible
+/// (the larger first): 245 runs at most 100 a stack → 82, 82, 81.
+pub fn sizes(runs: usize, most: usize) -> Vec<usize> {
+    if runs == 0 {
+        return Vec::new();
+    }
+    let stacks = runs.div_ceil(most.max(1));
+    let (each, larger) = (runs / stacks, runs % stacks);
+    (0..stacks).map(|i| each + usize::from(i < larger)).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stacks_are_as_few_and_as_even_as_allowed() {
+        assert_eq!(sizes(245, 100), [82, 82, 81]);
+        assert_eq!(sizes(245, 245), [245]);
+        assert_eq!(sizes(7, 1), [1; 7]);
+        assert_eq!(sizes(9, 8), [5, 4]);
+        assert_eq!(sizes(0, 8), Vec::<usize>::new());
+        for runs in 1..60 {
+            for most in 1..20 {
+                let s = sizes(runs, most);
+                assert_eq!(s.iter().sum::<usize>(), runs);
+                assert_eq!(s.len(), runs.div_ceil(most));
+                assert!(s.iter().all(|&n| n <= most && n + 1 >= s[0]), "{s:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn the_budget_bounds_auto_and_the_cpu_caps_it() {
+        let mib = 1 << 20;
+        assert_eq!(most_members(Ensemble::Auto, 1000 * mib, 10 * mib, false), 100);
+        assert_eq!(most_members(Ensemble::Auto, 1000 * mib, 10 * mib, true), CPU_STACK);
+        assert_eq!(most_members(Ensemble::Auto, 5 * mib, 10 * mib, false), 1);
+        assert_eq!(most_members(Ensemble::Off, 1000 * mib, mib, false), 1);
+        assert_eq!(most_members(Ensemble::Members(300), mib, 10 * mib, true), 300);
+    }
+}
