@@ -18,11 +18,16 @@
 #   golden-f32  the same in float32
 #   step-*      PO step benchmark (DMPO, DynamicPO-DMPO) on CUDA and on CPU: ms/step, ratio,
 #               DynamicPO's selection time (synchronised on CUDA)
-#   run-*       a LastFM-sized synthetic run (DMPO and DynamicPO-DMPO, K = 15, one seed) on CUDA
-#               and on CPU, metrics side by side, CUDA peak memory from the records
+#   run-*       a LastFM-sized synthetic run (DMPO and DynamicPO-DMPO, K = 15, one seed, each
+#               run alone) on CUDA and on CPU, metrics side by side, CUDA peak memory
+#   stack-cuda  stacks of 1, 7, 49 and 245 runs against the runs alone on CUDA (bench po-step
+#               --stacks): per-member step time, GFLOP/s against one sgemm, memory per member
+#   slice-*     the LastFM slice of `paper` on LastFM-sized synthetic data (its 9 methods x 6 K:
+#               49 runs a seed): seed 0 run by run (`off`), then all 5 seeds stacked (`auto`)
+#               on CUDA, so the summary sets the stacked wall-clock beside the sequential one
 #   cuda-tests  the `cuda-tests` feature's tests, where cargo is available
 # Not covered: the text-aware policy (needs the MiniLM weights package, absent on such nodes;
-# copy a title-embedding cache along to use it, see README) and stacked ensembles (not built).
+# copy a title-embedding cache along to use it, see README).
 set -uo pipefail
 
 OUT=${1:?usage: scripts/gpu-check.sh OUTDIR}
@@ -63,7 +68,23 @@ methods: [dmpo, dynamicpo-dmpo]
 k: [15]
 seeds: [0]
 synthetic: {items: 4606, users: 6000, clusters: 40, seed: 0}
+po: {ensemble: off}
 EOF
+# The LastFM slice of `paper`: its methods and K on LastFM-sized synthetic data.
+slice() {
+  cat <<EOF
+name: $1
+datasets: [synthetic]
+methods: [dpo, sdpo, dmpo, mppo, dynamicpo-dmpo, dynamicpo-sdpo, dynamicpo-mppo, dynamicpo-dmpo-select-only, dynamicpo-dmpo-beta-only]
+k: [1, 3, 5, 10, 15, 19]
+seeds: $2
+synthetic: {items: 4606, users: 2000, clusters: 40, seed: 0}
+sft: {epochs: 4}
+po: {epochs: 3, lr: 0.001, ensemble: $3}
+EOF
+}
+slice slice-stacked "[0, 1, 2, 3, 4]" auto >"$OUT/slice-stacked.yaml"
+slice slice-alone "[0]" off >"$OUT/slice-alone.yaml"
 
 step env "$BIN" env
 step golden-f64 "$BIN" loss eval "$GOLDEN" --device cuda --dtype f64 --check
@@ -72,6 +93,10 @@ step step-cuda "$BIN" bench po-step --device cuda --steps 200 --json
 step step-cpu "$BIN" bench po-step --device cpu --threads "$CPU_THREADS" --steps 40 --json
 step run-cuda "$BIN" run "$OUT/lastfm-size.yaml" --device cuda --out "$OUT/run-cuda"
 step run-cpu "$BIN" run "$OUT/lastfm-size.yaml" --device cpu --threads "$CPU_THREADS" --out "$OUT/run-cpu"
+step stack-cuda "$BIN" bench po-step --device cuda --steps 50 --rounds 3 --stacks 1,7,49,245 --json
+# Seed 0 alone first: it trains the SFT reference that the stacked slice then finds cached.
+step slice-alone "$BIN" run "$OUT/slice-alone.yaml" --device cuda --out "$OUT/slice-alone"
+step slice-stacked "$BIN" run "$OUT/slice-stacked.yaml" --device cuda --out "$OUT/slice-stacked"
 # The CUDA tests need cargo and the crates (a node with network or a vendored registry).
 if command -v cargo >/dev/null; then
   step cuda-tests cargo test --release -p prefbench-baselines --features cuda-tests --test cuda --test objectives_golden
@@ -124,7 +149,43 @@ for m in sorted(set(gr) | set(cr)):
     print(f"| {m} | {g['test']['hr_at_1']:.4f} | {c['test']['hr_at_1']:.4f} | {g['timings']['po_s']:.1f} | "
           f"{c['timings']['po_s']:.1f} | {c['timings']['po_s'] / g['timings']['po_s']:.1f}x | "
           f"{'n/a' if peak is None else f'{peak:.0f}'} |")
-print("\nNot covered: the text-aware policy (no MiniLM package on the node) and stacked ensembles (not built yet).")
+try:
+    body = text("stack-cuda")
+    stacks = json.loads(body[body.index("{"):])["stacks"]
+    print(f"\nStacks on CUDA: {stacks['sequential_ms']:.3f} ms a run alone; one 2048^3 sgemm {stacks['sgemm_gflops']:.0f} GFLOP/s")
+    print("\n| stack | ms/step per member | speed-up vs alone | GFLOP/s | MiB/member measured | MiB/member budgeted |")
+    print("|--:|--:|--:|--:|--:|--:|")
+    for r in stacks["rows"]:
+        mib = r["measured_mib_per_member"]
+        print(f"| {r['members']} | {r['ms_per_member']:.3f} | {r['speedup']:.1f}x | {r['gflops']:.1f} | "
+              f"{'n/a' if mib is None else f'{mib:.1f}'} | {r['budgeted_mib_per_member']:.1f} |")
+except (ValueError, KeyError, TypeError):
+    print("\nStacks on CUDA: FAILED, see stack-cuda.log")
+def slice_runs(name):
+    try:
+        return [json.loads(l) for l in open(os.path.join(out, name, "results.jsonl"))]
+    except OSError:
+        return []
+walls = {}
+try:
+    walls = {m.group(1): int(m.group(2)) for m in re.finditer(r"^(slice-[a-z]+)\s+rc=0\s+(\d+) s", open(os.path.join(out, "steps.txt")).read(), re.M)}
+except OSError:
+    pass
+alone, stacked = slice_runs("slice-alone"), slice_runs("slice-stacked")
+if alone and stacked:
+    seconds = lambda rs: sum(r["timings"]["po_s"] + r["timings"]["eval_s"] for r in rs)
+    per_run = seconds(alone) / len(alone)
+    print(f"\nPaper's LastFM slice: {len(stacked)} runs stacked in {walls.get('slice-stacked', 'n/a')} s wall "
+          f"(SFT cached for seed 0 only; PO + evaluation {seconds(stacked):.0f} s by the records); run by run "
+          f"{per_run:.1f} s a run (seed 0, {len(alone)} runs), so {len(stacked) * per_run:.0f} s for the slice.")
+    hr = {(r["cell"]["method"], r["cell"]["k"]): r["test"]["hr_at_1"] for r in alone}
+    diffs = [abs(r["test"]["hr_at_1"] - hr[(r["cell"]["method"], r["cell"]["k"])]) for r in stacked
+             if r["seed"] == 0 and (r["cell"]["method"], r["cell"]["k"]) in hr]
+    if diffs:
+        print(f"Seed 0 stacked against alone: largest test HR@1 difference {max(diffs):.4f} over {len(diffs)} runs.")
+else:
+    print("\nPaper's LastFM slice: FAILED, see slice-alone.log / slice-stacked.log")
+print("\nNot covered: the text-aware policy (no MiniLM package on the node).")
 EOF
 cat "$OUT/steps.txt" >>"$SUMMARY"
 cat "$SUMMARY"

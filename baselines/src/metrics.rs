@@ -26,8 +26,9 @@ impl RankingAccumulator {
                 .ge_tensor(&target_score)
                 .sum_dim_intlist(2, false, Kind::Int64)
                 - 1;
-        let ranks: Vec<i64> = Vec::try_from(others_at_least.reshape([-1]).to_device(tch::Device::Cpu))
-            .expect("ranks are int64");
+        let ranks: Vec<i64> =
+            Vec::try_from(others_at_least.reshape([-1]).to_device(tch::Device::Cpu))
+                .expect("ranks are int64");
         for (accumulator, ranks) in accumulators.iter_mut().zip(ranks.chunks(rows as usize)) {
             accumulator.add_ranks(ranks);
         }

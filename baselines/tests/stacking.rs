@@ -10,9 +10,7 @@ use prefbench_baselines::text::EMBEDDING_DIM;
 use prefbench_baselines::train::{self, Member, MemberResult, PoTrainer, Silent, SplitTensors};
 use prefbench_baselines::train::{PoOutcome, TrainError};
 use prefbench_datasets::{generate_synthetic as generate, SyntheticConfig};
-use prefbench_vocabulary::{
-    Architecture, ItemText, ObjectiveParams, PoConfig, PolicyConfig,
-};
+use prefbench_vocabulary::{Architecture, ItemText, ObjectiveParams, PoConfig, PolicyConfig};
 use tch::{Device, Kind, Tensor};
 
 struct Data {
@@ -108,7 +106,12 @@ fn train(
         test: &data.test,
     };
     let results = trainer
-        .train(&mut stack, &data.train, &Tensor::stack(&lls, 0), &mut Silent)
+        .train(
+            &mut stack,
+            &data.train,
+            &Tensor::stack(&lls, 0),
+            &mut Silent,
+        )
         .unwrap();
     (results, stack)
 }
@@ -126,14 +129,22 @@ fn assert_same_run(name: &str, stacked: &PoOutcome, alone: &PoOutcome) {
     assert_eq!(stacked.curve.len(), alone.curve.len(), "{name}");
     for (s, a) in stacked.curve.iter().zip(&alone.curve) {
         let close = (s.loss - a.loss).abs() <= 1e-5 * a.loss.abs().max(1e-3);
-        assert!(close, "{name} step {}: {} stacked, {} alone", a.step, s.loss, a.loss);
+        assert!(
+            close,
+            "{name} step {}: {} stacked, {} alone",
+            a.step, s.loss, a.loss
+        );
         assert_eq!(s.lr, a.lr, "{name} step {}", a.step);
         assert_eq!(s.boundary_size, a.boundary_size, "{name} step {}", a.step);
     }
     assert_eq!(stacked.epochs.len(), alone.epochs.len(), "{name}");
 }
 
-fn assert_same_weights(name: &str, stacked: &HashMap<String, Tensor>, alone: &HashMap<String, Tensor>) {
+fn assert_same_weights(
+    name: &str,
+    stacked: &HashMap<String, Tensor>,
+    alone: &HashMap<String, Tensor>,
+) {
     for (var, value) in alone {
         let got = &stacked[var];
         // The key half of each attention bias has a gradient of exactly zero in exact

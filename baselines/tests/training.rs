@@ -137,7 +137,12 @@ fn every_objective_trains_to_finite_metrics() {
             test: &setup.test,
         };
         let outcome = trainer
-            .train(&mut policy, &setup.train, &reference_ll.unsqueeze(0), &mut Silent)
+            .train(
+                &mut policy,
+                &setup.train,
+                &reference_ll.unsqueeze(0),
+                &mut Silent,
+            )
             .unwrap()
             .remove(0)
             .unwrap();

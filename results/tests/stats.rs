@@ -2,8 +2,8 @@ mod common;
 
 use common::record;
 use prefbench_results::stats::{
-    aggregate, linear_trend, mean, median, paired_t_test, sample_std, welch_t_test, wilcoxon_signed_rank,
-    Summary,
+    aggregate, linear_trend, mean, median, paired_t_test, sample_std, welch_t_test,
+    wilcoxon_signed_rank, Summary,
 };
 use prefbench_results::{Cell, CellKey};
 

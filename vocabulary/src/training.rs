@@ -71,6 +71,17 @@ pub enum Ensemble {
     Members(usize),
 }
 
+impl std::fmt::Display for Ensemble {
+    /// As written in a config: `auto`, `off` or the count.
+    fn fmt(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        match self {
+            Ensemble::Auto => f.write_str("auto"),
+            Ensemble::Off => f.write_str("off"),
+            Ensemble::Members(n) => write!(f, "{n}"),
+        }
+    }
+}
+
 impl Serialize for Ensemble {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         match self {

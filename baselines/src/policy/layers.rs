@@ -44,7 +44,10 @@ impl Norm {
         let mut affine = vec![1; shape.len()];
         affine[0] = shape[0];
         affine[shape.len() - 1] = width;
-        let (weight, bias) = (self.weight.view(affine.as_slice()), self.bias.view(affine.as_slice()));
+        let (weight, bias) = (
+            self.weight.view(affine.as_slice()),
+            self.bias.view(affine.as_slice()),
+        );
         bias.addcmul(&normed, &weight)
     }
 }
@@ -103,7 +106,9 @@ mod tests {
             let alone = x.get(m).linear(&w, Some(&b));
             assert!(alone.allclose(&y.get(m), 1e-5, 1e-5, false));
             let (nw, nb) = (norm.weight.get(m), norm.bias.get(m));
-            let alone = x.get(m).layer_norm([6], Some(&nw), Some(&nb), NORM_EPS, false);
+            let alone = x
+                .get(m)
+                .layer_norm([6], Some(&nw), Some(&nb), NORM_EPS, false);
             assert!(alone.allclose(&z.get(m), 1e-5, 1e-5, false));
         }
     }
@@ -113,7 +118,9 @@ mod tests {
         tch::manual_seed(6);
         let scores = Tensor::randn([2, 3, 50], (Kind::Float, Device::Cpu)) * 4.0;
         let items = Tensor::randint(50, [2, 3, 7], (Kind::Int64, Device::Cpu));
-        let want = scores.log_softmax(-1, Kind::Float).gather(-1, &items, false);
+        let want = scores
+            .log_softmax(-1, Kind::Float)
+            .gather(-1, &items, false);
         assert!(log_likelihoods(&scores, &items).allclose(&want, 1e-6, 1e-6, false));
     }
 

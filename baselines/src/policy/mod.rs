@@ -129,7 +129,12 @@ fn initial_weights(config: &PolicyConfig, n_items: i64, device: Device) -> HashM
     }
     if config.item_text == ItemText::Minilm {
         let no_bias = linear_init(false);
-        nn::linear(&root / "title_projection", text::EMBEDDING_DIM, width, no_bias);
+        nn::linear(
+            &root / "title_projection",
+            text::EMBEDDING_DIM,
+            width,
+            no_bias,
+        );
     }
     nn::embedding(&root / "items", n_items + 1, width, embedding);
     nn::embedding(&root / "positions", MAX_HISTORY as i64, width, embedding);
@@ -228,9 +233,20 @@ impl Policy {
                 })
                 .collect::<Result<Vec<_>, tch::TchError>>()
         })?;
-        let titles = first.net.titles.as_ref().map(|t| t.embeddings.shallow_clone());
+        let titles = first
+            .net
+            .titles
+            .as_ref()
+            .map(|t| t.embeddings.shallow_clone());
         let count = members.len() as i64;
-        Self::from_weights(&first.config, first.n_items, count, titles, first.device(), weights)
+        Self::from_weights(
+            &first.config,
+            first.n_items,
+            count,
+            titles,
+            first.device(),
+            weights,
+        )
     }
 
     /// Registers `weights` (by name, each `[members, ...]`) as the variables of a new store and
@@ -358,8 +374,13 @@ impl Policy {
         let flat = items.reshape([m * rows, -1]);
         let p = if train { net.dropout } else { 0.0 };
         let x = dropout(
-            &(Tensor::embedding(&flat, &(&histories + offsets.view([m, 1, 1])), -1, false, false)
-                + net.positions.unsqueeze(1)),
+            &(Tensor::embedding(
+                &flat,
+                &(&histories + offsets.view([m, 1, 1])),
+                -1,
+                false,
+                false,
+            ) + net.positions.unsqueeze(1)),
             p,
             train,
         );
@@ -491,7 +512,10 @@ mod tests {
             for (m, source) in [2, 0, 2, 1].into_iter().enumerate() {
                 let want = alone[source].log_probs(&h, &items, false).get(0);
                 let got = stacked.get(m as i64);
-                assert!(got.allclose(&want, 1e-5, 1e-5, false), "{architecture:?} {m}");
+                assert!(
+                    got.allclose(&want, 1e-5, 1e-5, false),
+                    "{architecture:?} {m}"
+                );
             }
             // Each member its own batch: member 1 sees the histories in the other order.
             let own = Tensor::stack(&[h.shallow_clone(), h.flip([0])], 0);

@@ -88,8 +88,9 @@ pub fn evaluate(policy: &Policy, split: &SplitTensors) -> RankingMetrics {
 /// one forward pass shrink with the stack, so its scores stay the size of one member's.
 pub fn evaluate_members(policy: &Policy, split: &SplitTensors) -> Vec<RankingMetrics> {
     let members = policy.members();
-    let mut accumulators: Vec<RankingAccumulator> =
-        (0..members).map(|_| RankingAccumulator::default()).collect();
+    let mut accumulators: Vec<RankingAccumulator> = (0..members)
+        .map(|_| RankingAccumulator::default())
+        .collect();
     let rows = (EVAL_BATCH / members).max(EVAL_BATCH / 16);
     tch::no_grad(|| {
         for (histories, candidates, targets) in split.chunks(rows) {
@@ -97,5 +98,8 @@ pub fn evaluate_members(policy: &Policy, split: &SplitTensors) -> Vec<RankingMet
             RankingAccumulator::add_members(&mut accumulators, &scores, &targets);
         }
     });
-    accumulators.iter().map(RankingAccumulator::finish).collect()
+    accumulators
+        .iter()
+        .map(RankingAccumulator::finish)
+        .collect()
 }

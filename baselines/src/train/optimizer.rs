@@ -67,7 +67,10 @@ impl StackedAdamW {
                 let flat = grad.reshape([self.members, -1]);
                 squares += flat.square().sum_dim_intlist(1, true, Kind::Float);
             }
-            let coef = (squares.sqrt() + CLIP_EPS).reciprocal().g_mul_scalar(max).clamp_max(1.0);
+            let coef = (squares.sqrt() + CLIP_EPS)
+                .reciprocal()
+                .g_mul_scalar(max)
+                .clamp_max(1.0);
             for mut grad in grads {
                 let _ = grad.g_mul_(&coef.view(member_shape(&grad, self.members).as_slice()));
             }
@@ -79,7 +82,11 @@ impl StackedAdamW {
     /// # Panics
     /// If `lrs` does not hold one rate per member.
     pub fn step(&mut self, lrs: &[f64]) {
-        assert_eq!(lrs.len() as i64, self.members, "one learning rate per member");
+        assert_eq!(
+            lrs.len() as i64,
+            self.members,
+            "one learning rate per member"
+        );
         let lrs = Tensor::from_slice(lrs)
             .to_kind(Kind::Float)
             .to_device(self.device);
@@ -105,7 +112,10 @@ impl StackedAdamW {
     }
 
     fn defined_grads(&self) -> impl Iterator<Item = Tensor> + '_ {
-        self.slots.iter().map(|s| s.var.grad()).filter(Tensor::defined)
+        self.slots
+            .iter()
+            .map(|s| s.var.grad())
+            .filter(Tensor::defined)
     }
 }
 

@@ -11,7 +11,9 @@
 use std::time::Instant;
 
 use prefbench_datasets::CANDIDATES;
-use prefbench_vocabulary::{EpochPoint, Method, ObjectiveParams, PoConfig, StepDiagnostics, StepPoint};
+use prefbench_vocabulary::{
+    EpochPoint, Method, ObjectiveParams, PoConfig, StepDiagnostics, StepPoint,
+};
 use rand_pcg::Pcg64;
 use serde::{Deserialize, Serialize};
 use tch::{Device, Kind, Tensor};
@@ -260,7 +262,9 @@ impl PoTrainer<'_> {
         let steps_per_epoch = train.len().div_ceil(c.batch_size);
         let total = steps_per_epoch * c.epochs;
         let log_every = total.div_ceil(c.logged_steps.max(1)).max(1);
-        let mut outcomes: Vec<PoOutcome> = (0..m).map(|_| PoOutcome::with_capacity(c.epochs, total)).collect();
+        let mut outcomes: Vec<PoOutcome> = (0..m)
+            .map(|_| PoOutcome::with_capacity(c.epochs, total))
+            .collect();
         let mut failures: Vec<Option<TrainError>> = (0..m).map(|_| None).collect();
         let alive = Tensor::ones([stack], (Kind::Bool, device));
         let mut step = 0;
@@ -282,7 +286,9 @@ impl PoTrainer<'_> {
                     let drawn = train.draw_positions(rows, run.k, rng);
                     // The members with fewer negatives are padded with their target; the
                     // padding is never read.
-                    let pad = drawn.narrow(1, 0, 1).expand([b, (k_max - run.k) as i64], false);
+                    let pad = drawn
+                        .narrow(1, 0, 1)
+                        .expand([b, (k_max - run.k) as i64], false);
                     positions.push(Tensor::cat(&[drawn, pad], 1));
                 }
                 let positions = Tensor::stack(&positions, 0);
@@ -340,16 +346,20 @@ impl PoTrainer<'_> {
                     outcome.step_seconds.push(seconds);
                 }
                 if let Some(grads) = grads {
-                    let values: Vec<f64> = Vec::try_from(losses.to_kind(Kind::Double).to_device(Device::Cpu))?;
+                    let values: Vec<f64> =
+                        Vec::try_from(losses.to_kind(Kind::Double).to_device(Device::Cpu))?;
                     for ((group, group_step), grad) in groups.iter().zip(&steps).zip(&grads) {
                         for (j, &member) in group.members.iter().enumerate() {
                             if failures[member].is_some() {
                                 continue;
                             }
                             let d = group_step.diagnostics_of(&group.run, j as i64, b, grad)?;
-                            outcomes[member]
-                                .curve
-                                .push(StepPoint::new(step, values[member], lrs[member], &d));
+                            outcomes[member].curve.push(StepPoint::new(
+                                step,
+                                values[member],
+                                lrs[member],
+                                &d,
+                            ));
                         }
                     }
                 }

@@ -5,7 +5,9 @@
 use prefbench_datasets::{generate_synthetic as generate, SyntheticConfig};
 use tch::{Device, Tensor};
 
-use super::{candidate_log_probs, member_bytes, Member, PoOutcome, PoTrainer, Silent, SplitTensors};
+use super::{
+    candidate_log_probs, member_bytes, Member, PoOutcome, PoTrainer, Silent, SplitTensors,
+};
 use crate::policy::Policy;
 use prefbench_vocabulary::{Method, ObjectiveParams};
 use prefbench_vocabulary::{PoConfig, PolicyConfig, MAX_HISTORY};
@@ -105,10 +107,10 @@ impl Workload {
                 lr: self.po.lr,
             })
             .collect();
-        let references = self.reference_ll.unsqueeze(0).expand(
-            [members.len() as i64, -1, -1],
-            false,
-        );
+        let references = self
+            .reference_ll
+            .unsqueeze(0)
+            .expand([members.len() as i64, -1, -1], false);
         let trainer = PoTrainer {
             config: &self.po,
             members: &members,
@@ -129,7 +131,12 @@ impl Workload {
 
     /// The bytes one member of a stack of this workload is budgeted ([`member_bytes`]).
     pub fn member_bytes(&self) -> u64 {
-        member_bytes(&self.model, self.spec.items, self.train.len(), self.spec.batch)
+        member_bytes(
+            &self.model,
+            self.spec.items,
+            self.train.len(),
+            self.spec.batch,
+        )
     }
 
     /// Floating-point operations of the matrix products of one member's PO step (forward and

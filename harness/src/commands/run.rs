@@ -54,7 +54,12 @@ pub struct MatrixArgs {
 
 /// A size in bytes: a whole number, optionally with a binary unit (KiB, MiB, GiB, TiB).
 fn parse_size(text: &str) -> Result<u64, String> {
-    let units = [("TiB", 1u64 << 40), ("GiB", 1 << 30), ("MiB", 1 << 20), ("KiB", 1 << 10)];
+    let units = [
+        ("TiB", 1u64 << 40),
+        ("GiB", 1 << 30),
+        ("MiB", 1 << 20),
+        ("KiB", 1 << 10),
+    ];
     let (number, scale) = units
         .iter()
         .find_map(|&(unit, scale)| text.strip_suffix(unit).map(|n| (n, scale)))

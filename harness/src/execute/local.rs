@@ -214,7 +214,8 @@ mod tests {
         assert!(sft > 1 && first > 1 && second > 1, "{:?}", full.stages);
 
         // Stopped one step into the second PO run: the first is stored, the second dropped.
-        let (finished, stopped) = run_tiny(dir, Ensemble::Off, "out", "cache", Some(sft + first + 1));
+        let (finished, stopped) =
+            run_tiny(dir, Ensemble::Off, "out", "cache", Some(sft + first + 1));
         assert!(matches!(finished, Finished::Interrupted), "{finished:?}");
         assert_eq!(
             stopped.steps,
@@ -253,7 +254,10 @@ mod tests {
         assert_eq!(stack, first, "a stack steps as one run of its members");
         let (finished, _) = run_tiny(dir, Ensemble::Auto, "stopped", "cache", Some(2));
         assert!(matches!(finished, Finished::Interrupted), "{finished:?}");
-        assert!(records(&dir.join("stopped")).is_empty(), "nothing of the stack");
+        assert!(
+            records(&dir.join("stopped")).is_empty(),
+            "nothing of the stack"
+        );
         let (finished, rerun) = run_tiny(dir, Ensemble::Auto, "stopped", "cache", None);
         assert!(matches!(finished, Finished::Report(_)), "{finished:?}");
         assert_eq!(rerun.steps, stack, "the whole stack again");

@@ -34,9 +34,11 @@ pub fn gpu_memory_mib() -> Option<f64> {
 /// can be read.
 pub fn default_budget(device: Device) -> (u64, &'static str) {
     let read = match device {
-        Device::Cuda(_) => nvidia_smi(&["--query-gpu=memory.free", "--format=csv,noheader,nounits"])
-            .and_then(|csv| csv.lines().next()?.trim().parse::<u64>().ok())
-            .map(|mib| (mib << 20, "half the GPU's free memory")),
+        Device::Cuda(_) => {
+            nvidia_smi(&["--query-gpu=memory.free", "--format=csv,noheader,nounits"])
+                .and_then(|csv| csv.lines().next()?.trim().parse::<u64>().ok())
+                .map(|mib| (mib << 20, "half the GPU's free memory"))
+        }
         _ => std::fs::read_to_string("/proc/meminfo")
             .ok()
             .and_then(|s| kib_field(&s, "MemAvailable:"))
@@ -44,7 +46,10 @@ pub fn default_budget(device: Device) -> (u64, &'static str) {
     };
     match read {
         Some((bytes, source)) => (bytes / BUDGET_SHARE, source),
-        None => (FALLBACK_BUDGET, "the 4 GiB fallback (no memory figure readable)"),
+        None => (
+            FALLBACK_BUDGET,
+            "the 4 GiB fallback (no memory figure readable)",
+        ),
     }
 }
 
@@ -102,7 +107,10 @@ mod tests {
         {
             // MemAvailable moves between the two reads; allow 10 %.
             let half = (kib << 10) as f64 / 2.0;
-            assert!((bytes as f64 - half).abs() < 0.1 * half, "{bytes} vs {half}");
+            assert!(
+                (bytes as f64 - half).abs() < 0.1 * half,
+                "{bytes} vs {half}"
+            );
         }
     }
 }

@@ -345,7 +345,11 @@ fn record(
         selection_share: outcome.selection_share(),
         eval_s: outcome.eval_seconds,
         peak_rss_mib: memory::peak_rss_mib(),
-        cuda_peak_mib: options.device.is_cuda().then(memory::gpu_memory_mib).flatten(),
+        cuda_peak_mib: options
+            .device
+            .is_cuda()
+            .then(memory::gpu_memory_mib)
+            .flatten(),
         stack_members,
     };
     Ok(RunRecord {

@@ -3,11 +3,11 @@
 //! outcomes go.
 use anyhow::{Context as _, Result};
 use prefbench_baselines::train::TrainError;
-use prefbench_vocabulary::{Ensemble, PolicyConfig};
 use prefbench_results::RunRecord;
+use prefbench_vocabulary::{Ensemble, PolicyConfig};
 
 use super::context::Context;
-use super::stages::{run_stack, Prepared, Reference, StackRun};
+use super::stages::{policy_note, run_stack, Prepared, Reference, StackRun};
 use crate::failures::RunFailure;
 use crate::observe::Observer;
 use crate::plan::matrix::Group;
@@ -77,7 +77,7 @@ pub fn train_groups(
         let Some(&(spec, _)) = runs.first() else {
             continue;
         };
-        let most = stack_limit(context, prepared, &spec.model);
+        let most = stack_limit(context, prepared, &spec.model, observer);
         let mut rest = &runs[..];
         for size in sizes(runs.len(), most) {
             let (stack, later) = rest.split_at(size);
@@ -119,12 +119,34 @@ fn families<'g, 'a>(groups: &'g [Group<'a>], ensemble: Ensemble) -> Vec<Vec<&'g 
 }
 
 /// The most runs of `model` on `data` one stack may hold under the config's `po.ensemble` and
-/// this process's memory budget.
-fn stack_limit(context: &Context, data: &Prepared, model: &PolicyConfig) -> usize {
+/// this process's memory budget; says how it decided, where it stacks.
+fn stack_limit(
+    context: &Context,
+    data: &Prepared,
+    model: &PolicyConfig,
+    observer: &mut dyn Observer,
+) -> usize {
     let po = &context.config.po;
     let options = context.options;
     let each = data.member_bytes(model, po.batch_size);
-    most_members(po.ensemble, options.memory_budget, each, !options.device.is_cuda())
+    let most = most_members(
+        po.ensemble,
+        options.memory_budget,
+        each,
+        !options.device.is_cuda(),
+    );
+    if most > 1 {
+        let mib = |bytes: u64| bytes as f64 / (1 << 20) as f64;
+        observer.line(&format!(
+            "{}{}: at most {most} runs a stack (po.ensemble {}; {:.0} MiB a run, budget {:.0} MiB)",
+            data.dataset.name,
+            policy_note(model),
+            po.ensemble,
+            mib(each),
+            mib(options.memory_budget)
+        ));
+    }
+    most
 }
 
 /// Whether `error` is a trainer that obeyed the stop token.

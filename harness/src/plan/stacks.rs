@@ -34,7 +34,9 @@ pub fn sizes(runs: usize, most: usize) -> Vec<usize> {
     }
     let stacks = runs.div_ceil(most.max(1));
     let (each, larger) = (runs / stacks, runs % stacks);
-    (0..stacks).map(|i| each + usize::from(i < larger)).collect()
+    (0..stacks)
+        .map(|i| each + usize::from(i < larger))
+        .collect()
 }
 
 #[cfg(test)]
@@ -61,10 +63,19 @@ mod tests {
     #[test]
     fn the_budget_bounds_auto_and_the_cpu_caps_it() {
         let mib = 1 << 20;
-        assert_eq!(most_members(Ensemble::Auto, 1000 * mib, 10 * mib, false), 100);
-        assert_eq!(most_members(Ensemble::Auto, 1000 * mib, 10 * mib, true), CPU_STACK);
+        assert_eq!(
+            most_members(Ensemble::Auto, 1000 * mib, 10 * mib, false),
+            100
+        );
+        assert_eq!(
+            most_members(Ensemble::Auto, 1000 * mib, 10 * mib, true),
+            CPU_STACK
+        );
         assert_eq!(most_members(Ensemble::Auto, 5 * mib, 10 * mib, false), 1);
         assert_eq!(most_members(Ensemble::Off, 1000 * mib, mib, false), 1);
-        assert_eq!(most_members(Ensemble::Members(300), mib, 10 * mib, true), 300);
+        assert_eq!(
+            most_members(Ensemble::Members(300), mib, 10 * mib, true),
+            300
+        );
     }
 }

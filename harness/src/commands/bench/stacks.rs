@@ -4,8 +4,8 @@
 use std::fmt::Write as _;
 use std::time::Instant;
 
-use prefbench_baselines::train::workload::Workload;
 use prefbench_baselines::train::synchronize;
+use prefbench_baselines::train::workload::Workload;
 use prefbench_results::stats::median;
 use prefbench_vocabulary::Method;
 use serde::Serialize;
@@ -51,7 +51,8 @@ pub fn compare(
     rounds: usize,
     device: Device,
 ) -> StackComparison {
-    let members = |size: usize| -> Vec<Method> { methods.iter().copied().cycle().take(size).collect() };
+    let members =
+        |size: usize| -> Vec<Method> { methods.iter().copied().cycle().take(size).collect() };
     let sgemm_gflops = sgemm_gflops(device);
     // Warm-up, ascending, reading the memory high-water mark each stack adds.
     let baseline = memory_mib(device);
@@ -61,7 +62,9 @@ pub fn compare(
     for (at, size) in ascending {
         workload.train_stack(&members(size));
         measured[at] = match (baseline, memory_mib(device)) {
-            (Some(before), Some(after)) if size > 1 => Some((after - before).max(0.0) / size as f64),
+            (Some(before), Some(after)) if size > 1 => {
+                Some((after - before).max(0.0) / size as f64)
+            }
             _ => None,
         };
     }
