@@ -2,8 +2,9 @@
 //! (LastFM's size), two threads, for DMPO and DynamicPO-DMPO, with PO dropout 0 (the default
 //! regime) and 0.2 (SFT's, to show its cost). Each iteration trains `steps` steps of
 //! [`Workload`], so criterion's time / steps is the step time (with the policy's copy from the
-//! reference and the optimiser's creation amortised over them). `scripts/pytorch_po_step.py`
-//! times the same model and step in PyTorch eager mode for comparison.
+//! reference and the optimiser's creation amortised over them), and a stack of seven such runs.
+//! `scripts/pytorch_po_step.py` times the same model and step in PyTorch eager mode for
+//! comparison.
 use std::time::Duration;
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
@@ -34,6 +35,21 @@ fn bench(c: &mut Criterion) {
             );
         }
     }
+    // Seven runs as one stack (the methods in turn): its throughput in member-steps a second
+    // sets it beside the runs above; `prefbench bench po-step --stacks` compares more sizes.
+    let workload = Workload::new(WorkloadSpec::default(), Device::Cpu);
+    let methods: Vec<Method> = ["dmpo", "dynamicpo-dmpo"]
+        .iter()
+        .cycle()
+        .take(7)
+        .map(|m| m.parse().expect("known method"))
+        .collect();
+    group.throughput(Throughput::Elements(
+        (workload.spec().steps * methods.len()) as u64,
+    ));
+    group.bench_function("stack-of-7/128x15/4606-items/dropout-0", |b| {
+        b.iter(|| workload.train_stack(&methods))
+    });
     group.finish();
 }
 

@@ -137,6 +137,63 @@ fn objective_groups(members: &[Member], device: Device) -> Vec<ObjectiveGroup> {
         .collect()
 }
 
+/// One step's samples of every member of a stack, each drawn from the member's own generator.
+struct StackBatch {
+    /// `[M, B, MAX_HISTORY]`.
+    histories: Tensor,
+    /// Candidate ids, the target first, then each member's K negatives, padded to the stack's
+    /// largest K: `[M, B, 1 + K_max]`.
+    ids: Tensor,
+    /// The same candidates' reference log-likelihoods.
+    reference_ll: Tensor,
+}
+
+impl StackBatch {
+    /// Member m's batch is rows `rows[m]` of `train`, with negatives drawn by `rngs[m]` exactly
+    /// as a run alone draws them.
+    fn draw(
+        train: &SplitTensors,
+        references: &Tensor,
+        members: &[Member],
+        rows: &[&[usize]],
+        rngs: &mut [Pcg64],
+    ) -> Self {
+        let (m, b) = (members.len() as i64, rows[0].len() as i64);
+        let candidates = CANDIDATES as i64;
+        let k_max = members.iter().map(|r| r.k).max().unwrap_or(1);
+        let positions: Vec<Tensor> = rows
+            .iter()
+            .zip(members)
+            .zip(rngs)
+            .map(|((rows, run), rng)| {
+                let drawn = train.draw_positions(rows, run.k, rng);
+                // Members with fewer negatives are padded with their target; the padding is
+                // never read.
+                let pad = drawn
+                    .narrow(1, 0, 1)
+                    .expand([b, (k_max - run.k) as i64], false);
+                Tensor::cat(&[drawn, pad], 1)
+            })
+            .collect();
+        let positions = Tensor::stack(&positions, 0);
+        let idx: Vec<Tensor> = rows.iter().map(|r| train.rows_tensor(r)).collect();
+        let idx = Tensor::stack(&idx, 0);
+        let flat = idx.view([-1]);
+        let rows_of = idx.unsqueeze(2).expand([m, b, candidates], false);
+        Self {
+            histories: train.histories.index_select(0, &flat).view([m, b, -1]),
+            ids: train
+                .candidates
+                .index_select(0, &flat)
+                .view([m, b, candidates])
+                .gather(2, &positions, false),
+            reference_ll: references
+                .gather(1, &rows_of, false)
+                .gather(2, &positions, false),
+        }
+    }
+}
+
 /// One group's objective at one step: its members' log-likelihoods as one batch of G·B
 /// samples, and the objective's output on them.
 struct GroupStep {
@@ -236,8 +293,7 @@ impl PoTrainer<'_> {
         let stack = m as i64;
         let device = policy.device();
         let n = train.len() as i64;
-        let candidates = CANDIDATES as i64;
-        if policy.members() != stack || references.size() != [stack, n, candidates] {
+        if policy.members() != stack || references.size() != [stack, n, CANDIDATES as i64] {
             return Err(TrainError::Stack(format!(
                 "{m} runs, a stack of {} and references {:?} for {n} samples",
                 policy.members(),
@@ -258,7 +314,6 @@ impl PoTrainer<'_> {
             at[member] = position as i64;
         }
         let at = Tensor::from_slice(&at).to_device(device);
-        let k_max = self.members.iter().map(|r| r.k).max().unwrap_or(1);
         let steps_per_epoch = train.len().div_ceil(c.batch_size);
         let total = steps_per_epoch * c.epochs;
         let log_every = total.div_ceil(c.logged_steps.max(1)).max(1);
@@ -281,31 +336,9 @@ impl PoTrainer<'_> {
                 let started = Instant::now();
                 let rows: Vec<&[usize]> = batches.iter().map(|b| b[i].as_slice()).collect();
                 let b = rows[0].len() as i64;
-                let mut positions = Vec::with_capacity(m);
-                for ((rows, run), rng) in rows.iter().zip(self.members).zip(&mut rngs) {
-                    let drawn = train.draw_positions(rows, run.k, rng);
-                    // The members with fewer negatives are padded with their target; the
-                    // padding is never read.
-                    let pad = drawn
-                        .narrow(1, 0, 1)
-                        .expand([b, (k_max - run.k) as i64], false);
-                    positions.push(Tensor::cat(&[drawn, pad], 1));
-                }
-                let positions = Tensor::stack(&positions, 0);
-                let idx: Vec<Tensor> = rows.iter().map(|r| train.rows_tensor(r)).collect();
-                let idx = Tensor::stack(&idx, 0);
-                let flat = idx.view([-1]);
-                let histories = train.histories.index_select(0, &flat).view([stack, b, -1]);
-                let ids = train
-                    .candidates
-                    .index_select(0, &flat)
-                    .view([stack, b, candidates])
-                    .gather(2, &positions, false);
-                let policy_ll = policy.log_probs(&histories, &ids, true);
-                let rows_of = idx.unsqueeze(2).expand([stack, b, candidates], false);
-                let reference_ll = references
-                    .gather(1, &rows_of, false)
-                    .gather(2, &positions, false);
+                let batch = StackBatch::draw(train, references, self.members, &rows, &mut rngs);
+                let policy_ll = policy.log_probs(&batch.histories, &batch.ids, true);
+                let reference_ll = batch.reference_ll;
                 let steps: Vec<GroupStep> = groups
                     .iter()
                     .map(|g| GroupStep::new(g, &policy_ll, &reference_ll))
