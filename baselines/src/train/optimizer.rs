@@ -98,9 +98,11 @@ impl StackedAdamW {
                 }
                 slot.steps += 1;
                 let lr = lrs.view(member_shape(&slot.var, self.members).as_slice());
-                let _ = slot.var.g_mul_(&(1.0 - &lr * self.weight_decay));
-                let _ = slot.exp_avg.g_mul_scalar_(BETA1);
-                let _ = slot.exp_avg.g_add_(&(&grad * (1.0 - BETA1)));
+                // Decoupled weight decay; skipped at 0 (PO's default), where it is a no-op.
+                if self.weight_decay != 0.0 {
+                    let _ = slot.var.g_mul_(&(1.0 - &lr * self.weight_decay));
+                }
+                let _ = slot.exp_avg.lerp_(&grad, 1.0 - BETA1);
                 let _ = slot.exp_avg_sq.g_mul_scalar_(BETA2);
                 let _ = slot.exp_avg_sq.addcmul_(&grad, &(&grad * (1.0 - BETA2)));
                 let bias1 = 1.0 - BETA1.powi(slot.steps);
@@ -151,33 +153,35 @@ mod tests {
             dropout: 0.0,
             ..Default::default()
         };
-        tch::manual_seed(7);
-        let ours = Policy::new(&config, 20, None, Device::Cpu);
-        let mut theirs = Policy::new(&config, 20, None, Device::Cpu);
-        theirs.vs.copy(&ours.vs).unwrap();
-        let mut adamw = StackedAdamW::new(&ours, 0.05);
-        let mut reference = tch::nn::AdamW {
-            wd: 0.05,
-            ..Default::default()
-        }
-        .build(&theirs.vs, 1e-2)
-        .unwrap();
-        for step in 0..5 {
-            let lr = 1e-2 / (step + 1) as f64;
-            adamw.zero_grad();
-            loss(&ours).backward();
-            adamw.clip_grad_norm(0.5);
-            adamw.step(&[lr]);
-            reference.set_lr(lr);
-            reference.zero_grad();
-            loss(&theirs).backward();
-            reference.clip_grad_norm(0.5);
-            reference.step();
-        }
-        let theirs = theirs.vs.variables();
-        for (name, var) in ours.vs.variables() {
-            let diff = (&var - &theirs[&name]).abs().max().double_value(&[]);
-            assert!(diff < 1e-5, "{name}: {diff}");
+        for wd in [0.0, 0.05] {
+            tch::manual_seed(7);
+            let ours = Policy::new(&config, 20, None, Device::Cpu);
+            let mut theirs = Policy::new(&config, 20, None, Device::Cpu);
+            theirs.vs.copy(&ours.vs).unwrap();
+            let mut adamw = StackedAdamW::new(&ours, wd);
+            let mut reference = tch::nn::AdamW {
+                wd,
+                ..Default::default()
+            }
+            .build(&theirs.vs, 1e-2)
+            .unwrap();
+            for step in 0..5 {
+                let lr = 1e-2 / (step + 1) as f64;
+                adamw.zero_grad();
+                loss(&ours).backward();
+                adamw.clip_grad_norm(0.5);
+                adamw.step(&[lr]);
+                reference.set_lr(lr);
+                reference.zero_grad();
+                loss(&theirs).backward();
+                reference.clip_grad_norm(0.5);
+                reference.step();
+            }
+            let theirs = theirs.vs.variables();
+            for (name, var) in ours.vs.variables() {
+                let diff = (&var - &theirs[&name]).abs().max().double_value(&[]);
+                assert!(diff < 1e-5, "wd {wd}, {name}: {diff}");
+            }
         }
     }
 }

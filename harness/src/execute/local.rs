@@ -248,6 +248,16 @@ mod tests {
         assert!(matches!(finished, Finished::Report(_)), "{finished:?}");
         let stacked = records(&dir.join("stacked"));
         assert_eq!(ids(&stacked), ids(&expected), "the same runs, the same ids");
+        let timings = std::fs::read_to_string(dir.join("stacked/results.jsonl")).unwrap();
+        for line in timings.lines() {
+            let record: Value = serde_json::from_str(line).unwrap();
+            assert_eq!(record["timings"]["stack_members"], 2, "{line}");
+        }
+        let alone = std::fs::read_to_string(dir.join("full/results.jsonl")).unwrap();
+        assert!(
+            !alone.contains("stack_members"),
+            "a run alone says nothing of stacks"
+        );
         let [(_, 0), (_, stack)] = full.stages[..] else {
             panic!("the cached reference, then one stack: {:?}", full.stages);
         };
