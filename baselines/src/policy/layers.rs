@@ -74,10 +74,14 @@ pub fn per_member(t: &Tensor, members: i64, dims: usize) -> Tensor {
     }
 }
 
-/// log π of the asked-for `items` `[M, B, C]` from the catalogue scores `[M, B, n]`: their
-/// score minus the logsumexp, without materialising the whole log-softmax.
+/// log π of the asked-for `items` `[M, B, C]` from the catalogue scores `[M, B, n]`. libtorch's
+/// fused log-softmax then a gather: on 2 CPU cores its forward and backward take 0.73 ms on
+/// [128, 4606] against 1.19 ms for the score minus a logsumexp, which never builds the whole
+/// log-softmax but runs more kernels.
 pub fn log_likelihoods(scores: &Tensor, items: &Tensor) -> Tensor {
-    scores.gather(-1, items, false) - scores.logsumexp([-1], true)
+    scores
+        .log_softmax(-1, scores.kind())
+        .gather(-1, items, false)
 }
 
 #[cfg(test)]

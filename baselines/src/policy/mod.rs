@@ -257,12 +257,12 @@ impl Policy {
         members: i64,
         titles: Option<Tensor>,
         device: Device,
-        weights: Vec<(String, Tensor)>,
+        mut weights: Vec<(String, Tensor)>,
     ) -> Result<Self, PolicyError> {
         let vs = nn::VarStore::new(device);
-        let mut weights = weights;
-        // A fixed variable order, so the optimizer's state and the store's listing are the
-        // same in every process.
+        // A fixed variable order (the names come from a hash map): the optimizer sums the
+        // members' gradient norms over the variables in this order, which must be the same in
+        // every process for a run to repeat bit for bit.
         weights.sort_by(|a, b| a.0.cmp(&b.0));
         let vars: HashMap<String, Tensor> = weights
             .iter()
@@ -357,7 +357,7 @@ impl Policy {
     /// log π(item | history) of the asked-for `items`: `[M, B, C]`. `histories` is
     /// `[B, MAX_HISTORY]` int64 from [`histories_tensor`] (the same for every member) or
     /// `[M, B, MAX_HISTORY]` (each member its own batch); `items` likewise `[B, C]` or
-    /// `[M, B, C]`. The whole catalogue's log-softmax is never materialised.
+    /// `[M, B, C]`, gathered from the log-softmax over the whole catalogue.
     pub fn log_probs(&self, histories: &Tensor, items: &Tensor, train: bool) -> Tensor {
         let scores = self.scores(histories, train);
         log_likelihoods(&scores, &per_member(items, self.members, 2))

@@ -1,9 +1,11 @@
 //! AdamW over a stack's variables, with each member's own learning rate and its own gradient
 //! clip: the members of a stack are separate runs, so a clip is a norm over one member's
-//! slice of every variable, not over the stack. The update is libtorch's AdamW (tch's
-//! `nn::AdamW` with the same defaults), written out so the learning rate can be a tensor
-//! `[M]`; tested equal to `nn::AdamW` + `clip_grad_norm` for a stack of one.
-use tch::{Device, Kind, Tensor};
+//! slice of every variable, not over the stack. AdamW is elementwise, so members that share a
+//! rate (a run alone, every stack of one config) step through libtorch's own AdamW; members of
+//! different rates through the same update written out with the rate a tensor `[M]`, tested
+//! equal to libtorch's for each member.
+use tch::nn::{self, OptimizerConfig};
+use tch::{Device, Kind, TchError, Tensor};
 
 use crate::policy::Policy;
 
@@ -24,53 +26,89 @@ struct Slot {
 
 /// The optimizer of one stack.
 pub struct StackedAdamW {
-    slots: Vec<Slot>,
-    weight_decay: f64,
+    update: Update,
+    /// Every trainable variable, in the store's (sorted) order.
+    vars: Vec<Tensor>,
     members: i64,
     device: Device,
 }
 
+/// How the weights move: libtorch's own AdamW when every member moves at one rate (every
+/// stack of one config: it has one `po.lr`), the written-out update when rates differ.
+enum Update {
+    Libtorch(nn::Optimizer),
+    PerMember { slots: Vec<Slot>, weight_decay: f64 },
+}
+
 impl StackedAdamW {
-    pub fn new(policy: &Policy, weight_decay: f64) -> Self {
-        let slots = policy
-            .vs
-            .trainable_variables()
-            .into_iter()
-            .map(|var| Slot {
-                exp_avg: var.zeros_like(),
-                exp_avg_sq: var.zeros_like(),
-                var,
-                steps: 0,
-            })
-            .collect();
-        Self {
-            slots,
-            weight_decay,
+    /// The optimizer of `policy`, whose members have the peak learning rates `peak_lrs` (their
+    /// schedules share one shape, so equal peaks stay equal at every step).
+    pub fn new(policy: &Policy, weight_decay: f64, peak_lrs: &[f64]) -> Result<Self, TchError> {
+        let vars = policy.vs.trainable_variables();
+        let update = if peak_lrs.windows(2).all(|w| w[0] == w[1]) {
+            let rate = peak_lrs.first().copied().unwrap_or(0.0);
+            Update::Libtorch(
+                nn::AdamW {
+                    wd: weight_decay,
+                    ..Default::default()
+                }
+                .build(&policy.vs, rate)?,
+            )
+        } else {
+            let slots = vars
+                .iter()
+                .map(|var| Slot {
+                    exp_avg: var.zeros_like(),
+                    exp_avg_sq: var.zeros_like(),
+                    var: var.shallow_clone(),
+                    steps: 0,
+                })
+                .collect();
+            Update::PerMember {
+                slots,
+                weight_decay,
+            }
+        };
+        Ok(Self {
+            update,
+            vars,
             members: policy.members(),
             device: policy.device(),
-        }
+        })
     }
 
     pub fn zero_grad(&mut self) {
-        for slot in &mut self.slots {
-            slot.var.zero_grad();
+        for var in &mut self.vars {
+            var.zero_grad();
         }
     }
 
     /// Scales each member's gradients so that their norm (over all its variables) is at most
-    /// `max`, as `clip_grad_norm` does for one run; on the device, with no host round trip.
+    /// `max`, as `clip_grad_norm` does for one run: one norm per variable and member, and the
+    /// gradients are touched only when some member is above `max`.
     pub fn clip_grad_norm(&self, max: f64) {
         tch::no_grad(|| {
-            let grads: Vec<Tensor> = self.defined_grads().collect();
-            let mut squares = Tensor::zeros([self.members, 1], (Kind::Float, self.device));
-            for grad in &grads {
-                let flat = grad.reshape([self.members, -1]);
-                squares += flat.square().sum_dim_intlist(1, true, Kind::Float);
+            let grads: Vec<Tensor> = self
+                .vars
+                .iter()
+                .map(Tensor::grad)
+                .filter(Tensor::defined)
+                .collect();
+            if grads.is_empty() {
+                return;
             }
-            let coef = (squares.sqrt() + CLIP_EPS)
-                .reciprocal()
-                .g_mul_scalar(max)
-                .clamp_max(1.0);
+            let norms: Vec<Tensor> = grads
+                .iter()
+                .map(|g| {
+                    g.reshape([self.members, -1])
+                        .norm_scalaropt_dim(2, [1], false)
+                })
+                .collect();
+            let total = Tensor::stack(&norms, 0).norm_scalaropt_dim(2, [0], false);
+            let coef = ((total + CLIP_EPS).reciprocal() * max).clamp_max(1.0);
+            if !bool::try_from(coef.lt(1.0).any()).unwrap_or(true) {
+                return;
+            }
             for mut grad in grads {
                 let _ = grad.g_mul_(&coef.view(member_shape(&grad, self.members).as_slice()));
             }
@@ -87,11 +125,22 @@ impl StackedAdamW {
             self.members,
             "one learning rate per member"
         );
+        let (slots, weight_decay) = match &mut self.update {
+            Update::Libtorch(optimizer) => {
+                optimizer.set_lr(lrs[0]);
+                optimizer.step();
+                return;
+            }
+            Update::PerMember {
+                slots,
+                weight_decay,
+            } => (slots, *weight_decay),
+        };
         let lrs = Tensor::from_slice(lrs)
             .to_kind(Kind::Float)
             .to_device(self.device);
         tch::no_grad(|| {
-            for slot in &mut self.slots {
+            for slot in slots {
                 let grad = slot.var.grad();
                 if !grad.defined() {
                     continue;
@@ -99,8 +148,8 @@ impl StackedAdamW {
                 slot.steps += 1;
                 let lr = lrs.view(member_shape(&slot.var, self.members).as_slice());
                 // Decoupled weight decay; skipped at 0 (PO's default), where it is a no-op.
-                if self.weight_decay != 0.0 {
-                    let _ = slot.var.g_mul_(&(1.0 - &lr * self.weight_decay));
+                if weight_decay != 0.0 {
+                    let _ = slot.var.g_mul_(&(1.0 - &lr * weight_decay));
                 }
                 let _ = slot.exp_avg.lerp_(&grad, 1.0 - BETA1);
                 let _ = slot.exp_avg_sq.g_mul_scalar_(BETA2);
@@ -111,13 +160,6 @@ impl StackedAdamW {
                 let _ = slot.var.g_sub_(&(&slot.exp_avg / denom * (lr / bias1)));
             }
         });
-    }
-
-    fn defined_grads(&self) -> impl Iterator<Item = Tensor> + '_ {
-        self.slots
-            .iter()
-            .map(|s| s.var.grad())
-            .filter(Tensor::defined)
     }
 }
 
@@ -141,8 +183,10 @@ mod tests {
         policy.log_probs(&h, &items, true).sum(Kind::Float) * 3.0
     }
 
+    /// Member 0 of a stack of two rates (the written-out update) against libtorch's AdamW and
+    /// `clip_grad_norm` on the same policy alone; member 1 moves at half the rate.
     #[test]
-    fn a_stack_of_one_steps_like_tchs_adamw_with_clipping() {
+    fn members_of_different_rates_step_like_tchs_adamw_with_clipping() {
         // A GRU: every one of its weights has a real gradient (an attention's key bias has an
         // exactly zero one, where AdamW amplifies float noise in any implementation).
         let config = PolicyConfig {
@@ -155,10 +199,9 @@ mod tests {
         };
         for wd in [0.0, 0.05] {
             tch::manual_seed(7);
-            let ours = Policy::new(&config, 20, None, Device::Cpu);
-            let mut theirs = Policy::new(&config, 20, None, Device::Cpu);
-            theirs.vs.copy(&ours.vs).unwrap();
-            let mut adamw = StackedAdamW::new(&ours, wd);
+            let theirs = Policy::new(&config, 20, None, Device::Cpu);
+            let ours = Policy::stack(&[&theirs, &theirs]).unwrap();
+            let mut adamw = StackedAdamW::new(&ours, wd, &[1e-2, 5e-3]).unwrap();
             let mut reference = tch::nn::AdamW {
                 wd,
                 ..Default::default()
@@ -170,7 +213,7 @@ mod tests {
                 adamw.zero_grad();
                 loss(&ours).backward();
                 adamw.clip_grad_norm(0.5);
-                adamw.step(&[lr]);
+                adamw.step(&[lr, lr / 2.0]);
                 reference.set_lr(lr);
                 reference.zero_grad();
                 loss(&theirs).backward();
@@ -179,8 +222,10 @@ mod tests {
             }
             let theirs = theirs.vs.variables();
             for (name, var) in ours.vs.variables() {
-                let diff = (&var - &theirs[&name]).abs().max().double_value(&[]);
+                let diff = (var.get(0) - &theirs[&name]).abs().max().double_value(&[]);
                 assert!(diff < 1e-5, "wd {wd}, {name}: {diff}");
+                let other = (var.get(1) - &theirs[&name]).abs().max().double_value(&[]);
+                assert!(other > 1e-6, "wd {wd}, {name}: member 1 has its own rate");
             }
         }
     }

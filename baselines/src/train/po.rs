@@ -301,7 +301,8 @@ impl PoTrainer<'_> {
             )));
         }
         policy.set_dropout(c.dropout);
-        let mut opt = StackedAdamW::new(policy, c.weight_decay);
+        let peak_lrs: Vec<f64> = self.members.iter().map(|r| r.lr).collect();
+        let mut opt = StackedAdamW::new(policy, c.weight_decay, &peak_lrs)?;
         let mut rngs: Vec<Pcg64> = self
             .members
             .iter()

@@ -21,7 +21,7 @@ pub fn train_sft(
     seed: u64,
     progress: &mut dyn Progress,
 ) -> Result<SftMetrics, TrainError> {
-    let mut opt = StackedAdamW::new(policy, config.weight_decay);
+    let mut opt = StackedAdamW::new(policy, config.weight_decay, &[config.lr])?;
     let mut rng = stage_rng(seed, SFT_STAGE);
     let steps_per_epoch = train.len().div_ceil(config.batch_size);
     let total = steps_per_epoch * config.epochs;
