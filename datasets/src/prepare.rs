@@ -19,7 +19,7 @@ use crate::synthetic::{self, SyntheticConfig};
 #[derive(Debug, Clone)]
 pub struct PrepareOptions {
     pub fetch: FetchOptions,
-    /// `lastfm-raw` only: a directory holding the extracted `artists.dat` and
+    /// `lastfm-raw` and `lastfm-dated` only: a directory holding the extracted `artists.dat` and
     /// `user_taggedartists.dat` instead of the archive (whose hash then cannot be checked).
     pub from: Option<PathBuf>,
 }
@@ -65,7 +65,7 @@ pub fn prepare_entry(
         return Ok(cached);
     }
     let built = Inputs::bind(name, entry.recipe.name, &inputs, opts.from.as_deref())
-        .and_then(|bound| bound.run(name, &dir));
+        .and_then(|bound| bound.run(name, entry, &dir));
     let (dataset, derived, extra) = built.map_err(|e| reject_unverified(&inputs, e))?;
     notes.extend(extra);
     record_first_seen(&opts.fetch.cache, name, &inputs)?;
@@ -89,9 +89,9 @@ pub fn prepare_entry(
 }
 
 /// Whether the recipe of `entry` can read extracted archive members instead of the archive
-/// (`PrepareOptions::from`): only the hetrec LastFM recipe can.
+/// (`PrepareOptions::from`): only the hetrec LastFM recipes can.
 pub fn reads_extracted_members(entry: &DatasetEntry) -> bool {
-    entry.recipe.name == RecipeKind::HetrecLastfm
+    entry.recipe.name.hetrec_order().is_some()
 }
 
 /// The input files of a recipe, by name: the registry's files bound in their order.
@@ -103,10 +103,12 @@ enum Inputs<'a> {
     },
     HetrecArchive {
         archive: &'a Path,
+        order: hetrec::Order,
     },
     /// `--from DIR`: the archive's members, extracted into `dir`.
     HetrecMembers {
         dir: &'a Path,
+        order: hetrec::Order,
     },
     Steam {
         reviews: &'a Path,
@@ -128,17 +130,20 @@ impl<'a> Inputs<'a> {
         from: Option<&'a Path>,
     ) -> Result<Self, DatasetError> {
         let path = |f: &'a Fetched| f.path.as_path();
-        Ok(match (kind, files, from) {
-            (RecipeKind::SdpoJson, [train, valid, test], _) => Inputs::Sdpo { train, valid, test },
-            (RecipeKind::HetrecLastfm, _, Some(dir)) => Inputs::HetrecMembers { dir },
-            (RecipeKind::HetrecLastfm, [archive], None) => Inputs::HetrecArchive {
+        Ok(match (kind, kind.hetrec_order(), files, from) {
+            (RecipeKind::SdpoJson, _, [train, valid, test], _) => {
+                Inputs::Sdpo { train, valid, test }
+            }
+            (_, Some(order), _, Some(dir)) => Inputs::HetrecMembers { dir, order },
+            (_, Some(order), [archive], None) => Inputs::HetrecArchive {
                 archive: path(archive),
+                order,
             },
-            (RecipeKind::Steam, [reviews, games], _) => Inputs::Steam {
+            (RecipeKind::Steam, _, [reviews, games], _) => Inputs::Steam {
                 reviews: path(reviews),
                 games: path(games),
             },
-            (RecipeKind::Goodreads, [interactions, books], _) => Inputs::Goodreads {
+            (RecipeKind::Goodreads, _, [interactions, books], _) => Inputs::Goodreads {
                 interactions: path(interactions),
                 books: path(books),
             },
@@ -157,6 +162,7 @@ impl<'a> Inputs<'a> {
     fn run(
         self,
         name: &str,
+        entry: &DatasetEntry,
         dir: &Path,
     ) -> Result<(Dataset, Vec<DerivedFile>, Vec<String>), DatasetError> {
         match self {
@@ -165,10 +171,12 @@ impl<'a> Inputs<'a> {
                 Vec::new(),
                 Vec::new(),
             )),
-            Inputs::HetrecArchive { archive } => {
-                rebuild_lastfm(hetrec::read_archive(archive)?, dir)
+            Inputs::HetrecArchive { archive, order } => {
+                rebuild_lastfm(hetrec::read_archive(archive)?, order, entry, dir)
             }
-            Inputs::HetrecMembers { dir: from } => rebuild_lastfm(hetrec::read_dir(from)?, dir),
+            Inputs::HetrecMembers { dir: from, order } => {
+                rebuild_lastfm(hetrec::read_dir(from)?, order, entry, dir)
+            }
             Inputs::Steam { reviews, games } => {
                 steam::build(reviews, games).map(|(d, notes)| (d, Vec::new(), notes))
             }
@@ -191,7 +199,7 @@ fn inputs(
     };
     if !reads_extracted_members(entry) {
         return Err(DatasetError::Unsupported(format!(
-            "--from DIR is only for lastfm-raw (extracted archive members); for {name} use --mirror DIR"
+            "--from DIR is only for lastfm-raw and lastfm-dated (extracted archive members); for {name} use --mirror DIR"
         )));
     }
     let fetched = hetrec::MEMBERS
@@ -243,21 +251,24 @@ fn read_sdpo(name: &str, inputs: [&Fetched; 3]) -> Result<Dataset, DatasetError>
     })
 }
 
-/// Runs the hetrec recipe on the archive's two members and writes the rebuilt S-DPO files
-/// beside the prepared data, with their hashes compared to the published ones.
+/// Runs a hetrec recipe on the archive's two members and writes the rebuilt S-DPO-format files
+/// beside the prepared data, with their hashes compared to the ones the registry pins
+/// (`derived`: S-DPO's published files for `lastfm-raw`, prefbench's own for `lastfm-dated`).
 fn rebuild_lastfm(
     [artists, tagged]: [String; 2],
+    order: hetrec::Order,
+    entry: &DatasetEntry,
     dir: &Path,
 ) -> Result<(Dataset, Vec<DerivedFile>, Vec<String>), DatasetError> {
-    let rebuilt = hetrec::build(&artists, &tagged)?;
-    let published = &Registry::builtin()?.get("lastfm")?.files;
+    let rebuilt = hetrec::build(&artists, &tagged, order)?;
     let mut derived = Vec::new();
     for (file, text) in &rebuilt.files {
         prefbench_io::write_atomic(&dir.join(file), text.as_bytes())?;
-        let expected_sha256 = published
+        let expected_sha256 = entry
+            .derived
             .iter()
             .find(|f| f.name == *file)
-            .and_then(|f| f.sha256.clone());
+            .map(|f| f.sha256.clone());
         let d = DerivedFile {
             file: file.clone(),
             sha256: hex::encode(Sha256::digest(text.as_bytes())),
@@ -265,14 +276,14 @@ fn rebuild_lastfm(
         };
         if d.matches() == Some(false) {
             tracing::warn!(
-                "{file}: rebuilt sha256 {} differs from S-DPO's {:?}",
+                "{file}: rebuilt sha256 {} differs from the registry's {:?}",
                 d.sha256,
                 d.expected_sha256
             );
         }
         derived.push(d);
     }
-    Ok((rebuilt.dataset, derived, Vec::new()))
+    Ok((rebuilt.dataset, derived, rebuilt.notes))
 }
 
 /// `<cache>/prepared/<name>/<key>`: the key hashes the recipe and every source hash.

@@ -21,6 +21,9 @@ pub enum RecipeKind {
     SdpoJson,
     /// The hetrec2011 LastFM archive, rebuilt into S-DPO's files.
     HetrecLastfm,
+    /// The same archive and users, each user's artists ordered by first-tag date instead of
+    /// artist id (`lastfm-dated`).
+    HetrecLastfmDated,
     Steam,
     Goodreads,
     /// Generated locally; no input files.
@@ -33,9 +36,20 @@ impl RecipeKind {
         match self {
             RecipeKind::SdpoJson => "sdpo-json",
             RecipeKind::HetrecLastfm => "hetrec-lastfm",
+            RecipeKind::HetrecLastfmDated => "hetrec-lastfm-dated",
             RecipeKind::Steam => "steam",
             RecipeKind::Goodreads => "goodreads",
             RecipeKind::Synthetic => "synthetic",
+        }
+    }
+
+    /// How the hetrec recipes order a user's artists; `None` for the other recipes.
+    pub fn hetrec_order(self) -> Option<crate::formats::hetrec::Order> {
+        use crate::formats::hetrec::Order;
+        match self {
+            RecipeKind::HetrecLastfm => Some(Order::ArtistId),
+            RecipeKind::HetrecLastfmDated => Some(Order::FirstTagDate),
+            _ => None,
         }
     }
 
@@ -43,7 +57,7 @@ impl RecipeKind {
     pub fn inputs(self) -> &'static [&'static str] {
         match self {
             RecipeKind::SdpoJson => &["train", "valid", "test"],
-            RecipeKind::HetrecLastfm => &["archive"],
+            RecipeKind::HetrecLastfm | RecipeKind::HetrecLastfmDated => &["archive"],
             RecipeKind::Steam => &["reviews", "games"],
             RecipeKind::Goodreads => &["interactions", "books"],
             RecipeKind::Synthetic => &[],
@@ -66,6 +80,7 @@ mod tests {
         for kind in [
             RecipeKind::SdpoJson,
             RecipeKind::HetrecLastfm,
+            RecipeKind::HetrecLastfmDated,
             RecipeKind::Steam,
             RecipeKind::Goodreads,
             RecipeKind::Synthetic,

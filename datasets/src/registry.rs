@@ -24,6 +24,13 @@ pub struct FileEntry {
     pub size: Option<u64>,
 }
 
+/// A file a recipe writes, with the sha256 it must have.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DerivedEntry {
+    pub name: String,
+    pub sha256: String,
+}
+
 /// One dataset of the registry.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DatasetEntry {
@@ -33,6 +40,10 @@ pub struct DatasetEntry {
     pub raw_format: String,
     pub recipe: Recipe,
     pub files: Vec<FileEntry>,
+    /// Files the recipe writes beside the prepared samples, pinned so that a rebuild that
+    /// drifts is seen on its card (`derived[].expected_sha256`).
+    #[serde(default)]
+    pub derived: Vec<DerivedEntry>,
 }
 
 /// All datasets by name.
@@ -74,7 +85,14 @@ mod tests {
         let names: Vec<&str> = r.datasets.keys().map(String::as_str).collect();
         assert_eq!(
             names,
-            ["goodreads", "lastfm", "lastfm-raw", "steam", "synthetic"]
+            [
+                "goodreads",
+                "lastfm",
+                "lastfm-dated",
+                "lastfm-raw",
+                "steam",
+                "synthetic"
+            ]
         );
         for (name, d) in &r.datasets {
             assert!(!d.terms.is_empty(), "{name}");
@@ -98,6 +116,24 @@ mod tests {
         assert_eq!(r.get("lastfm").unwrap().files.len(), 3);
     }
 
+    /// lastfm-raw pins S-DPO's published files, so a rebuild is checked against them.
+    #[test]
+    fn lastfm_raw_derives_sdpo_files() {
+        let r = Registry::builtin().unwrap();
+        let published: Vec<(String, String)> = r.datasets["lastfm"]
+            .files
+            .iter()
+            .map(|f| (f.name.clone(), f.sha256.clone().unwrap()))
+            .collect();
+        let derived: Vec<(String, String)> = r.datasets["lastfm-raw"]
+            .derived
+            .iter()
+            .map(|d| (d.name.clone(), d.sha256.clone()))
+            .collect();
+        assert_eq!(derived, published);
+        assert_eq!(r.datasets["lastfm-dated"].derived.len(), 3);
+    }
+
     #[test]
     fn unknown_dataset_lists_known_ones() {
         let err = Registry::builtin()
@@ -105,6 +141,6 @@ mod tests {
             .get("movielens")
             .unwrap_err()
             .to_string();
-        assert_eq!(err, "unknown dataset `movielens`; known datasets: goodreads, lastfm, lastfm-raw, steam, synthetic");
+        assert_eq!(err, "unknown dataset `movielens`; known datasets: goodreads, lastfm, lastfm-dated, lastfm-raw, steam, synthetic");
     }
 }

@@ -182,7 +182,7 @@ fn hit_rate(
 /// ([`Dataset::source_ids`]), for the recipes that keep them.
 pub fn source_id_kind(name: &str) -> Option<&'static str> {
     match name {
-        "lastfm-raw" => Some(hetrec::SOURCE_IDS),
+        "lastfm-raw" | "lastfm-dated" => Some(hetrec::SOURCE_IDS),
         "steam" => Some(steam::SOURCE_IDS),
         "goodreads" => Some(goodreads::SOURCE_IDS),
         _ => None,

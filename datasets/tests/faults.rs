@@ -351,6 +351,7 @@ fn unpinned_dataset() -> DatasetEntry {
                 size: None,
             })
             .collect(),
+        derived: vec![],
     }
 }
 

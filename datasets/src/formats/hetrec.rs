@@ -1,5 +1,6 @@
 //! The hetrec2011 LastFM archive and the eight-step recipe of docs/datasets.md that rebuilds S-DPO's
-//! LastFM samples from it, byte for byte.
+//! LastFM samples from it, byte for byte; and its date-ordered variant (`lastfm-dated`), which
+//! removes the artist-id ordering that S-DPO's sequences carry.
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::io::{BufReader, Cursor, Read};
 use std::path::Path;
@@ -10,6 +11,7 @@ use crate::candidates::candidates;
 use crate::error::DatasetError;
 use crate::formats::lines::{for_each_line, Lines};
 use crate::formats::sdpo::write_sdpo;
+use crate::pyrandom::PyRandom;
 use crate::sample::{Dataset, ItemId, Sample, MAX_HISTORY};
 
 /// What [`Dataset::source_ids`] holds for this recipe, as the dataset card names it.
@@ -29,16 +31,49 @@ const RENAMES: [(u32, &str); 3] = [
 /// Samples start at this position of a user's sequence (step 6).
 const FIRST_POSITION: usize = 3;
 
+/// How step 3 orders a user's kept artists into a sequence.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Order {
+    /// Ascending hetrec artist id, as S-DPO's files are (`lastfm-raw`).
+    ArtistId,
+    /// By the date of the user's first tag of the artist; artists first tagged on the same day
+    /// (most consecutive pairs) are shuffled by CPython's `random.Random(userID).shuffle`, one
+    /// tie group after the other (`lastfm-dated`).
+    FirstTagDate,
+}
+
+impl Order {
+    /// The dataset the order yields, which also prefixes its S-DPO-format files.
+    pub fn dataset_name(self) -> &'static str {
+        match self {
+            Order::ArtistId => "lastfm-raw",
+            Order::FirstTagDate => "lastfm-dated",
+        }
+    }
+
+    /// The prefix of the written files: S-DPO's own names for the id order.
+    fn file_prefix(self) -> &'static str {
+        match self {
+            Order::ArtistId => "lastfm",
+            Order::FirstTagDate => "lastfm-dated",
+        }
+    }
+}
+
+/// A tag date as (year, month, day), so that the tuple order is the calendar order.
+type Date = (u32, u32, u32);
+
 #[derive(Deserialize)]
 struct SplitUsers {
     test: Vec<u32>,
     val: Vec<u32>,
 }
 
-/// The rebuilt dataset and its S-DPO-format files `(file name, bytes)`.
+/// The rebuilt dataset, its S-DPO-format files `(file name, bytes)` and notes for its card.
 pub struct Rebuilt {
     pub dataset: Dataset,
     pub files: Vec<(String, String)>,
+    pub notes: Vec<String>,
 }
 
 /// Reads the two members from the zip archive, by exact name only: nothing is extracted to
@@ -122,8 +157,8 @@ fn int(fields: &[&str], k: usize, what: &str) -> Result<u32, String> {
 }
 
 /// Runs the recipe on the contents of `artists.dat` and `user_taggedartists.dat`, with the
-/// split user lists of `lastfm-split.json`.
-pub fn build(artists: &str, tagged: &str) -> Result<Rebuilt, DatasetError> {
+/// split user lists of `lastfm-split.json`, ordering each user's artists by `order`.
+pub fn build(artists: &str, tagged: &str, order: Order) -> Result<Rebuilt, DatasetError> {
     let split: SplitUsers = serde_json::from_str(include_str!("../../lastfm-split.json"))
         .map_err(|e| DatasetError::Registry(format!("lastfm-split.json: {e}")))?;
     let mut names: HashMap<u32, String> = HashMap::new();
@@ -138,14 +173,22 @@ pub fn build(artists: &str, tagged: &str) -> Result<Rebuilt, DatasetError> {
             *n = name.to_string();
         }
     }
-    // Step 1: distinct (user, artist) pairs, ordered by user then artist.
+    // Step 1: distinct (user, artist) pairs, ordered by user then artist, with the date of
+    // the pair's first tag when the order needs it.
     let mut pairs = BTreeSet::new();
+    let mut first_tag: HashMap<(u32, u32), Date> = HashMap::new();
     parse_table(
         tagged,
         MEMBERS[1],
         "userID artistID tagID day month year",
         |f| {
-            pairs.insert((int(f, 0, "userID")?, int(f, 1, "artistID")?));
+            let pair = (int(f, 0, "userID")?, int(f, 1, "artistID")?);
+            pairs.insert(pair);
+            if order == Order::FirstTagDate {
+                let date = (int(f, 5, "year")?, int(f, 4, "month")?, int(f, 3, "day")?);
+                let first = first_tag.entry(pair).or_insert(date);
+                *first = (*first).min(date);
+            }
             Ok(())
         },
     )?;
@@ -174,6 +217,17 @@ pub fn build(artists: &str, tagged: &str) -> Result<Rebuilt, DatasetError> {
             });
         }
     }
+    // Step 3 of the date order, after step 4 so both orders share their item ids and titles.
+    let mut notes = Vec::new();
+    if order == Order::FirstTagDate {
+        let (tied, consecutive) = order_by_first_tag(&mut sequences, &first_tag);
+        notes.push(format!(
+            "each user's artists are ordered by the date of their first tag; {tied} of \
+             {consecutive} consecutive pairs ({:.1} %) share that date, so their order is a \
+             seeded shuffle (CPython random.Random(userID).shuffle within each day), not time",
+            100.0 * tied as f64 / consecutive.max(1) as f64
+        ));
+    }
     // Steps 5 to 7.
     let test: HashSet<u32> = split.test.into_iter().collect();
     let val: HashSet<u32> = split.val.into_iter().collect();
@@ -200,16 +254,14 @@ pub fn build(artists: &str, tagged: &str) -> Result<Rebuilt, DatasetError> {
         }
     }
     // Step 8.
-    let files = [
-        ("lastfm-train.json", &train_s),
-        ("lastfm-val.json", &valid_s),
-        ("lastfm-test.json", &test_s),
-    ]
-    .map(|(f, s)| (f.to_string(), write_sdpo(s, &titles)))
-    .to_vec();
+    let prefix = order.file_prefix();
+    let files = [("train", &train_s), ("val", &valid_s), ("test", &test_s)]
+        .map(|(part, s)| (format!("{prefix}-{part}.json"), write_sdpo(s, &titles)))
+        .to_vec();
     Ok(Rebuilt {
+        notes,
         dataset: Dataset {
-            name: "lastfm-raw".into(),
+            name: order.dataset_name().into(),
             n_items,
             titles: Some(titles),
             source_ids: Some(artist_ids),
@@ -219,6 +271,30 @@ pub fn build(artists: &str, tagged: &str) -> Result<Rebuilt, DatasetError> {
         },
         files,
     })
+}
+
+/// Reorders every sequence by first-tag date, shuffling each day's artists (taken in ascending
+/// id) with the user's own generator; returns (consecutive pairs sharing a date, all
+/// consecutive pairs), for the card.
+fn order_by_first_tag(
+    sequences: &mut BTreeMap<u32, Vec<u32>>,
+    first_tag: &HashMap<(u32, u32), Date>,
+) -> (usize, usize) {
+    let (mut tied, mut consecutive) = (0, 0);
+    for (&user, seq) in sequences.iter_mut() {
+        let date = |a: &u32| first_tag[&(user, *a)];
+        seq.sort_by_key(|a| (date(a), *a));
+        let mut rng = PyRandom::new(u64::from(user));
+        for day in seq.chunk_by_mut(|a, b| date(a) == date(b)) {
+            rng.shuffle(day);
+        }
+        consecutive += seq.len() - 1;
+        tied += seq
+            .windows(2)
+            .filter(|w| date(&w[0]) == date(&w[1]))
+            .count();
+    }
+    (tied, consecutive)
 }
 
 #[cfg(test)]
@@ -236,7 +312,7 @@ mod tests {
     #[test]
     fn rebuild_matches_the_python_reference() {
         let [artists, tagged] = read_dir(&fixture().join("hetrec")).unwrap();
-        let rebuilt = build(&artists, &tagged).unwrap();
+        let rebuilt = build(&artists, &tagged, Order::ArtistId).unwrap();
         let expected = std::fs::read_to_string(fixture().join("hetrec/expected.sha256")).unwrap();
         for (file, bytes) in &rebuilt.files {
             let line = expected
@@ -260,29 +336,112 @@ mod tests {
         );
     }
 
-    /// Re-runs the Python reference when python3 is available, for a byte-level diff.
+    /// Re-runs the Python reference when python3 is available, for a byte-level diff of both
+    /// orders.
     #[test]
     fn python_reference_agrees_byte_for_byte() {
-        let out = tempfile::tempdir().unwrap();
-        let status = std::process::Command::new("python3")
-            .arg(fixture().join("hetrec_reference.py"))
-            .arg(fixture().join("hetrec"))
-            .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("lastfm-split.json"))
-            .arg(out.path())
-            .status();
-        if !status.is_ok_and(|s| s.success()) {
-            eprintln!("python3 not available: relying on the committed hashes");
+        let [artists, tagged] = read_dir(&fixture().join("hetrec")).unwrap();
+        for (order, arg) in [(Order::ArtistId, "id"), (Order::FirstTagDate, "date")] {
+            let out = tempfile::tempdir().unwrap();
+            let status = std::process::Command::new("python3")
+                .arg(fixture().join("hetrec_reference.py"))
+                .arg(fixture().join("hetrec"))
+                .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("lastfm-split.json"))
+                .arg(out.path())
+                .arg(arg)
+                .status();
+            if !status.is_ok_and(|s| s.success()) {
+                eprintln!("python3 not available: relying on the committed hashes");
+                return;
+            }
+            for (file, bytes) in build(&artists, &tagged, order).unwrap().files {
+                let want = std::fs::read_to_string(out.path().join(&file)).unwrap();
+                let first_diff = want.bytes().zip(bytes.bytes()).position(|(a, b)| a != b);
+                assert!(
+                    want == bytes,
+                    "{file}: first difference at byte {first_diff:?}"
+                );
+            }
+        }
+    }
+
+    /// On the real hetrec members (`../shared/data/`, beside the project on the team's machines
+    /// and in CI; never committed), both orders write exactly the files the registry pins.
+    #[test]
+    fn real_members_give_the_pinned_files() {
+        let dir =
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/data/hetrec2011-lastfm-2k");
+        if !dir.join(MEMBERS[1]).is_file() {
+            eprintln!("{}: no hetrec members here; skipped", dir.display());
             return;
         }
-        let [artists, tagged] = read_dir(&fixture().join("hetrec")).unwrap();
-        for (file, bytes) in build(&artists, &tagged).unwrap().files {
-            let want = std::fs::read_to_string(out.path().join(&file)).unwrap();
-            let first_diff = want.bytes().zip(bytes.bytes()).position(|(a, b)| a != b);
-            assert!(
-                want == bytes,
-                "{file}: first difference at byte {first_diff:?}"
-            );
+        let [artists, tagged] = read_dir(&dir).unwrap();
+        let registry = crate::registry::Registry::builtin().unwrap();
+        for order in [Order::ArtistId, Order::FirstTagDate] {
+            let pinned = &registry.get(order.dataset_name()).unwrap().derived;
+            let rebuilt = build(&artists, &tagged, order).unwrap();
+            assert_eq!(rebuilt.files.len(), pinned.len());
+            for ((file, bytes), want) in rebuilt.files.iter().zip(pinned) {
+                assert_eq!(*file, want.name);
+                assert_eq!(
+                    hex::encode(Sha256::digest(bytes.as_bytes())),
+                    want.sha256,
+                    "{file}"
+                );
+            }
         }
+    }
+
+    /// The date order keeps the items, their ids and titles and the users of each split; only
+    /// the sequences change, and the card says how many pairs were tied.
+    #[test]
+    fn date_order_changes_only_the_order() {
+        let [artists, tagged] = read_dir(&fixture().join("hetrec")).unwrap();
+        let by_id = build(&artists, &tagged, Order::ArtistId).unwrap();
+        let dated = build(&artists, &tagged, Order::FirstTagDate).unwrap();
+        let (a, b) = (&by_id.dataset, &dated.dataset);
+        assert_eq!(b.name, "lastfm-dated");
+        assert_eq!(
+            (a.n_items, &a.titles, &a.source_ids),
+            (b.n_items, &b.titles, &b.source_ids)
+        );
+        let users = |s: &[Sample]| s.iter().map(|x| x.user).collect::<Vec<_>>();
+        assert_eq!(users(&a.train), users(&b.train));
+        assert_eq!(users(&a.test), users(&b.test));
+        assert_ne!(a.train, b.train, "the order must change some sequence");
+        assert!(by_id.notes.is_empty());
+        assert!(
+            dated.notes[0].contains("consecutive pairs"),
+            "{:?}",
+            dated.notes
+        );
+        let names: Vec<&str> = dated.files.iter().map(|(f, _)| f.as_str()).collect();
+        assert_eq!(
+            names,
+            [
+                "lastfm-dated-train.json",
+                "lastfm-dated-val.json",
+                "lastfm-dated-test.json"
+            ]
+        );
+    }
+
+    /// Dates decide first; a day's artists are shuffled by the user's CPython generator
+    /// (`random.Random(1).shuffle([10, 40])` gives `[40, 10]`).
+    #[test]
+    fn first_tag_order_shuffles_ties_only() {
+        let dates = [
+            (30, (2008, 1, 1)),
+            (10, (2009, 5, 2)),
+            (40, (2009, 5, 2)),
+            (20, (2010, 1, 1)),
+        ];
+        let first_tag: HashMap<(u32, u32), Date> =
+            dates.iter().map(|&(a, d)| ((1, a), d)).collect();
+        let mut sequences = BTreeMap::from([(1, vec![10, 20, 30, 40])]);
+        let (tied, consecutive) = order_by_first_tag(&mut sequences, &first_tag);
+        assert_eq!((tied, consecutive), (1, 3));
+        assert_eq!(sequences[&1], [30, 40, 10, 20]);
     }
 
     #[test]
@@ -290,6 +449,7 @@ mod tests {
         let err = build(
             "id\tname\turl\tpictureURL\n1\tA\tu\tp\n",
             "userID\tartistID\ttagID\tday\tmonth\tyear\n2\tx\t1\t1\t1\t2000\n",
+            Order::ArtistId,
         )
         .err()
         .unwrap();
@@ -297,7 +457,7 @@ mod tests {
             err.to_string(),
             "user_taggedartists.dat:2: field 2 (`artistID`) is not an integer"
         );
-        let err = build("wrong header\n", "").err().unwrap();
+        let err = build("wrong header\n", "", Order::ArtistId).err().unwrap();
         assert!(err
             .to_string()
             .starts_with("artists.dat:1: expected the header"));
