@@ -29,6 +29,12 @@ pub(crate) fn signed(value: f64, decimals: usize) -> String {
     }
 }
 
+/// An interval of a difference as `[-0.0100, +0.0900]`: both ends carry their sign, so an
+/// interval that straddles 0 reads as one at a glance.
+pub(crate) fn signed_interval(lo: f64, hi: f64, decimals: usize) -> String {
+    format!("[{}, {}]", signed(lo, decimals), signed(hi, decimals))
+}
+
 /// A share (0.12) as a percentage with one decimal ("12.0%").
 pub(crate) fn percent(share: f64) -> String {
     if share.is_finite() {

@@ -1,13 +1,16 @@
 //! The typed report: what the analysis found, before any markup. `report.md` and
 //! `report.json` are two renderings of one [`Report`] (see `render`), so they cannot disagree,
 //! and a table is a [`Table`] of typed [`Value`]s whatever prints it (the report, `compare`).
-use prefbench_results::stats::Summary;
+use prefbench_results::stats::{SeedsNeeded, Summary};
 use prefbench_vocabulary::Method;
 use serde::ser::SerializeMap;
 use serde::{Serialize, Serializer};
 
 /// The version of `report.json`'s layout, so that readers can refuse one they do not know.
-pub const SCHEMA: u32 = 1;
+/// 2: findings carry their decisive `tests` (effect, t and bootstrap intervals, raw and
+/// Holm-adjusted p, power), `claims` names its dataset columns and its `statistics`, and a
+/// per-dataset evidence list holds the datasets that could not test the claim too.
+pub const SCHEMA: u32 = 2;
 
 /// The epoch every table and verdict reads a run at, unless it says otherwise.
 pub const SELECTED_EPOCH: &str = "the PO epoch with the best validation HR@1 (ties: the earliest)";
@@ -51,12 +54,42 @@ pub struct Overview {
 pub struct Claims {
     /// Whether several policies ran, so each claim has a verdict per policy.
     pub by_policy: bool,
+    /// The datasets (with their setting when one ran several) that tested some claim, in name
+    /// order: the verdict table gives each its own column, so that two variants of one
+    /// dataset (`lastfm-raw`, `lastfm-dated`) are read side by side, never only pooled.
+    pub datasets: Vec<String>,
     /// Per claim in docs/claims.md's order, one per policy (C5 one for all).
     pub verdicts: Vec<ClaimVerdict>,
     /// Labels of the datasets whose id-order baseline beats every method.
     pub ordering_artifacts: Vec<String>,
     /// Every claim's verdict rule, as the report prints it.
     pub rules: Vec<Rule>,
+    /// How the tests behind the verdicts were run and corrected.
+    pub statistics: VerdictStatistics,
+}
+
+/// The statistical choices every verdict of a report shares, stated with the report so that a
+/// reader can check them (docs/claims.md, "Shared machinery").
+#[derive(Debug, Clone, Serialize)]
+pub struct VerdictStatistics {
+    /// Two-sided level of every test, applied to Holm-adjusted p-values.
+    pub alpha: f64,
+    /// The multiple-comparison correction: "holm" (Holm–Bonferroni).
+    pub correction: &'static str,
+    /// Members of the Holm family: the distinct hypotheses whose p-value decides a verdict
+    /// row of this report.
+    pub family_size: usize,
+    /// Paired seeds below which a paired comparison is inconclusive whatever its p.
+    pub min_paired_seeds: usize,
+    /// The power at which minimum detectable effects and seeds needed are stated.
+    pub power: f64,
+    /// The most seeds "seeds needed" searches; more is reported as `{"more_than": …}`.
+    pub max_seeds: usize,
+    /// "percentile": the bootstrap interval's kind.
+    pub bootstrap: &'static str,
+    pub bootstrap_resamples: usize,
+    /// The bootstrap generator's fixed seed (ChaCha8), so a rebuilt report is identical.
+    pub bootstrap_seed: u64,
 }
 
 /// One claim's verdict under one policy.
@@ -79,7 +112,9 @@ pub struct ClaimVerdict {
 #[derive(Debug, Clone, Serialize)]
 #[serde(untagged)]
 pub enum Evidence {
-    /// What each tested dataset says, which the verdict combines.
+    /// What each dataset of the regime says, in name order: those that could test the claim
+    /// (which the verdict combines) and those that could not (as not testable, with what is
+    /// missing), so that every dataset column of the verdict table is filled.
     PerDataset(Vec<DatasetFinding>),
     /// One statement for all: why nothing could be tested, or C5's verdict across backbones.
     Overall(String),
@@ -100,6 +135,45 @@ pub struct Finding {
     pub verdict: Verdict,
     /// The measured numbers (or, when not testable, what is missing).
     pub evidence: String,
+    /// The tests the verdict rests on, as numbers; empty when none ran.
+    pub tests: Vec<DecisiveTest>,
+}
+
+/// The kind of a [`DecisiveTest`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TestKind {
+    /// Two-sided paired t-test of the per-seed differences (variant − base) against 0.
+    PairedT,
+    /// Two-sided t-test of a least-squares slope against 0 (C2).
+    SlopeT,
+}
+
+/// One test a verdict rests on, with its effect size beside its p-values, so a reader sees how
+/// large a difference is and how sure, not only whether it passed.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct DecisiveTest {
+    /// What is tested, e.g. "dynamicpo-dmpo − dmpo, test HR@1, K = 15".
+    pub comparison: String,
+    pub test: TestKind,
+    /// Paired seeds, or points of a slope.
+    pub n: usize,
+    /// Δ (the mean of the per-seed differences) or the slope.
+    pub effect: f64,
+    /// The effect's 95% t interval; `null` when it cannot be computed.
+    pub t_ci95: Option<(f64, f64)>,
+    /// The percentile bootstrap 95% interval of Δ over the seeds' differences; `null` for a
+    /// slope or below two pairs.
+    pub bootstrap_ci95: Option<(f64, f64)>,
+    /// The raw two-sided p-value.
+    pub p: Option<f64>,
+    /// The Holm-adjusted p-value that decides; `null` when the test is not in the family
+    /// (fewer paired seeds than the minimum, or no p).
+    pub p_holm: Option<f64>,
+    /// The smallest |Δ| the paired t-test finds with 80% power at this n and the observed SD.
+    pub mde80: Option<f64>,
+    /// The paired seeds that would find the observed Δ with 80% power.
+    pub seeds_needed: Option<SeedsNeeded>,
 }
 
 /// The verdict vocabulary of docs/claims.md.

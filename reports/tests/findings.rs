@@ -13,7 +13,12 @@ use support::{baselines, context, section, write_with};
 /// `dmpo` (HR@1 `base`) and `dynamicpo-dmpo` (`base + gain`) on `lastfm` at K = 15 over four
 /// seeds, with a little seed-to-seed spread.
 fn pair(base: f64, gain: f64) -> Vec<RunRecord> {
-    (0..4)
+    pair_over(4, base, gain)
+}
+
+/// [`pair`] over `seeds` seeds: the difference of seed s is `gain + s/256`.
+fn pair_over(seeds: u64, base: f64, gain: f64) -> Vec<RunRecord> {
+    (0..seeds)
         .flat_map(|seed| {
             let noise = seed as f64 / 256.0;
             [
@@ -157,9 +162,10 @@ fn cards_without_baselines_or_with_partial_entries_are_tolerated() {
     );
 }
 
-/// `pair` on one backbone: `architecture` with item ids only.
+/// [`pair_over`] five seeds (the fewest a verdict takes) on one backbone: `architecture` with
+/// item ids only.
 fn on(architecture: &str, base: f64, gain: f64) -> Vec<RunRecord> {
-    pair(base, gain)
+    pair_over(5, base, gain)
         .into_iter()
         .map(|mut r| {
             r.spec["model"]["architecture"] = architecture.into();
@@ -192,13 +198,17 @@ fn c5_applies_the_c3_rule_on_every_backbone() {
     let (_, text) = write_with(&scratch("c5-two"), &both, &context());
     let row = claim_row(&text, "C5");
     assert!(
-        row.contains("| all backbones | **reproduced** |"),
+        row.contains("| all backbones | **reproduced**<br>"),
         "C3 holds on both:\n{row}"
     );
     assert!(
         row.contains("transformer, item ids only: C3 reproduced")
             && row.contains("GRU, item ids only: C3 reproduced"),
         "{row}"
+    );
+    assert!(
+        text.contains("Holm–Bonferroni family of 2 in this report"),
+        "C3 on each backbone, which C5 reads again, counts once:\n{text}"
     );
     assert!(
         text.contains("## Dataset `lastfm` (GRU, item ids only)"),
@@ -210,7 +220,23 @@ fn c5_applies_the_c3_rule_on_every_backbone() {
     let (_, text) = write_with(&scratch("c5-split"), &split, &context());
     let row = claim_row(&text, "C5");
     assert!(
-        row.contains("| all backbones | **not reproduced** |"),
+        row.contains("| all backbones | **not reproduced**<br>"),
+        "{row}"
+    );
+
+    // Four seeds per backbone: C3 is inconclusive on both, so C5 is too.
+    let mut four: Vec<RunRecord> = Vec::new();
+    for architecture in ["transformer", "gru"] {
+        four.extend(
+            on(architecture, 0.25, 0.125)
+                .into_iter()
+                .filter(|r| r.seed < 4),
+        );
+    }
+    let (_, text) = write_with(&scratch("c5-four-seeds"), &four, &context());
+    let row = claim_row(&text, "C5");
+    assert!(
+        row.contains("| all backbones | **inconclusive**<br>") && row.contains("C3 inconclusive"),
         "{row}"
     );
 }
@@ -326,4 +352,224 @@ fn ablations_are_paired_with_their_base_objective() {
         !pairs.contains("| dynamicpo-sdpo | sdpo |"),
         "no pair without its base:\n{pairs}"
     );
+}
+
+/// `dmpo` at HR@1 0.5 and `dynamicpo-dmpo` at 0.5 + d/64 on `dataset` at K = 15, one seed per
+/// d: the per-seed differences are exactly `d/64`, so their p-values can be checked with scipy.
+fn lifts(dataset: &str, sixty_fourths: &[i32]) -> Vec<RunRecord> {
+    sixty_fourths
+        .iter()
+        .enumerate()
+        .flat_map(|(seed, &d)| {
+            [
+                record(dataset, "dmpo", 15, seed as u64, 0.5),
+                record(
+                    dataset,
+                    "dynamicpo-dmpo",
+                    15,
+                    seed as u64,
+                    0.5 + d as f64 / 64.0,
+                ),
+            ]
+        })
+        .collect()
+}
+
+/// The `report.json` next to the report `write_with` wrote.
+fn json(files: &prefbench_reports::ReportFiles) -> serde_json::Value {
+    serde_json::from_str(&std::fs::read_to_string(&files.json).unwrap()).unwrap()
+}
+
+#[test]
+fn a_significant_lift_on_three_seeds_is_inconclusive_and_names_the_seeds_needed() {
+    // Differences 4, 5, 6 (/64): scipy.stats.ttest_1samp p = 0.0131, below 0.05, but three
+    // seeds cannot decide a verdict.
+    let (files, text) = write_with(
+        &scratch("three-seeds"),
+        &lifts("lastfm", &[4, 5, 6]),
+        &context(),
+    );
+    let row = claim_row(&text, "C3");
+    assert!(row.contains("| **inconclusive** |"), "{row}");
+    assert!(
+        row.contains("paired t p = 0.013, Wilcoxon p = 0.250; n = 3;")
+            && row.contains(
+                "below the 5 paired seeds a verdict needs: needs 5 seeds (3 seeds detect this Δ \
+                 at 80% power)"
+            ),
+        "{row}"
+    );
+    assert!(!row.contains("Holm p"), "not a member of the family: {row}");
+    let json = json(&files);
+    let test = &json["claims"]["verdicts"][2]["evidence"][0]["tests"][0];
+    assert_eq!(test["n"], 3, "{test}");
+    assert!((test["p"].as_f64().unwrap() - 0.013072457560346515).abs() < 1e-9);
+    assert!(test["p_holm"].is_null(), "{test}");
+    assert_eq!(test["seeds_needed"], serde_json::json!({ "seeds": 3 }));
+    assert_eq!(json["claims"]["statistics"]["family_size"], 0);
+
+    // Differences 1, 2, 3 (/64): d = 2, scanned with statsmodels' TTestPower: 5 seeds give
+    // 80% power; a Δ of 0 is never detected.
+    let (_, text) = write_with(
+        &scratch("three-seeds-weak"),
+        &lifts("lastfm", &[1, 2, 3]),
+        &context(),
+    );
+    assert!(
+        claim_row(&text, "C3")
+            .contains("below the 5 paired seeds a verdict needs: needs 5 seeds to detect this Δ"),
+        "{text}"
+    );
+    let (_, text) = write_with(
+        &scratch("three-seeds-null"),
+        &lifts("lastfm", &[-1, 0, 1]),
+        &context(),
+    );
+    assert!(
+        claim_row(&text, "C3").contains(
+            "below the 5 paired seeds a verdict needs; > 1000 seeds detect this Δ at 80% power"
+        ),
+        "{text}"
+    );
+}
+
+#[test]
+fn five_seeds_reproduce_only_when_the_holm_adjusted_p_is_below_5_percent() {
+    // scipy.stats.ttest_1samp: differences (-1, 5, 5, 5, 5)/64 give p = 0.0340, and
+    // (-1, 3, 4, 4, 4)/64 give p = 0.0447.
+    let raw = lifts("lastfm-raw", &[-1, 5, 5, 5, 5]);
+    let dated = lifts("lastfm-dated", &[-1, 3, 4, 4, 4]);
+
+    // Alone, each is the only member of its report's family: reproduced.
+    for (name, records) in [("raw", &raw), ("dated", &dated)] {
+        let (_, text) = write_with(&scratch(&format!("holm-alone-{name}")), records, &context());
+        let row = claim_row(&text, "C3");
+        assert!(row.contains("| **reproduced** |"), "{row}");
+        assert!(text.contains("Holm–Bonferroni family of 1 in this report"));
+    }
+
+    // Together, Holm (statsmodels' multipletests) adjusts both to 2 × 0.0340 = 0.0679 (the
+    // larger 0.0447 is raised to it to keep the order): neither is reproduced any more.
+    let both: Vec<RunRecord> = raw.iter().chain(&dated).cloned().collect();
+    let (files, text) = write_with(&scratch("holm-both"), &both, &context());
+    let row = claim_row(&text, "C3");
+    assert!(row.contains("| **inconclusive** |"), "{row}");
+    for line in [
+        "paired t p = 0.034, Holm p = 0.068",
+        "paired t p = 0.045, Holm p = 0.068",
+    ] {
+        assert!(row.contains(line), "missing {line:?} in {row}");
+    }
+    assert!(
+        text.contains("Holm–Bonferroni family of 2 in this report"),
+        "{text}"
+    );
+    let json = json(&files);
+    assert_eq!(json["claims"]["statistics"]["family_size"], 2);
+    assert_eq!(json["claims"]["statistics"]["correction"], "holm");
+    assert_eq!(json["claims"]["statistics"]["min_paired_seeds"], 5);
+    let c3 = &json["claims"]["verdicts"][2]["evidence"];
+    let datasets: Vec<&str> = c3
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["dataset"].as_str().unwrap())
+        .collect();
+    assert_eq!(datasets, ["lastfm-dated", "lastfm-raw"]);
+    for (finding, raw_p) in c3
+        .as_array()
+        .unwrap()
+        .iter()
+        .zip([0.044653449768837575, 0.033966144457682534])
+    {
+        assert_eq!(finding["verdict"], "inconclusive", "{finding}");
+        let test = &finding["tests"][0];
+        assert_eq!(test["test"], "paired_t");
+        assert!((test["p"].as_f64().unwrap() - raw_p).abs() < 1e-9, "{test}");
+        let holm = test["p_holm"].as_f64().unwrap();
+        assert!((holm - 2.0 * 0.033966144457682534).abs() < 1e-9, "{test}");
+    }
+}
+
+#[test]
+fn each_dataset_has_its_own_verdict_column_with_effect_intervals_and_adjusted_p() {
+    // lastfm-raw gains, lastfm-dated loses, by (4, 5, 6, 7, 8)/64 (scipy: p = 0.00106 each,
+    // Holm 0.00212; statsmodels: MDE 0.0416 at n = 5, and 3 seeds reach 80% power for this
+    // Δ): side by side, reproduced and not reproduced; combined, not reproduced.
+    let mut records = lifts("lastfm-raw", &[6, 7, 5, 8, 4]);
+    records.extend(lifts("lastfm-dated", &[-6, -7, -5, -8, -4]));
+    let (files, text) = write_with(&scratch("dataset-columns"), &records, &context());
+    assert!(
+        text.contains("| claim | verdict (all datasets) | `lastfm-dated` | `lastfm-raw` | paper |"),
+        "{text}"
+    );
+    let row = claim_row(&text, "C3");
+    let cells: Vec<&str> = row.split(" | ").collect();
+    assert_eq!(cells[1], "**not reproduced**", "{row}");
+    assert!(cells[2].starts_with("*not reproduced*: K = 15: dmpo 0.5000 → dynamicpo-dmpo 0.4062; Δ -0.0938 (95% CI t [-0.1244, -0.0631], bootstrap ["), "{row}");
+    assert!(cells[3].starts_with("*reproduced*: K = 15: dmpo 0.5000 → dynamicpo-dmpo 0.5938; Δ +0.0938 (95% CI t [+0.0631, +0.1244], bootstrap ["), "{row}");
+    for cell in &cells[2..4] {
+        assert!(
+            cell.contains("paired t p = 0.001, Holm p = 0.002, Wilcoxon p = 0.062; n = 5; MDE at 80% power ±0.0416; 3 seeds detect this Δ at 80% power"),
+            "{cell}"
+        );
+    }
+    // C1 cannot be tested on either: both columns say why.
+    let c1 = claim_row(&text, "C1");
+    assert_eq!(
+        c1.matches("not in this matrix: DMPO at three or more K")
+            .count(),
+        2,
+        "{c1}"
+    );
+
+    let json = json(&files);
+    assert_eq!(json["schema"], 2);
+    assert_eq!(
+        json["claims"]["datasets"],
+        serde_json::json!(["lastfm-dated", "lastfm-raw"])
+    );
+    let c3 = &json["claims"]["verdicts"][2];
+    assert_eq!(c3["verdict"], "not_reproduced");
+    let raw = &c3["evidence"][1];
+    assert_eq!(raw["dataset"], "lastfm-raw");
+    assert_eq!(raw["verdict"], "reproduced");
+    let test = &raw["tests"][0];
+    assert_eq!(
+        test["comparison"],
+        "dynamicpo-dmpo − dmpo, test HR@1, K = 15"
+    );
+    assert_eq!(test["n"], 5);
+    assert!(
+        (test["effect"].as_f64().unwrap() - 0.09375).abs() < 1e-12,
+        "{test}"
+    );
+    let interval = |key: &str| -> (f64, f64) {
+        (
+            test[key][0].as_f64().unwrap(),
+            test[key][1].as_f64().unwrap(),
+        )
+    };
+    // The t interval: mean ± t(0.975, 4) · sd/√5 (scipy), the bootstrap's inside it, both
+    // around Δ, and the bootstrap within the observed differences 4/64 … 8/64.
+    let (t_lo, t_hi) = interval("t_ci95");
+    assert!(
+        (t_lo - 0.06307432560191317).abs() < 1e-7 && (t_hi - 0.12442567439808683).abs() < 1e-7,
+        "{test}"
+    );
+    let (b_lo, b_hi) = interval("bootstrap_ci95");
+    assert!(
+        t_lo < b_lo && b_lo < 0.09375 && 0.09375 < b_hi && b_hi < t_hi,
+        "{test}"
+    );
+    assert!(b_lo >= 4.0 / 64.0 && b_hi <= 8.0 / 64.0, "{test}");
+    assert!(test["p_holm"].as_f64().unwrap() < 0.05);
+    assert_eq!(test["seeds_needed"], serde_json::json!({ "seeds": 3 }));
+    assert!(test["mde80"].as_f64().unwrap() > 0.0);
+
+    // Rebuilt from the same records, both files are the same bytes: the bootstrap's
+    // generator has a fixed seed.
+    let (again, _) = write_with(&scratch("dataset-columns-again"), &records, &context());
+    assert!(std::fs::read(&files.json).unwrap() == std::fs::read(&again.json).unwrap());
+    assert!(std::fs::read(&files.report).unwrap() == std::fs::read(&again.report).unwrap());
 }

@@ -75,7 +75,9 @@ fn fixture_report_has_every_section_and_a_verdict_per_claim() {
         assert!(text.contains(heading), "missing {heading:?}");
     }
     assert!(text.contains("not a 7B LLM"));
-    let claims = &text[text.find("| claim | verdict |").unwrap()..];
+    let claims = &text[text
+        .find("| claim | verdict (all datasets) | `synthetic` |")
+        .unwrap()..];
     let rows: Vec<&str> = claims
         .lines()
         .skip(2)
@@ -217,7 +219,7 @@ fn json(dir: &Path) -> (serde_json::Value, String) {
 #[test]
 fn fixture_json_parses_back_with_a_verdict_per_claim() {
     let (json, _) = json(&scratch("fixture-json-claims"));
-    assert_eq!(json["schema"], 1);
+    assert_eq!(json["schema"], 2);
     assert_eq!(json["title"], "fixture");
     assert_eq!(json["overview"]["runs"], 36);
     assert_eq!(

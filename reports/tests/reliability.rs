@@ -124,8 +124,11 @@ fn two_settings_are_two_labelled_sections_never_pooled() {
         "no cell pools the two settings:\n{text}"
     );
     assert!(
-        text.contains("`lastfm [po.lr=0.001]`: "),
-        "claims name the setting:\n{text}"
+        text.contains(
+            "| claim | verdict (all datasets) | `lastfm [po.lr=0.0001]` | `lastfm [po.lr=0.001]` \
+             | paper |"
+        ),
+        "each setting has its own verdict column:\n{text}"
     );
     for stem in [
         "hr1-vs-k-lastfm-setting1.svg",

@@ -222,7 +222,7 @@ fn one_regime_is_named_and_two_are_reported_apart() {
          all-MiniLM-L6-v2 title embeddings;",
         "## Dataset `lastfm` (item ids only)\n",
         "## Dataset `lastfm` (item ids + MiniLM titles)\n",
-        "| claim | policy | verdict | measured (here) | paper |",
+        "| claim | policy | verdict (all datasets) | `lastfm` | paper |",
         "![Test HR@1 (best-validation epoch) against K on lastfm (item ids + MiniLM \
          titles)](figures/hr1-vs-k-lastfm-minilm.svg)",
         "## Regimes\n",

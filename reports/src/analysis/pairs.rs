@@ -28,6 +28,8 @@ pub(crate) struct Paired {
     pub variant_mean: f64,
     /// Mean of variant − base over the shared seeds.
     pub diff: f64,
+    /// variant − base per shared seed, in seed order: what the claim rules test.
+    pub diffs: Vec<f64>,
     /// Paired t-test, two-sided; `None` below two pairs.
     pub t_p: Option<f64>,
     /// Exact Wilcoxon signed-rank test, two-sided.
@@ -59,6 +61,7 @@ pub(crate) fn paired(
         diff: mean(&diffs)?,
         t_p: paired_t_test(&diffs),
         wilcoxon_p: wilcoxon_signed_rank(&diffs),
+        diffs,
     })
 }
 
@@ -119,7 +122,9 @@ pub(crate) fn table(data: &DatasetResults) -> Option<Table> {
         Some(
             "Test HR@1 (selected epoch) paired by seed: mean of (variant − base), two-sided \
              paired t-test and exact Wilcoxon signed-rank test over the shared seeds (with n \
-             seeds the smallest possible Wilcoxon p is 2/2^n)."
+             seeds the smallest possible Wilcoxon p is 2/2^n). These p-values are raw, one \
+             per row; the claims table gives the Holm-adjusted p of the comparisons that decide \
+             verdicts."
                 .into(),
         ),
         vec![

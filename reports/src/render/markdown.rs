@@ -5,7 +5,7 @@ use crate::context::ID_ORDER;
 use crate::format::{self, number, signed, MISSING};
 use crate::model::{
     Align, Claims, Column, Cost, DatasetSection, Evidence, Figure, MetricTables, Overview, Report,
-    Table, Value, Warnings, SELECTED_EPOCH,
+    Table, Value, VerdictStatistics, Warnings, SELECTED_EPOCH,
 };
 
 /// The whole report.
@@ -174,38 +174,48 @@ fn claims(claims: &Claims) -> String {
     if claims.by_policy {
         columns.push(Column::left("policy"));
     }
-    columns.extend(["verdict", "measured (here)", "paper"].map(Column::left));
+    columns.push(Column::left("verdict (all datasets)"));
+    columns.extend(
+        claims
+            .datasets
+            .iter()
+            .map(|d| Column::left(format!("`{d}`"))),
+    );
+    columns.push(Column::left("paper"));
     let rows = claims
         .verdicts
         .iter()
         .map(|v| {
             let verdict = if v.pipeline_check {
-                format!("pipeline check: {}", v.verdict)
+                format!("**pipeline check: {}**", v.verdict)
             } else {
-                v.verdict.to_string()
-            };
-            let evidence = match &v.evidence {
-                Evidence::Overall(text) => text.clone(),
-                Evidence::PerDataset(findings) => findings
-                    .iter()
-                    .map(|f| {
-                        format!(
-                            "`{}`: {} ({})",
-                            f.dataset, f.finding.evidence, f.finding.verdict
-                        )
-                    })
-                    .collect::<Vec<_>>()
-                    .join("<br>"),
+                format!("**{}**", v.verdict)
             };
             let mut row = vec![Value::Text(format!("**{}** {}", v.id, v.claim))];
             if claims.by_policy {
                 row.push(Value::Text(v.policy.clone()));
             }
-            row.extend([
-                Value::Strong(verdict),
-                Value::Text(evidence),
-                Value::Text(v.paper.to_string()),
-            ]);
+            match &v.evidence {
+                Evidence::Overall(text) => {
+                    row.push(Value::Text(format!("{verdict}<br>{text}")));
+                    row.extend(claims.datasets.iter().map(|_| Value::Missing));
+                }
+                Evidence::PerDataset(findings) => {
+                    row.push(Value::Text(verdict));
+                    row.extend(claims.datasets.iter().map(|d| {
+                        findings
+                            .iter()
+                            .find(|f| &f.dataset == d)
+                            .map_or(Value::Missing, |f| {
+                                Value::Text(format!(
+                                    "*{}*: {}",
+                                    f.finding.verdict, f.finding.evidence
+                                ))
+                            })
+                    }));
+                }
+            }
+            row.push(Value::Text(v.paper.to_string()));
             row
         })
         .collect();
@@ -224,15 +234,59 @@ fn claims(claims: &Claims) -> String {
             list(&labels)
         )]);
     }
-    out += "### Verdict rules\n\n\
-            Tests are two-sided, over seeds, at the 5% level (p < 0.05); comparisons of two \
-            methods are paired by seed (both runs of a seed share the SFT reference). \
-            A claim is reproduced when every tested dataset reproduces it, not reproduced \
-            when one contradicts it, and inconclusive otherwise.\n\n";
+    out += "### Verdict rules\n\n";
+    out += &statistics(&claims.statistics);
     for rule in &claims.rules {
         out += &format!("- **{}**: {}\n", rule.id, rule.rule);
     }
     out + "\n"
+}
+
+/// The paragraph before the rules: the level, the Holm family, the seed minimum, the
+/// intervals and how datasets combine, with this report's numbers.
+fn statistics(s: &VerdictStatistics) -> String {
+    let power = format!("{:.0}%", 100.0 * s.power);
+    paragraph(&format!(
+        "Tests are two-sided, over seeds, at the {:.0}% level; comparisons of two methods are \
+         paired by seed (both runs of a seed share the SFT reference). **Multiple \
+         comparisons:** every p-value that decides a verdict (each paired comparison with \
+         enough seeds and each C2 slope, per policy, dataset and pair; a comparison that \
+         decides two claims, as C3's does for C5, counts once) is one of a Holm–Bonferroni \
+         family of {} in this report, and verdicts read the Holm-adjusted p (\"Holm p\", \
+         shown beside the raw p), which must be below {}; C6 is decided by a confidence \
+         interval, not a p-value, and is not in the family. **Seeds:** a paired comparison needs \
+         at least {} paired seeds to be reproduced or not reproduced; with fewer it is \
+         inconclusive, stays out of the family and names the seeds that would detect its Δ \
+         with {power} power (exact noncentral-t power of the two-sided paired t-test; \
+         \"> {}\" when even {} would not). **Effect sizes:** Δ, the mean of the per-seed \
+         differences, is shown with its 95% t interval and a 95% {} bootstrap interval over \
+         the seeds' differences ({} resamples, ChaCha8 generator seed {}, so the report is \
+         reproducible), and with the minimum detectable effect (MDE) at {power} power for the \
+         seeds at hand; the t-test decides, the bootstrap is shown. **Datasets:** each dataset \
+         has its own column; the combined verdict is reproduced when every dataset that could \
+         test the claim reproduces it, not reproduced when one contradicts it, and \
+         inconclusive otherwise.",
+        100.0 * s.alpha,
+        s.family_size,
+        s.alpha,
+        s.min_paired_seeds,
+        s.max_seeds,
+        s.max_seeds,
+        s.bootstrap,
+        thousands(s.bootstrap_resamples),
+        s.bootstrap_seed,
+    ))
+}
+
+/// A count with thousands separated by commas (10,000), as prose writes it.
+fn thousands(n: usize) -> String {
+    let digits = n.to_string().into_bytes();
+    let groups: Vec<&str> = digits
+        .rchunks(3)
+        .rev()
+        .map(|g| std::str::from_utf8(g).unwrap_or_default())
+        .collect();
+    groups.join(",")
 }
 
 fn dataset(section: &DatasetSection) -> String {

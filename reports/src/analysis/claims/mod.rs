@@ -1,16 +1,23 @@
 //! The verdict on each claim of the paper (docs/claims.md), from the records alone. Each claim
 //! has a written rule ([`Claim::rule`], printed in the report) tested per dataset by a
-//! function in [`rules`]; the per-dataset findings are combined into one verdict per policy
-//! regime, since DynamicPO's effect can differ between regimes. C5 ("it holds on other
-//! backbones") is the one claim judged across regimes: C3's verdict on each backbone.
+//! function in [`rules`]; the per-dataset findings are kept side by side and combined into one
+//! verdict per policy regime, since DynamicPO's effect can differ between regimes. C5 ("it
+//! holds on other backbones") is the one claim judged across regimes: C3's verdict on each
+//! backbone. Every p-value that decides is Holm-adjusted over the whole report ([`family`]),
+//! which is why the rules run twice.
 mod collapse;
+mod family;
 mod rules;
 
 use super::dataset::DatasetResults;
 use super::regime::Regime;
 use super::trivial::ordering_artifact;
-use crate::model::{ClaimVerdict, Claims, DatasetFinding, Evidence, Finding, Rule, Verdict};
-use rules::{Claim, Scope};
+use crate::model::{
+    ClaimVerdict, Claims, DatasetFinding, Evidence, Finding, Rule, Verdict, VerdictStatistics,
+};
+use family::Family;
+use prefbench_results::stats::{BOOTSTRAP_RESAMPLES, BOOTSTRAP_SEED, MAX_SEEDS, POWER};
+use rules::{Claim, Scope, ALPHA, MIN_PAIRED_SEEDS};
 use std::collections::BTreeSet;
 
 /// A claim's verdict under one regime: the combined verdict over its datasets.
@@ -24,7 +31,11 @@ struct Row {
 /// Tests one per-dataset claim on the datasets of one regime. Real datasets decide the
 /// verdict; synthetic ones are used only when no real dataset ran, and their verdicts are
 /// labelled as pipeline checks.
-fn evaluate(test: fn(&DatasetResults) -> Finding, datasets: &[&DatasetResults]) -> Row {
+fn evaluate(
+    test: fn(&DatasetResults, &mut Family) -> Finding,
+    datasets: &[&DatasetResults],
+    family: &mut Family,
+) -> Row {
     let real: Vec<&DatasetResults> = datasets.iter().copied().filter(|d| !d.synthetic).collect();
     let pipeline_check = real.is_empty();
     let tested: Vec<&DatasetResults> = if pipeline_check {
@@ -36,7 +47,7 @@ fn evaluate(test: fn(&DatasetResults) -> Finding, datasets: &[&DatasetResults]) 
         .iter()
         .map(|d| DatasetFinding {
             dataset: format!("{}{}", d.name, d.setting_note()),
-            finding: test(d),
+            finding: test(d, family),
         })
         .collect();
     let (verdict, evidence) = combine(findings);
@@ -52,6 +63,7 @@ fn evaluate(test: fn(&DatasetResults) -> Finding, datasets: &[&DatasetResults]) 
 fn verdicts(
     claim: &'static Claim,
     regimes: &[(Regime, Vec<&DatasetResults>)],
+    family: &mut Family,
 ) -> Vec<ClaimVerdict> {
     let verdict = |policy: String, row: Row| ClaimVerdict {
         id: claim.id,
@@ -67,13 +79,13 @@ fn verdicts(
             .iter()
             .map(|(_, datasets)| {
                 let label = datasets.first().map_or(String::new(), |d| d.regime_label());
-                verdict(label, evaluate(test, datasets))
+                verdict(label, evaluate(test, datasets, family))
             })
             .collect(),
         Scope::Backbones(test) => {
             let per_backbone: Vec<(Regime, Row)> = regimes
                 .iter()
-                .map(|(regime, datasets)| (*regime, evaluate(rules::C3_TEST, datasets)))
+                .map(|(regime, datasets)| (*regime, evaluate(rules::C3_TEST, datasets, family)))
                 .collect();
             let verdicts: Vec<(Regime, Verdict)> = per_backbone
                 .iter()
@@ -97,27 +109,38 @@ fn verdicts(
 }
 
 /// Reproduced when every testable dataset reproduces the claim, not reproduced when any
-/// contradicts it, inconclusive otherwise; not testable when no dataset can test it, with
-/// the reasons as the evidence.
+/// contradicts it, inconclusive otherwise; not testable when no dataset can test it. Every
+/// dataset's finding stays in the evidence, the untestable ones with what they lack, so the
+/// verdict table shows each dataset in its own column.
 fn combine(findings: Vec<DatasetFinding>) -> (Verdict, Evidence) {
-    let (testable, untestable): (Vec<DatasetFinding>, Vec<DatasetFinding>) = findings
-        .into_iter()
-        .partition(|f| f.finding.verdict != Verdict::NotTestable);
-    if testable.is_empty() {
-        let mut reasons: Vec<&str> = untestable
-            .iter()
-            .map(|f| f.finding.evidence.as_str())
-            .collect();
-        reasons.dedup();
-        let evidence = if reasons.is_empty() {
-            "not in this matrix: no runs".to_string()
-        } else {
-            reasons.join("; ")
-        };
-        return (Verdict::NotTestable, Evidence::Overall(evidence));
+    if findings.is_empty() {
+        return (
+            Verdict::NotTestable,
+            Evidence::Overall("not in this matrix: no runs".to_string()),
+        );
     }
-    let verdicts: Vec<Verdict> = testable.iter().map(|f| f.finding.verdict).collect();
-    (Verdict::combine(&verdicts), Evidence::PerDataset(testable))
+    let verdicts: Vec<Verdict> = findings
+        .iter()
+        .map(|f| f.finding.verdict)
+        .filter(|&v| v != Verdict::NotTestable)
+        .collect();
+    let verdict = if verdicts.is_empty() {
+        Verdict::NotTestable
+    } else {
+        Verdict::combine(&verdicts)
+    };
+    (verdict, Evidence::PerDataset(findings))
+}
+
+/// Every claim's verdict under every regime, deciding through `family`.
+fn all_verdicts(
+    regimes: &[(Regime, Vec<&DatasetResults>)],
+    family: &mut Family,
+) -> Vec<ClaimVerdict> {
+    rules::CLAIMS
+        .iter()
+        .flat_map(|claim| verdicts(claim, regimes, family))
+        .collect()
 }
 
 /// Every claim's verdict. With several regimes, each claim has one verdict per regime (C5 one
@@ -131,12 +154,24 @@ pub(crate) fn claims(datasets: &[DatasetResults]) -> Claims {
             (regime, of)
         })
         .collect();
+    // The first pass collects the family's raw p-values; its verdicts are discarded.
+    let mut collecting = Family::collecting();
+    all_verdicts(&regimes, &mut collecting);
+    let mut family = Family::adjusted(collecting);
+    let verdicts = all_verdicts(&regimes, &mut family);
+    let columns: BTreeSet<String> = verdicts
+        .iter()
+        .filter_map(|v| match &v.evidence {
+            Evidence::PerDataset(findings) => Some(findings),
+            Evidence::Overall(_) => None,
+        })
+        .flatten()
+        .map(|f| f.dataset.clone())
+        .collect();
     Claims {
         by_policy: regimes.len() > 1,
-        verdicts: rules::CLAIMS
-            .iter()
-            .flat_map(|claim| verdicts(claim, &regimes))
-            .collect(),
+        datasets: columns.into_iter().collect(),
+        verdicts,
         ordering_artifacts: datasets
             .iter()
             .filter(|d| ordering_artifact(d).is_some())
@@ -149,5 +184,16 @@ pub(crate) fn claims(datasets: &[DatasetResults]) -> Claims {
                 rule: claim.rule,
             })
             .collect(),
+        statistics: VerdictStatistics {
+            alpha: ALPHA,
+            correction: "holm",
+            family_size: family.size(),
+            min_paired_seeds: MIN_PAIRED_SEEDS,
+            power: POWER,
+            max_seeds: MAX_SEEDS,
+            bootstrap: "percentile",
+            bootstrap_resamples: BOOTSTRAP_RESAMPLES,
+            bootstrap_seed: BOOTSTRAP_SEED,
+        },
     }
 }

@@ -1,21 +1,30 @@
 //! The eight claims of docs/claims.md and the test of each on one dataset (C5: across
 //! backbones).
 use super::collapse::Collapse;
+use super::family::Family;
 use crate::analysis::cost::{step_pairs, Overhead, StepPair};
 use crate::analysis::dataset::DatasetResults;
 use crate::analysis::metric::{boundary_share, reward_win_rate, HR_AT_1, MAIN_K};
 use crate::analysis::pairs::{paired, pairs};
 use crate::analysis::regime::Regime;
-use crate::format::{number, p_value, percent, ratio, signed};
-use crate::model::{Finding, Verdict};
-use prefbench_results::stats::linear_trend;
+use crate::format::{number, p_value, percent, ratio, signed, signed_interval};
+use crate::model::{DecisiveTest, Finding, TestKind, Verdict};
+use prefbench_results::stats::{linear_trend, PairedEffect, SeedsNeeded, POWER};
 use prefbench_results::RunRecord;
 use prefbench_vocabulary::BaseObjective::{self, Dmpo, Mppo, Sdpo};
 use prefbench_vocabulary::{DynamicVariant, Method, MAX_K};
 use std::fmt;
 
-/// Significance level of every verdict.
-const ALPHA: f64 = 0.05;
+/// Significance level of every verdict, applied to Holm-adjusted p-values.
+pub(super) const ALPHA: f64 = prefbench_results::stats::ALPHA;
+
+/// The fewest paired seeds on which a paired comparison (the C3 rule: C3, C4, C5, C7, C8) may
+/// be reproduced or not reproduced; below it the comparison is inconclusive whatever its p,
+/// stays out of the Holm family, and says how many seeds would detect its Δ. With fewer
+/// seeds a t-test rests on an SD estimated from a handful of values (at n = 3 the 95%
+/// critical t is 4.3), one unlucky seed decides, and the exact Wilcoxon test cannot reach
+/// p < 0.05 at all (its smallest p is 2/2ⁿ). docs/claims.md states this number.
+pub(crate) const MIN_PAIRED_SEEDS: usize = 5;
 /// DynamicPO's overhead counts as negligible while its 95% CI stays below this (percent).
 const NEGLIGIBLE_PERCENT: f64 = 5.0;
 
@@ -39,7 +48,14 @@ impl Finding {
         Self {
             verdict,
             evidence: evidence.into(),
+            tests: Vec::new(),
         }
+    }
+
+    /// This finding with the tests it rests on.
+    fn with_tests(mut self, tests: Vec<DecisiveTest>) -> Self {
+        self.tests = tests;
+        self
     }
 
     /// Not testable because the matrix lacks what the claim needs.
@@ -50,8 +66,9 @@ impl Finding {
 
 /// Where a claim is tested.
 pub(super) enum Scope {
-    /// On each dataset of one regime; the findings are combined per regime.
-    Dataset(fn(&DatasetResults) -> Finding),
+    /// On each dataset of one regime; the findings are combined per regime. Every p-value
+    /// that decides goes through the report's [`Family`].
+    Dataset(fn(&DatasetResults, &mut Family) -> Finding),
     /// Across regimes (backbones), from C3's verdict on each.
     Backbones(fn(&[(Regime, Verdict)]) -> Finding),
 }
@@ -68,7 +85,7 @@ pub(super) struct Claim {
 }
 
 /// C3's test, which C5 runs on every backbone.
-pub(super) const C3_TEST: fn(&DatasetResults) -> Finding = c3_lifts_dmpo;
+pub(super) const C3_TEST: fn(&DatasetResults, &mut Family) -> Finding = c3_lifts_dmpo;
 
 /// Every claim, in docs/claims.md's order (the order of the claims table).
 pub(super) const CLAIMS: [Claim; 8] = [
@@ -91,7 +108,8 @@ pub(super) const CLAIMS: [Claim; 8] = [
         rule: "a least-squares line through (K, mean boundary gradient share over the training \
                curve) of every DMPO run with K > 1 (at K = 1 the single negative carries the \
                whole gradient by construction). Reproduced when the slope is negative with \
-               p < 0.05 (t-test of the slope), not reproduced when positive with p < 0.05.",
+               Holm-adjusted p < 0.05 (t-test of the slope), not reproduced when positive with \
+               Holm-adjusted p < 0.05.",
         scope: Scope::Dataset(c2_gradient_share),
     },
     Claim {
@@ -99,10 +117,14 @@ pub(super) const CLAIMS: [Claim; 8] = [
         text: "DynamicPO lifts DMPO",
         paper: "K = 15: LastFM 0.5848 → 0.6661, Goodreads 0.5349 → 0.6728, Steam 0.6383 → 0.6990",
         rule: "DynamicPO-DMPO against DMPO at K = 15 (if K = 15 is absent, the largest K both \
-               ran, named in the evidence), test HR@1 paired by seed. Reproduced when the mean \
-               difference is positive with paired t-test p < 0.05, not reproduced when negative \
-               with p < 0.05. The exact Wilcoxon p is shown too; with fewer than six seeds it \
-               cannot fall below 0.05, so it does not decide.",
+               ran, named in the evidence), test HR@1 paired by seed. With at least the minimum \
+               of paired seeds (above), reproduced when the mean difference Δ is positive with \
+               Holm-adjusted paired t-test p < 0.05, not reproduced when negative with \
+               Holm-adjusted p < 0.05; inconclusive otherwise, and always below the minimum, \
+               where the evidence names the seeds that would detect Δ with 80% power. Δ is shown \
+               with its 95% t and bootstrap intervals and the minimum detectable effect. The \
+               exact Wilcoxon p is shown too; with fewer than six seeds it cannot fall below \
+               0.05, so it does not decide.",
         scope: Scope::Dataset(c3_lifts_dmpo),
     },
     Claim {
@@ -164,7 +186,7 @@ pub(super) const CLAIMS: [Claim; 8] = [
     },
 ];
 
-fn c1_collapse(data: &DatasetResults) -> Finding {
+fn c1_collapse(data: &DatasetResults, _: &mut Family) -> Finding {
     let Some(dmpo) = Collapse::of(data, Method::Base(Dmpo)).filter(|c| c.means.len() >= 3) else {
         return Finding::absent("DMPO at three or more K");
     };
@@ -190,7 +212,7 @@ fn c1_collapse(data: &DatasetResults) -> Finding {
     Finding::new(verdict, evidence)
 }
 
-fn c2_gradient_share(data: &DatasetResults) -> Finding {
+fn c2_gradient_share(data: &DatasetResults, family: &mut Family) -> Finding {
     let points: Vec<(f64, f64)> = data
         .runs(Method::Base(Dmpo))
         .filter(|r| r.cell.k > 1)
@@ -212,31 +234,64 @@ fn c2_gradient_share(data: &DatasetResults) -> Finding {
         })
         .collect::<Vec<_>>()
         .join(", ");
-    let verdict = significant_sign(-trend.slope, Some(trend.p));
+    let comparison = "slope of DMPO's mean boundary gradient share over K > 1".to_string();
+    let p_holm = family.decide(format!("{}: {comparison}", data.label()), trend.p);
+    let verdict = significant_sign(-trend.slope, Some(p_holm));
+    let ci = trend.ci.map_or(String::new(), |(lo, hi)| {
+        format!(" (95% CI {})", signed_interval(lo, hi, 5))
+    });
+    let test = DecisiveTest {
+        comparison,
+        test: TestKind::SlopeT,
+        n: trend.n,
+        effect: trend.slope,
+        t_ci95: trend.ci,
+        bootstrap_ci95: None,
+        p: Some(trend.p),
+        p_holm: Some(p_holm),
+        mde80: None,
+        seeds_needed: None,
+    };
     Finding::new(
         verdict,
         format!(
-            "DMPO boundary gradient share {trace}; slope {} per negative, p = {} (n = {} runs)",
+            "DMPO boundary gradient share {trace}; slope {} per negative{ci}, p = {}, Holm p = \
+             {} (n = {} runs)",
             signed(trend.slope, 5),
             p_value(Some(trend.p)),
+            p_value(Some(p_holm)),
             trend.n
         ),
     )
+    .with_tests(vec![test])
 }
 
-fn c3_lifts_dmpo(data: &DatasetResults) -> Finding {
-    lift(data, Dmpo, |r| Some((HR_AT_1.of)(&r.test)), None)
+/// Test HR@1 at the selected epoch, the metric of C3, C4, C5 and C8.
+const TEST_HR: Compared = Compared {
+    label: "test HR@1",
+    value: |r| Some((HR_AT_1.of)(&r.test)),
+};
+
+/// The quantity a lift compares, with the name the evidence gives it.
+#[derive(Clone, Copy)]
+struct Compared {
+    label: &'static str,
+    value: fn(&RunRecord) -> Option<f64>,
 }
 
-fn c4_plug_and_play(data: &DatasetResults) -> Finding {
-    let hr = |r: &RunRecord| Some((HR_AT_1.of)(&r.test));
+fn c3_lifts_dmpo(data: &DatasetResults, family: &mut Family) -> Finding {
+    lift(data, Dmpo, TEST_HR, None, family)
+}
+
+fn c4_plug_and_play(data: &DatasetResults, family: &mut Family) -> Finding {
+    let hr = TEST_HR.value;
     let tested: Vec<(BaseObjective, Finding, Option<f64>)> = [Mppo, Sdpo]
         .into_iter()
         .filter_map(|base| {
             let (variant, base_method) = pair(base);
             let k = main_k(data, base)?;
             let diff = paired(data, variant, base_method, k.0, hr).map(|p| p.diff);
-            Some((base, lift(data, base, hr, None), diff))
+            Some((base, lift(data, base, TEST_HR, None, family), diff))
         })
         .collect();
     if tested.is_empty() {
@@ -278,7 +333,8 @@ fn c4_plug_and_play(data: &DatasetResults) -> Finding {
         }
         _ => evidence.push("\"least for S-DPO\" needs S-DPO and another pair".into()),
     }
-    Finding::new(verdict, evidence.join("; "))
+    let tests = tested.into_iter().flat_map(|t| t.1.tests).collect();
+    Finding::new(verdict, evidence.join("; ")).with_tests(tests)
 }
 
 fn c5_backbones(c3: &[(Regime, Verdict)]) -> Finding {
@@ -312,7 +368,7 @@ fn c5_backbones(c3: &[(Regime, Verdict)]) -> Finding {
     )
 }
 
-fn c6_overhead(data: &DatasetResults) -> Finding {
+fn c6_overhead(data: &DatasetResults, _: &mut Family) -> Finding {
     let pairs: Vec<StepPair> = pairs(data)
         .into_iter()
         .flat_map(|(variant, base)| step_pairs(data, variant, base))
@@ -364,11 +420,15 @@ fn c6_overhead(data: &DatasetResults) -> Finding {
     )
 }
 
-fn c7_win_rate(data: &DatasetResults) -> Finding {
-    lift(data, Dmpo, reward_win_rate, None)
+fn c7_win_rate(data: &DatasetResults, family: &mut Family) -> Finding {
+    let win_rate = Compared {
+        label: "mean reward win rate over training",
+        value: reward_win_rate,
+    };
+    lift(data, Dmpo, win_rate, None, family)
 }
 
-fn c8_up_to_19(data: &DatasetResults) -> Finding {
+fn c8_up_to_19(data: &DatasetResults, family: &mut Family) -> Finding {
     const BASES: [BaseObjective; 3] = [Dmpo, Mppo, Sdpo];
     let needed = BASES
         .map(|b| pair(b).1)
@@ -381,10 +441,9 @@ fn c8_up_to_19(data: &DatasetResults) -> Finding {
     if !missing.is_empty() {
         return Finding::absent(format!("K = {MAX_K} runs of {}", missing.join(", ")));
     }
-    let hr = |r: &RunRecord| Some((HR_AT_1.of)(&r.test));
     let lifts: Vec<Finding> = BASES
         .into_iter()
-        .map(|b| lift(data, b, hr, Some(MAX_K)))
+        .map(|b| lift(data, b, TEST_HR, Some(MAX_K), family))
         .collect();
     let collapse = |b| Collapse::of(data, Method::Base(b));
     let (Some(dmpo), Some(mppo), Some(sdpo)) = (collapse(Dmpo), collapse(Mppo), collapse(Sdpo))
@@ -420,7 +479,8 @@ fn c8_up_to_19(data: &DatasetResults) -> Finding {
     } else {
         Verdict::Inconclusive
     };
-    Finding::new(verdict, evidence)
+    let tests = lifts.into_iter().flat_map(|f| f.tests).collect();
+    Finding::new(verdict, evidence).with_tests(tests)
 }
 
 /// DynamicPO on `base` and the base objective alone: the pair C3, C4, C7 and C8 compare.
@@ -447,13 +507,16 @@ fn main_k(data: &DatasetResults, base: BaseObjective) -> Option<(usize, bool)> {
     }
 }
 
-/// The C3 rule for `value` of DynamicPO on `base` against `base`, at `k` or else at
-/// [`main_k`].
+/// The C3 rule for `compared` of DynamicPO on `base` against `base`, at `k` or else at
+/// [`main_k`]: the paired t-test of the per-seed differences decides through the report's
+/// Holm [`Family`] once there are [`MIN_PAIRED_SEEDS`] pairs; below that the comparison is
+/// inconclusive and stays out of the family.
 fn lift(
     data: &DatasetResults,
     base: BaseObjective,
-    value: impl Fn(&RunRecord) -> Option<f64> + Copy,
+    compared: Compared,
     k: Option<usize>,
+    family: &mut Family,
 ) -> Finding {
     let (variant, base_method) = pair(base);
     let k = match k {
@@ -463,7 +526,11 @@ fn lift(
             None => return Finding::absent(format!("{variant} and {base_method} at a shared K")),
         },
     };
-    let Some(p) = paired(data, variant, base_method, k.0, value) else {
+    let paired_runs = paired(data, variant, base_method, k.0, compared.value);
+    let Some((p, effect)) = paired_runs.and_then(|p| {
+        let effect = PairedEffect::of(&p.diffs)?;
+        Some((p, effect))
+    }) else {
         return Finding::absent(format!(
             "{variant} and {base_method} with a shared seed at K = {}",
             k.0
@@ -474,20 +541,82 @@ fn lift(
     } else {
         String::new()
     };
-    Finding::new(
-        significant_sign(p.diff, p.t_p),
+    let comparison = format!("{variant} − {base_method}, {}, K = {}", compared.label, k.0);
+    let enough = effect.n >= MIN_PAIRED_SEEDS;
+    let p_holm = effect
+        .p
+        .filter(|_| enough)
+        .map(|raw| family.decide(format!("{}: {comparison}", data.label()), raw));
+    let verdict = if enough {
+        significant_sign(effect.mean, p_holm)
+    } else {
+        Verdict::Inconclusive
+    };
+    let evidence = format!(
+        "K = {}{fallback}: {base_method} {} → {variant} {}; {}",
+        k.0,
+        number(p.base_mean, 4),
+        number(p.variant_mean, 4),
+        describe_paired(&effect, p.wilcoxon_p, p_holm)
+    );
+    let test = DecisiveTest {
+        comparison,
+        test: TestKind::PairedT,
+        n: effect.n,
+        effect: effect.mean,
+        t_ci95: effect.t_ci,
+        bootstrap_ci95: effect.bootstrap_ci,
+        p: effect.p,
+        p_holm,
+        mde80: effect.mde,
+        seeds_needed: effect.seeds_needed,
+    };
+    Finding::new(verdict, evidence).with_tests(vec![test])
+}
+
+/// The numbers of a paired comparison as the evidence prints them: Δ with its t and bootstrap
+/// intervals, the raw and Holm-adjusted p (and Wilcoxon's, which never decides), n, what the
+/// seeds can detect, and below [`MIN_PAIRED_SEEDS`] how many seeds a verdict needs.
+fn describe_paired(e: &PairedEffect, wilcoxon: Option<f64>, p_holm: Option<f64>) -> String {
+    let power = format!("{:.0}% power", 100.0 * POWER);
+    let mut delta = format!("Δ {}", signed(e.mean, 4));
+    if let (Some((t_lo, t_hi)), Some((b_lo, b_hi))) = (e.t_ci, e.bootstrap_ci) {
+        delta += &format!(
+            " (95% CI t {}, bootstrap {})",
+            signed_interval(t_lo, t_hi, 4),
+            signed_interval(b_lo, b_hi, 4)
+        );
+    }
+    let holm = p_holm.map_or(String::new(), |p| {
+        format!(", Holm p = {}", p_value(Some(p)))
+    });
+    let mut parts = vec![
+        delta,
         format!(
-            "K = {}{fallback}: {base_method} {} → {variant} {} (Δ {}, paired t p = {}, Wilcoxon \
-             p = {}, n = {})",
-            k.0,
-            number(p.base_mean, 4),
-            number(p.variant_mean, 4),
-            signed(p.diff, 4),
-            p_value(p.t_p),
-            p_value(p.wilcoxon_p),
-            p.n
+            "paired t p = {}{holm}, Wilcoxon p = {}",
+            p_value(e.p),
+            p_value(wilcoxon)
         ),
-    )
+        format!("n = {}", e.n),
+    ];
+    if let Some(mde) = e.mde {
+        parts.push(format!("MDE at {power} ±{}", number(mde, 4)));
+    }
+    let detect = |needed: SeedsNeeded| format!("{needed} seeds detect this Δ at {power}");
+    let minimum = format!("below the {MIN_PAIRED_SEEDS} paired seeds a verdict needs");
+    parts.extend(match (e.n >= MIN_PAIRED_SEEDS, e.seeds_needed) {
+        (true, needed) => needed.map(detect),
+        (false, Some(SeedsNeeded::Seeds(n))) if n >= MIN_PAIRED_SEEDS => Some(format!(
+            "{minimum}: needs {n} seeds to detect this Δ at {power}"
+        )),
+        (false, Some(SeedsNeeded::Seeds(n))) => Some(format!(
+            "{minimum}: needs {MIN_PAIRED_SEEDS} seeds ({})",
+            detect(SeedsNeeded::Seeds(n))
+        )),
+        (false, Some(more)) => Some(format!("{minimum}; {}", detect(more))),
+        (false, None) => Some(minimum),
+    });
+    parts.join("; ")
 }
 
 /// Reproduced when `effect` is positive and significant, not reproduced when negative and
