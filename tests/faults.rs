@@ -1,12 +1,13 @@
 //! Hostile but fair input through the binary: output to a closed pipe, bad configs, bad golden
-//! files, a merge into a directory someone owns, a damaged SFT cache. Each must end in one
-//! clear message or the conventional signal, never a panic, and never lose or silently use
-//! data. Tiny synthetic configs, one thread, offline, in temporary directories.
+//! files, a merge into a directory someone owns, a damaged SFT cache, damaged records, colour
+//! settings. Each must end in one clear message or the conventional signal, never a panic, and
+//! never lose or silently use data. Tiny synthetic configs, one thread, offline, in temporary
+//! directories.
 use std::fs::{File, OpenOptions};
 use std::io::{BufRead, BufReader, Write};
 use std::os::unix::process::ExitStatusExt;
 use std::path::{Path, PathBuf};
-use std::process::{Output, Stdio};
+use std::process::{Command, Output, Stdio};
 
 mod support;
 use support::{command, prefbench, refused_config, text};
@@ -130,6 +131,7 @@ fn configs_outside_their_domains_are_refused_before_training() {
         ),
         ("seeds: [5]", "seeds: [5, 5]", "seeds", 5),
         ("name: tiny", "name: ../../elsewhere", "name", 1),
+        ("threads: 1", "threads: 100000", "threads", 11),
         (
             "model: {width: 16, blocks: 1, heads: 2, dropout: 0.1}",
             "model: {width: 16, blocks: 1, heads: 3, dropout: 0.1}",
@@ -255,8 +257,7 @@ fn sft_dirs(cache: &Path) -> Vec<PathBuf> {
 }
 
 fn sha256(path: &Path) -> String {
-    use sha2::{Digest, Sha256};
-    hex::encode(Sha256::digest(std::fs::read(path).unwrap()))
+    prefbench_io::sha256_file(path).unwrap()
 }
 
 fn run_records(dir: &Path, config: &str, out: &str) -> (Vec<serde_json::Value>, String) {
@@ -335,4 +336,202 @@ fn an_sft_cache_of_the_wrong_shape_is_retrained_with_a_warning() {
     assert!(log.contains("meta.json does not match its sha256"), "{log}");
     assert_eq!(cached(&fourth), [false; 4]);
     assert_eq!(tests(&fourth), tests(&first));
+}
+
+/// More threads than cores are refused where the config is read, `--dry-run` included, naming
+/// the file, the field and its line rather than a flag nobody gave; a byte-order mark before
+/// the first key is no part of it.
+#[test]
+fn config_threads_are_checked_against_the_cores_and_a_bom_is_ignored() {
+    let tmp = tempfile::tempdir().unwrap();
+    let case = ("threads: 1", "threads: 100000", "threads", 11);
+    let (code, err) = refused_config(tmp.path(), TINY, case, &["--dry-run"]);
+    assert_eq!(code, Some(1), "{err}");
+    assert!(
+        err.contains("invalid config bad.yaml")
+            && err.contains("100000 threads, but this machine has")
+            && !err.contains("--threads"),
+        "{err}"
+    );
+    let o = prefbench(
+        &["run", "--preset", "demo", "--threads", "100000"],
+        tmp.path(),
+    );
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    assert!(text(&o).contains("--threads 100000: "), "{}", text(&o));
+
+    std::fs::write(tmp.path().join("bom.yaml"), format!("\u{feff}{TINY}")).unwrap();
+    let o = prefbench(&["run", "bom.yaml", "--dry-run"], tmp.path());
+    assert!(o.status.success(), "{}", text(&o));
+}
+
+/// The reports crate's frozen store of a real run: 36 records that every reader accepts.
+fn real_store() -> String {
+    let path =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../reports/tests/fixtures/results.jsonl");
+    std::fs::read_to_string(path).unwrap()
+}
+
+/// Every kind of damage a fault probe put into well-formed records: `report`, `merge`, the
+/// resume of `run` and `compare` refuse the store (exit 1, 1, 1 and 2), naming the file, the
+/// line, the run id and the field, and write no report. Refusing, not skipping: a skipped record silently changes the
+/// seeds behind a verdict, and the store must be repaired either way.
+#[test]
+fn damaged_records_are_refused_by_every_reader_naming_file_line_id_and_field() {
+    type Edit = fn(&mut serde_json::Value);
+    let cases: [(Edit, &str); 12] = [
+        (
+            |r| r["test"]["hr_at_1"] = 1e308.into(),
+            "`test.hr_at_1` is 1e308",
+        ),
+        (
+            |r| r["test"]["hr_at_1"] = (-1.0).into(),
+            "`test.hr_at_1` is -1",
+        ),
+        (|r| r["test"]["samples"] = 0.into(), "`test.samples` is 0"),
+        (
+            |r| r["cell"]["k"] = 1_000_000_000_000u64.into(),
+            "`cell.k` is 1000000000000",
+        ),
+        (|r| r["cell"]["k"] = 3.into(), "but spec.k is"),
+        (
+            |r| r["cell"]["method"] = "mppo".into(),
+            "`cell.method` is \"mppo\"",
+        ),
+        (|r| r["id"] = "abc".into(), "`id` is \"abc\", not a run id"),
+        (|r| r["spec"]["dataset"] = "lastfm".into(), "spec hashes to"),
+        (
+            |r| r["selected_epoch"] = 99.into(),
+            "`selected_epoch` is 99",
+        ),
+        (
+            |r| r["timings"]["po_s"] = 1e308.into(),
+            "`timings.po_s` is 1e308",
+        ),
+        (
+            |r| r["epochs"] = serde_json::json!([]),
+            "`epochs` holds 0 epochs",
+        ),
+        (|r| r["curve"] = serde_json::json!([]), "`curve` is empty"),
+    ];
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    let store = real_store();
+    std::fs::write(dir.join("good.jsonl"), &store).unwrap();
+    std::fs::write(dir.join("tiny.yaml"), TINY).unwrap();
+    let first_case = cases[0].1;
+    for (edit, said) in cases {
+        let mut lines: Vec<String> = store.lines().map(str::to_string).collect();
+        let mut record: serde_json::Value = serde_json::from_str(&lines[4]).unwrap();
+        let id = record["id"].as_str().unwrap().to_string();
+        edit(&mut record);
+        lines[4] = record.to_string();
+        let out = dir.join("bad");
+        std::fs::create_dir_all(&out).unwrap();
+        std::fs::write(out.join("results.jsonl"), lines.join("\n") + "\n").unwrap();
+        // Every kind through `report` and `compare`; `merge` and the resume of `run` read
+        // through the same check.
+        let once = [
+            (&["results", "merge", "bad", "-o", "merged"][..], 1),
+            (&["run", "tiny.yaml", "--out", "bad"], 1),
+        ];
+        let readers = [
+            (&["report", "bad"][..], 1),
+            (&["compare", "good.jsonl", "bad"], 2),
+        ];
+        let first = said == first_case;
+        for (args, code) in readers
+            .into_iter()
+            .chain(once.into_iter().filter(|_| first))
+        {
+            let o = prefbench(args, dir);
+            let err = String::from_utf8_lossy(&o.stderr);
+            assert_eq!(o.status.code(), Some(code), "{args:?} {said}: {}", text(&o));
+            assert!(
+                err.contains("bad/results.jsonl:5: record ")
+                    && (err.contains(&id) || said.contains("`id`"))
+                    && err.contains(said),
+                "{args:?} {said}: {err}"
+            );
+            assert!(
+                !err.contains("panicked") && o.stdout.is_empty(),
+                "{}",
+                text(&o)
+            );
+        }
+        assert!(!out.join("report.md").exists(), "{said}: no report");
+        assert!(
+            !dir.join("merged/results.jsonl").exists(),
+            "{said}: no merge"
+        );
+    }
+}
+
+/// `c` with the colour variables of the environment replaced by `vars`.
+fn colour_env(mut c: Command, vars: &[(&str, &str)]) -> Command {
+    for name in ["NO_COLOR", "CLICOLOR", "CLICOLOR_FORCE", "TERM"] {
+        c.env_remove(name);
+    }
+    c.envs(vars.iter().copied());
+    c
+}
+
+/// The first log line of a download that cannot connect (its retry notice, at info level),
+/// with `vars` set; the download is stopped there.
+fn first_log_line(dir: &Path, vars: &[(&str, &str)]) -> String {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let mirror = format!("https://127.0.0.1:{port}/");
+    let mut child = colour_env(
+        command(&["data", "fetch", "lastfm", "--mirror", &mirror], dir),
+        vars,
+    )
+    .env("RUST_LOG", "info")
+    .stdout(Stdio::null())
+    .stderr(Stdio::piped())
+    .spawn()
+    .unwrap();
+    let line = BufReader::new(child.stderr.take().unwrap())
+        .lines()
+        .map(Result::unwrap)
+        .find(|l| l.contains("retrying"))
+        .expect("a retry notice");
+    child.kill().unwrap();
+    child.wait().unwrap();
+    line
+}
+
+/// Colours follow the stream and the conventions: none into a pipe, even with
+/// `CLICOLOR_FORCE=0`; forced with `CLICOLOR_FORCE=1`, unless `NO_COLOR` is set; for help
+/// (stdout), usage errors (stderr) and log lines (stderr) alike.
+#[test]
+fn colours_follow_the_terminal_no_color_and_clicolor_force() {
+    let tmp = tempfile::tempdir().unwrap();
+    let escape = |bytes: &[u8]| bytes.windows(2).any(|w| w == b"\x1b[");
+    let run = |args: &[&str], vars: &[(&str, &str)]| {
+        colour_env(command(args, tmp.path()), vars)
+            .output()
+            .unwrap()
+    };
+    for vars in [
+        &[][..],
+        &[("CLICOLOR_FORCE", "0")],
+        &[("NO_COLOR", "1"), ("CLICOLOR_FORCE", "1")],
+    ] {
+        let help = run(&["--help"], vars);
+        assert!(help.status.success() && !escape(&help.stdout), "{vars:?}");
+        let usage = run(&["--no-such-flag"], vars);
+        assert_eq!(usage.status.code(), Some(2), "{vars:?}");
+        assert!(!escape(&usage.stderr), "{vars:?}: {}", text(&usage));
+        let log = first_log_line(tmp.path(), vars);
+        assert!(!escape(log.as_bytes()), "{vars:?}: {log}");
+    }
+    let forced = [("CLICOLOR_FORCE", "1")];
+    assert!(escape(&run(&["--help"], &forced).stdout));
+    assert!(escape(&run(&["--no-such-flag"], &forced).stderr));
+    let log = first_log_line(tmp.path(), &forced);
+    assert!(escape(log.as_bytes()), "{log}");
 }

@@ -1,7 +1,7 @@
 //! Experiment configs: YAML files or shipped presets, resolved into one typed value. Every field
 //! is checked while it is read (unknown fields, wrong types, empty or repeated axis values, K out
 //! of range, unknown datasets, a name that is no plain directory name, invalid objective, model,
-//! SFT and PO settings), so each error names the field (`po.lr` for a nested one), its line and
+//! SFT and PO settings, more threads than cores), so each error names the field (`po.lr` for a nested one), its line and
 //! the values it allows, before anything trains: a typo must never silently run a different
 //! experiment, and a value outside its domain must never reach libtorch.
 //!
@@ -30,6 +30,14 @@ const PRESETS: &[(&str, &str)] = &[
     ("nightly", include_str!("../../configs/nightly.yaml")),
     ("tune", include_str!("../../configs/tune.yaml")),
     ("backbones", include_str!("../../configs/backbones.yaml")),
+    (
+        "lastfm-paper",
+        include_str!("../../configs/lastfm-paper.yaml"),
+    ),
+    (
+        "lastfm-paper-ids",
+        include_str!("../../configs/lastfm-paper-ids.yaml"),
+    ),
 ];
 
 /// The most epochs of either stage (the paper trains 8 SFT and 3 PO epochs); far more would
@@ -94,7 +102,8 @@ pub struct ExperimentConfig {
     #[serde(default = "default_device")]
     pub device: DeviceChoice,
     /// Intra-op threads of libtorch; 0 = all cores. Results are repeatable per thread count.
-    #[serde(default)]
+    /// At most this machine's cores ([`check_threads`]).
+    #[serde(default, deserialize_with = "valid_threads")]
     pub threads: usize,
 }
 
@@ -123,7 +132,10 @@ impl ExperimentConfig {
                 preset_names().join(", ")
             )
         })?;
-        Self::parse(&text, &path.display().to_string())
+        // Editors on Windows may start UTF-8 with a byte-order mark, which YAML would read as
+        // part of the first key.
+        let text = text.strip_prefix('\u{feff}').unwrap_or(&text);
+        Self::parse(text, &path.display().to_string())
     }
 
     /// Checks a config built in code (e.g. a sweep's setting) by the same rules as a file: it
@@ -190,6 +202,31 @@ impl ExperimentConfig {
     pub fn to_yaml(&self) -> Result<String> {
         Ok(serde_norway::to_string(self)?)
     }
+}
+
+/// The cores this process may use: what `threads: 0` means, and the most threads a run may
+/// ask for.
+pub fn cores() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get())
+}
+
+/// Threads of one run: at most the machine's cores. libtorch's OpenMP threads spin while they
+/// wait, so more threads than cores fight over them and slow every run down several times
+/// (and `threads: 100000` would ask the OS for that many); results depend on the count, so a
+/// run of another machine is reproduced there, not by oversubscribing this one.
+pub fn check_threads(n: usize) -> Result<(), String> {
+    let cores = cores();
+    match n <= cores {
+        true => Ok(()),
+        false => Err(format!(
+            "{n} threads, but this machine has {cores} cores; use 1 to {cores}, or 0 for all of \
+             them"
+        )),
+    }
+}
+
+fn valid_threads<'de, D: Deserializer<'de>>(d: D) -> Result<usize, D::Error> {
+    checked(d, "threads", |&n: &usize| check_threads(n))
 }
 
 pub fn preset_names() -> Vec<&'static str> {
@@ -567,6 +604,7 @@ mod tests {
             (&format!("{BASE}objective:\n  beta: -1\n"), "objective", 6),
             (&format!("{BASE}item_text: [none, bert]\n"), "item_text", 6),
             (&format!("{BASE}item_text: []\n"), "item_text", 6),
+            (&format!("{BASE}threads: 100000\n"), "threads", 6),
             (
                 "name: x\ndatasets: [synthetic]\nmethods: [dpo]\nk: [3]\nseeds: [0]\n",
                 "methods",
@@ -580,6 +618,29 @@ mod tests {
                 "{field} line {line}: {err}"
             );
         }
+    }
+
+    #[test]
+    fn threads_above_the_cores_are_refused_and_up_to_them_accepted() {
+        let threads = |n: usize| ExperimentConfig::parse(&format!("{BASE}threads: {n}\n"), "t");
+        assert_eq!(threads(cores()).unwrap().threads, cores());
+        assert_eq!(threads(0).unwrap().threads, 0);
+        let err = format!("{:#}", threads(cores() + 1).unwrap_err());
+        assert!(
+            err.contains("invalid config t")
+                && err.contains("`threads`")
+                && err.contains(&format!("this machine has {} cores", cores())),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn a_byte_order_mark_is_not_part_of_the_first_key() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("bom.yaml");
+        std::fs::write(&path, format!("\u{feff}{BASE}")).unwrap();
+        let config = ExperimentConfig::from_file(&path).unwrap();
+        assert_eq!(config, ExperimentConfig::parse(BASE, "t").unwrap());
     }
 
     #[test]
@@ -1067,6 +1128,7 @@ mod tests {
             );
             assert!(c.model.validate().is_ok(), "{text}");
             assert!(c.k.iter().all(|k| (1..=MAX_K).contains(k)), "{text}");
+            assert!(check_threads(c.threads).is_ok(), "{text}");
             assert!(!c.seeds.is_empty() && distinct(&c.seeds).is_ok(), "{text}");
             assert!(
                 !c.methods.is_empty() && distinct(&c.methods).is_ok(),

@@ -4,7 +4,11 @@ use prefbench_baselines::libtorch_version;
 use serde::Serialize;
 use tch::Device;
 
-use crate::config::DeviceChoice;
+use crate::config::{cores, DeviceChoice};
+
+/// The commit the binary was built from, where the build saw a git checkout
+/// (`baselines/build.rs`); `env.json` and every output manifest carry it.
+pub const GIT_COMMIT: Option<&str> = option_env!("PREFBENCH_GIT_COMMIT");
 
 /// Versions and hardware visible to prefbench.
 #[derive(Debug, Clone, Serialize)]
@@ -34,7 +38,7 @@ impl Environment {
         let cuda_available = tch::Cuda::is_available();
         Self {
             prefbench: env!("CARGO_PKG_VERSION"),
-            git_commit: option_env!("PREFBENCH_GIT_COMMIT"),
+            git_commit: GIT_COMMIT,
             tch: TCH_VERSION,
             libtorch: option_env!("PREFBENCH_LIBTORCH_VERSION"),
             libtorch_loaded: LoadedLibtorch::find(),
@@ -112,10 +116,6 @@ fn gpu_names(count: i64) -> Vec<String> {
             format!("cuda:{i} {name}")
         })
         .collect()
-}
-
-pub fn cores() -> usize {
-    std::thread::available_parallelism().map_or(1, |n| n.get())
 }
 
 /// Resolves `auto` and refuses `cuda` without a GPU rather than silently training on the CPU.

@@ -6,12 +6,14 @@
 //! (SIGINT, SIGTERM). When the reader of stdout or stderr goes away (`prefbench data list |
 //! head -1`), the process ends quietly by SIGPIPE's default action, which shells report as 141;
 //! see `signals` for why no stored record is lost then.
+mod colour;
 mod commands;
 mod config;
 mod environment;
 mod execute;
 mod failures;
 mod lock;
+mod manifest;
 mod observe;
 mod output_dir;
 mod plan;
@@ -30,8 +32,12 @@ fn main() -> ExitCode {
             tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "warn".into()),
         )
         .with_writer(std::io::stderr)
+        .with_ansi(colour::enabled(&std::io::stderr()))
         .init();
-    let cli = commands::Cli::parse();
+    let cli = match commands::Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => return usage(&e),
+    };
     match commands::dispatch(cli) {
         Ok(code) => code,
         Err(err) => {
@@ -39,4 +45,19 @@ fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+/// clap's help, version or usage error, coloured by the stream it goes to (help and version to
+/// stdout, errors to stderr; see `colour`), with clap's exit status (0, or 2 for a usage error).
+fn usage(error: &clap::Error) -> ExitCode {
+    let text = error.render();
+    let styled = |on: bool| match on {
+        true => text.ansi().to_string(),
+        false => text.to_string(),
+    };
+    match error.use_stderr() {
+        true => eprint!("{}", styled(colour::enabled(&std::io::stderr()))),
+        false => print!("{}", styled(colour::enabled(&std::io::stdout()))),
+    }
+    ExitCode::from(u8::try_from(error.exit_code()).unwrap_or(2))
 }

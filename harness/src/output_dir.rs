@@ -66,6 +66,11 @@ impl OutputDir {
         self.root.join("env.json")
     }
 
+    /// `manifest.json`: the sha256 of every file, written after the report (`manifest`).
+    pub fn manifest(&self) -> PathBuf {
+        self.root.join("manifest.json")
+    }
+
     /// `datasets/`: one folder per prepared dataset, holding its card.
     pub fn datasets(&self) -> PathBuf {
         self.root.join("datasets")

@@ -39,12 +39,17 @@ pub fn write(dir: &Path) -> Result<PathBuf> {
     if let Some(config) = &config {
         sections.push(("Resolved config".to_string(), fenced("yaml", config)));
     }
+    for (file, text) in merged_configs(dir) {
+        sections.push((format!("Resolved config: {file}"), fenced("yaml", &text)));
+    }
     let title = config
         .and_then(|c| {
             c.lines()
                 .find_map(|l| l.strip_prefix("name: ").map(str::to_string))
         })
-        .unwrap_or_else(|| dir.display().to_string());
+        // The directory's own name, not the path as typed, so the report does not depend on
+        // where it is built from (`prefbench verify` rebuilds it elsewhere).
+        .unwrap_or_else(|| directory_name(dir));
     let context = ReportContext {
         title,
         sections,
@@ -54,6 +59,26 @@ pub fn write(dir: &Path) -> Result<PathBuf> {
     let files = write_report(dir, &unique.records, &context)
         .with_context(|| format!("cannot write the report into {}", dir.display()))?;
     Ok(files.report)
+}
+
+/// The last component of `dir` (`.` and `..` resolved when possible), the report's title
+/// when no config names the matrix.
+fn directory_name(dir: &Path) -> String {
+    let absolute = std::path::absolute(dir).unwrap_or_else(|_| dir.to_path_buf());
+    let normal: PathBuf = absolute.components().fold(PathBuf::new(), |mut p, c| {
+        match c {
+            std::path::Component::ParentDir => {
+                p.pop();
+            }
+            std::path::Component::CurDir => {}
+            other => p.push(other),
+        }
+        p
+    });
+    normal
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| dir.display().to_string())
 }
 
 /// A diverged run as the report lists it.
@@ -87,6 +112,25 @@ fn dataset_cards(out: &OutputDir) -> Vec<(String, String)> {
         .collect();
     cards.sort();
     cards
+}
+
+/// `(file name, text)` of every `config-*.yaml` beside `config.yaml`, in name order: the
+/// configs of other matrices whose records were merged into this store (published/ holds the
+/// item-ids backbone's as `config-ids.yaml`).
+fn merged_configs(dir: &Path) -> Vec<(String, String)> {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return Vec::new();
+    };
+    let mut configs: Vec<(String, String)> = entries
+        .filter_map(|e| {
+            let path = e.ok()?.path();
+            let name = path.file_name()?.to_str()?.to_string();
+            let merged = name.starts_with("config-") && name.ends_with(".yaml");
+            Some((name, std::fs::read_to_string(&path).ok()?)).filter(|_| merged)
+        })
+        .collect();
+    configs.sort();
+    configs
 }
 
 /// A collapsed code block: the report leads with results, the provenance stays one click away.

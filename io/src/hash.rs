@@ -7,6 +7,11 @@ use sha2::{Digest, Sha256};
 
 use crate::IoError;
 
+/// Lowercase hex sha256 of `bytes` already in memory (a canonical JSON form, a small file).
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    hex::encode(Sha256::digest(bytes))
+}
+
 /// Lowercase hex sha256 of the file at `path`, read in 64 KiB chunks.
 pub fn sha256_file(path: &Path) -> Result<String, IoError> {
     let mut file = File::open(path).map_err(IoError::at(path, "opening"))?;
@@ -30,10 +35,9 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("abc");
         std::fs::write(&path, "abc").unwrap();
-        assert_eq!(
-            sha256_file(&path).unwrap(),
-            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
-        );
+        let abc = "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad";
+        assert_eq!(sha256_file(&path).unwrap(), abc);
+        assert_eq!(sha256_hex(b"abc"), abc);
     }
 
     #[test]

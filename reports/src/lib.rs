@@ -30,6 +30,8 @@ use prefbench_results::RunRecord;
 use std::path::{Path, PathBuf};
 
 pub use context::{DatasetFacts, FailedRun, ReportContext, TrivialBaseline};
+/// The version of report.json's layout, which docs/schema/report.schema.json pins.
+pub use model::SCHEMA;
 
 /// The files a report wrote, so the harness can print where they are.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -1,5 +1,6 @@
 //! The errors of the results store and of the rule on which records count, apart from the
 //! code that raises them so that both modules depend on it and not on each other.
+use crate::validate::InvalidRecord;
 use prefbench_io::IoError;
 use std::path::PathBuf;
 
@@ -29,6 +30,16 @@ pub enum StoreError {
         expected: u32,
     },
     #[error(
+        "{path}:{line}: record {id}: {invalid}; prefbench never writes such a record, so the \
+         line was edited or damaged: repair or remove it, or restore the file from a shard copy"
+    )]
+    Invalid {
+        path: PathBuf,
+        line: usize,
+        id: String,
+        invalid: InvalidRecord,
+    },
+    #[error(
         "{path}:{line}: the last line is incomplete (no newline, not a valid record), left by \
          a run that was killed while writing; that run is not recorded. Resuming with \
          `prefbench run` drops it and reruns the run"
@@ -46,6 +57,15 @@ pub enum StoreError {
         /// Where the first record was read (`file:line`, or its place in the input).
         first: String,
         second: String,
+    },
+    #[error(
+        "{path}: record {id} was not written: {invalid}; readers would refuse it (a bug in \
+         prefbench: please report it with this message)"
+    )]
+    Refused {
+        path: PathBuf,
+        id: String,
+        invalid: InvalidRecord,
     },
     #[error(
         "{path}: record {id} would not read back ({source}); non-finite numbers (NaN, inf) \

@@ -3,6 +3,9 @@
 //! [`CellKey`]: the (dataset, method, K) coordinates plus the run's *setting* (model, SFT, PO
 //! and objective settings, dataset hash, prefbench version). Two runs of an lr sweep written
 //! into one output directory are then two cells, never two seeds of one.
+//!
+//! The canonical form of a spec is also what its run id hashes ([`canonical_hash`]), so every
+//! reader can recompute a record's id from its spec.
 use crate::record::{Cell, RunRecord};
 use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet};
@@ -45,6 +48,13 @@ pub fn canonical(value: &Value) -> String {
         }
         scalar => scalar.to_string(),
     }
+}
+
+/// Lowercase hex sha256 of [`canonical`]`(value)`: a run's id is the hash of its spec (and an
+/// SFT cache key a prefix of its identity's), computed here so that the harness that assigns
+/// ids and every reader that checks them use one function.
+pub fn canonical_hash(value: &Value) -> String {
+    prefbench_io::sha256_hex(canonical(value).as_bytes())
 }
 
 /// A cell and the setting its seeds share: the key of every statistic over seeds.

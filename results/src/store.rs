@@ -10,6 +10,10 @@
 //! and tell the user. A last line without its newline that still parses as a record (for
 //! example after a hand edit) is accepted, and `open` adds the missing newline.
 //!
+//! Every record read is checked ([`crate::validate`]) and refused with its file, line, id and
+//! field ([`StoreError::Invalid`]); `append` checks before it writes, so the store never holds
+//! a record its readers would refuse.
+//!
 //! One rule decides which records count, for `merge`, `report` and `compare` alike
 //! ([`read_unique`], [`unique`]): one record per run id; identical copies of a record (a
 //! shard merged twice, a line pasted twice) collapse into one and are listed as
@@ -19,6 +23,7 @@ pub use crate::error::StoreError;
 use crate::record::{RunRecord, SCHEMA_VERSION};
 use crate::unique::keep_unique;
 pub use crate::unique::{unique, Duplicate, Unique};
+use crate::validate::validate;
 use prefbench_io::{sync_parent, write_atomic, IoError};
 use serde::Deserialize;
 use std::collections::BTreeSet;
@@ -66,7 +71,7 @@ impl ResultsStore {
     }
 
     /// Appends one finished run as one whole, synced line; refuses an id already stored so the
-    /// store keeps one record per run.
+    /// store keeps one record per run, and a record that readers would refuse.
     pub fn append(&mut self, record: &RunRecord) -> Result<(), StoreError> {
         if self.ids.contains(&record.id) {
             return Err(StoreError::DuplicateId {
@@ -78,6 +83,11 @@ impl ResultsStore {
             serde_json::to_string(record).map_err(|source| self.unreadable(record, source))?;
         serde_json::from_str::<RunRecord>(&line)
             .map_err(|source| self.unreadable(record, source))?;
+        validate(record).map_err(|invalid| StoreError::Refused {
+            path: self.path.clone(),
+            id: record.id.clone(),
+            invalid,
+        })?;
         line.push('\n');
         self.file
             .write_all(line.as_bytes())
@@ -231,5 +241,12 @@ fn parse_line(path: &Path, line: usize, text: &[u8]) -> Result<RunRecord, StoreE
             expected: SCHEMA_VERSION,
         });
     }
-    serde_json::from_slice(text).map_err(parse_err)
+    let record: RunRecord = serde_json::from_slice(text).map_err(parse_err)?;
+    validate(&record).map_err(|invalid| StoreError::Invalid {
+        path: path.to_path_buf(),
+        line,
+        id: record.id.clone(),
+        invalid,
+    })?;
+    Ok(record)
 }

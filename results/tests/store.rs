@@ -1,6 +1,6 @@
 mod common;
 
-use common::{record, scratch};
+use common::{scratch, stored};
 use prefbench_results::store::{
     merge, read_records, read_unique, truncate_partial_tail, unique, write_records, Duplicate,
     ResultsStore, StoreError,
@@ -12,8 +12,8 @@ use std::io::Write;
 #[test]
 fn round_trip_creates_parents_and_resumes_ids() {
     let path = scratch("round-trip").join("nested/out/results.jsonl");
-    let a = record("lastfm", "dmpo", 5, 0, 0.5);
-    let b = record("lastfm", "dynamicpo-dmpo", 5, 0, 0.625);
+    let a = stored("dmpo", 5, 0);
+    let b = stored("dynamicpo-dmpo", 5, 0);
     {
         let mut store = ResultsStore::open(&path).unwrap();
         store.append(&a).unwrap();
@@ -37,9 +37,9 @@ fn round_trip_creates_parents_and_resumes_ids() {
 #[test]
 fn partial_trailing_line_is_reported_distinctly_and_can_be_dropped() {
     let path = scratch("partial").join("results.jsonl");
-    let kept = record("lastfm", "dmpo", 1, 0, 0.5);
+    let kept = stored("dmpo", 1, 0);
     ResultsStore::open(&path).unwrap().append(&kept).unwrap();
-    let full = serde_json::to_string(&record("lastfm", "dmpo", 3, 0, 0.5)).unwrap();
+    let full = serde_json::to_string(&stored("dmpo", 3, 0)).unwrap();
     let mut file = fs::OpenOptions::new().append(true).open(&path).unwrap();
     file.write_all(&full.as_bytes()[..full.len() / 2]).unwrap();
     drop(file);
@@ -58,7 +58,7 @@ fn partial_trailing_line_is_reported_distinctly_and_can_be_dropped() {
     assert_eq!(truncate_partial_tail(&path).unwrap(), Some(2));
     assert_eq!(truncate_partial_tail(&path).unwrap(), None);
     assert_eq!(read_records(&path).unwrap(), vec![kept.clone()]);
-    let again = record("lastfm", "dmpo", 3, 0, 0.5);
+    let again = stored("dmpo", 3, 0);
     ResultsStore::open(&path).unwrap().append(&again).unwrap();
     assert_eq!(read_records(&path).unwrap(), vec![kept, again]);
 }
@@ -66,10 +66,10 @@ fn partial_trailing_line_is_reported_distinctly_and_can_be_dropped() {
 #[test]
 fn complete_last_line_without_newline_is_kept_and_newline_restored() {
     let path = scratch("no-newline").join("results.jsonl");
-    let a = record("steam", "mppo", 5, 1, 0.5);
+    let a = stored("mppo", 5, 1);
     fs::write(&path, serde_json::to_string(&a).unwrap()).unwrap();
     assert_eq!(read_records(&path).unwrap(), vec![a.clone()]);
-    let b = record("steam", "mppo", 5, 2, 0.5);
+    let b = stored("mppo", 5, 2);
     ResultsStore::open(&path).unwrap().append(&b).unwrap();
     assert_eq!(read_records(&path).unwrap(), vec![a, b]);
 }
@@ -77,8 +77,8 @@ fn complete_last_line_without_newline_is_kept_and_newline_restored() {
 #[test]
 fn other_schema_is_refused_with_line_number() {
     let path = scratch("schema").join("results.jsonl");
-    let good = serde_json::to_string(&record("lastfm", "dmpo", 1, 0, 0.5)).unwrap();
-    let mut old = serde_json::to_value(record("lastfm", "dmpo", 1, 1, 0.5)).unwrap();
+    let good = serde_json::to_string(&stored("dmpo", 1, 0)).unwrap();
+    let mut old = serde_json::to_value(stored("dmpo", 1, 1)).unwrap();
     old["schema"] = 0.into();
     fs::write(&path, format!("{good}\n{old}\n")).unwrap();
     let err = read_records(&path).unwrap_err();
@@ -99,7 +99,7 @@ fn other_schema_is_refused_with_line_number() {
 #[test]
 fn corrupt_middle_line_names_file_and_line() {
     let path = scratch("corrupt").join("results.jsonl");
-    let good = serde_json::to_string(&record("lastfm", "dmpo", 1, 0, 0.5)).unwrap();
+    let good = serde_json::to_string(&stored("dmpo", 1, 0)).unwrap();
     fs::write(
         &path,
         format!("{good}\n\n{{\"schema\": {SCHEMA_VERSION}, \"id\": 3}}\n{good}\n"),
@@ -115,11 +115,52 @@ fn corrupt_middle_line_names_file_and_line() {
 #[test]
 fn non_finite_numbers_are_refused_before_writing() {
     let path = scratch("nan").join("results.jsonl");
-    let mut bad = record("lastfm", "dmpo", 1, 0, 0.5);
+    let mut bad = stored("dmpo", 1, 0);
     bad.final_train_loss = f64::NAN;
     let mut store = ResultsStore::open(&path).unwrap();
     let err = store.append(&bad).unwrap_err();
     assert!(matches!(err, StoreError::Unreadable { .. }), "{err}");
+    assert!(!store.contains(&bad.id));
+    assert_eq!(fs::read(&path).unwrap(), b"");
+}
+
+#[test]
+fn a_record_outside_its_domain_is_refused_on_read_naming_file_line_id_and_field() {
+    let path = scratch("invalid").join("results.jsonl");
+    let good = stored("dmpo", 1, 0);
+    let mut bad = serde_json::to_value(stored("dmpo", 1, 1)).unwrap();
+    bad["timings"]["po_s"] = (-5.0).into();
+    fs::write(
+        &path,
+        format!("{}\n{bad}\n", serde_json::to_string(&good).unwrap()),
+    )
+    .unwrap();
+    for err in [
+        read_records(&path).unwrap_err(),
+        read_unique(std::slice::from_ref(&path)).unwrap_err(),
+        ResultsStore::open(&path).unwrap_err(),
+    ] {
+        assert!(matches!(err, StoreError::Invalid { line: 2, .. }), "{err}");
+        let message = err.to_string();
+        let id = bad["id"].as_str().unwrap();
+        assert!(
+            message.contains("results.jsonl:2")
+                && message.contains(id)
+                && message.contains("`timings.po_s` is -5"),
+            "{message}"
+        );
+    }
+}
+
+#[test]
+fn a_record_readers_would_refuse_is_not_appended() {
+    let path = scratch("refused").join("results.jsonl");
+    let mut bad = stored("dmpo", 1, 0);
+    bad.cell.k = 3;
+    let mut store = ResultsStore::open(&path).unwrap();
+    let err = store.append(&bad).unwrap_err();
+    assert!(matches!(err, StoreError::Refused { .. }), "{err}");
+    assert!(err.to_string().contains("`cell.k` is 3"), "{err}");
     assert!(!store.contains(&bad.id));
     assert_eq!(fs::read(&path).unwrap(), b"");
 }
@@ -135,8 +176,8 @@ fn missing_file_names_the_file() {
 #[test]
 fn merge_dedups_identical_records_and_refuses_different_ones_under_one_id() {
     let dir = scratch("merge");
-    let a = record("lastfm", "dmpo", 5, 0, 0.5);
-    let b = record("lastfm", "dmpo", 5, 1, 0.625);
+    let a = stored("dmpo", 5, 0);
+    let b = stored("dmpo", 5, 1);
     let (first, second) = (dir.join("a.jsonl"), dir.join("b.jsonl"));
     write_records(&first, &[a.clone(), b.clone()]).unwrap();
     write_records(&second, std::slice::from_ref(&b)).unwrap();
@@ -144,7 +185,7 @@ fn merge_dedups_identical_records_and_refuses_different_ones_under_one_id() {
     assert_eq!(merged, vec![a.clone(), b.clone()]);
 
     let mut changed = b.clone();
-    changed.test.hr_at_1 = 0.75;
+    changed.timings.po_s *= 2.0;
     write_records(&second, &[changed]).unwrap();
     let err = merge(&[first, second]).unwrap_err().to_string();
     assert!(
@@ -156,8 +197,8 @@ fn merge_dedups_identical_records_and_refuses_different_ones_under_one_id() {
 #[test]
 fn identical_copies_collapse_with_one_duplicate_per_id_and_conflicts_name_both_lines() {
     let dir = scratch("unique");
-    let a = record("lastfm", "dmpo", 5, 0, 0.5);
-    let b = record("lastfm", "dmpo", 5, 1, 0.625);
+    let a = stored("dmpo", 5, 0);
+    let b = stored("dmpo", 5, 1);
     let path = dir.join("results.jsonl");
     write_records(&path, &[a.clone(), b.clone(), a.clone(), a.clone()]).unwrap();
     let read = read_unique(std::slice::from_ref(&path)).unwrap();
@@ -181,7 +222,7 @@ fn identical_copies_collapse_with_one_duplicate_per_id_and_conflicts_name_both_l
     assert_eq!(in_memory.duplicates.len(), 1);
 
     let mut changed = a.clone();
-    changed.test.hr_at_1 = 0.75;
+    changed.timings.po_s *= 2.0;
     write_records(&path, &[a.clone(), b.clone(), changed.clone()]).unwrap();
     let err = read_unique(&[path]).unwrap_err();
     assert!(matches!(err, StoreError::Conflict { .. }), "{err}");
@@ -198,13 +239,14 @@ fn identical_copies_collapse_with_one_duplicate_per_id_and_conflicts_name_both_l
 
 /// The record format is a contract with every results.jsonl already on disk: reading a line
 /// into `RunRecord` and writing it back gives the same bytes, so no field is dropped,
-/// renamed or reordered unnoticed.
+/// renamed or reordered unnoticed; and every record of a real run passes the reader's check.
 #[test]
 fn a_fixture_store_round_trips_byte_for_byte() {
     let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("../reports/tests/fixtures/results.jsonl");
     let text = std::fs::read_to_string(&path).unwrap();
     assert!(text.lines().count() > 10);
+    assert_eq!(read_records(&path).unwrap().len(), text.lines().count());
     for (i, line) in text.lines().enumerate() {
         let record: prefbench_results::RunRecord = serde_json::from_str(line).unwrap();
         assert_eq!(

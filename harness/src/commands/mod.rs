@@ -15,6 +15,8 @@ use std::process::ExitCode;
 use anyhow::Result;
 use clap::{Parser, Subcommand};
 
+use crate::manifest;
+
 #[derive(Parser)]
 #[command(
     name = "prefbench",
@@ -33,10 +35,17 @@ enum Command {
     Run(run::RunArgs),
     /// Sweep the PO learning rate, β and epochs on validation and pick the best setting.
     Tune(tune::TuneArgs),
-    /// Rebuild `report.md` and the figures of an output directory from its records.
+    /// Rebuild `report.md`, `report.json` and the figures of an output directory from its
+    /// records, then its `manifest.json`.
     Report {
         /// Output directory of an earlier run.
         #[arg(default_value = "prefbench-out/demo")]
+        dir: PathBuf,
+    },
+    /// Check an output directory: its files against manifest.json, every record, and that
+    /// the records rebuild report.md and report.json byte for byte.
+    Verify {
+        /// Output directory of an earlier run or report.
         dir: PathBuf,
     },
     /// Compare two result sets; exit 1 on a regression, 2 on unusable input.
@@ -70,7 +79,18 @@ pub fn dispatch(cli: Cli) -> Result<ExitCode> {
         Command::Run(args) => run::run(args),
         Command::Tune(args) => tune::run(args),
         Command::Report { dir } => {
-            println!("{}", crate::report::write(&dir)?.display());
+            println!("{}", manifest::report_and_seal(&dir)?.display());
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Verify { dir } => {
+            let verified = manifest::verify(&dir)?;
+            println!(
+                "{}: {} files match manifest.json, {} records pass their checks, report.md and \
+                 report.json rebuild byte for byte",
+                dir.display(),
+                verified.files,
+                verified.records
+            );
             Ok(ExitCode::SUCCESS)
         }
         Command::Env => env::print(),

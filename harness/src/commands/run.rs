@@ -3,13 +3,13 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use anyhow::{bail, Result};
+use anyhow::{anyhow, bail, Result};
 use clap::Args;
 
 use super::data::FetchArgs;
 use super::exit::{interrupted, stopped_matrix};
-use crate::config::{DeviceChoice, ExperimentConfig};
-use crate::environment::{cores, resolve_device};
+use crate::config::{check_threads, cores, DeviceChoice, ExperimentConfig};
+use crate::environment::resolve_device;
 use crate::execute::jobs::child;
 use crate::execute::memory;
 use crate::execute::{self, Finished, RunOptions, Schedule, Trained};
@@ -100,15 +100,26 @@ impl MatrixArgs {
         jobs: usize,
     ) -> Result<RunOptions> {
         let per_job = (cores() / jobs).max(1);
-        let threads = match self.threads.unwrap_or(config.threads) {
+        // The config's value was checked against the cores when it was read; name whichever
+        // of the two a refusal is about.
+        let (threads, from) = match self.threads {
+            Some(n) => {
+                check_threads(n).map_err(|e| anyhow!("--threads {n}: {e}"))?;
+                (n, format!("--threads {n}"))
+            }
+            None => (
+                config.threads,
+                format!("`threads: {}` of the config", config.threads),
+            ),
+        };
+        let threads = match threads {
             0 => per_job,
             n if n > per_job && jobs > 1 => bail!(
-                "--threads {n} with --jobs {jobs}: {} threads on {} cores; use at most \
-                 {per_job} threads per job (or 0 for that)",
+                "{from} with --jobs {jobs}: {} threads on {} cores; use at most {per_job} \
+                 threads per job (or 0 for that)",
                 n * jobs,
                 cores()
             ),
-            n if n > 4 * cores() => bail!("--threads {n}: this machine has {} cores", cores()),
             n => n,
         };
         let device = resolve_device(self.device.unwrap_or(config.device))?;

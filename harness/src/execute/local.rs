@@ -13,10 +13,10 @@ use crate::config::ExperimentConfig;
 use crate::environment::Environment;
 use crate::failures::FailureLog;
 use crate::lock::OutputLock;
+use crate::manifest;
 use crate::observe::Observer;
 use crate::plan::matrix;
 use crate::plan::shard;
-use crate::report;
 use crate::stop::StopToken;
 
 /// How a matrix run ended.
@@ -99,7 +99,7 @@ pub fn run(
     };
     observer.finish();
     match trained? {
-        Trained::All => report::write(out.root()).map(Finished::Report),
+        Trained::All => manifest::report_and_seal(out.root()).map(Finished::Report),
         Trained::Stopped => Ok(Finished::Interrupted),
     }
 }

@@ -7,15 +7,17 @@
 //! two lists kept in step by hand.
 //!
 //! The canonical form is compact JSON with the keys of every object sorted, whatever order the
-//! structs declare their fields in: [`canonical`] goes through `serde_json::Value`, whose maps
-//! are ordered by key (the workspace does not enable serde_json's `preserve_order`; a test
-//! below would catch it). The pinned ids in `matrix` and `execute::stages` guard the bytes.
+//! structs declare their fields in: [`canonical`] goes through `serde_json::Value` (stored as
+//! the record's `spec`), and the hash is `prefbench_results::setting::canonical_hash`, which
+//! sorts keys itself, so a reader recomputes a record's id from its spec with the same
+//! function. The pinned ids in `matrix` and `execute::stages` and the stored id pinned in
+//! `results/tests/validate.rs` guard the bytes.
 use anyhow::Result;
 use prefbench_datasets::Dataset;
+use prefbench_results::setting::canonical_hash;
 use prefbench_vocabulary::{Method, ObjectiveParams, PoConfig, PolicyConfig, SftConfig};
 use serde::Serialize;
 use serde_json::Value;
-use sha2::{Digest, Sha256};
 
 use crate::config::ExperimentConfig;
 
@@ -78,7 +80,7 @@ impl<'a> SftIdentity<'a> {
 
     /// The SFT cache key: the first 32 hex digits of the identity's hash.
     pub fn key(&self) -> String {
-        hash(&canonical(self))[..32].to_string()
+        canonical_hash(&canonical(self))[..32].to_string()
     }
 }
 
@@ -86,7 +88,7 @@ impl RunIdentity<'_> {
     /// The canonical form, stored as the record's `spec`, and the run id, its hash.
     pub fn canonical_and_id(&self) -> (Value, String) {
         let canonical = canonical(self);
-        let id = hash(&canonical);
+        let id = canonical_hash(&canonical);
         (canonical, id)
     }
 }
@@ -94,17 +96,12 @@ impl RunIdentity<'_> {
 /// The content hash of a prepared dataset (sha256 of its JSON, hex), which enters every run
 /// id and SFT key, so a change to the data never reuses results of other data.
 pub fn dataset_hash(dataset: &Dataset) -> Result<String> {
-    Ok(hex::encode(Sha256::digest(serde_json::to_vec(dataset)?)))
+    Ok(prefbench_io::sha256_hex(&serde_json::to_vec(dataset)?))
 }
 
 /// The canonical JSON value of `identity`: objects with sorted keys.
 fn canonical(identity: &impl Serialize) -> Value {
     serde_json::to_value(identity).expect("identities serialise to JSON")
-}
-
-/// sha256 of the compact JSON form, hex.
-fn hash(value: &Value) -> String {
-    hex::encode(Sha256::digest(value.to_string().as_bytes()))
 }
 
 #[cfg(test)]

@@ -99,6 +99,22 @@ pub fn with_worse_last_epoch(mut record: RunRecord, last_hr_at_1: f64) -> RunRec
     record
 }
 
+/// A record as `prefbench run` wrote it (`fixtures/record.json`, the first record of the
+/// reports' frozen fixture) moved to (`method`, `k`, `seed`), with its id recomputed from its
+/// spec: a record every reader accepts.
+pub fn stored(method: &str, k: usize, seed: u64) -> RunRecord {
+    let mut record: RunRecord = serde_json::from_str(include_str!("../fixtures/record.json"))
+        .expect("the fixture is a record");
+    record.cell.method = method.parse().expect("a known method");
+    record.cell.k = k;
+    record.seed = seed;
+    record.spec["method"] = method.into();
+    record.spec["k"] = k.into();
+    record.spec["seed"] = seed.into();
+    record.id = prefbench_results::setting::canonical_hash(&record.spec);
+    record
+}
+
 /// A fresh, empty directory for one test, under cargo's per-target scratch space so reruns
 /// replace it and nothing is left in the system temp directory.
 pub fn scratch(test: &str) -> std::path::PathBuf {

@@ -1,0 +1,228 @@
+//! The check every reader applies to a record (`prefbench_results::validate`): a real record
+//! passes, its id is the stored one, and each kind of damage found by fault probes is refused
+//! naming the field.
+mod common;
+
+use prefbench_results::setting::canonical_hash;
+use prefbench_results::{validate, RunRecord};
+use serde_json::{json, Value};
+
+/// `fixtures/record.json` as written by `prefbench run` (prefbench 0.1.0, schema 2).
+fn genuine() -> Value {
+    serde_json::from_str(include_str!("fixtures/record.json")).unwrap()
+}
+
+fn check(value: Value) -> Result<(), prefbench_results::InvalidRecord> {
+    let record: RunRecord = serde_json::from_value(value).expect("still a well-formed record");
+    validate(&record)
+}
+
+/// The ids already stored stay the ids: the function that assigns them is the one readers
+/// recompute them with, and it still gives this stored record's id.
+#[test]
+fn a_stored_record_passes_and_its_id_is_the_hash_of_its_spec() {
+    const STORED: &str = "30418ce12ec5da912262a82ca4fc9063c1cb3d7a7a50919c426764250cf1cad3";
+    let record = genuine();
+    assert_eq!(record["id"], STORED);
+    assert_eq!(canonical_hash(&record["spec"]), STORED);
+    check(record).unwrap();
+    validate(&common::stored("dynamicpo-sdpo", 19, 3)).unwrap();
+}
+
+#[test]
+fn each_kind_of_damage_is_refused_naming_the_field() {
+    type Edit = fn(&mut Value);
+    let cases: [(&str, Edit, &str, &str); 30] = [
+        (
+            "HR@1 of 1e308",
+            |r| r["test"]["hr_at_1"] = json!(1e308),
+            "test.hr_at_1",
+            "outside [0, 1]",
+        ),
+        (
+            "HR@1 of -1",
+            |r| r["test"]["hr_at_1"] = json!(-1.0),
+            "test.hr_at_1",
+            "outside",
+        ),
+        (
+            "HR@1 of 5",
+            |r| r["valid"]["hr_at_1"] = json!(5.0),
+            "valid.hr_at_1",
+            "outside",
+        ),
+        (
+            "no samples",
+            |r| r["test"]["samples"] = json!(0),
+            "test.samples",
+            "is 0",
+        ),
+        (
+            "HR@1 that is no count of hits",
+            |r| r["test"]["hr_at_1"] = json!(0.1),
+            "test.hr_at_1",
+            "whole number of hits",
+        ),
+        (
+            "NDCG@5 below HR@1",
+            |r| r["test"]["ndcg_at_5"] = json!(0.0),
+            "test.ndcg_at_5",
+            "not between",
+        ),
+        (
+            "a test HR@1 that is not the selected epoch's",
+            |r| r["test"]["hr_at_1"] = json!(0.0),
+            "test",
+            "differs from epochs[0].test",
+        ),
+        (
+            "a damaged epoch",
+            |r| r["epochs"][0]["valid"]["hr_at_5"] = json!(2.0),
+            "epochs[0].valid.hr_at_5",
+            "outside",
+        ),
+        (
+            "K of 0",
+            |r| r["cell"]["k"] = json!(0),
+            "cell.k",
+            "is 0; K is 1 to 19",
+        ),
+        (
+            "K of 10^12",
+            |r| r["cell"]["k"] = json!(1_000_000_000_000u64),
+            "cell.k",
+            "K is 1 to 19",
+        ),
+        (
+            "cell.k disagreeing with spec.k",
+            |r| r["cell"]["k"] = json!(5),
+            "cell.k",
+            "is 5 but spec.k is 1",
+        ),
+        (
+            "DPO at K > 1",
+            |r| {
+                r["cell"]["method"] = json!("dpo");
+                r["cell"]["k"] = json!(3)
+            },
+            "cell.k",
+            "dpo needs exactly one negative",
+        ),
+        (
+            "another method in the cell",
+            |r| r["cell"]["method"] = json!("sdpo"),
+            "cell.method",
+            "is \"sdpo\" but spec.method is \"dmpo\"",
+        ),
+        (
+            "another dataset in the cell",
+            |r| r["cell"]["dataset"] = json!("steam"),
+            "cell.dataset",
+            "spec.dataset is \"synthetic\"",
+        ),
+        (
+            "a dataset name that is a path",
+            |r| r["cell"]["dataset"] = json!("../x"),
+            "cell.dataset",
+            "not a plain name",
+        ),
+        (
+            "another seed",
+            |r| r["seed"] = json!(1),
+            "seed",
+            "is 1 but spec.seed is 0",
+        ),
+        (
+            "another version",
+            |r| r["prefbench_version"] = json!("9.9.9"),
+            "prefbench_version",
+            "spec.prefbench is \"0.1.0\"",
+        ),
+        (
+            "an id that is no run id",
+            |r| r["id"] = json!("abc"),
+            "id",
+            "not a run id",
+        ),
+        (
+            "an id of another spec",
+            |r| r["id"] = json!("0".repeat(64)),
+            "id",
+            "spec hashes to 30418ce1",
+        ),
+        (
+            "an edited spec",
+            |r| r["spec"]["po"]["lr"] = json!(0.1),
+            "id",
+            "the spec or the id was changed",
+        ),
+        (
+            "selected epoch 0",
+            |r| r["selected_epoch"] = json!(0),
+            "selected_epoch",
+            "epoch 1 has the best validation HR@1",
+        ),
+        (
+            "selected epoch 99",
+            |r| r["selected_epoch"] = json!(99),
+            "selected_epoch",
+            "is 99",
+        ),
+        (
+            "a last loss that is not the last epoch's",
+            |r| r["final_train_loss"] = json!(0.5),
+            "final_train_loss",
+            "last epoch's train_loss",
+        ),
+        (
+            "PO seconds of -5",
+            |r| r["timings"]["po_s"] = json!(-5.0),
+            "timings.po_s",
+            "is -5.0, outside",
+        ),
+        (
+            "PO seconds of 1e308",
+            |r| r["timings"]["po_s"] = json!(1e308),
+            "timings.po_s",
+            "outside",
+        ),
+        (
+            "a stack of one",
+            |r| r["timings"]["stack_members"] = json!(1),
+            "timings.stack_members",
+            "trained alone",
+        ),
+        (
+            "no epochs",
+            |r| r["epochs"] = json!([]),
+            "epochs",
+            "holds 0 epochs but spec.po.epochs is 1",
+        ),
+        ("no curve", |r| r["curve"] = json!([]), "curve", "is empty"),
+        (
+            "a boundary larger than K",
+            |r| r["curve"][0]["boundary_size"] = json!(2.0),
+            "curve[0].boundary_size",
+            "outside [0, 1]",
+        ),
+        ("no threads", |r| r["threads"] = json!(0), "threads", "is 0"),
+    ];
+    for (what, edit, field, problem) in cases {
+        let mut record = genuine();
+        edit(&mut record);
+        let err = check(record).expect_err(what);
+        assert_eq!(err.field, field, "{what}: {err}");
+        assert!(err.problem.contains(problem), "{what}: {err}");
+    }
+}
+
+/// Datasets are open-ended (a recipe added later, a private one): a name the registry does not
+/// know is a record all the same, as long as the spec and the id agree with it.
+#[test]
+fn a_dataset_unknown_to_the_registry_is_accepted_when_the_spec_agrees() {
+    let mut record = genuine();
+    record["cell"]["dataset"] = json!("my-private-set");
+    record["spec"]["dataset"] = json!("my-private-set");
+    record["id"] = json!(canonical_hash(&record["spec"]));
+    check(record).unwrap();
+}
