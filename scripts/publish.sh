@@ -15,6 +15,12 @@ work=${2:-prefbench-out/publish}
 out=${3:-published}
 bin=${PREFBENCH:-./target/release/prefbench}
 [ -n "${PREFBENCH:-}" ] || make build
+# Resume from the published store: records already in OUT_DIR are not trained again.
+for preset in lastfm-paper lastfm-paper-ids; do
+  if [ -s "$out/results.jsonl" ] && [ ! -s "$work/$preset/results.jsonl" ]; then
+    "$bin" results merge "$out" -o "$work/$preset"
+  fi
+done
 "$bin" run --preset lastfm-paper --jobs 2 --threads 1 --from "$from" --out "$work/lastfm-paper"
 "$bin" run --preset lastfm-paper-ids --jobs 1 --threads 1 --from "$from" --out "$work/lastfm-paper-ids"
 staging="$out.new"
