@@ -125,8 +125,10 @@ fn merged_configs(dir: &Path) -> Vec<(String, String)> {
         .filter_map(|e| {
             let path = e.ok()?.path();
             let name = path.file_name()?.to_str()?.to_string();
-            let merged = name.starts_with("config-") && name.ends_with(".yaml");
-            Some((name, std::fs::read_to_string(&path).ok()?)).filter(|_| merged)
+            if !(name.starts_with("config-") && name.ends_with(".yaml")) {
+                return None;
+            }
+            Some((name, std::fs::read_to_string(&path).ok()?))
         })
         .collect();
     configs.sort();
