@@ -17,7 +17,8 @@
 #   golden-f64  loss eval of the golden file on CUDA in float64 (--check)
 #   golden-f32  the same in float32
 #   step-*      PO step benchmark (DMPO, DynamicPO-DMPO) on CUDA and on CPU: ms/step, ratio,
-#               DynamicPO's selection time (synchronised on CUDA)
+#               DynamicPO's selection time (synchronised on CUDA), GFLOP/s against one sgemm;
+#               step-titles-* the same with stand-in title embeddings (the published regime)
 #   run-*       a LastFM-sized synthetic run (DMPO and DynamicPO-DMPO, K = 15, one seed, each
 #               run alone) on CUDA and on CPU, metrics side by side, CUDA peak memory
 #   stack-cuda  stacks of 1, 7, 49 and 245 runs against the runs alone on CUDA (bench po-step
@@ -91,6 +92,8 @@ step golden-f64 "$BIN" loss eval "$GOLDEN" --device cuda --dtype f64 --check
 step golden-f32 "$BIN" loss eval "$GOLDEN" --device cuda --dtype f32 --check
 step step-cuda "$BIN" bench po-step --device cuda --steps 200 --json
 step step-cpu "$BIN" bench po-step --device cpu --threads "$CPU_THREADS" --steps 40 --json
+step step-titles-cuda "$BIN" bench po-step --device cuda --item-text minilm --steps 200 --json
+step step-titles-cpu "$BIN" bench po-step --device cpu --item-text minilm --threads "$CPU_THREADS" --steps 40 --json
 step run-cuda "$BIN" run "$OUT/lastfm-size.yaml" --device cuda --out "$OUT/run-cuda"
 step run-cpu "$BIN" run "$OUT/lastfm-size.yaml" --device cpu --threads "$CPU_THREADS" --out "$OUT/run-cpu"
 step stack-cuda "$BIN" bench po-step --device cuda --steps 50 --rounds 3 --stacks 1,7,49,245 --json
@@ -124,14 +127,17 @@ def steps(name):
         return {t["method"]: t for t in json.loads(body[body.index("{"):])["timings"]}
     except (ValueError, KeyError):
         return {}
-cuda, cpu = steps("step-cuda"), steps("step-cpu")
-print("\n| method | CUDA ms/step | CPU ms/step | CPU / CUDA | CUDA selection ms/step | CUDA selection share |")
-print("|:--|--:|--:|--:|--:|--:|")
-for m in sorted(set(cuda) | set(cpu)):
-    g, c = cuda.get(m, {}), cpu.get(m, {})
-    ratio = c["median_step_ms"] / g["median_step_ms"] if g and c else float("nan")
-    print(f"| {m} | {g.get('median_step_ms', float('nan')):.3f} | {c.get('median_step_ms', float('nan')):.3f} | {ratio:.1f}x | "
-          f"{g.get('selection_ms_per_step', float('nan')):.3f} | {100 * g.get('selection_share', float('nan')):.2f} % |")
+for regime, suffix in (("item ids", ""), ("titles", "-titles")):
+    cuda, cpu = steps("step" + suffix + "-cuda"), steps("step" + suffix + "-cpu")
+    print(f"\nPO step, {regime}:\n")
+    print("| method | CUDA ms/step | CPU ms/step | CPU / CUDA | CUDA of sgemm | CPU of sgemm | CUDA selection ms/step | CUDA selection share |")
+    print("|:--|--:|--:|--:|--:|--:|--:|--:|")
+    for m in sorted(set(cuda) | set(cpu)):
+        g, c = cuda.get(m, {}), cpu.get(m, {})
+        ratio = c["median_step_ms"] / g["median_step_ms"] if g and c else float("nan")
+        print(f"| {m} | {g.get('median_step_ms', float('nan')):.3f} | {c.get('median_step_ms', float('nan')):.3f} | {ratio:.1f}x | "
+              f"{100 * g.get('of_sgemm', float('nan')):.1f} % | {100 * c.get('of_sgemm', float('nan')):.1f} % | "
+              f"{g.get('selection_ms_per_step', float('nan')):.3f} | {100 * g.get('selection_share', float('nan')):.2f} % |")
 def records(name):
     try:
         return {r["cell"]["method"]: r for r in map(json.loads, open(os.path.join(out, name, "results.jsonl")))}

@@ -302,6 +302,10 @@ pub struct Cost {
     pub po_wall_clock: Table,
     /// DynamicPO's step-time overhead over its base; `None` when no pair ran.
     pub overhead: Option<Table>,
+    /// Where a run's time goes, stage by stage ([`crate::analysis::stages`]); `None` when no
+    /// record carries a stage profile (records of older versions).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub stages: Option<Table>,
 }
 
 /// A rendered chart, as the report links it.

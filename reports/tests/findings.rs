@@ -277,6 +277,25 @@ fn c6_is_the_paired_step_time_ratio_with_the_selection_share_beside_it() {
         "{text}"
     );
 
+    // A variant timed by another build ran in another session: its pair is left out, and said.
+    let mixed: Vec<RunRecord> = with_overhead(1.01)
+        .into_iter()
+        .map(|mut r| {
+            if r.seed == 0 && r.cell.method.name() == "dynamicpo-dmpo" {
+                r.environment["git_commit"] = "0123456789ab".into();
+                r.timings.po_step_median_ms /= 2.0;
+            }
+            r
+        })
+        .collect();
+    let (_, text) = write_with(&scratch("c6-two-builds"), &mixed, &context());
+    let row = claim_row(&text, "C6");
+    assert!(
+        row.contains("over 3 paired runs")
+            && row.contains("1 pair(s) left out, their runs timed by different builds"),
+        "{row}"
+    );
+
     // Runs trained in a stack share its step time: they measure no method's own cost.
     let stacked: Vec<RunRecord> = with_overhead(1.5)
         .into_iter()

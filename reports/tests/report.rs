@@ -109,6 +109,7 @@ fn charts_are_svg_and_png_of_the_chart_size() {
         "curves",
         "boundary-share-vs-k",
         "wallclock",
+        "stages",
     ];
     let want: Vec<std::path::PathBuf> = ["lastfm", "synthetic-demo"]
         .iter()
@@ -131,6 +132,10 @@ fn charts_are_svg_and_png_of_the_chart_size() {
         "K (negatives per sample)",
     ] {
         assert!(svg.contains(text), "SVG lacks {text:?}");
+    }
+    let stages = fs::read_to_string(dir.join("figures/stages-lastfm.svg")).unwrap();
+    for text in ["time goes on lastfm", "PO steps", "evaluation, test"] {
+        assert!(stages.contains(text), "the stage chart lacks {text:?}");
     }
     let png = fs::read(dir.join("figures/hr1-vs-k-synthetic-demo.png")).unwrap();
     assert_eq!(&png[..8], b"\x89PNG\r\n\x1a\n");

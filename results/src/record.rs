@@ -36,6 +36,25 @@ pub struct Timings {
     /// statistics); absent on CPU or without nvidia-smi.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cuda_peak_mib: Option<f64>,
+    /// Seconds the process that trained this run spent preparing its dataset (fetch or cache,
+    /// recipe, card, content hash, title embeddings, tensors), shared by every run it then
+    /// trained on that dataset; absent in older records.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub data_s: Option<f64>,
+    /// Seconds loading the cached reference (weights and log-likelihoods) when `sft_cached`,
+    /// shared by the runs of its (dataset, seed, policy) in that process.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reference_load_s: Option<f64>,
+    /// Of `po_s`, the seconds inside PO steps (a stacked run: its share); the rest is batching
+    /// of epochs and bookkeeping.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub po_steps_s: Option<f64>,
+    /// Of `eval_s`, the seconds evaluating the validation split (every epoch).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub eval_valid_s: Option<f64>,
+    /// Of `eval_s`, the seconds evaluating the test split (every epoch).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub eval_test_s: Option<f64>,
     /// The number of runs of the stack this run trained in (`po.ensemble`), absent for a run
     /// trained alone. A stacked run's PO, step and evaluation times are its share of the
     /// stack's (the stack's divided by its runs), the same for every run of the stack, so they

@@ -341,6 +341,24 @@ fn timings(t: &Timings) -> Result<(), InvalidRecord> {
         MAX_SECONDS * 1e3,
     )?;
     within("timings.peak_rss_mib", t.peak_rss_mib, 0.0, MAX_MIB)?;
+    for (name, seconds) in [
+        ("data_s", t.data_s),
+        ("reference_load_s", t.reference_load_s),
+    ] {
+        if let Some(seconds) = seconds {
+            within(format!("timings.{name}"), seconds, 0.0, MAX_SECONDS)?;
+        }
+    }
+    // The parts of a stage never exceed it (up to clock rounding).
+    for (name, part, whole) in [
+        ("po_steps_s", t.po_steps_s, t.po_s),
+        ("eval_valid_s", t.eval_valid_s, t.eval_s),
+        ("eval_test_s", t.eval_test_s, t.eval_s),
+    ] {
+        if let Some(seconds) = part {
+            within(format!("timings.{name}"), seconds, 0.0, whole + SLACK)?;
+        }
+    }
     if let Some(mib) = t.cuda_peak_mib {
         within("timings.cuda_peak_mib", mib, 0.0, MAX_MIB)?;
     }

@@ -32,7 +32,7 @@ fn a_stored_record_passes_and_its_id_is_the_hash_of_its_spec() {
 #[test]
 fn each_kind_of_damage_is_refused_naming_the_field() {
     type Edit = fn(&mut Value);
-    let cases: [(&str, Edit, &str, &str); 30] = [
+    let cases: [(&str, Edit, &str, &str); 33] = [
         (
             "HR@1 of 1e308",
             |r| r["test"]["hr_at_1"] = json!(1e308),
@@ -185,6 +185,24 @@ fn each_kind_of_damage_is_refused_naming_the_field() {
             |r| r["timings"]["po_s"] = json!(1e308),
             "timings.po_s",
             "outside",
+        ),
+        (
+            "PO steps longer than PO",
+            |r| r["timings"]["po_steps_s"] = json!(1e6),
+            "timings.po_steps_s",
+            "outside",
+        ),
+        (
+            "a test evaluation longer than evaluation",
+            |r| r["timings"]["eval_test_s"] = json!(1e6),
+            "timings.eval_test_s",
+            "outside",
+        ),
+        (
+            "data preparation of -1 s",
+            |r| r["timings"]["data_s"] = json!(-1.0),
+            "timings.data_s",
+            "is -1.0, outside",
         ),
         (
             "a stack of one",

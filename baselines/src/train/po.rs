@@ -31,8 +31,10 @@ const PO_STAGE: u64 = 2;
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct PoOutcome {
     pub epochs: Vec<EpochPoint>,
-    /// Seconds spent in the end-of-epoch evaluations (not part of any step).
+    /// Seconds spent in the end-of-epoch evaluations (not part of any step): both splits.
     pub eval_seconds: f64,
+    /// Of `eval_seconds`, the validation split's.
+    pub eval_valid_seconds: f64,
     pub curve: Vec<StepPoint>,
     pub step_seconds: Vec<f64>,
     /// Host time spent in DynamicPO's selection + β over all steps.
@@ -44,6 +46,7 @@ impl PoOutcome {
         Self {
             epochs: Vec::with_capacity(epochs),
             eval_seconds: 0.0,
+            eval_valid_seconds: 0.0,
             curve: Vec::new(),
             step_seconds: Vec::with_capacity(steps),
             selection_seconds: 0.0,
@@ -60,6 +63,11 @@ impl PoOutcome {
             }
         }
         best.map(|(i, _)| i)
+    }
+
+    /// Seconds inside the steps, in all.
+    pub fn steps_seconds(&self) -> f64 {
+        self.step_seconds.iter().sum()
     }
 
     pub fn median_step_seconds(&self) -> f64 {
@@ -412,10 +420,13 @@ impl PoTrainer<'_> {
             }
             let started = Instant::now();
             let valid = evaluate_members(policy, self.valid);
+            synchronize(device);
+            let valid_seconds = started.elapsed().as_secs_f64() / m as f64;
             let test = evaluate_members(policy, self.test);
             let seconds = started.elapsed().as_secs_f64() / m as f64;
             for (member, outcome) in outcomes.iter_mut().enumerate() {
                 outcome.eval_seconds += seconds;
+                outcome.eval_valid_seconds += valid_seconds;
                 outcome.epochs.push(EpochPoint {
                     epoch: epoch + 1,
                     train_loss: sums[member] / steps_per_epoch as f64,

@@ -1,15 +1,18 @@
 //! A fixed PO workload for timing: LastFM-sized synthetic data (4,606 items by default), a
 //! default-shaped policy as reference and K negatives, trained for a given number of steps
 //! through [`PoTrainer`]. The criterion bench and `prefbench bench po-step` (the one a GPU node
-//! can run without cargo) time the same thing.
+//! can run without cargo) time the same thing. With `item_text: minilm` the policy reads
+//! stand-in title embeddings (seeded random unit vectors of MiniLM's shape): the published
+//! presets' regime, whose catalogue-wide title projection is a third of a step's arithmetic.
 use prefbench_datasets::{generate_synthetic as generate, SyntheticConfig};
-use tch::{Device, Tensor};
+use tch::{Device, Kind, Tensor};
 
 use super::{
     candidate_log_probs, member_bytes, Member, PoOutcome, PoTrainer, Silent, SplitTensors,
 };
 use crate::policy::Policy;
-use prefbench_vocabulary::{Method, ObjectiveParams};
+use crate::text::EMBEDDING_DIM;
+use prefbench_vocabulary::{ItemText, Method, ObjectiveParams};
 use prefbench_vocabulary::{PoConfig, PolicyConfig, MAX_HISTORY};
 
 /// What to time.
@@ -21,6 +24,8 @@ pub struct WorkloadSpec {
     pub k: usize,
     /// PO dropout (0 is the default regime; SFT's 0.2 shows its cost).
     pub dropout: f64,
+    /// Whether the policy reads title embeddings (stand-ins of MiniLM's shape).
+    pub item_text: ItemText,
 }
 
 impl Default for WorkloadSpec {
@@ -31,6 +36,7 @@ impl Default for WorkloadSpec {
             steps: 20,
             k: 15,
             dropout: 0.0,
+            item_text: ItemText::None,
         }
     }
 }
@@ -64,8 +70,16 @@ impl Workload {
         let train = SplitTensors::new(&data.train[..needed], data.n_items, device);
         let one = SplitTensors::new(&data.test[..1], data.n_items, device);
         tch::manual_seed(0);
-        let model = PolicyConfig::default();
-        let reference = Policy::new(&model, data.n_items, None, device);
+        let model = PolicyConfig {
+            item_text: spec.item_text,
+            ..PolicyConfig::default()
+        };
+        let titles = (spec.item_text == ItemText::Minilm).then(|| {
+            let raw = Tensor::randn([data.n_items as i64, EMBEDDING_DIM], (Kind::Float, device));
+            let norms = raw.norm_scalaropt_dim(2, [1], true);
+            raw / norms
+        });
+        let reference = Policy::new(&model, data.n_items, titles.as_ref(), device);
         let reference_ll = candidate_log_probs(&reference, &train);
         let po = PoConfig {
             epochs: 1,
@@ -140,7 +154,8 @@ impl Workload {
     }
 
     /// Floating-point operations of the matrix products of one member's PO step (forward and
-    /// the backward's two products per forward product), to set the achieved rate beside the
+    /// the backward's two products per forward product; one for the frozen title embeddings'
+    /// projection, whose input needs no gradient), to set the achieved rate beside the
     /// machine's; elementwise work is left out.
     pub fn step_flops(&self) -> f64 {
         let (w, l) = (self.model.width as f64, MAX_HISTORY as f64);
@@ -151,7 +166,12 @@ impl Workload {
         let per_block = 3.0 * l * w * w + projections(l) + 2.0 * l * l * w;
         let last_block = 3.0 * l * w * w + projections(1.0) + 2.0 * l * w;
         let forward = (blocks - 1.0) * per_block + last_block + (self.spec.items as f64) * w;
-        // 2 flops a multiply-add; backward twice the forward.
-        2.0 * 3.0 * forward * self.spec.batch as f64
+        // The whole catalogue's title projection, once a step whatever the batch.
+        let titles = match self.model.item_text {
+            ItemText::Minilm => (self.spec.items as f64 + 1.0) * EMBEDDING_DIM as f64 * w,
+            ItemText::None => 0.0,
+        };
+        // 2 flops a multiply-add; backward twice the forward (once for the projection).
+        2.0 * (3.0 * forward * self.spec.batch as f64 + 2.0 * titles)
     }
 }

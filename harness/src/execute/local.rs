@@ -242,9 +242,10 @@ mod tests {
         let cached = std::fs::read_dir(dir.join("cache-early/sft")).map_or(0, |d| d.count());
         assert_eq!(cached, 0, "no SFT checkpoint");
 
-        // Stacked (`auto`), both runs train as one stack of the same steps: a stop inside it
-        // drops the whole stack, and the rerun trains it whole, to the full run's records.
-        let (finished, full) = run_tiny(dir, Ensemble::Auto, "stacked", "cache", None);
+        // Stacked (`po.ensemble: 2`; `auto` trains runs alone on the CPU), both runs train as
+        // one stack of the same steps: a stop inside it drops the whole stack, and the rerun
+        // trains it whole, to the full run's records.
+        let (finished, full) = run_tiny(dir, Ensemble::Members(2), "stacked", "cache", None);
         assert!(matches!(finished, Finished::Report(_)), "{finished:?}");
         let stacked = records(&dir.join("stacked"));
         assert_eq!(ids(&stacked), ids(&expected), "the same runs, the same ids");
@@ -262,13 +263,13 @@ mod tests {
             panic!("the cached reference, then one stack: {:?}", full.stages);
         };
         assert_eq!(stack, first, "a stack steps as one run of its members");
-        let (finished, _) = run_tiny(dir, Ensemble::Auto, "stopped", "cache", Some(2));
+        let (finished, _) = run_tiny(dir, Ensemble::Members(2), "stopped", "cache", Some(2));
         assert!(matches!(finished, Finished::Interrupted), "{finished:?}");
         assert!(
             records(&dir.join("stopped")).is_empty(),
             "nothing of the stack"
         );
-        let (finished, rerun) = run_tiny(dir, Ensemble::Auto, "stopped", "cache", None);
+        let (finished, rerun) = run_tiny(dir, Ensemble::Members(2), "stopped", "cache", None);
         assert!(matches!(finished, Finished::Report(_)), "{finished:?}");
         assert_eq!(rerun.steps, stack, "the whole stack again");
         assert_eq!(records(&dir.join("stopped")), stacked);

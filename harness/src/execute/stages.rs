@@ -25,6 +25,8 @@ use crate::stop::StopToken;
 pub struct Prepared {
     pub dataset: Dataset,
     pub content_hash: String,
+    /// Seconds this process spent preparing it, titles and tensors included.
+    seconds: f64,
     /// Frozen title embeddings [n_items, 384] when a policy of the matrix reads titles.
     titles: Option<tch::Tensor>,
     train: SplitTensors,
@@ -39,6 +41,7 @@ pub fn prepare_datasets(config: &ExperimentConfig, options: &RunOptions) -> Resu
         .datasets
         .iter()
         .map(|name| {
+            let started = Instant::now();
             let (dataset, card) = if name == "synthetic" {
                 prepare_synthetic(&config.synthetic)
             } else {
@@ -55,11 +58,16 @@ pub fn prepare_datasets(config: &ExperimentConfig, options: &RunOptions) -> Resu
             )?;
             let content_hash = identity::dataset_hash(&dataset)?;
             let split = |s| SplitTensors::new(dataset.split(s), dataset.n_items, options.device);
+            let titles = item_titles(config, &dataset, &content_hash, options)?;
+            let (train, valid, test) =
+                (split(Split::Train), split(Split::Valid), split(Split::Test));
+            train::synchronize(options.device);
             Ok(Prepared {
-                titles: item_titles(config, &dataset, &content_hash, options)?,
-                train: split(Split::Train),
-                valid: split(Split::Valid),
-                test: split(Split::Test),
+                seconds: started.elapsed().as_secs_f64(),
+                titles,
+                train,
+                valid,
+                test,
                 content_hash,
                 dataset,
             })
@@ -133,6 +141,8 @@ pub struct Reference {
     summary: SftSummary,
     /// Loaded from the SFT cache rather than trained by this process.
     cached: bool,
+    /// Seconds loading it from the cache, when `cached`.
+    load_s: Option<f64>,
 }
 
 impl Reference {
@@ -156,8 +166,11 @@ impl Reference {
             .cache
             .join("sft")
             .join(SftIdentity::of(config, model, &data.content_hash, seed).key());
+        let started = Instant::now();
         match checkpoint::load(&dir, &mut policy, data.train.len()) {
             Ok(Some((train_log_probs, summary))) => {
+                train::synchronize(options.device);
+                let load_s = Some(started.elapsed().as_secs_f64());
                 observer.line(&format!(
                     "SFT {name} seed {seed}: cached in {} (test HR@1 {:.4})",
                     dir.display(),
@@ -168,6 +181,7 @@ impl Reference {
                     train_log_probs,
                     summary,
                     cached: true,
+                    load_s,
                 });
             }
             Ok(None) => {}
@@ -204,6 +218,7 @@ impl Reference {
             train_log_probs,
             summary,
             cached: false,
+            load_s: None,
         })
     }
 }
@@ -299,7 +314,7 @@ pub fn run_stack(
         .map(|(&(spec, reference), outcome)| {
             let outcome = outcome?;
             let po_s = share - outcome.eval_seconds;
-            record(context, spec, reference, outcome, po_s, stack_members)
+            record(context, data, spec, reference, outcome, po_s, stack_members)
         })
         .collect())
 }
@@ -322,6 +337,7 @@ fn stack_name(runs: &[StackRun]) -> String {
 /// `stack_members` the size of the stack it trained in, when more than one.
 fn record(
     context: &Context,
+    data: &Prepared,
     spec: &RunSpec,
     reference: &Reference,
     outcome: PoOutcome,
@@ -345,6 +361,12 @@ fn record(
         selection_share: outcome.selection_share(),
         eval_s: outcome.eval_seconds,
         peak_rss_mib: memory::peak_rss_mib(),
+        data_s: Some(data.seconds),
+        reference_load_s: reference.load_s,
+        // Stacked: the steps' share, like `po_s` (a step's seconds are already per member).
+        po_steps_s: Some(outcome.steps_seconds()),
+        eval_valid_s: Some(outcome.eval_valid_seconds),
+        eval_test_s: Some(outcome.eval_seconds - outcome.eval_valid_seconds),
         cuda_peak_mib: options
             .device
             .is_cuda()

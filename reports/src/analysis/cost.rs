@@ -6,10 +6,12 @@
 use super::dataset::DatasetResults;
 use super::metric::{po_seconds, step_ms};
 use super::pairs::pairs;
+use super::stages;
 use crate::model::{Column, Cost, Table, Value, NON_NEGATIVE};
 use prefbench_results::stats::{mean, Summary};
 use prefbench_results::RunRecord;
 use prefbench_vocabulary::Method;
+use std::collections::BTreeMap;
 
 /// One paired measurement of DynamicPO's step-time overhead.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -47,23 +49,56 @@ impl Overhead {
     }
 }
 
-/// The paired step-time ratios of `variant` over `base`, one per (K, seed) both ran.
-pub(crate) fn step_pairs(data: &DatasetResults, variant: Method, base: Method) -> Vec<StepPair> {
-    data.ks_of(variant)
-        .into_iter()
-        .flat_map(|k| {
-            let base_ms = data.per_seed(base, k, step_ms);
-            let shares = data.per_seed(variant, k, |r| Some(r.timings.selection_share));
-            data.per_seed(variant, k, step_ms)
-                .into_iter()
-                .filter_map(move |(seed, ms)| {
-                    Some(StepPair {
-                        ratio: ms / *base_ms.get(&seed)?,
-                        selection_share: *shares.get(&seed)?,
-                    })
-                })
-        })
-        .collect()
+/// The paired step-time ratios of `variant` over `base`, one per (K, seed) both ran and timed
+/// alike, and how many pairs were left out for being timed unalike.
+pub(crate) struct StepPairs {
+    pub pairs: Vec<StepPair>,
+    /// Pairs whose two runs were timed by different builds, devices, CPUs or thread counts:
+    /// such runs ran in different sessions, whose machine load differs more than DynamicPO's
+    /// overhead, so their ratio measures the session, not the method.
+    pub unlike: usize,
+}
+
+/// Whether two runs' step times compare: the same build (`environment.git_commit`), CPU
+/// model, device and threads.
+fn timed_alike(a: &RunRecord, b: &RunRecord) -> bool {
+    let env = |r: &RunRecord, key: &str| r.environment.get(key).cloned();
+    a.device == b.device
+        && a.threads == b.threads
+        && env(a, "git_commit") == env(b, "git_commit")
+        && env(a, "cpu_model") == env(b, "cpu_model")
+}
+
+/// The step pairs of `variant` over `base` (see [`StepPairs`]).
+pub(crate) fn step_pairs(data: &DatasetResults, variant: Method, base: Method) -> StepPairs {
+    let mut found = StepPairs {
+        pairs: Vec::new(),
+        unlike: 0,
+    };
+    for k in data.ks_of(variant) {
+        let at_k = |m: Method| -> BTreeMap<u64, &RunRecord> {
+            data.runs(m)
+                .filter(|r| r.cell.k == k)
+                .map(|r| (r.seed, r))
+                .collect()
+        };
+        let bases = at_k(base);
+        for (seed, v) in at_k(variant) {
+            let (Some(b), Some(v_ms)) = (bases.get(&seed), step_ms(v)) else {
+                continue;
+            };
+            let Some(b_ms) = step_ms(b) else { continue };
+            if !timed_alike(v, b) {
+                found.unlike += 1;
+                continue;
+            }
+            found.pairs.push(StepPair {
+                ratio: v_ms / b_ms,
+                selection_share: v.timings.selection_share,
+            });
+        }
+    }
+    found
 }
 
 /// The cost subsection of a dataset.
@@ -94,6 +129,7 @@ pub(crate) fn section(data: &DatasetResults) -> Cost {
         per_method: per_method(data),
         po_wall_clock,
         overhead: overhead(data),
+        stages: stages::profile(data).as_ref().map(stages::table),
     }
 }
 
@@ -157,7 +193,7 @@ fn overhead(data: &DatasetResults) -> Option<Table> {
         .into_iter()
         .map(|(variant, base)| {
             let mut row = vec![Value::Method(variant), Value::Method(base)];
-            row.extend(match Overhead::of(&step_pairs(data, variant, base)) {
+            row.extend(match Overhead::of(&step_pairs(data, variant, base).pairs) {
                 Some(o) => [
                     Value::Ratio(o.ratio.mean),
                     o.ci.map_or(Value::Missing, |(lo, hi)| Value::Interval {
@@ -181,8 +217,8 @@ fn overhead(data: &DatasetResults) -> Option<Table> {
     Some(Table::new(
         Some(
             "DynamicPO's overhead: the ratio of median PO step times, variant over base, per \
-             paired run (same K and seed; the runs of a group are interleaved, so run order \
-             is balanced), with a 95% t confidence interval over the pairs, and the mean \
+             paired run (same K and seed, timed by the same build, CPU and threads; the runs \
+             of a group are interleaved, so run order is balanced), with a 95% t confidence interval over the pairs, and the mean \
              share of a DynamicPO step spent in selection + β:"
                 .into(),
         ),

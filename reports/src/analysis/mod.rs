@@ -4,7 +4,7 @@
 //!
 //! Records are split by (dataset, regime, setting) ([`dataset`]); each section's tables come
 //! from [`selection`] (metrics at the selected and the last epoch), [`lift`], [`trivial`],
-//! [`pairs`] and [`cost`], and the verdicts from [`claims`].
+//! [`pairs`], [`cost`] and [`stages`], and the verdicts from [`claims`].
 mod claims;
 mod cost;
 pub(crate) mod dataset;
@@ -13,6 +13,7 @@ pub(crate) mod metric;
 mod pairs;
 mod regime;
 mod selection;
+pub(crate) mod stages;
 mod trivial;
 
 use crate::context::{FailedRun, ReportContext};

@@ -4,6 +4,7 @@ mod boundary_vs_k;
 mod curves;
 mod hr1_vs_k;
 mod loss_vs_k;
+mod stages;
 mod vs_k;
 mod wallclock;
 
@@ -37,13 +38,21 @@ pub(crate) fn render_dataset(
     data: &DatasetResults,
     figures_dir: &Path,
 ) -> Result<Vec<Figure>, ReportError> {
-    Ok(vec![
+    let mut figures = vec![
         render(&hr1_vs_k::Hr1VsK { data }, figures_dir)?,
         render(&loss_vs_k::LossVsK { data }, figures_dir)?,
         render(&curves::Curves { data }, figures_dir)?,
         render(&boundary_vs_k::BoundaryVsK { data }, figures_dir)?,
         render(&wallclock::WallClock { data }, figures_dir)?,
-    ])
+    ];
+    if let Some(profile) = crate::analysis::stages::profile(data) {
+        let chart = stages::Stages {
+            data,
+            profile: &profile,
+        };
+        figures.push(render(&chart, figures_dir)?);
+    }
+    Ok(figures)
 }
 
 /// Writes `figures_dir/<stem>.svg` and `.png` (each atomically) and returns their links.

@@ -398,5 +398,8 @@ fn cost(cost: &Cost) -> String {
     if let Some(overhead) = &cost.overhead {
         out += &table(overhead);
     }
+    if let Some(stages) = &cost.stages {
+        out += &table(stages);
+    }
     out
 }

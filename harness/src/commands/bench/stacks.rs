@@ -43,17 +43,18 @@ pub struct StackRow {
     pub budgeted_mib_per_member: f64,
 }
 
-/// Times stacks of each of `sizes` (members take `methods` in turn) against the methods alone.
+/// Times stacks of each of `sizes` (members take `methods` in turn) against the methods alone;
+/// `sgemm_gflops` is [`sgemm_gflops`] on `device`.
 pub fn compare(
     workload: &Workload,
     methods: &[Method],
     sizes: &[usize],
     rounds: usize,
     device: Device,
+    sgemm_gflops: f64,
 ) -> StackComparison {
     let members =
         |size: usize| -> Vec<Method> { methods.iter().copied().cycle().take(size).collect() };
-    let sgemm_gflops = sgemm_gflops(device);
     // Warm-up, ascending, reading the memory high-water mark each stack adds.
     let baseline = memory_mib(device);
     let mut ascending: Vec<(usize, usize)> = sizes.iter().copied().enumerate().collect();
@@ -149,8 +150,9 @@ fn memory_mib(device: Device) -> Option<f64> {
     }
 }
 
-/// GFLOP/s of one 2048³ float32 matrix product, the median of five after a warm-up.
-fn sgemm_gflops(device: Device) -> f64 {
+/// GFLOP/s of one 2048³ float32 matrix product, the median of five after a warm-up: the
+/// device's attainable rate, beside which a step's rate is read.
+pub fn sgemm_gflops(device: Device) -> f64 {
     let n = 2048;
     let a = Tensor::randn([n, n], (Kind::Float, device));
     let b = Tensor::randn([n, n], (Kind::Float, device));

@@ -369,11 +369,20 @@ fn c5_backbones(c3: &[(Regime, Verdict)]) -> Finding {
 }
 
 fn c6_overhead(data: &DatasetResults, _: &mut Family) -> Finding {
-    let pairs: Vec<StepPair> = pairs(data)
-        .into_iter()
-        .flat_map(|(variant, base)| step_pairs(data, variant, base))
-        .collect();
-    let Some(o) = Overhead::of(&pairs) else {
+    let (mut measured, mut unlike): (Vec<StepPair>, usize) = (Vec::new(), 0);
+    for (variant, base) in pairs(data) {
+        let found = step_pairs(data, variant, base);
+        measured.extend(found.pairs);
+        unlike += found.unlike;
+    }
+    let unlike = match unlike {
+        0 => String::new(),
+        n => format!(
+            "; {n} pair(s) left out, their runs timed by different builds, CPUs or threads \
+             (other sessions)"
+        ),
+    };
+    let Some(o) = Overhead::of(&measured) else {
         let stacked = data
             .methods()
             .into_iter()
@@ -384,7 +393,7 @@ fn c6_overhead(data: &DatasetResults, _: &mut Family) -> Finding {
                 "a DynamicPO variant with its base trained alone (`po.ensemble: off`) at a \
                  shared K and seed: runs trained in a stack share its step time"
             }
-            false => "a DynamicPO variant with its base at a shared K and seed",
+            false => "a DynamicPO variant with its base at a shared K and seed, timed by one build",
         });
     };
     let share = format!(
@@ -393,7 +402,7 @@ fn c6_overhead(data: &DatasetResults, _: &mut Family) -> Finding {
     );
     let Some((lo, hi)) = o.ci else {
         let evidence = format!(
-            "median PO step ratio {} from {} pair(s); {share}",
+            "median PO step ratio {} from {} pair(s); {share}{unlike}",
             ratio(o.ratio.mean),
             o.ratio.n
         );
@@ -411,7 +420,7 @@ fn c6_overhead(data: &DatasetResults, _: &mut Family) -> Finding {
         verdict,
         format!(
             "median PO step ratio {} [95% CI {}, {}] over {} paired runs (K, seed), run order \
-             balanced; {share}",
+             balanced; {share}{unlike}",
             ratio(o.ratio.mean),
             number(lo, 3),
             number(hi, 3),
