@@ -278,4 +278,23 @@ fn the_dry_run_prints_the_matrix_and_estimates_from_records() {
         tmp.path(),
     );
     assert!(text(&o).contains("shard 2/2: 1 of the 2"), "{}", text(&o));
+
+    // A source that is not there is refused by name, not estimated from nothing.
+    let o = prefbench(
+        &[
+            "run",
+            "--preset",
+            "nightly",
+            "--dry-run",
+            "--estimate-from",
+            "no-such-dir",
+        ],
+        tmp.path(),
+    );
+    assert!(!o.status.success(), "{}", text(&o));
+    assert!(
+        text(&o).contains("--estimate-from no-such-dir: there is no results file"),
+        "{}",
+        text(&o)
+    );
 }

@@ -28,7 +28,7 @@ fn data() -> Data {
         ..SyntheticConfig::default()
     })
     .unwrap();
-    let split = |s: &[_]| SplitTensors::new(s, data.n_items, Device::Cpu);
+    let split = |s: &[_]| SplitTensors::new(s, data.n_items, Device::Cpu).unwrap();
     tch::manual_seed(99);
     Data {
         n_items: data.n_items,

@@ -38,8 +38,8 @@ fn minilm_policy_trains_with_finite_loss() {
     };
     let mut policy = Policy::new(&config, data.n_items, Some(&embeddings), Device::Cpu);
     let before = projection(&policy);
-    let train_split = SplitTensors::new(&data.train, data.n_items, Device::Cpu);
-    let test = SplitTensors::new(&data.test, data.n_items, Device::Cpu);
+    let train_split = SplitTensors::new(&data.train, data.n_items, Device::Cpu).unwrap();
+    let test = SplitTensors::new(&data.test, data.n_items, Device::Cpu).unwrap();
     let sft = SftConfig {
         epochs: 2,
         batch_size: 64,

@@ -24,7 +24,7 @@ fn setup() -> Setup {
         ..SyntheticConfig::default()
     })
     .unwrap();
-    let split = |s: &[_]| SplitTensors::new(s, data.n_items, Device::Cpu);
+    let split = |s: &[_]| SplitTensors::new(s, data.n_items, Device::Cpu).unwrap();
     Setup {
         n_items: data.n_items,
         train: split(&data.train),

@@ -32,6 +32,14 @@ pub enum DatasetError {
         attempts: u32,
     },
 
+    #[error("{url}: not finished within {} s (the whole-file deadline, FetchOptions::deadline); the {received} bytes received are kept in {} and the next fetch resumes from there, or use --mirror URL|DIR", .deadline.as_secs(), .part.display())]
+    Deadline {
+        url: String,
+        deadline: std::time::Duration,
+        received: u64,
+        part: PathBuf,
+    },
+
     #[error("{url}: refused: {reason}; not retried: use an https URL, or --mirror URL|DIR with a copy of the file")]
     UnsafeUrl { url: String, reason: String },
 

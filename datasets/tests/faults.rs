@@ -299,6 +299,42 @@ fn fault_table() {
     }
 }
 
+/// A server that sends a byte just often enough to beat the read timeout never times out a
+/// read: the whole-file deadline ends it, and the bytes so far stay for the next fetch.
+#[test]
+fn a_trickling_download_ends_at_the_whole_file_deadline_keeping_its_bytes() {
+    let b = body();
+    let server = serve(vec![Reply::Trickle(b.clone())]);
+    let url = server.url("data.json.gz");
+    let cache = tempfile::tempdir().unwrap();
+    let opts = FetchOptions {
+        deadline: Duration::from_secs(1),
+        ..options(cache.path(), 3)
+    };
+    let file = entry(url.clone(), Some(sha(&b)), None);
+    let started = Instant::now();
+    let err = within(move || fetch_file("d", &file, &opts)).unwrap_err();
+    assert!(started.elapsed() < Duration::from_secs(3), "{err}");
+    assert!(matches!(err, DatasetError::Deadline { .. }), "{err}");
+    let message = err.to_string();
+    for part in [
+        format!("{url}: not finished within 1 s (the whole-file deadline"),
+        "bytes received are kept in".into(),
+        "the next fetch resumes from there".into(),
+    ] {
+        assert!(message.contains(&part), "`{message}` lacks `{part}`");
+    }
+    let part = cache.path().join("downloads/d/data.json.gz.part");
+    let kept = std::fs::read(&part).unwrap();
+    assert!(
+        !kept.is_empty() && b.starts_with(&kept),
+        "{} bytes",
+        kept.len()
+    );
+    assert_eq!(server.requests().len(), 1, "no attempt after the deadline");
+    assert_no_leftovers(cache.path(), &[]);
+}
+
 #[test]
 fn a_stalled_download_resumes_where_it_stopped() {
     let b = body();

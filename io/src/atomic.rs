@@ -54,6 +54,27 @@ pub fn rename_durably(from: &Path, to: &Path) -> Result<(), IoError> {
     sync_parent(to)
 }
 
+/// Syncs every file directly in `dir`, then `dir` itself, so that a directory staged whole
+/// (an SFT checkpoint) can be renamed into place with [`rename_durably`] and survive a crash.
+pub fn sync_directory(dir: &Path) -> Result<(), IoError> {
+    for entry in fs::read_dir(dir).map_err(IoError::at(dir, "listing the directory"))? {
+        let path = entry
+            .map_err(IoError::at(dir, "listing the directory"))?
+            .path();
+        if path.is_file() {
+            File::open(&path)
+                .and_then(|f| f.sync_all())
+                .map_err(IoError::at(&path, "syncing"))?;
+        }
+    }
+    if cfg!(unix) {
+        File::open(dir)
+            .and_then(|d| d.sync_all())
+            .map_err(IoError::at(dir, "syncing the directory"))?;
+    }
+    Ok(())
+}
+
 /// Syncs the directory holding `path`, so that a file just created or renamed there keeps its
 /// name after a crash. Only Unix can open a directory to sync it; elsewhere this does nothing.
 pub fn sync_parent(path: &Path) -> Result<(), IoError> {
@@ -84,6 +105,24 @@ mod tests {
             .collect();
         out.sort();
         out
+    }
+
+    #[test]
+    fn a_staged_directory_syncs_and_renames_into_place_and_a_missing_one_is_named() {
+        let tmp = tempfile::tempdir().unwrap();
+        let staging = tmp.path().join(".ckpt.tmp");
+        fs::create_dir(&staging).unwrap();
+        fs::write(staging.join("weights"), b"w").unwrap();
+        sync_directory(&staging).unwrap();
+        let dir = tmp.path().join("ckpt");
+        rename_durably(&staging, &dir).unwrap();
+        assert_eq!(names(tmp.path()), ["ckpt"]);
+        assert_eq!(fs::read(dir.join("weights")).unwrap(), b"w");
+        let err = sync_directory(&staging).unwrap_err().to_string();
+        assert!(
+            err.contains(".ckpt.tmp") && err.contains("listing"),
+            "{err}"
+        );
     }
 
     #[test]

@@ -7,7 +7,9 @@ mod hash;
 mod lock;
 
 pub use append::append_line;
-pub use atomic::{persist, rename_durably, sync_parent, temp_file_beside, write_atomic};
+pub use atomic::{
+    persist, rename_durably, sync_directory, sync_parent, temp_file_beside, write_atomic,
+};
 pub use error::IoError;
 pub use hash::{sha256_file, sha256_hex};
 pub use lock::FileLock;

@@ -6,6 +6,7 @@ use rand::SeedableRng;
 use rand_pcg::Pcg64;
 use tch::{Device, Tensor};
 
+use super::TrainError;
 use crate::policy::histories_tensor;
 
 /// Histories [N, 10], candidate ids [N, 20] and the target's index among them [N].
@@ -18,26 +19,28 @@ pub struct SplitTensors {
 }
 
 impl SplitTensors {
-    /// # Panics
-    /// If a sample lacks its target among the candidates (recipes check this first).
-    pub fn new(samples: &[Sample], n_items: usize, device: Device) -> Self {
-        let target_positions: Vec<usize> = samples
+    /// The tensors of `samples` over a catalogue of `n_items`; a sample that does not fit the
+    /// candidate protocol (20 candidates holding the target, items in the catalogue) is an
+    /// error naming it, where a tensor of the wrong shape would abort the process.
+    pub fn new(samples: &[Sample], n_items: usize, device: Device) -> Result<Self, TrainError> {
+        let target_positions = samples
             .iter()
-            .map(|s| s.target_index().expect("target among candidates"))
-            .collect();
+            .enumerate()
+            .map(|(i, s)| fits(i, s, n_items))
+            .collect::<Result<Vec<usize>, TrainError>>()?;
         let ids: Vec<i64> = samples
             .iter()
             .flat_map(|s| s.candidates.iter().map(|&c| c as i64))
             .collect();
         let targets: Vec<i64> = target_positions.iter().map(|&t| t as i64).collect();
-        Self {
+        Ok(Self {
             histories: histories_tensor(samples.iter(), n_items, device),
             candidates: Tensor::from_slice(&ids)
-                .view([samples.len() as i64, CANDIDATES as i64])
+                .f_view([samples.len() as i64, CANDIDATES as i64])?
                 .to_device(device),
             targets: Tensor::from_slice(&targets).to_device(device),
             target_positions,
-        }
+        })
     }
 
     pub fn len(&self) -> usize {
@@ -91,6 +94,34 @@ impl SplitTensors {
     }
 }
 
+/// The target's position among sample `i`'s candidates, if the sample fits the protocol.
+fn fits(i: usize, s: &Sample, n_items: usize) -> Result<usize, TrainError> {
+    let refuse = |why: String| Err(TrainError::Sample { index: i, why });
+    if s.candidates.len() != CANDIDATES {
+        return refuse(format!(
+            "{} candidates where the protocol has {CANDIDATES}",
+            s.candidates.len()
+        ));
+    }
+    if let Some(&item) = s
+        .history
+        .iter()
+        .chain(&s.candidates)
+        .find(|&&i| i as usize >= n_items)
+    {
+        return refuse(format!(
+            "item {item} is outside the catalogue of {n_items} items"
+        ));
+    }
+    match s.target_index() {
+        Some(position) => Ok(position),
+        None => refuse(format!(
+            "its target {} is not among its candidates",
+            s.target
+        )),
+    }
+}
+
 /// The generator of one training stage: its own stream per (seed, stage), so adding a stage
 /// or a run never shifts the random numbers of another.
 pub fn stage_rng(seed: u64, stage: u64) -> Pcg64 {
@@ -114,8 +145,36 @@ mod tests {
     }
 
     #[test]
+    fn a_sample_off_the_protocol_is_an_error_naming_it_not_an_abort() {
+        type Edit = fn(&mut Sample);
+        let cases: [(Edit, &str); 4] = [
+            (
+                |s| s.candidates.truncate(19),
+                "sample 3: 19 candidates where the protocol has 20",
+            ),
+            (|s| s.candidates.push(7), "sample 3: 21 candidates"),
+            (
+                |s| s.history.push(200),
+                "sample 3: item 200 is outside the catalogue of 200 items",
+            ),
+            (
+                |s| s.target = 150,
+                "sample 3: its target 150 is not among its candidates",
+            ),
+        ];
+        for (edit, message) in cases {
+            let mut bad = samples();
+            edit(&mut bad[3]);
+            let err = SplitTensors::new(&bad, 200, Device::Cpu)
+                .err()
+                .expect(message);
+            assert!(err.to_string().contains(message), "{err}");
+        }
+    }
+
+    #[test]
     fn drawn_negatives_are_distinct_non_targets() {
-        let split = SplitTensors::new(&samples(), 200, Device::Cpu);
+        let split = SplitTensors::new(&samples(), 200, Device::Cpu).unwrap();
         let mut rng = stage_rng(0, 1);
         for k in [1, 5, 19] {
             let p = split.draw_positions(&[0, 1, 2, 3, 4], k, &mut rng);
@@ -133,7 +192,7 @@ mod tests {
 
     #[test]
     fn epochs_cover_every_row_once() {
-        let split = SplitTensors::new(&samples(), 200, Device::Cpu);
+        let split = SplitTensors::new(&samples(), 200, Device::Cpu).unwrap();
         let batches = split.epoch_batches(2, &mut stage_rng(3, 0));
         assert_eq!(batches.len(), 3);
         let mut all: Vec<usize> = batches.concat();

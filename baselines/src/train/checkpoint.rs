@@ -21,7 +21,7 @@ use std::collections::BTreeMap;
 use std::io::ErrorKind;
 use std::path::{Path, PathBuf};
 
-use prefbench_io::{sha256_file, IoError};
+use prefbench_io::{rename_durably, sha256_file, sync_directory, IoError};
 use prefbench_vocabulary::SftMetrics;
 use serde::{Deserialize, Serialize};
 use tch::{Device, Kind, Tensor};
@@ -432,7 +432,8 @@ pub fn save(
             .map_err(torch(&staging))?;
         let meta = serde_json::to_vec_pretty(&meta).map_err(|e| refuse(e.to_string()))?;
         std::fs::write(staging.join(META), meta).map_err(io(&staging.join(META), "writing"))?;
-        write_manifest(&staging)
+        write_manifest(&staging)?;
+        Ok(sync_directory(&staging)?)
     };
     let result = write().and_then(|()| put_in_place(&staging, dir, parent, &expected));
     let _ = std::fs::remove_dir_all(&staging);
@@ -455,32 +456,32 @@ fn write_manifest(dir: &Path) -> Result<(), CheckpointError> {
     std::fs::write(&path, text).map_err(io(&path, "writing"))
 }
 
-/// Renames the finished `staging` directory to `dir`. When `dir` exists already, a valid copy
-/// there is kept; an invalid one is moved aside and replaced.
+/// Renames the finished, synced `staging` directory to `dir` durably. When `dir` exists
+/// already, a valid copy there is kept; an invalid one is moved aside and replaced.
 fn put_in_place(
     staging: &Path,
     dir: &Path,
     parent: &Path,
     expected: &Expected,
 ) -> Result<(), CheckpointError> {
-    let Err(error) = std::fs::rename(staging, dir) else {
+    let Err(error) = rename_durably(staging, dir) else {
         return Ok(());
     };
     if !dir.exists() {
-        return Err(io(dir, "renaming into place")(error));
+        return Err(error.into());
     }
     if verify(dir, expected).is_ok() {
         return Ok(());
     }
     let stale = sibling(parent, dir, "stale");
     std::fs::rename(dir, &stale).map_err(io(dir, "moving the invalid checkpoint aside"))?;
-    let renamed = std::fs::rename(staging, dir);
+    let renamed = rename_durably(staging, dir);
     let _ = std::fs::remove_dir_all(&stale);
     match renamed {
         Ok(()) => Ok(()),
         // Another process put its copy there in between.
         Err(_) if verify(dir, expected).is_ok() => Ok(()),
-        Err(e) => Err(io(dir, "renaming into place")(e)),
+        Err(e) => Err(e.into()),
     }
 }
 

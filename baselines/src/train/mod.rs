@@ -34,6 +34,10 @@ pub enum TrainError {
     /// is incomplete, so the caller must neither cache nor record it.
     #[error("{stage} stopped before it finished")]
     Stopped { stage: &'static str },
+    /// A sample that does not fit the candidate protocol (recipes refuse these first; this
+    /// guards the library's own callers).
+    #[error("sample {index}: {why}")]
+    Sample { index: usize, why: String },
     /// A stack's members, policy and references do not agree.
     #[error("the stack does not fit its runs: {0}")]
     Stack(String),

@@ -67,8 +67,10 @@ impl Workload {
         })
         .expect("valid synthetic config");
         assert!(data.train.len() >= needed, "too few synthetic samples");
-        let train = SplitTensors::new(&data.train[..needed], data.n_items, device);
-        let one = SplitTensors::new(&data.test[..1], data.n_items, device);
+        let train = SplitTensors::new(&data.train[..needed], data.n_items, device)
+            .expect("synthetic samples fit the protocol");
+        let one = SplitTensors::new(&data.test[..1], data.n_items, device)
+            .expect("synthetic samples fit the protocol");
         tch::manual_seed(0);
         let model = PolicyConfig {
             item_text: spec.item_text,

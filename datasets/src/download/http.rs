@@ -4,7 +4,7 @@ use std::fmt;
 use std::fs::{self, File, OpenOptions};
 use std::io::{Read, Seek, SeekFrom, Write};
 use std::path::Path;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use indicatif::ProgressBar;
 use reqwest::blocking::{Client, Response};
@@ -59,7 +59,9 @@ impl fmt::Display for Secs {
     }
 }
 
-/// One request, resuming from the `.part` file's length when there is one.
+/// One request, resuming from the `.part` file's length when there is one, that stops
+/// reading at `deadline`.
+#[allow(clippy::too_many_arguments)]
 pub(super) fn try_once(
     client: &Client,
     url: &str,
@@ -68,6 +70,7 @@ pub(super) fn try_once(
     opts: &FetchOptions,
     seen_total: &mut Option<u64>,
     bar: &ProgressBar,
+    deadline: Instant,
 ) -> Result<Attempt, DatasetError> {
     let (cap, basis) = opts.cap(file);
     let offset = fs::metadata(part).map(|m| m.len()).unwrap_or(0);
@@ -174,6 +177,7 @@ pub(super) fn try_once(
         cap,
         basis,
         read_timeout: opts.read_timeout,
+        deadline,
     };
     match body.stream(response, &mut out, &mut hasher, part, bar)? {
         Some(why) => Ok(Attempt::Retry(why)),
@@ -212,6 +216,8 @@ struct Body<'a> {
     cap: u64,
     basis: &'static str,
     read_timeout: Duration,
+    /// When the whole file's time is up: reading stops there (the bytes so far kept).
+    deadline: Instant,
 }
 
 impl Body<'_> {
@@ -260,6 +266,12 @@ impl Body<'_> {
             hasher.update(&buf[..n]);
             have += n as u64;
             bar.inc(n as u64);
+            if Instant::now() >= self.deadline {
+                return Ok(Some(format!(
+                    "the deadline passed after {} bytes of the body",
+                    have - self.start
+                )));
+            }
         }
         Ok(match self.total {
             Some(total) if have < total => {

@@ -43,6 +43,10 @@ pub struct FetchOptions {
     /// piece of the body: a server that stalls fails the attempt (retried, resuming) instead of
     /// hanging. Not a deadline for the whole file, whose length the size cap bounds.
     pub read_timeout: Duration,
+    /// Longest time one file may take over all its attempts and URLs: a server that trickles
+    /// bytes just fast enough to beat `read_timeout` ends here instead of holding a run for
+    /// days. The bytes received are kept, and the next fetch resumes from them.
+    pub deadline: Duration,
     /// Size cap of files whose registry entry has no `size` (those with one are capped at it
     /// exactly): a longer body stops there with an error.
     pub max_size: u64,
@@ -52,9 +56,14 @@ pub struct FetchOptions {
 /// reviews) is about 1.3 GB.
 pub const DEFAULT_MAX_SIZE: u64 = 4 << 30;
 
+/// Default [`FetchOptions::deadline`]: 2 hours, the registry's largest file (about 1.3 GB) at
+/// 180 kB/s.
+pub const DEFAULT_DEADLINE: Duration = Duration::from_secs(2 * 3600);
+
 impl FetchOptions {
     /// Defaults: online, progress bars on, 30 s to connect, 60 s without data ends an attempt,
-    /// files of unknown size capped at [`DEFAULT_MAX_SIZE`].
+    /// [`DEFAULT_DEADLINE`] for a whole file, files of unknown size capped at
+    /// [`DEFAULT_MAX_SIZE`].
     pub fn new(cache: PathBuf) -> Self {
         FetchOptions {
             cache,
@@ -65,6 +74,7 @@ impl FetchOptions {
             progress: true,
             connect_timeout: Duration::from_secs(30),
             read_timeout: Duration::from_secs(60),
+            deadline: DEFAULT_DEADLINE,
             max_size: DEFAULT_MAX_SIZE,
         }
     }

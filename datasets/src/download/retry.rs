@@ -2,6 +2,7 @@
 use std::fs;
 use std::path::Path;
 use std::thread::sleep;
+use std::time::Instant;
 
 use indicatif::{ProgressBar, ProgressStyle};
 use reqwest::blocking::Client;
@@ -21,9 +22,10 @@ pub(super) fn download_any(
     opts: &FetchOptions,
 ) -> Result<(String, String), DatasetError> {
     let client = client(opts)?;
+    let deadline = Instant::now() + opts.deadline;
     let mut last = None;
     for url in urls {
-        match download(&client, url, part, file, opts) {
+        match download(&client, url, part, file, opts, deadline) {
             Ok(hash) => return Ok((hash, url.clone())),
             Err(e @ (DatasetError::HttpStatus { .. } | DatasetError::Network { .. })) => {
                 tracing::warn!("{e}");
@@ -36,14 +38,16 @@ pub(super) fn download_any(
 }
 
 /// Downloads `url` into `part` with up to `opts.retry.attempts` attempts, each resuming where
-/// the last stopped; returns the sha256 of the complete file. A failure that retrying cannot
-/// cure discards the partial file; running out of attempts keeps it for the next fetch.
+/// the last stopped, until `deadline`; returns the sha256 of the complete file. A failure that
+/// retrying cannot cure discards the partial file; running out of attempts or time keeps it
+/// for the next fetch.
 fn download(
     client: &Client,
     url: &str,
     part: &Path,
     file: &FileEntry,
     opts: &FetchOptions,
+    deadline: Instant,
 ) -> Result<String, DatasetError> {
     let parsed = Url::parse(url).map_err(|e| DatasetError::UnsafeUrl {
         url: url.to_string(),
@@ -75,7 +79,16 @@ fn download(
             sleep(delay);
             delay = (delay * 2).min(opts.retry.max_delay);
         }
-        match try_once(client, url, part, file, opts, &mut seen_total, &bar) {
+        match try_once(
+            client,
+            url,
+            part,
+            file,
+            opts,
+            &mut seen_total,
+            &bar,
+            deadline,
+        ) {
             Ok(Attempt::Done(hash)) => {
                 bar.finish_and_clear();
                 return Ok(hash);
@@ -87,6 +100,15 @@ fn download(
                 let _ = fs::remove_file(part);
                 return Err(e);
             }
+        }
+        if Instant::now() >= deadline {
+            bar.abandon();
+            return Err(DatasetError::Deadline {
+                url: url.to_string(),
+                deadline: opts.deadline,
+                received: fs::metadata(part).map_or(0, |m| m.len()),
+                part: part.to_path_buf(),
+            });
         }
     }
     bar.abandon();

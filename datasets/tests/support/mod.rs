@@ -24,6 +24,9 @@ pub enum Reply {
     Stall(Vec<u8>, usize),
     /// Reads the request and never answers.
     Mute,
+    /// Status 200 with the body's length, then one byte every 100 ms (faster than any read
+    /// timeout of the tests) until the body or [`HOLD`] ends.
+    Trickle(Vec<u8>),
     /// Status 200, optionally announcing a length, then bytes without end.
     Endless(Option<u64>),
     /// Status 206 with this `Content-Range`, sending `body` whatever was asked for.
@@ -158,6 +161,21 @@ fn answer(mut s: TcpStream, head: &str, reply: Reply) {
         }
         Reply::Mute => {
             hold(s);
+            Ok(())
+        }
+        Reply::Trickle(body) => {
+            let _ = write!(
+                s,
+                "HTTP/1.1 200 OK\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+                body.len()
+            );
+            let until = Instant::now() + HOLD;
+            for byte in body {
+                std::thread::sleep(Duration::from_millis(100));
+                if Instant::now() > until || s.write_all(&[byte]).and_then(|()| s.flush()).is_err() {
+                    break;
+                }
+            }
             Ok(())
         }
         Reply::Endless(length) => {

@@ -189,7 +189,12 @@ pub fn run(args: RunArgs) -> Result<ExitCode> {
     if args.dry_run {
         let sources = match args.estimate_from.is_empty() {
             true => vec![out],
-            false => args.estimate_from,
+            false => {
+                for path in &args.estimate_from {
+                    estimate::require_records(path)?;
+                }
+                args.estimate_from
+            }
         };
         print!(
             "{}",

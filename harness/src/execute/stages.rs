@@ -57,10 +57,16 @@ pub fn prepare_datasets(config: &ExperimentConfig, options: &RunOptions) -> Resu
                 serde_json::to_string_pretty(&card)?.as_bytes(),
             )?;
             let content_hash = identity::dataset_hash(&dataset)?;
-            let split = |s| SplitTensors::new(dataset.split(s), dataset.n_items, options.device);
+            let split = |s| {
+                SplitTensors::new(dataset.split(s), dataset.n_items, options.device)
+                    .with_context(|| format!("dataset `{name}`, {s:?} split"))
+            };
             let titles = item_titles(config, &dataset, &content_hash, options)?;
-            let (train, valid, test) =
-                (split(Split::Train), split(Split::Valid), split(Split::Test));
+            let (train, valid, test) = (
+                split(Split::Train)?,
+                split(Split::Valid)?,
+                split(Split::Test)?,
+            );
             train::synchronize(options.device);
             Ok(Prepared {
                 seconds: started.elapsed().as_secs_f64(),

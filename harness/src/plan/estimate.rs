@@ -2,9 +2,9 @@
 //! duration from the timings of earlier records, without preparing data or training.
 use std::collections::BTreeMap;
 use std::fmt::Write;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
-use anyhow::{Context, Result};
+use anyhow::{bail, Context, Result};
 use prefbench_results::store::read_records;
 use prefbench_results::{stats, RunRecord};
 use prefbench_vocabulary::{Method, PolicyConfig};
@@ -13,6 +13,21 @@ use super::matrix::{self, Group};
 use super::shard::{self, Shard};
 use crate::config::ExperimentConfig;
 use crate::output_dir::results_file;
+
+/// Checks that `path`, given with `--estimate-from`, holds records: a typo must not turn into
+/// an estimate from nothing.
+pub fn require_records(path: &Path) -> Result<()> {
+    let file = results_file(path);
+    if !file.is_file() {
+        bail!(
+            "--estimate-from {}: there is no results file at {}; pass the output directory of \
+             an earlier run or its results.jsonl",
+            path.display(),
+            file.display()
+        );
+    }
+    Ok(())
+}
 
 /// The plan of `config` (or of its shard) as text, with an estimate from the records in
 /// `timing_sources` (output directories or `results.jsonl` files; missing ones are skipped).
