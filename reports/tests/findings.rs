@@ -1,13 +1,11 @@
 //! What the report concludes from the records: model selection beside the last epoch, the
 //! SFT → PO lift and its warning, trivial baselines and the ordering artifact, C5 across
 //! backbones and C6 from paired step times.
-#[path = "../../results/tests/common/mod.rs"]
-mod common;
 mod support;
 
-use common::{record, scratch, with_worse_last_epoch};
 use prefbench_reports::DatasetFacts;
 use prefbench_results::RunRecord;
+use prefbench_testkit::{record, scratch, with_worse_last_epoch};
 use support::{baselines, context, section, write_with};
 
 /// `dmpo` (HR@1 `base`) and `dynamicpo-dmpo` (`base + gain`) on `lastfm` at K = 15 over four
@@ -41,7 +39,7 @@ fn tables_report_the_selected_epoch_and_the_last_epoch_beside_it() {
         .into_iter()
         .map(|r| with_worse_last_epoch(r, 0.125))
         .collect();
-    let (_, text) = write_with(&scratch("selection"), &records, &context());
+    let (_, text) = write_with(&scratch!("selection"), &records, &context());
     let hr1 = section(&text, "## Dataset `lastfm`");
     for line in [
         "Cells: test HR@1 at the PO epoch with the best validation HR@1 (ties: the earliest); \
@@ -67,7 +65,7 @@ fn po_lowering_sft_in_most_runs_raises_a_warning_with_the_count() {
         .map(|seed| record("lastfm", "dmpo", 5, seed, 0.125))
         .collect();
     records[3].test.hr_at_1 = 0.5;
-    let (_, text) = write_with(&scratch("lift-warning"), &records, &context());
+    let (_, text) = write_with(&scratch!("lift-warning"), &records, &context());
     let lastfm = section(&text, "## Dataset `lastfm`");
     let warning = "> **Warning: PO lowers the SFT reference in 3 of 4 runs.**";
     assert!(lastfm.contains(warning), "{lastfm}");
@@ -85,7 +83,7 @@ fn po_lowering_sft_in_most_runs_raises_a_warning_with_the_count() {
 
     // Exactly half is not most.
     records[2].test.hr_at_1 = 0.5;
-    let (_, text) = write_with(&scratch("lift-no-warning"), &records, &context());
+    let (_, text) = write_with(&scratch!("lift-no-warning"), &records, &context());
     assert!(!text.contains("Warning: PO lowers"), "{text}");
     assert!(text.contains("below the SFT reference in 2 of 4 runs."));
 }
@@ -99,7 +97,7 @@ fn trivial_baselines_are_tabled_flag_the_cells_they_beat_and_reveal_an_ordering_
         baselines("steam", [0.05, 0.99, 0.99, 0.99]),
     ]
     .into();
-    let dir = scratch("trivial");
+    let dir = scratch!("trivial");
     let (_, text) = write_with(&dir, &records, &ctx);
     let lastfm = section(&text, "## Dataset `lastfm`");
     for line in [
@@ -132,7 +130,7 @@ fn trivial_baselines_are_tabled_flag_the_cells_they_beat_and_reveal_an_ordering_
 
     // id-order below a method: no artifact, only the cells it beats are flagged.
     ctx.datasets = [baselines("lastfm", [0.05, 0.3, 0.4, 0.45])].into();
-    let (_, text) = write_with(&scratch("trivial-no-artifact"), &records, &ctx);
+    let (_, text) = write_with(&scratch!("trivial-no-artifact"), &records, &ctx);
     assert!(!text.contains("Ordering artifact"), "{text}");
     assert!(text.contains("beats 1 of 2 cells"), "{text}");
 }
@@ -151,7 +149,7 @@ fn cards_without_baselines_or_with_partial_entries_are_tolerated() {
     assert!(parsed.trivial[0].test_hr_at_1.is_nan() && parsed.trivial[0].valid_hr_at_1.is_nan());
     let mut ctx = context();
     ctx.datasets = [("lastfm".to_string(), parsed)].into();
-    let (_, text) = write_with(&scratch("trivial-partial"), &pair(0.01, 0.01), &ctx);
+    let (_, text) = write_with(&scratch!("trivial-partial"), &pair(0.01, 0.01), &ctx);
     assert!(
         text.contains("| popularity | a \\| b c | n/a | n/a |"),
         "{text}"
@@ -185,7 +183,7 @@ fn claim_row<'t>(text: &'t str, id: &str) -> &'t str {
 #[test]
 fn c5_applies_the_c3_rule_on_every_backbone() {
     let one = on("transformer", 0.25, 0.125);
-    let (_, text) = write_with(&scratch("c5-one"), &one, &context());
+    let (_, text) = write_with(&scratch!("c5-one"), &one, &context());
     let row = claim_row(&text, "C5");
     assert!(
         row.contains("**not testable here**") && row.contains("not measured:"),
@@ -195,7 +193,7 @@ fn c5_applies_the_c3_rule_on_every_backbone() {
 
     let mut both = on("transformer", 0.25, 0.125);
     both.extend(on("gru", 0.25, 0.0625));
-    let (_, text) = write_with(&scratch("c5-two"), &both, &context());
+    let (_, text) = write_with(&scratch!("c5-two"), &both, &context());
     let row = claim_row(&text, "C5");
     assert!(
         row.contains("| all backbones | **reproduced**<br>"),
@@ -217,7 +215,7 @@ fn c5_applies_the_c3_rule_on_every_backbone() {
 
     let mut split = on("transformer", 0.25, 0.125);
     split.extend(on("gru", 0.25, -0.0625));
-    let (_, text) = write_with(&scratch("c5-split"), &split, &context());
+    let (_, text) = write_with(&scratch!("c5-split"), &split, &context());
     let row = claim_row(&text, "C5");
     assert!(
         row.contains("| all backbones | **not reproduced**<br>"),
@@ -233,7 +231,7 @@ fn c5_applies_the_c3_rule_on_every_backbone() {
                 .filter(|r| r.seed < 4),
         );
     }
-    let (_, text) = write_with(&scratch("c5-four-seeds"), &four, &context());
+    let (_, text) = write_with(&scratch!("c5-four-seeds"), &four, &context());
     let row = claim_row(&text, "C5");
     assert!(
         row.contains("| all backbones | **inconclusive**<br>") && row.contains("C3 inconclusive"),
@@ -256,7 +254,7 @@ fn c6_is_the_paired_step_time_ratio_with_the_selection_share_beside_it() {
             })
             .collect()
     };
-    let (_, text) = write_with(&scratch("c6-small"), &with_overhead(1.01), &context());
+    let (_, text) = write_with(&scratch!("c6-small"), &with_overhead(1.01), &context());
     let row = claim_row(&text, "C6");
     assert!(row.contains("**reproduced**"), "{row}");
     assert!(
@@ -271,7 +269,7 @@ fn c6_is_the_paired_step_time_ratio_with_the_selection_share_beside_it() {
         "cost table:\n{text}"
     );
 
-    let (_, text) = write_with(&scratch("c6-large"), &with_overhead(1.5), &context());
+    let (_, text) = write_with(&scratch!("c6-large"), &with_overhead(1.5), &context());
     assert!(
         claim_row(&text, "C6").contains("**not reproduced**"),
         "{text}"
@@ -288,7 +286,7 @@ fn c6_is_the_paired_step_time_ratio_with_the_selection_share_beside_it() {
             r
         })
         .collect();
-    let (_, text) = write_with(&scratch("c6-two-builds"), &mixed, &context());
+    let (_, text) = write_with(&scratch!("c6-two-builds"), &mixed, &context());
     let row = claim_row(&text, "C6");
     assert!(
         row.contains("over 3 paired runs")
@@ -304,7 +302,7 @@ fn c6_is_the_paired_step_time_ratio_with_the_selection_share_beside_it() {
             r
         })
         .collect();
-    let (_, text) = write_with(&scratch("c6-stacked"), &stacked, &context());
+    let (_, text) = write_with(&scratch!("c6-stacked"), &stacked, &context());
     let row = claim_row(&text, "C6");
     assert!(
         row.contains("not testable") && row.contains("trained alone (`po.ensemble: off`)"),
@@ -314,7 +312,7 @@ fn c6_is_the_paired_step_time_ratio_with_the_selection_share_beside_it() {
 
 #[test]
 fn base_and_variant_are_drawn_in_their_own_hues() {
-    let dir = scratch("colours");
+    let dir = scratch!("colours");
     write_with(&dir, &pair(0.25, 0.125), &context());
     let svg = std::fs::read_to_string(dir.join("figures/hr1-vs-k-lastfm.svg"))
         .unwrap()
@@ -331,7 +329,7 @@ fn baselines_far_below_the_methods_are_named_off_the_axis_instead_of_squeezing_i
     }
     let mut ctx = context();
     ctx.datasets = [baselines("lastfm", [0.05, 0.3, 0.4, 0.78])].into();
-    let dir = scratch("off-axis");
+    let dir = scratch!("off-axis");
     write_with(&dir, &records, &ctx);
     let svg = std::fs::read_to_string(dir.join("figures/hr1-vs-k-lastfm.svg")).unwrap();
     assert!(
@@ -361,7 +359,7 @@ fn ablations_are_paired_with_their_base_objective() {
         })
         .chain([record("lastfm", "dynamicpo-sdpo", 15, 0, 0.5)])
         .collect();
-    let (_, text) = write_with(&scratch("ablation-pairs"), &records, &context());
+    let (_, text) = write_with(&scratch!("ablation-pairs"), &records, &context());
     let pairs = section(&text, "## Dataset `lastfm`");
     assert!(
         pairs.contains("| dynamicpo-dmpo-select-only | dmpo | 15 | "),
@@ -404,7 +402,7 @@ fn a_significant_lift_on_three_seeds_is_inconclusive_and_names_the_seeds_needed(
     // Differences 4, 5, 6 (/64): scipy.stats.ttest_1samp p = 0.0131, below 0.05, but three
     // seeds cannot decide a verdict.
     let (files, text) = write_with(
-        &scratch("three-seeds"),
+        &scratch!("three-seeds"),
         &lifts("lastfm", &[4, 5, 6]),
         &context(),
     );
@@ -430,7 +428,7 @@ fn a_significant_lift_on_three_seeds_is_inconclusive_and_names_the_seeds_needed(
     // Differences 1, 2, 3 (/64): d = 2, scanned with statsmodels' TTestPower: 5 seeds give
     // 80% power; a Δ of 0 is never detected.
     let (_, text) = write_with(
-        &scratch("three-seeds-weak"),
+        &scratch!("three-seeds-weak"),
         &lifts("lastfm", &[1, 2, 3]),
         &context(),
     );
@@ -440,7 +438,7 @@ fn a_significant_lift_on_three_seeds_is_inconclusive_and_names_the_seeds_needed(
         "{text}"
     );
     let (_, text) = write_with(
-        &scratch("three-seeds-null"),
+        &scratch!("three-seeds-null"),
         &lifts("lastfm", &[-1, 0, 1]),
         &context(),
     );
@@ -461,7 +459,11 @@ fn five_seeds_reproduce_only_when_the_holm_adjusted_p_is_below_5_percent() {
 
     // Alone, each is the only member of its report's family: reproduced.
     for (name, records) in [("raw", &raw), ("dated", &dated)] {
-        let (_, text) = write_with(&scratch(&format!("holm-alone-{name}")), records, &context());
+        let (_, text) = write_with(
+            &scratch!(&format!("holm-alone-{name}")),
+            records,
+            &context(),
+        );
         let row = claim_row(&text, "C3");
         assert!(row.contains("| **reproduced** |"), "{row}");
         assert!(text.contains("Holm–Bonferroni family of 1 in this report"));
@@ -470,7 +472,7 @@ fn five_seeds_reproduce_only_when_the_holm_adjusted_p_is_below_5_percent() {
     // Together, Holm (statsmodels' multipletests) adjusts both to 2 × 0.0340 = 0.0679 (the
     // larger 0.0447 is raised to it to keep the order): neither is reproduced any more.
     let both: Vec<RunRecord> = raw.iter().chain(&dated).cloned().collect();
-    let (files, text) = write_with(&scratch("holm-both"), &both, &context());
+    let (files, text) = write_with(&scratch!("holm-both"), &both, &context());
     let row = claim_row(&text, "C3");
     assert!(row.contains("| **inconclusive** |"), "{row}");
     for line in [
@@ -517,7 +519,7 @@ fn each_dataset_has_its_own_verdict_column_with_effect_intervals_and_adjusted_p(
     // Δ): side by side, reproduced and not reproduced; combined, not reproduced.
     let mut records = lifts("lastfm-raw", &[6, 7, 5, 8, 4]);
     records.extend(lifts("lastfm-dated", &[-6, -7, -5, -8, -4]));
-    let (files, text) = write_with(&scratch("dataset-columns"), &records, &context());
+    let (files, text) = write_with(&scratch!("dataset-columns"), &records, &context());
     assert!(
         text.contains("| claim | verdict (all datasets) | `lastfm-dated` | `lastfm-raw` | paper |"),
         "{text}"
@@ -588,7 +590,7 @@ fn each_dataset_has_its_own_verdict_column_with_effect_intervals_and_adjusted_p(
 
     // Rebuilt from the same records, both files are the same bytes: the bootstrap's
     // generator has a fixed seed.
-    let (again, _) = write_with(&scratch("dataset-columns-again"), &records, &context());
+    let (again, _) = write_with(&scratch!("dataset-columns-again"), &records, &context());
     assert!(std::fs::read(&files.json).unwrap() == std::fs::read(&again.json).unwrap());
     assert!(std::fs::read(&files.report).unwrap() == std::fs::read(&again.report).unwrap());
 }

@@ -8,12 +8,10 @@
 //! `sft.kept_epoch` is 3 (the config's SFT epochs, no early stopping); with one PO epoch the
 //! selected epoch is 1, the last. The trivial baselines of `synthetic` below are illustrative
 //! values, not computed from the data.
-#[path = "../../results/tests/common/mod.rs"]
-mod common;
 
-use common::scratch;
 use prefbench_reports::{write_report, DatasetFacts, ReportContext, ReportFiles};
 use prefbench_results::store::read_records;
+use prefbench_testkit::scratch;
 use std::fs;
 use std::path::Path;
 
@@ -55,7 +53,7 @@ fn report(dir: &Path) -> (ReportFiles, String) {
 
 #[test]
 fn fixture_report_has_every_section_and_a_verdict_per_claim() {
-    let (_, text) = report(&scratch("fixture-sections"));
+    let (_, text) = report(&scratch!("fixture-sections"));
     for heading in [
         "# prefbench report: fixture\n",
         "## Claims of the paper\n",
@@ -134,7 +132,7 @@ fn fixture_report_has_every_section_and_a_verdict_per_claim() {
 /// its diff.
 #[test]
 fn fixture_report_matches_the_snapshot() {
-    let (_, text) = report(&scratch("fixture-snapshot"));
+    let (_, text) = report(&scratch!("fixture-snapshot"));
     let snapshot = Path::new(FIXTURES).join("report.md");
     if std::env::var_os("PREFBENCH_BLESS").is_some() {
         fs::write(&snapshot, &text).unwrap();
@@ -150,7 +148,7 @@ fn fixture_report_matches_the_snapshot() {
 
 #[test]
 fn fixture_charts_are_valid_svg_and_png() {
-    let dir = scratch("fixture-charts");
+    let dir = scratch!("fixture-charts");
     let (files, text) = report(&dir);
     assert_eq!(files.figures.len(), 10);
     for path in &files.figures {
@@ -179,7 +177,7 @@ fn fixture_charts_are_valid_svg_and_png() {
 
 #[test]
 fn fixture_report_is_byte_identical_across_runs() {
-    let (a, b) = (scratch("fixture-det-a"), scratch("fixture-det-b"));
+    let (a, b) = (scratch!("fixture-det-a"), scratch!("fixture-det-b"));
     let (files, _) = report(&a);
     report(&b);
     for path in [&files.report, &files.json]
@@ -218,7 +216,7 @@ fn json(dir: &Path) -> (serde_json::Value, String) {
 
 #[test]
 fn fixture_json_parses_back_with_a_verdict_per_claim() {
-    let (json, _) = json(&scratch("fixture-json-claims"));
+    let (json, _) = json(&scratch!("fixture-json-claims"));
     assert_eq!(json["schema"], 2);
     assert_eq!(json["title"], "fixture");
     assert_eq!(json["overview"]["runs"], 36);
@@ -261,7 +259,7 @@ fn fixture_json_parses_back_with_a_verdict_per_claim() {
 
 #[test]
 fn fixture_json_numbers_agree_with_the_markdown() {
-    let (json, text) = json(&scratch("fixture-json-numbers"));
+    let (json, text) = json(&scratch!("fixture-json-numbers"));
     let hr1 = &json["datasets"][0]["metrics"][0];
     assert_eq!(hr1["metric"], "HR@1");
     let columns: Vec<&str> = hr1["table"]["columns"]

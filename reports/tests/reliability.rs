@@ -1,14 +1,12 @@
 //! Statistics over the right records: duplicates count once, conflicting records and
 //! unusable thresholds are refused, two settings are never pooled as seeds of one cell, and
 //! no record value can make `report` or `compare` panic.
-#[path = "../../results/tests/common/mod.rs"]
-mod common;
 mod support;
 
-use common::{record, scratch};
 use prefbench_reports::compare::{compare, CompareError, Thresholds};
 use prefbench_reports::{write_report, FailedRun, ReportContext, ReportError};
 use prefbench_results::{RunRecord, StepPoint};
+use prefbench_testkit::{record, scratch};
 use support::{baselines, context, section, write_with};
 
 fn two_seeds() -> Vec<RunRecord> {
@@ -23,7 +21,7 @@ fn identical_duplicates_count_once_in_the_report() {
     let mut records = two_seeds();
     records.push(records[1].clone());
     records.push(records[1].clone());
-    let (_, text) = write_with(&scratch("dup-report"), &records, &context());
+    let (_, text) = write_with(&scratch!("dup-report"), &records, &context());
     assert!(
         text.starts_with("# prefbench report: test\n\n2 PO runs"),
         "{text}"
@@ -49,7 +47,7 @@ fn diverged_runs_are_listed_in_both_renderings() {
         }],
         ..context()
     };
-    let (files, text) = write_with(&scratch("failed-runs"), &two_seeds(), &ctx);
+    let (files, text) = write_with(&scratch!("failed-runs"), &two_seeds(), &ctx);
     let failed = section(&text, "## Failed runs");
     assert!(
         failed.contains("1 run(s) of the latest invocation diverged and have no record"),
@@ -66,7 +64,7 @@ fn diverged_runs_are_listed_in_both_renderings() {
     let rows = &json["failed_runs"]["rows"];
     assert_eq!(rows[0][1], "dynamicpo-dmpo", "{json}");
     assert_eq!(rows[0][2], 15, "{json}");
-    let (_, clean) = write_with(&scratch("no-failed-runs"), &two_seeds(), &context());
+    let (_, clean) = write_with(&scratch!("no-failed-runs"), &two_seeds(), &context());
     assert!(!clean.contains("Failed runs"), "{clean}");
 }
 
@@ -76,7 +74,7 @@ fn two_different_records_under_one_id_are_refused_before_writing() {
     let mut changed = records[0].clone();
     changed.test.hr_at_1 = 0.75;
     records.push(changed);
-    let dir = scratch("conflict-report");
+    let dir = scratch!("conflict-report");
     let err = write_report(&dir, &records, &context()).unwrap_err();
     assert!(matches!(err, ReportError::Records(_)), "{err}");
     let message = err.to_string();
@@ -101,7 +99,7 @@ fn two_settings() -> Vec<RunRecord> {
 
 #[test]
 fn two_settings_are_two_labelled_sections_never_pooled() {
-    let dir = scratch("settings-report");
+    let dir = scratch!("settings-report");
     let mut records = two_settings();
     let variants: Vec<RunRecord> = records
         .iter()
@@ -183,7 +181,7 @@ fn extreme() -> Vec<RunRecord> {
 fn extreme_and_non_finite_values_never_panic_and_print_as_n_a() {
     let mut ctx = context();
     ctx.datasets = [baselines("lastfm", [f64::NAN, 1e308, -1.0, f64::INFINITY])].into();
-    let (files, text) = write_with(&scratch("extreme"), &extreme(), &ctx);
+    let (files, text) = write_with(&scratch!("extreme"), &extreme(), &ctx);
     assert!(text.contains("n/a"), "{text}");
     assert!(!text.contains("NaN") && !text.contains("inf"), "{text}");
     assert_eq!(files.figures.len(), 10);
@@ -194,7 +192,7 @@ fn extreme_and_non_finite_values_never_panic_and_print_as_n_a() {
     // Any subset too: one seed, two seeds, one method.
     for n in [1, 2, 3, 6] {
         let some: Vec<RunRecord> = extreme().into_iter().take(n).collect();
-        write_with(&scratch(&format!("extreme-{n}")), &some, &ctx);
+        write_with(&scratch!(&format!("extreme-{n}")), &some, &ctx);
     }
     let c = compare(&extreme(), &extreme(), Thresholds::default()).unwrap();
     assert!(

@@ -1,9 +1,6 @@
-#[path = "../../results/tests/common/mod.rs"]
-mod common;
-
-use common::{record, scratch};
 use prefbench_reports::{write_report, DatasetFacts, ReportContext, ReportFiles};
 use prefbench_results::RunRecord;
+use prefbench_testkit::{record, scratch};
 use std::fs;
 use std::path::Path;
 
@@ -49,7 +46,7 @@ fn write(dir: &Path, records: &[RunRecord]) -> (ReportFiles, String) {
 
 #[test]
 fn report_states_scale_and_synthetic_data_and_holds_context() {
-    let (_, text) = write(&scratch("report-context"), &records());
+    let (_, text) = write(&scratch!("report-context"), &records());
     assert!(text.starts_with("# prefbench report: demo\n"), "{text}");
     assert!(text.contains("it is not a 7B LLM"), "{text}");
     assert!(text.contains("`synthetic-demo` is synthetic"), "{text}");
@@ -67,7 +64,7 @@ fn report_states_scale_and_synthetic_data_and_holds_context() {
 
 #[test]
 fn tables_show_mean_std_n_and_missing_cells() {
-    let (_, text) = write(&scratch("report-tables"), &records());
+    let (_, text) = write(&scratch!("report-tables"), &records());
     let demo = &text[text.find("## Dataset `synthetic-demo`").unwrap()..];
     for line in [
         "| method | K = 1 | K = 3 | K = 5 |",
@@ -96,7 +93,7 @@ fn tables_show_mean_std_n_and_missing_cells() {
 
 #[test]
 fn charts_are_svg_and_png_of_the_chart_size() {
-    let dir = scratch("report-charts");
+    let dir = scratch!("report-charts");
     let (files, _) = write(&dir, &records());
     let names: Vec<_> = files
         .figures
@@ -153,7 +150,7 @@ fn charts_are_svg_and_png_of_the_chart_size() {
 
 #[test]
 fn same_records_in_any_order_give_identical_bytes() {
-    let (a, b) = (scratch("report-det-a"), scratch("report-det-b"));
+    let (a, b) = (scratch!("report-det-a"), scratch!("report-det-b"));
     let forward = records();
     let mut backward = records();
     backward.reverse();
@@ -171,7 +168,7 @@ fn same_records_in_any_order_give_identical_bytes() {
 
 #[test]
 fn no_records_give_a_short_report_not_an_error() {
-    let (files, text) = write(&scratch("report-empty"), &[]);
+    let (files, text) = write(&scratch!("report-empty"), &[]);
     assert!(files.figures.is_empty());
     assert!(text.contains("No run records yet"), "{text}");
     assert!(text.contains("## Environment"), "{text}");
@@ -206,7 +203,7 @@ fn regime_records(item_text: Option<&str>, gain: f64) -> Vec<RunRecord> {
 #[test]
 fn one_regime_is_named_and_two_are_reported_apart() {
     let (_, text) = write(
-        &scratch("report-one-regime"),
+        &scratch!("report-one-regime"),
         &regime_records(None, -0.0625),
     );
     assert!(
@@ -219,7 +216,7 @@ fn one_regime_is_named_and_two_are_reported_apart() {
 
     let mut both = regime_records(Some("none"), -0.0625);
     both.extend(regime_records(Some("minilm"), 0.0625));
-    let dir = scratch("report-two-regimes");
+    let dir = scratch!("report-two-regimes");
     let (files, text) = write(&dir, &both);
     for line in [
         "16 PO runs on 1 dataset(s)",
@@ -294,7 +291,7 @@ fn synthetic_is_what_the_card_says_not_what_the_name_suggests() {
         DatasetFacts::from_card(&serde_json::json!({ "synthetic": true })),
     )]
     .into();
-    let files = write_report(&scratch("report-synthetic-flag"), &records, &ctx).unwrap();
+    let files = write_report(&scratch!("report-synthetic-flag"), &records, &ctx).unwrap();
     let text = fs::read_to_string(files.report).unwrap();
     assert!(
         text.contains("## Dataset `generated` (synthetic: a pipeline check, not evidence)"),

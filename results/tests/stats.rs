@@ -1,6 +1,3 @@
-mod common;
-
-use common::record;
 use prefbench_results::stats::{
     aggregate, bootstrap_ci, bootstrap_ci95, bootstrap_ci_from, bootstrap_indices, holm,
     linear_trend, mean, median, minimum_detectable_effect, noncentral_t_cdf, noncentral_t_sf,
@@ -9,6 +6,7 @@ use prefbench_results::stats::{
     POWER,
 };
 use prefbench_results::{Cell, CellKey};
+use prefbench_testkit::record;
 
 /// Reference values from python3's `statistics.mean` and `statistics.stdev`.
 const PYTHON: &[(&[f64], f64, f64)] = &[

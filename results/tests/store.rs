@@ -1,17 +1,15 @@
-mod common;
-
-use common::{scratch, stored};
 use prefbench_results::store::{
     merge, read_records, read_unique, truncate_partial_tail, unique, write_records, Duplicate,
     ResultsStore, StoreError,
 };
 use prefbench_results::SCHEMA_VERSION;
+use prefbench_testkit::{scratch, stored};
 use std::fs;
 use std::io::Write;
 
 #[test]
 fn round_trip_creates_parents_and_resumes_ids() {
-    let path = scratch("round-trip").join("nested/out/results.jsonl");
+    let path = scratch!("round-trip").join("nested/out/results.jsonl");
     let a = stored("dmpo", 5, 0);
     let b = stored("dynamicpo-dmpo", 5, 0);
     {
@@ -36,7 +34,7 @@ fn round_trip_creates_parents_and_resumes_ids() {
 
 #[test]
 fn partial_trailing_line_is_reported_distinctly_and_can_be_dropped() {
-    let path = scratch("partial").join("results.jsonl");
+    let path = scratch!("partial").join("results.jsonl");
     let kept = stored("dmpo", 1, 0);
     ResultsStore::open(&path).unwrap().append(&kept).unwrap();
     let full = serde_json::to_string(&stored("dmpo", 3, 0)).unwrap();
@@ -65,7 +63,7 @@ fn partial_trailing_line_is_reported_distinctly_and_can_be_dropped() {
 
 #[test]
 fn complete_last_line_without_newline_is_kept_and_newline_restored() {
-    let path = scratch("no-newline").join("results.jsonl");
+    let path = scratch!("no-newline").join("results.jsonl");
     let a = stored("mppo", 5, 1);
     fs::write(&path, serde_json::to_string(&a).unwrap()).unwrap();
     assert_eq!(read_records(&path).unwrap(), vec![a.clone()]);
@@ -76,7 +74,7 @@ fn complete_last_line_without_newline_is_kept_and_newline_restored() {
 
 #[test]
 fn other_schema_is_refused_with_line_number() {
-    let path = scratch("schema").join("results.jsonl");
+    let path = scratch!("schema").join("results.jsonl");
     let good = serde_json::to_string(&stored("dmpo", 1, 0)).unwrap();
     let mut old = serde_json::to_value(stored("dmpo", 1, 1)).unwrap();
     old["schema"] = 0.into();
@@ -98,7 +96,7 @@ fn other_schema_is_refused_with_line_number() {
 
 #[test]
 fn corrupt_middle_line_names_file_and_line() {
-    let path = scratch("corrupt").join("results.jsonl");
+    let path = scratch!("corrupt").join("results.jsonl");
     let good = serde_json::to_string(&stored("dmpo", 1, 0)).unwrap();
     fs::write(
         &path,
@@ -114,7 +112,7 @@ fn corrupt_middle_line_names_file_and_line() {
 
 #[test]
 fn non_finite_numbers_are_refused_before_writing() {
-    let path = scratch("nan").join("results.jsonl");
+    let path = scratch!("nan").join("results.jsonl");
     let mut bad = stored("dmpo", 1, 0);
     bad.final_train_loss = f64::NAN;
     let mut store = ResultsStore::open(&path).unwrap();
@@ -126,7 +124,7 @@ fn non_finite_numbers_are_refused_before_writing() {
 
 #[test]
 fn a_record_outside_its_domain_is_refused_on_read_naming_file_line_id_and_field() {
-    let path = scratch("invalid").join("results.jsonl");
+    let path = scratch!("invalid").join("results.jsonl");
     let good = stored("dmpo", 1, 0);
     let mut bad = serde_json::to_value(stored("dmpo", 1, 1)).unwrap();
     bad["timings"]["po_s"] = (-5.0).into();
@@ -154,7 +152,7 @@ fn a_record_outside_its_domain_is_refused_on_read_naming_file_line_id_and_field(
 
 #[test]
 fn a_record_readers_would_refuse_is_not_appended() {
-    let path = scratch("refused").join("results.jsonl");
+    let path = scratch!("refused").join("results.jsonl");
     let mut bad = stored("dmpo", 1, 0);
     bad.cell.k = 3;
     let mut store = ResultsStore::open(&path).unwrap();
@@ -167,7 +165,7 @@ fn a_record_readers_would_refuse_is_not_appended() {
 
 #[test]
 fn missing_file_names_the_file() {
-    let path = scratch("missing").join("results.jsonl");
+    let path = scratch!("missing").join("results.jsonl");
     let err = read_records(&path).unwrap_err();
     assert!(matches!(err, StoreError::Io { .. }), "{err}");
     assert!(err.to_string().contains("results.jsonl"), "{err}");
@@ -175,7 +173,7 @@ fn missing_file_names_the_file() {
 
 #[test]
 fn merge_dedups_identical_records_and_refuses_different_ones_under_one_id() {
-    let dir = scratch("merge");
+    let dir = scratch!("merge");
     let a = stored("dmpo", 5, 0);
     let b = stored("dmpo", 5, 1);
     let (first, second) = (dir.join("a.jsonl"), dir.join("b.jsonl"));
@@ -196,7 +194,7 @@ fn merge_dedups_identical_records_and_refuses_different_ones_under_one_id() {
 
 #[test]
 fn identical_copies_collapse_with_one_duplicate_per_id_and_conflicts_name_both_lines() {
-    let dir = scratch("unique");
+    let dir = scratch!("unique");
     let a = stored("dmpo", 5, 0);
     let b = stored("dmpo", 5, 1);
     let path = dir.join("results.jsonl");

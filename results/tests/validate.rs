@@ -1,15 +1,14 @@
 //! The check every reader applies to a record (`prefbench_results::validate`): a real record
 //! passes, its id is the stored one, and each kind of damage found by fault probes is refused
 //! naming the field.
-mod common;
 
 use prefbench_results::setting::canonical_hash;
 use prefbench_results::{validate, RunRecord};
 use serde_json::{json, Value};
 
-/// `fixtures/record.json` as written by `prefbench run` (prefbench 0.1.0, schema 2).
+/// The test kit's stored record as written by `prefbench run` (prefbench 0.1.0, schema 2).
 fn genuine() -> Value {
-    serde_json::from_str(include_str!("fixtures/record.json")).unwrap()
+    serde_json::from_str(prefbench_testkit::STORED_RECORD).unwrap()
 }
 
 fn check(value: Value) -> Result<(), prefbench_results::InvalidRecord> {
@@ -26,7 +25,7 @@ fn a_stored_record_passes_and_its_id_is_the_hash_of_its_spec() {
     assert_eq!(record["id"], STORED);
     assert_eq!(canonical_hash(&record["spec"]), STORED);
     check(record).unwrap();
-    validate(&common::stored("dynamicpo-sdpo", 19, 3)).unwrap();
+    validate(&prefbench_testkit::stored("dynamicpo-sdpo", 19, 3)).unwrap();
 }
 
 #[test]

@@ -1,6 +1,6 @@
-//! Hand-built run records for tests (also used by the reports crate's tests via `#[path]`).
-// Each test binary uses its own subset of these helpers.
-#![allow(dead_code)]
+//! The test kit: hand-built and stored run records and scratch directories, shared by the
+//! tests of every crate that reads records (a dev-dependency only), so that no test crate
+//! keeps its own copy.
 use prefbench_results::{
     Cell, EpochPoint, RankingMetrics, RunRecord, SftMetrics, Timings, SCHEMA_VERSION,
 };
@@ -104,12 +104,15 @@ pub fn with_worse_last_epoch(mut record: RunRecord, last_hr_at_1: f64) -> RunRec
     record
 }
 
-/// A record as `prefbench run` wrote it (`fixtures/record.json`, the first record of the
-/// reports' frozen fixture) moved to (`method`, `k`, `seed`), with its id recomputed from its
-/// spec: a record every reader accepts.
+/// A record exactly as `prefbench run` wrote it (prefbench 0.1.0, schema 2): the first record
+/// of the reports' frozen fixture, id `30418ce1…`.
+pub const STORED_RECORD: &str = include_str!("../fixtures/record.json");
+
+/// [`STORED_RECORD`] moved to (`method`, `k`, `seed`), with its id recomputed from its spec: a
+/// record every reader accepts.
 pub fn stored(method: &str, k: usize, seed: u64) -> RunRecord {
-    let mut record: RunRecord = serde_json::from_str(include_str!("../fixtures/record.json"))
-        .expect("the fixture is a record");
+    let mut record: RunRecord =
+        serde_json::from_str(STORED_RECORD).expect("the fixture is a record");
     record.cell.method = method.parse().expect("a known method");
     record.cell.k = k;
     record.seed = seed;
@@ -120,11 +123,21 @@ pub fn stored(method: &str, k: usize, seed: u64) -> RunRecord {
     record
 }
 
-/// A fresh, empty directory for one test, under cargo's per-target scratch space so reruns
+/// A fresh, empty directory named `test` under `base`, replacing any earlier one; through
+/// [`scratch!`], `base` is cargo's per-target scratch space of the calling test crate, so reruns
 /// replace it and nothing is left in the system temp directory.
-pub fn scratch(test: &str) -> std::path::PathBuf {
-    let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join(test);
+pub fn scratch_in(base: &str, test: &str) -> std::path::PathBuf {
+    let dir = std::path::Path::new(base).join(test);
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).expect("creating scratch directory");
     dir
+}
+
+/// `scratch!("name")`: a fresh directory for one test under the calling crate's
+/// `CARGO_TARGET_TMPDIR` (set only while integration tests compile, hence a macro).
+#[macro_export]
+macro_rules! scratch {
+    ($test:expr) => {
+        $crate::scratch_in(env!("CARGO_TARGET_TMPDIR"), $test)
+    };
 }
