@@ -15,7 +15,7 @@
 use anyhow::Result;
 use prefbench_datasets::Dataset;
 use prefbench_results::setting::canonical_hash;
-use prefbench_vocabulary::{Method, ObjectiveParams, PoConfig, PolicyConfig, SftConfig};
+use prefbench_vocabulary::{Method, ObjectiveParams, PoConfig, PolicyConfig, Schedule, SftConfig};
 use serde::Serialize;
 use serde_json::Value;
 
@@ -43,19 +43,54 @@ pub struct RunIdentity<'a> {
     pub dataset: &'a str,
     pub method: Method,
     pub k: usize,
-    /// The PO settings but `ensemble`: how runs were packed into stacks is not part of what
-    /// they are, so a directory resumes under any packing and old ids stay valid.
-    #[serde(serialize_with = "training_settings")]
-    pub po: &'a PoConfig,
+    /// The PO settings that shape the result: all of `PoConfig` but `ensemble`.
+    pub po: PoSettings<'a>,
     pub objective: &'a ObjectiveParams,
 }
 
-fn training_settings<S: serde::Serializer>(po: &&PoConfig, s: S) -> Result<S::Ok, S::Error> {
-    let mut value = serde_json::to_value(po).map_err(serde::ser::Error::custom)?;
-    if let Some(fields) = value.as_object_mut() {
-        fields.remove("ensemble");
+/// `PoConfig` without `ensemble`: how runs were packed into stacks is not part of what they
+/// are, so a directory resumes under any packing and old ids stay valid. Built by destructuring
+/// every field, so a field added to `PoConfig` does not compile until it is placed here or
+/// named as left out.
+#[derive(Debug, Clone, Serialize)]
+pub struct PoSettings<'a> {
+    epochs: usize,
+    batch_size: usize,
+    lr: f64,
+    schedule: &'a Schedule,
+    warmup_share: f64,
+    grad_clip: f64,
+    weight_decay: f64,
+    dropout: f64,
+    logged_steps: usize,
+}
+
+impl<'a> From<&'a PoConfig> for PoSettings<'a> {
+    fn from(po: &'a PoConfig) -> Self {
+        let PoConfig {
+            epochs,
+            batch_size,
+            lr,
+            schedule,
+            warmup_share,
+            grad_clip,
+            weight_decay,
+            dropout,
+            logged_steps,
+            ensemble: _,
+        } = po;
+        Self {
+            epochs: *epochs,
+            batch_size: *batch_size,
+            lr: *lr,
+            schedule,
+            warmup_share: *warmup_share,
+            grad_clip: *grad_clip,
+            weight_decay: *weight_decay,
+            dropout: *dropout,
+            logged_steps: *logged_steps,
+        }
     }
-    value.serialize(s)
 }
 
 /// The prefbench version that enters every identity.

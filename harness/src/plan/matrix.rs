@@ -45,7 +45,7 @@ pub fn expand(config: &ExperimentConfig, dataset_hashes: &[(String, String)]) ->
                             dataset,
                             method,
                             k,
-                            po: &config.po,
+                            po: (&config.po).into(),
                             objective: &config.objective,
                         }
                         .canonical_and_id();
