@@ -1,16 +1,15 @@
 //! Charts, one file per kind (as in criterion.rs): each kind says what it draws, and
 //! [`render`] writes it as SVG (for the Markdown report) and PNG (for places without SVG).
-mod boundary_vs_k;
 mod curves;
 mod hr1_vs_k;
-mod loss_vs_k;
+mod metric_vs_k;
 mod stages;
 mod vs_k;
-mod wallclock;
 
 use crate::analysis::dataset::DatasetResults;
 use crate::model::Figure;
 use crate::{fonts, output, ReportError};
+use metric_vs_k::MetricVsK;
 use plotters::coord::Shift;
 use plotters::prelude::{BitMapBackend, DrawingArea, DrawingAreaErrorKind, DrawingBackend};
 use plotters::prelude::{IntoDrawingArea, SVGBackend, SeriesLabelPosition};
@@ -40,10 +39,10 @@ pub(crate) fn render_dataset(
 ) -> Result<Vec<Figure>, ReportError> {
     let mut figures = vec![
         render(&hr1_vs_k::Hr1VsK { data }, figures_dir)?,
-        render(&loss_vs_k::LossVsK { data }, figures_dir)?,
+        render(&MetricVsK::loss(data), figures_dir)?,
         render(&curves::Curves { data }, figures_dir)?,
-        render(&boundary_vs_k::BoundaryVsK { data }, figures_dir)?,
-        render(&wallclock::WallClock { data }, figures_dir)?,
+        render(&MetricVsK::boundary_share(data), figures_dir)?,
+        render(&MetricVsK::wall_clock(data), figures_dir)?,
     ];
     if let Some(profile) = crate::analysis::stages::profile(data) {
         let chart = stages::Stages {

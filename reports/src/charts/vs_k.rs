@@ -1,7 +1,7 @@
 //! The shared drawing of every "value against K" chart: a line per method through the mean
 //! over seeds, a band of ± one std (clamped to the range the value can take, so no band
 //! reaches below 0 or above 1 for a rate), and labelled horizontal reference lines (the SFT
-//! reference, trivial baselines). Chart kinds (`hr1_vs_k.rs`, `loss_vs_k.rs`, ...) say what
+//! reference, trivial baselines). Chart kinds (`hr1_vs_k.rs`, `metric_vs_k.rs`) say what
 //! value to plot. Non-finite means are not drawn.
 use super::legend_corner;
 use crate::analysis::dataset::{Cells, DatasetResults};
