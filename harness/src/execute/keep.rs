@@ -7,7 +7,7 @@ use prefbench_results::RunRecord;
 use prefbench_vocabulary::PolicyConfig;
 use serde::Deserialize;
 
-use super::stages::policy_note;
+use super::reference::policy_note;
 use super::train::RunOutcome;
 use crate::failures::FailureLog;
 use crate::observe::Observer;

@@ -5,9 +5,9 @@ use std::path::PathBuf;
 use anyhow::Result;
 
 use super::context::{Context, RunOptions, Schedule};
+use super::data::prepare_datasets;
 use super::jobs;
 use super::keep::{keep, open_store};
-use super::stages::prepare_datasets;
 use super::train::{dataset_hashes, train_groups, Trained};
 use crate::config::ExperimentConfig;
 use crate::environment::Environment;

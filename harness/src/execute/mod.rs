@@ -8,11 +8,14 @@
 //! happens is told to an [`Observer`]; a [`StopToken`] ends the matrix early, and [`run`] then
 //! returns [`Finished::Interrupted`] for the command to turn into the exit status.
 pub mod context;
+pub mod data;
 pub mod jobs;
 pub mod keep;
 pub mod local;
 pub mod memory;
-pub mod stages;
+mod progress;
+pub mod reference;
+pub mod stack;
 pub mod train;
 
 pub use context::{RunOptions, Schedule};

@@ -7,7 +7,9 @@ use prefbench_results::RunRecord;
 use prefbench_vocabulary::{Ensemble, PolicyConfig};
 
 use super::context::Context;
-use super::stages::{policy_note, run_stack, Prepared, Reference, StackRun};
+use super::data::Prepared;
+use super::reference::{policy_note, Reference};
+use super::stack::{run_stack, StackRun};
 use crate::failures::RunFailure;
 use crate::observe::Observer;
 use crate::plan::matrix::Group;

@@ -10,7 +10,7 @@
 //! structs declare their fields in: [`canonical`] goes through `serde_json::Value` (stored as
 //! the record's `spec`), and the hash is `prefbench_results::setting::canonical_hash`, which
 //! sorts keys itself, so a reader recomputes a record's id from its spec with the same
-//! function. The pinned ids in `matrix` and `execute::stages` and the stored id pinned in
+//! function. The pinned run id in `matrix`, the SFT key pinned here and the stored id pinned in
 //! `results/tests/validate.rs` guard the bytes.
 use anyhow::Result;
 use prefbench_datasets::Dataset;

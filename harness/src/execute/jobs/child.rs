@@ -9,7 +9,7 @@ use super::protocol::Event;
 use crate::config::ExperimentConfig;
 use crate::environment::Environment;
 use crate::execute::context::{Context, RunOptions};
-use crate::execute::stages::prepare_datasets;
+use crate::execute::data::prepare_datasets;
 use crate::execute::train::{dataset_hashes, train_groups, RunOutcome, Trained};
 use crate::observe::Observer;
 use crate::plan::matrix;

@@ -1,0 +1,154 @@
+//! The third phase: one stack of PO runs trained from their references, each evaluated into a
+//! complete record (timings, environment, identity).
+use std::time::Instant;
+
+use anyhow::{Context as _, Result};
+use prefbench_baselines::policy::Policy;
+use prefbench_baselines::train::{Member, PoOutcome, PoTrainer};
+use prefbench_results::{Cell, RunRecord, Timings, SCHEMA_VERSION};
+
+use super::context::Context;
+use super::data::Prepared;
+use super::memory;
+use super::progress::Training;
+use super::reference::Reference;
+use crate::observe::Observer;
+use crate::plan::identity;
+use crate::plan::matrix::RunSpec;
+
+/// One run of a stack and the reference it starts from.
+pub type StackRun<'a> = (&'a RunSpec, &'a Reference);
+
+/// Trains `runs` as one stack, each from its own seed's reference, and evaluates each into a
+/// complete record. A run that diverged is its own `Err`; a stop or any other error ends the
+/// whole stack, which then records nothing. A stack of one is a run alone.
+pub fn run_stack(
+    context: &Context,
+    data: &Prepared,
+    runs: &[StackRun],
+    observer: &mut dyn Observer,
+) -> Result<Vec<Result<RunRecord>>> {
+    let config = context.config;
+    let (first, _) = runs.first().context("a stack needs a run")?;
+    observer.stage(0, &stack_name(runs));
+    let references: Vec<&Policy> = runs.iter().map(|(_, r)| &r.policy).collect();
+    let mut policy = Policy::stack(&references)?;
+    let log_probs: Vec<&tch::Tensor> = runs.iter().map(|(_, r)| &r.train_log_probs).collect();
+    let log_probs = tch::Tensor::f_stack(&log_probs, 0)?;
+    // Seeds PO dropout's masks (off by default): a run alone draws them from its own seed.
+    tch::manual_seed(first.seed as i64);
+    let members: Vec<Member> = runs
+        .iter()
+        .map(|(spec, _)| Member {
+            method: spec.method,
+            params: config.objective,
+            k: spec.k,
+            seed: spec.seed,
+            lr: config.po.lr,
+        })
+        .collect();
+    let trainer = PoTrainer {
+        config: &config.po,
+        members: &members,
+        valid: &data.valid,
+        test: &data.test,
+    };
+    let started = Instant::now();
+    let outcomes = trainer.train(
+        &mut policy,
+        &data.train,
+        &log_probs,
+        &mut Training::new(observer, context.stop),
+    )?;
+    let share = started.elapsed().as_secs_f64() / runs.len() as f64;
+    let stack_members = (runs.len() > 1).then_some(runs.len());
+    Ok(runs
+        .iter()
+        .zip(outcomes)
+        .map(|(&(spec, reference), outcome)| {
+            let outcome = outcome?;
+            let po_s = share - outcome.eval_seconds;
+            record(context, data, spec, reference, outcome, po_s, stack_members)
+        })
+        .collect())
+}
+
+/// What the progress display calls a stack: the run itself when alone.
+fn stack_name(runs: &[StackRun]) -> String {
+    match runs {
+        [(spec, _)] => format!("{} K={} seed {}", spec.method, spec.k, spec.seed),
+        _ => {
+            let mut seeds: Vec<u64> = runs.iter().map(|(s, _)| s.seed).collect();
+            seeds.sort_unstable();
+            seeds.dedup();
+            let seeds: Vec<String> = seeds.iter().map(u64::to_string).collect();
+            format!("{} runs stacked (seeds {})", runs.len(), seeds.join(", "))
+        }
+    }
+}
+
+/// The record of one finished run. `po_s` is its PO wall-clock (its share of the stack's);
+/// `stack_members` the size of the stack it trained in, when more than one.
+fn record(
+    context: &Context,
+    data: &Prepared,
+    spec: &RunSpec,
+    reference: &Reference,
+    outcome: PoOutcome,
+    po_s: f64,
+    stack_members: Option<usize>,
+) -> Result<RunRecord> {
+    let options = context.options;
+    let selected = outcome
+        .selected_epoch()
+        .context("PO ran no epoch; set po.epochs >= 1")?;
+    let (best, last) = (
+        outcome.epochs[selected],
+        outcome.epochs[outcome.epochs.len() - 1],
+    );
+    let timings = Timings {
+        sft_s: reference.summary.sft_s,
+        reference_cache_s: reference.summary.reference_cache_s,
+        sft_cached: reference.cached,
+        po_s,
+        po_step_median_ms: outcome.median_step_seconds() * 1e3,
+        selection_share: outcome.selection_share(),
+        eval_s: outcome.eval_seconds,
+        peak_rss_mib: memory::peak_rss_mib(),
+        data_s: Some(data.seconds),
+        reference_load_s: reference.load_s,
+        // Stacked: the steps' share, like `po_s` (a step's seconds are already per member).
+        po_steps_s: Some(outcome.steps_seconds()),
+        eval_valid_s: Some(outcome.eval_valid_seconds),
+        eval_test_s: Some(outcome.eval_seconds - outcome.eval_valid_seconds),
+        cuda_peak_mib: options
+            .device
+            .is_cuda()
+            .then(memory::gpu_memory_mib)
+            .flatten(),
+        stack_members,
+    };
+    Ok(RunRecord {
+        schema: SCHEMA_VERSION,
+        id: spec.id.clone(),
+        cell: Cell {
+            dataset: spec.dataset.clone(),
+            method: spec.method,
+            k: spec.k,
+        },
+        seed: spec.seed,
+        spec: spec.canonical.clone(),
+        sft: reference.summary.metrics.clone(),
+        selected_epoch: best.epoch,
+        valid: best.valid,
+        test: best.test,
+        final_train_loss: last.train_loss,
+        curve: outcome.curve,
+        epochs: outcome.epochs,
+        timings,
+        device: format!("{:?}", options.device),
+        threads: options.threads,
+        prefbench_version: identity::VERSION.to_string(),
+        environment: context.environment.clone(),
+    })
+}
