@@ -4,7 +4,7 @@
 use anyhow::{Context as _, Result};
 use prefbench_baselines::train::TrainError;
 use prefbench_results::RunRecord;
-use prefbench_vocabulary::{Ensemble, PolicyConfig};
+use prefbench_vocabulary::PolicyConfig;
 
 use super::context::Context;
 use super::data::Prepared;
@@ -13,7 +13,7 @@ use super::stack::{run_stack, StackRun};
 use crate::failures::RunFailure;
 use crate::observe::Observer;
 use crate::plan::matrix::Group;
-use crate::plan::stacks::{most_members, sizes};
+use crate::plan::stacks::{families, most_members, sizes};
 
 /// Whether a set of runs was trained to the end or stopped.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -102,22 +102,6 @@ pub fn train_groups(
         }
     }
     Ok(Trained::All)
-}
-
-/// The groups that train together: each group alone with `po.ensemble: off`, else the groups
-/// of one (dataset, policy), in order of first appearance.
-fn families<'g, 'a>(groups: &'g [Group<'a>], ensemble: Ensemble) -> Vec<Vec<&'g Group<'a>>> {
-    let mut families: Vec<Vec<&Group>> = Vec::new();
-    for group in groups {
-        let together = |f: &&mut Vec<&Group>| {
-            ensemble != Ensemble::Off && f[0].dataset == group.dataset && f[0].model == group.model
-        };
-        match families.iter_mut().find(together) {
-            Some(family) => family.push(group),
-            None => families.push(vec![group]),
-        }
-    }
-    families
 }
 
 /// The most runs of `model` on `data` one stack may hold under the config's `po.ensemble` and

@@ -1,7 +1,10 @@
-//! How the pending runs of one (dataset, policy) are cut into stacks (`po.ensemble`): how many
-//! runs a stack may hold, and as few, as even stacks as that allows. Pure, so a plan is the
+//! How the pending runs of one (dataset, policy) are cut into stacks (`po.ensemble`): which
+//! groups train together, how many runs a stack may hold, and as few, as even stacks as that
+//! allows. Pure, so a plan is the
 //! same on every machine that sees the same budget.
 use prefbench_vocabulary::Ensemble;
+
+use super::matrix::Group;
 
 /// On CPU, `auto` trains every run alone: no stack size has measured a gain there (2 cores,
 /// `prefbench bench po-step --stacks`: 0.98× at 6 LastFM-sized runs, slower beyond as a
@@ -40,9 +43,47 @@ pub fn sizes(runs: usize, most: usize) -> Vec<usize> {
         .collect()
 }
 
+/// The groups that train together: each group alone with `po.ensemble: off`, else the groups
+/// of one (dataset, policy), in order of first appearance.
+pub fn families<'g, 'a>(groups: &'g [Group<'a>], ensemble: Ensemble) -> Vec<Vec<&'g Group<'a>>> {
+    let mut families: Vec<Vec<&Group>> = Vec::new();
+    for group in groups {
+        let together = |f: &&mut Vec<&Group>| {
+            ensemble != Ensemble::Off && f[0].dataset == group.dataset && f[0].model == group.model
+        };
+        match families.iter_mut().find(together) {
+            Some(family) => family.push(group),
+            None => families.push(vec![group]),
+        }
+    }
+    families
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn families_are_the_groups_of_one_dataset_and_policy_unless_off() {
+        let config = crate::config::ExperimentConfig::preset("lastfm-quick").unwrap();
+        let hashes: Vec<(String, String)> = config
+            .datasets
+            .iter()
+            .map(|d| (d.clone(), String::new()))
+            .collect();
+        let runs = super::super::matrix::expand(&config, &hashes);
+        let groups = super::super::matrix::groups(&runs);
+        let together = families(&groups, Ensemble::Auto);
+        // lastfm-quick: one dataset, two policies, three seeds.
+        assert_eq!((groups.len(), together.len()), (6, 2));
+        for family in &together {
+            assert!(family.iter().all(|g| g.model == family[0].model));
+            assert_eq!(family.len(), 3, "every seed of the policy");
+        }
+        let alone = families(&groups, Ensemble::Off);
+        assert_eq!(alone.len(), groups.len());
+        assert!(alone.iter().all(|f| f.len() == 1));
+    }
 
     #[test]
     fn stacks_are_as_few_and_as_even_as_allowed() {
