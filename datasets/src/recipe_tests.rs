@@ -144,6 +144,11 @@ fn steam_files(dir: &Path, bad_line: Option<usize>) -> (PathBuf, PathBuf) {
     (r, g)
 }
 
+/// The sha256 of a dataset's JSON, as the harness hashes it into run ids.
+fn content_hash(ds: &crate::Dataset) -> String {
+    prefbench_io::sha256_hex(&serde_json::to_vec(ds).unwrap())
+}
+
 #[test]
 fn steam_recipe_on_python_literal_fixture() {
     let dir = tempfile::tempdir().unwrap();
@@ -166,8 +171,12 @@ fn steam_recipe_on_python_literal_fixture() {
     for (id, title) in source_ids.iter().zip(ds.titles.as_ref().unwrap()) {
         assert_eq!(format!("Game {}", id - 1000), *title);
     }
-    // Deterministic.
+    // Deterministic, and pinned: the bytes of the dataset this fixture gives.
     assert_eq!(steam::build(&reviews, &games).unwrap().0.test, ds.test);
+    assert_eq!(
+        content_hash(&ds),
+        "ba68467497f13f321a10faf22fca350c5e237df5affff57eda550b61df194806"
+    );
 }
 
 #[test]
@@ -212,6 +221,11 @@ fn goodreads_recipe_counts_shared_titles() {
     gz(&b, &books);
     let (ds, _) = goodreads::build(&i, &b).unwrap();
     assert_eq!(ds.test.len(), 30);
+    assert_eq!(
+        content_hash(&ds),
+        "1392c6b160f105552416a591a68d36789a56fde917362285deabaae2cf275cfb",
+        "pinned: the bytes of this fixture's dataset"
+    );
     // The numeric book ids are kept as source ids: book b is titled `Book b` (1: `Book 0`).
     let source_ids = ds.source_ids.as_ref().expect("numeric book ids");
     for (&id, title) in source_ids.iter().zip(ds.titles.as_ref().unwrap()) {

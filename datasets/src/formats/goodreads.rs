@@ -11,8 +11,8 @@ use std::path::Path;
 use serde::Deserialize;
 
 use crate::error::DatasetError;
-use crate::formats::lines::{for_each_line, Lines};
-use crate::formats::sequences::{self, Interaction, Interner, SequenceParams};
+use crate::formats::catalogue::{read_catalogue, read_interactions, Catalogue};
+use crate::formats::sequences::{self, SequenceParams};
 use crate::formats::steam::days_from_civil;
 use crate::sample::Dataset;
 
@@ -77,43 +77,24 @@ pub fn build(
     interactions_file: &Path,
     books_file: &Path,
 ) -> Result<(Dataset, Vec<String>), DatasetError> {
-    let mut items = Interner::default();
-    let mut titles = Vec::new();
-    let mut book_ids = Vec::new();
-    let mut lines = Lines::open(books_file)?;
-    let file = lines.file().to_string();
-    for_each_line(&mut lines, |n, line| {
-        let b: Book = serde_json::from_str(line).map_err(|e| DatasetError::parse(&file, n, e))?;
-        if !b.title.is_empty() && items.get(&b.book_id).is_none() {
-            items.get_or_insert(&b.book_id);
-            book_ids.push(b.book_id.parse().ok());
-            titles.push(b.title);
-        }
-        Ok(())
+    let catalogue = read_catalogue(books_file, |line| {
+        let b: Book = serde_json::from_str(line)?;
+        Ok::<_, serde_json::Error>((!b.title.is_empty()).then_some((b.book_id, b.title)))
     })?;
-    let mut users = Interner::default();
-    let mut rows = Vec::new();
-    let mut skipped = 0usize;
-    let mut lines = Lines::open(interactions_file)?;
-    let file = lines.file().to_string();
-    for_each_line(&mut lines, |n, line| {
-        let r: Row = serde_json::from_str(line).map_err(|e| DatasetError::parse(&file, n, e))?;
-        match (r.is_read, items.get(&r.book_id), parse_date(&r.date_added)) {
-            (true, Some(item), Some(time)) => rows.push(Interaction {
-                user: users.get_or_insert(&r.user_id),
-                item,
-                time,
-            }),
-            _ => skipped += 1,
-        }
-        Ok(())
+    let (rows, file, skipped) = read_interactions(interactions_file, &catalogue, |line| {
+        let r: Row = serde_json::from_str(line)?;
+        let time = parse_date(&r.date_added).filter(|_| r.is_read);
+        Ok::<_, serde_json::Error>(time.map(|time| (r.user_id, r.book_id, time)))
     })?;
     let notes = vec![
         format!("recipe goodreads v{RECIPE_VERSION}, genre {GENRE}: {}", serde_json::to_string(&PARAMS).unwrap_or_default()),
         format!("{skipped} interaction lines unread, without a titled book or without a date_added skipped"),
     ];
+    let Catalogue {
+        titles, source_ids, ..
+    } = catalogue;
     Ok((
-        sequences::build("goodreads", &file, rows, &titles, &book_ids, &PARAMS)?,
+        sequences::build("goodreads", &file, rows, &titles, &source_ids, &PARAMS)?,
         notes,
     ))
 }

@@ -1,4 +1,5 @@
 //! Parsers of the raw formats and the recipes that turn them into samples.
+pub mod catalogue;
 pub mod goodreads;
 pub mod hetrec;
 pub mod lines;

@@ -10,9 +10,9 @@ use std::path::Path;
 use serde_json::Value;
 
 use crate::error::DatasetError;
-use crate::formats::lines::{for_each_line, Lines};
+use crate::formats::catalogue::{read_catalogue, read_interactions, Catalogue};
 use crate::formats::pyliteral;
-use crate::formats::sequences::{self, Interaction, Interner, SequenceParams};
+use crate::formats::sequences::{self, SequenceParams};
 use crate::sample::Dataset;
 
 /// What [`Dataset::source_ids`] holds for this recipe, as the dataset card names it.
@@ -53,57 +53,35 @@ fn text(v: &Value, key: &str) -> Option<String> {
 
 /// Parses both files and runs the recipe; also returns notes for the card (skipped lines).
 pub fn build(reviews: &Path, games: &Path) -> Result<(Dataset, Vec<String>), DatasetError> {
-    let mut items = Interner::default();
-    let mut titles = Vec::new();
-    let mut app_ids = Vec::new();
-    let mut untitled = 0usize;
-    let mut lines = Lines::open(games)?;
-    let file = lines.file().to_string();
-    for_each_line(&mut lines, |n, line| {
-        let v = pyliteral::parse(line).map_err(|e| DatasetError::parse(&file, n, e))?;
-        match (
-            text(&v, "id"),
-            text(&v, "app_name").or_else(|| text(&v, "title")),
-        ) {
-            (Some(id), Some(title)) if items.get(&id).is_none() => {
-                items.get_or_insert(&id);
-                app_ids.push(id.parse().ok());
-                titles.push(title);
-            }
-            _ => untitled += 1,
-        }
-        Ok(())
+    let catalogue = read_catalogue(games, |line| {
+        let v = pyliteral::parse(line)?;
+        let title = text(&v, "app_name").or_else(|| text(&v, "title"));
+        Ok::<_, String>(text(&v, "id").zip(title))
     })?;
-    let mut users = Interner::default();
-    let mut interactions = Vec::new();
-    let mut skipped = 0usize;
-    let mut lines = Lines::open(reviews)?;
-    let file = lines.file().to_string();
-    for_each_line(&mut lines, |n, line| {
-        let v = pyliteral::parse(line).map_err(|e| DatasetError::parse(&file, n, e))?;
-        let user = text(&v, "username");
-        let item = text(&v, "product_id").and_then(|p| items.get(&p));
+    let (interactions, file, skipped) = read_interactions(reviews, &catalogue, |line| {
+        let v = pyliteral::parse(line)?;
         let time = text(&v, "date").and_then(|d| parse_date(&d));
-        match (user, item, time) {
-            (Some(u), Some(item), Some(time)) => interactions.push(Interaction {
-                user: users.get_or_insert(&u),
-                item,
-                time,
-            }),
-            _ => skipped += 1,
-        }
-        Ok(())
+        Ok::<_, String>(
+            (text(&v, "username").zip(text(&v, "product_id")).zip(time))
+                .map(|((user, item), time)| (user, item, time)),
+        )
     })?;
     let notes = vec![
         format!(
             "recipe steam v{RECIPE_VERSION}: {}",
             serde_json::to_string(&PARAMS).unwrap_or_default()
         ),
-        format!("{untitled} game lines without an id or title (or repeated ids) ignored"),
+        format!(
+            "{} game lines without an id or title (or repeated ids) ignored",
+            catalogue.ignored
+        ),
         format!("{skipped} review lines without username, a titled product_id or a date skipped"),
     ];
+    let Catalogue {
+        titles, source_ids, ..
+    } = catalogue;
     Ok((
-        sequences::build("steam", &file, interactions, &titles, &app_ids, &PARAMS)?,
+        sequences::build("steam", &file, interactions, &titles, &source_ids, &PARAMS)?,
         notes,
     ))
 }
