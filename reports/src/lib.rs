@@ -32,6 +32,13 @@ use std::path::{Path, PathBuf};
 pub use context::{DatasetFacts, FailedRun, ReportContext, TrivialBaseline};
 /// The version of report.json's layout, which docs/schema/report.schema.json pins.
 pub use model::SCHEMA;
+/// Tables as every report prints them, for commands that print one of their own (`tune`).
+pub use model::{Column, Table, Value};
+
+/// `table` as the report's Markdown prints it: its title, the table, its notes.
+pub fn markdown_table(table: &Table) -> String {
+    render::markdown::table(table)
+}
 
 /// The files a report wrote, so the harness can print where they are.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -8,6 +8,7 @@ use std::process::ExitCode;
 
 use anyhow::{bail, Result};
 use clap::Args;
+use prefbench_reports::{markdown_table, Column, Table, Value};
 use prefbench_results::store::read_unique;
 use prefbench_results::RunRecord;
 
@@ -156,33 +157,50 @@ fn render(base: &ExperimentConfig, rows: &[(Setting, Scores)]) -> String {
         base.k,
         base.seeds
     );
-    let _ = writeln!(
-        out,
-        "| po.lr | β | epochs | runs | valid HR@1 | SFT valid | lift (valid) | runs lifted | \
-         mean selected epoch | test HR@1 | SFT test |\n|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|"
-    );
-    for (s, r) in &sorted {
-        let _ = writeln!(
-            out,
-            "| {:e} | {} | {} | {} | {:.4} | {:.4} | {:+.4} | {}/{} | {:.2} | {:.4} | {:.4} |",
-            s.lr,
-            s.beta,
-            s.epochs,
-            r.runs,
-            r.valid,
-            r.sft_valid,
-            r.valid - r.sft_valid,
-            r.lifted,
-            r.runs,
-            r.epoch,
-            r.test,
-            r.sft_test
-        );
-    }
+    let columns = [
+        "valid HR@1",
+        "SFT valid",
+        "lift (valid)",
+        "runs lifted",
+        "mean selected epoch",
+        "test HR@1",
+        "SFT test",
+    ];
+    let columns = ["po.lr", "β", "epochs", "runs"]
+        .into_iter()
+        .chain(columns)
+        .map(Column::right)
+        .collect();
+    let four = |value| Value::Number { value, decimals: 4 };
+    let rows = sorted
+        .iter()
+        .map(|(s, r)| {
+            vec![
+                Value::Text(format!("{:e}", s.lr)),
+                Value::Text(s.beta.to_string()),
+                Value::Count(s.epochs),
+                Value::Count(r.runs),
+                four(r.valid),
+                four(r.sft_valid),
+                Value::Signed {
+                    value: r.valid - r.sft_valid,
+                    decimals: 4,
+                },
+                Value::Text(format!("{}/{}", r.lifted, r.runs)),
+                Value::Number {
+                    value: r.epoch,
+                    decimals: 2,
+                },
+                four(r.test),
+                four(r.sft_test),
+            ]
+        })
+        .collect();
+    out += &markdown_table(&Table::new(None, columns, rows));
     if let Some((best, scores)) = sorted.first() {
         let _ = writeln!(
             out,
-            "\nChosen: po.lr {:e}, β {}, {} epochs (validation lift {:+.4}).",
+            "Chosen: po.lr {:e}, β {}, {} epochs (validation lift {:+.4}).",
             best.lr,
             best.beta,
             best.epochs,
@@ -195,6 +213,42 @@ fn render(base: &ExperimentConfig, rows: &[(Setting, Scores)]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_sweep_is_a_report_table_best_validation_first() {
+        let base = ExperimentConfig::preset("demo").unwrap();
+        let scores = |valid: f64| Scores {
+            runs: 4,
+            valid,
+            sft_valid: 0.25,
+            test: 0.5,
+            sft_test: 0.25,
+            lifted: 3,
+            epoch: 1.5,
+        };
+        let setting = |lr| Setting {
+            lr,
+            beta: 1.0,
+            epochs: 2,
+        };
+        let text = render(
+            &base,
+            &[(setting(1e-5), scores(0.3)), (setting(3e-5), scores(0.375))],
+        );
+        let lines: Vec<&str> = text.lines().filter(|l| l.starts_with('|')).collect();
+        assert_eq!(lines.len(), 4, "{text}");
+        assert!(
+            lines[0].starts_with("| po.lr | β | epochs | runs | valid HR@1 |"),
+            "{text}"
+        );
+        assert_eq!(lines[1], format!("|{}", "--:|".repeat(11)));
+        assert_eq!(
+            lines[2],
+            "| 3e-5 | 1 | 2 | 4 | 0.3750 | 0.2500 | +0.1250 | 3/4 | 1.50 | 0.5000 | 0.2500 |"
+        );
+        assert!(lines[3].starts_with("| 1e-5 |"), "{text}");
+        assert!(text.contains("Chosen: po.lr 3e-5, β 1, 2 epochs (validation lift +0.1250)."));
+    }
 
     #[test]
     fn settings_are_named_and_applied() {
