@@ -7,7 +7,8 @@ use std::path::{Path, PathBuf};
 
 use anyhow::Result;
 use prefbench_baselines::train::TrainError;
-use prefbench_vocabulary::Method;
+use prefbench_results::RunKey;
+use prefbench_vocabulary::PolicyConfig;
 use serde::{Deserialize, Serialize};
 
 use crate::output_dir::{self, OutputDir};
@@ -17,12 +18,10 @@ use crate::plan::matrix::RunSpec;
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct RunFailure {
     pub id: String,
-    pub dataset: String,
-    pub method: Method,
-    pub k: usize,
-    pub seed: u64,
-    /// The run's policy settings (architecture, item text, ...), as in its spec.
-    pub model: serde_json::Value,
+    #[serde(flatten)]
+    pub key: RunKey,
+    /// The run's policy (architecture, item text, ...), as in its spec.
+    pub model: PolicyConfig,
     /// Why, e.g. "PO diverged: the mean training loss of epoch 2 is not finite; ...".
     pub error: String,
 }
@@ -36,11 +35,8 @@ impl RunFailure {
             .any(|e| matches!(e.downcast_ref(), Some(TrainError::NonFinite { .. })));
         diverged.then(|| Self {
             id: spec.id.clone(),
-            dataset: spec.dataset.clone(),
-            method: spec.method,
-            k: spec.k,
-            seed: spec.seed,
-            model: spec.canonical["model"].clone(),
+            key: spec.key.clone(),
+            model: spec.model.clone(),
             error: format!("{error:#}"),
         })
     }
@@ -94,14 +90,23 @@ mod tests {
 
     #[test]
     fn failures_round_trip_and_reset() {
+        use prefbench_results::Cell;
+        use prefbench_vocabulary::Architecture;
         let dir = tempfile::tempdir().unwrap();
         let failure = RunFailure {
             id: "abc".into(),
-            dataset: "synthetic".into(),
-            method: "dmpo".parse().unwrap(),
-            k: 3,
-            seed: 1,
-            model: serde_json::json!({"architecture": "gru"}),
+            key: RunKey {
+                cell: Cell {
+                    dataset: "synthetic".into(),
+                    method: "dmpo".parse().unwrap(),
+                    k: 3,
+                },
+                seed: 1,
+            },
+            model: PolicyConfig {
+                architecture: Architecture::Gru,
+                ..PolicyConfig::default()
+            },
             error: "PO diverged".into(),
         };
         let log = FailureLog::reset(&OutputDir::at(dir.path())).unwrap();

@@ -85,14 +85,11 @@ fn directory_name(dir: &Path) -> String {
 fn failed_run(f: &RunFailure) -> FailedRun {
     let policy = format!(
         "{}/{}",
-        f.model["architecture"].as_str().unwrap_or("?"),
-        f.model["item_text"].as_str().unwrap_or("?")
+        f.model.architecture.name(),
+        f.model.item_text.name()
     );
     FailedRun {
-        dataset: f.dataset.clone(),
-        method: f.method,
-        k: f.k,
-        seed: f.seed,
+        key: f.key.clone(),
         policy,
         why: f.error.clone(),
     }

@@ -1,6 +1,6 @@
 //! What the records cannot say about themselves, supplied by the harness: the title, the
 //! Markdown blocks to append and what each dataset's card says.
-use prefbench_vocabulary::Method;
+use prefbench_results::RunKey;
 use serde_json::Value;
 use std::collections::BTreeMap;
 
@@ -25,10 +25,7 @@ pub struct ReportContext {
 /// A run that diverged and has no record (from the output directory's `failures.jsonl`).
 #[derive(Debug, Clone, PartialEq)]
 pub struct FailedRun {
-    pub dataset: String,
-    pub method: Method,
-    pub k: usize,
-    pub seed: u64,
+    pub key: RunKey,
     /// `architecture/item_text`, as the run's policy settings name them.
     pub policy: String,
     /// The trainer's reason.

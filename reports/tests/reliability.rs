@@ -5,7 +5,7 @@ mod support;
 
 use prefbench_reports::compare::{compare, CompareError, Thresholds};
 use prefbench_reports::{write_report, FailedRun, ReportContext, ReportError};
-use prefbench_results::{RunRecord, StepPoint};
+use prefbench_results::{Cell, RunKey, RunRecord, StepPoint};
 use prefbench_testkit::{record, scratch};
 use support::{baselines, context, section, write_with};
 
@@ -38,10 +38,14 @@ fn identical_duplicates_count_once_in_the_report() {
 fn diverged_runs_are_listed_in_both_renderings() {
     let ctx = ReportContext {
         failures: vec![FailedRun {
-            dataset: "lastfm".into(),
-            method: "dynamicpo-dmpo".parse().unwrap(),
-            k: 15,
-            seed: 2,
+            key: RunKey {
+                cell: Cell {
+                    dataset: "lastfm".into(),
+                    method: "dynamicpo-dmpo".parse().unwrap(),
+                    k: 15,
+                },
+                seed: 2,
+            },
             policy: "transformer/none".into(),
             why: "PO diverged: loss | not finite".into(),
         }],

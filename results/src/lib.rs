@@ -9,6 +9,6 @@ mod unique;
 pub mod validate;
 
 pub use prefbench_vocabulary::{EpochPoint, RankingMetrics, SftMetrics, StepPoint};
-pub use record::{Cell, RunRecord, Timings, SCHEMA_VERSION};
+pub use record::{Cell, RunKey, RunRecord, Timings, SCHEMA_VERSION};
 pub use setting::CellKey;
 pub use validate::{validate, InvalidRecord};

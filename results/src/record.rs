@@ -17,6 +17,24 @@ pub struct Cell {
     pub k: usize,
 }
 
+/// One run's coordinates: its cell and its seed. Whatever names a single run (a planned run,
+/// a failure, the report's list of failed runs) names it by this key, and its fields in JSON
+/// are the spec's coordinates ([`crate::setting::COORDINATES`]).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct RunKey {
+    #[serde(flatten)]
+    pub cell: Cell,
+    pub seed: u64,
+}
+
+impl std::fmt::Display for RunKey {
+    /// `lastfm dmpo K=15 seed=3`, as progress lines and failure lists print a run.
+    fn fmt(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        let Cell { dataset, method, k } = &self.cell;
+        write!(f, "{dataset} {method} K={k} seed={}", self.seed)
+    }
+}
+
 /// Wall-clock seconds of each stage of one run. SFT and the reference cache are shared by all
 /// PO runs of a (dataset, seed); `sft_cached` says whether this run paid for them.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
@@ -94,6 +112,14 @@ pub struct RunRecord {
 }
 
 impl RunRecord {
+    /// The run's coordinates.
+    pub fn key(&self) -> RunKey {
+        RunKey {
+            cell: self.cell.clone(),
+            seed: self.seed,
+        }
+    }
+
     /// The policy the run trained, from `spec.model`, so that readers branch on typed values
     /// instead of spelling the spec's strings. Fields a record predates take their defaults
     /// (records from before the `architecture` option trained the transformer, those from

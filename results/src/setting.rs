@@ -10,7 +10,8 @@ use crate::record::{Cell, RunRecord};
 use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet};
 
-/// Spec keys that are a run's cell coordinates or its seed, not its setting.
+/// Spec keys that are a run's cell coordinates or its seed, not its setting: the JSON fields of
+/// [`crate::RunKey`] (a test holds them equal).
 pub const COORDINATES: [&str; 4] = ["dataset", "method", "k", "seed"];
 
 /// The spec without [`COORDINATES`] and without the top-level keys in `ignore` (`compare`
@@ -136,6 +137,31 @@ fn flatten(value: &Value, prefix: &str, out: &mut BTreeMap<String, String>) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_coordinates_are_the_run_keys_fields() {
+        let key = crate::RunKey {
+            cell: Cell {
+                dataset: "lastfm".into(),
+                method: "dmpo".parse().unwrap(),
+                k: 15,
+            },
+            seed: 3,
+        };
+        let json = serde_json::to_value(&key).unwrap();
+        let mut fields: Vec<&str> = json
+            .as_object()
+            .unwrap()
+            .keys()
+            .map(|k| k.as_str())
+            .collect();
+        let mut coordinates = COORDINATES.to_vec();
+        fields.sort_unstable();
+        coordinates.sort_unstable();
+        assert_eq!(fields, coordinates);
+        assert_eq!(key.to_string(), "lastfm dmpo K=15 seed=3");
+        assert_eq!(serde_json::from_value::<crate::RunKey>(json).unwrap(), key);
+    }
     use serde_json::json;
 
     #[test]

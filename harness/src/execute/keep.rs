@@ -4,8 +4,6 @@
 use anyhow::Result;
 use prefbench_results::store::{truncate_partial_tail, ResultsStore, StoreError};
 use prefbench_results::RunRecord;
-use prefbench_vocabulary::PolicyConfig;
-use serde::Deserialize;
 
 use super::reference::policy_note;
 use super::train::RunOutcome;
@@ -27,10 +25,7 @@ pub fn keep(
         }
         RunOutcome::Failed(failure) => {
             failures.append(&failure)?;
-            observer.run_done(&format!(
-                "{} {} K={} seed={}: FAILED: {}",
-                failure.dataset, failure.method, failure.k, failure.seed, failure.error
-            ));
+            observer.run_done(&format!("{}: FAILED: {}", failure.key, failure.error));
         }
     }
     Ok(())
@@ -38,7 +33,7 @@ pub fn keep(
 
 /// One line on a finished run.
 fn summary(record: &RunRecord) -> String {
-    let model = PolicyConfig::deserialize(&record.spec["model"]).unwrap_or_default();
+    let model = record.policy().unwrap_or_default();
     format!(
         "{}{} {} K={} seed={}: test HR@1 {:.4} at epoch {} of {} (last {:.4}; SFT {:.4})",
         record.cell.dataset,

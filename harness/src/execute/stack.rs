@@ -5,7 +5,7 @@ use std::time::Instant;
 use anyhow::{Context as _, Result};
 use prefbench_baselines::policy::Policy;
 use prefbench_baselines::train::{Member, PoOutcome, PoTrainer};
-use prefbench_results::{Cell, RunRecord, Timings, SCHEMA_VERSION};
+use prefbench_results::{RunRecord, Timings, SCHEMA_VERSION};
 
 use super::context::Context;
 use super::data::Prepared;
@@ -36,14 +36,14 @@ pub fn run_stack(
     let log_probs: Vec<&tch::Tensor> = runs.iter().map(|(_, r)| &r.train_log_probs).collect();
     let log_probs = tch::Tensor::f_stack(&log_probs, 0)?;
     // Seeds PO dropout's masks (off by default): a run alone draws them from its own seed.
-    tch::manual_seed(first.seed as i64);
+    tch::manual_seed(first.key.seed as i64);
     let members: Vec<Member> = runs
         .iter()
         .map(|(spec, _)| Member {
-            method: spec.method,
+            method: spec.key.cell.method,
             params: config.objective,
-            k: spec.k,
-            seed: spec.seed,
+            k: spec.key.cell.k,
+            seed: spec.key.seed,
             lr: config.po.lr,
         })
         .collect();
@@ -76,9 +76,12 @@ pub fn run_stack(
 /// What the progress display calls a stack: the run itself when alone.
 fn stack_name(runs: &[StackRun]) -> String {
     match runs {
-        [(spec, _)] => format!("{} K={} seed {}", spec.method, spec.k, spec.seed),
+        [(spec, _)] => {
+            let (cell, seed) = (&spec.key.cell, spec.key.seed);
+            format!("{} K={} seed {seed}", cell.method, cell.k)
+        }
         _ => {
-            let mut seeds: Vec<u64> = runs.iter().map(|(s, _)| s.seed).collect();
+            let mut seeds: Vec<u64> = runs.iter().map(|(s, _)| s.key.seed).collect();
             seeds.sort_unstable();
             seeds.dedup();
             let seeds: Vec<String> = seeds.iter().map(u64::to_string).collect();
@@ -131,12 +134,8 @@ fn record(
     Ok(RunRecord {
         schema: SCHEMA_VERSION,
         id: spec.id.clone(),
-        cell: Cell {
-            dataset: spec.dataset.clone(),
-            method: spec.method,
-            k: spec.k,
-        },
-        seed: spec.seed,
+        cell: spec.key.cell.clone(),
+        seed: spec.key.seed,
         spec: spec.canonical.clone(),
         sft: reference.summary.metrics.clone(),
         selected_epoch: best.epoch,

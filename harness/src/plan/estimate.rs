@@ -219,12 +219,12 @@ impl Timings {
             ..Cost::default()
         };
         for run in &group.runs {
-            let method = run.method;
-            let cell = (run.dataset.clone(), method, run.k);
+            let (method, k) = (run.key.cell.method, run.key.cell.k);
+            let cell = (run.key.cell.dataset.clone(), method, k);
             if let Some(s) = median(self.by_cell.get(&cell)) {
                 cost.seconds += s;
                 cost.exact += 1;
-            } else if let Some(s) = median(self.by_method_k.get(&(method, run.k))) {
+            } else if let Some(s) = median(self.by_method_k.get(&(method, k))) {
                 cost.seconds += s;
                 cost.same_method_k += 1;
             } else {

@@ -1,6 +1,7 @@
 //! Expands a config into run specs, each with its stable id (see `identity`), and groups them
 //! by the SFT reference they share.
-use prefbench_vocabulary::{Method, PolicyConfig};
+use prefbench_results::{Cell, RunKey};
+use prefbench_vocabulary::PolicyConfig;
 use serde_json::Value;
 
 use super::identity::{RunIdentity, SftIdentity};
@@ -9,10 +10,8 @@ use crate::config::ExperimentConfig;
 /// One PO run of the matrix.
 #[derive(Debug, Clone, PartialEq)]
 pub struct RunSpec {
-    pub dataset: String,
-    pub method: Method,
-    pub k: usize,
-    pub seed: u64,
+    /// Its coordinates: (dataset, method, K) and seed.
+    pub key: RunKey,
     /// The policy of this run: `model` with the run's value of the `item_text` axis.
     pub model: PolicyConfig,
     /// Everything that determines the result, in canonical form; hashed into `id`.
@@ -50,10 +49,14 @@ pub fn expand(config: &ExperimentConfig, dataset_hashes: &[(String, String)]) ->
                         }
                         .canonical_and_id();
                         runs.push(RunSpec {
-                            dataset: dataset.clone(),
-                            method,
-                            k,
-                            seed,
+                            key: RunKey {
+                                cell: Cell {
+                                    dataset: dataset.clone(),
+                                    method,
+                                    k,
+                                },
+                                seed,
+                            },
                             model: model.clone(),
                             id,
                             canonical,
@@ -83,13 +86,13 @@ pub fn groups<'a>(runs: impl IntoIterator<Item = &'a RunSpec>) -> Vec<Group<'a>>
     let mut groups: Vec<Group> = Vec::new();
     for run in runs {
         let same = |g: &&mut Group| {
-            g.dataset == run.dataset && g.seed == run.seed && *g.model == run.model
+            g.dataset == run.key.cell.dataset && g.seed == run.key.seed && *g.model == run.model
         };
         match groups.iter_mut().find(same) {
             Some(group) => group.runs.push(run),
             None => groups.push(Group {
-                dataset: &run.dataset,
-                seed: run.seed,
+                dataset: &run.key.cell.dataset,
+                seed: run.key.seed,
                 model: &run.model,
                 runs: vec![run],
             }),
@@ -101,7 +104,7 @@ pub fn groups<'a>(runs: impl IntoIterator<Item = &'a RunSpec>) -> Vec<Group<'a>>
 #[cfg(test)]
 mod tests {
     use super::*;
-    use prefbench_vocabulary::ItemText;
+    use prefbench_vocabulary::{ItemText, Method};
 
     fn demo() -> ExperimentConfig {
         ExperimentConfig::preset("demo").unwrap()
@@ -128,15 +131,15 @@ mod tests {
         let runs = expand(&c, &hashes);
         let dpo: Vec<usize> = runs
             .iter()
-            .filter(|r| r.method == Method::Dpo)
-            .map(|r| r.k)
+            .filter(|r| r.key.cell.method == Method::Dpo)
+            .map(|r| r.key.cell.k)
             .collect();
         assert_eq!(dpo, vec![1, 1], "once per seed, at K = 1");
         let groups = groups(&runs);
         assert_eq!(groups.len(), 2);
         assert!(groups
             .iter()
-            .all(|g| g.runs.len() == 9 && g.runs.iter().all(|r| r.seed == g.seed)));
+            .all(|g| g.runs.len() == 9 && g.runs.iter().all(|r| r.key.seed == g.seed)));
     }
 
     #[test]
@@ -178,14 +181,20 @@ mod tests {
         let runs = expand(&demo(), &hashes);
         let mut first_of_pair = std::collections::BTreeMap::new();
         for pair in runs.chunks(2) {
-            assert_eq!(pair[0].k, pair[1].k, "methods of one K are adjacent");
-            *first_of_pair.entry(pair[0].method).or_insert(0) += 1;
+            assert_eq!(
+                pair[0].key.cell.k, pair[1].key.cell.k,
+                "methods of one K are adjacent"
+            );
+            *first_of_pair.entry(pair[0].key.cell.method).or_insert(0) += 1;
         }
         assert_eq!(first_of_pair.len(), 2, "{first_of_pair:?}");
         assert!(first_of_pair.values().all(|&n| n == runs.len() / 4));
         for group in groups(&runs) {
-            let firsts: std::collections::BTreeSet<_> =
-                group.runs.chunks(2).map(|pair| pair[0].method).collect();
+            let firsts: std::collections::BTreeSet<_> = group
+                .runs
+                .chunks(2)
+                .map(|pair| pair[0].key.cell.method)
+                .collect();
             assert_eq!(
                 firsts.len(),
                 2,
@@ -201,7 +210,11 @@ mod tests {
         let hashes = [("synthetic".to_string(), "abc".to_string())];
         let first = &expand(&demo(), &hashes)[0];
         assert_eq!(
-            (first.method.to_string(), first.k, first.seed),
+            (
+                first.key.cell.method.to_string(),
+                first.key.cell.k,
+                first.key.seed
+            ),
             ("dmpo".into(), 1, 0)
         );
         assert_eq!(

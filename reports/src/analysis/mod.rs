@@ -80,10 +80,10 @@ fn failed_runs(failures: &[FailedRun]) -> Option<Table> {
         .iter()
         .map(|f| {
             vec![
-                Value::Text(f.dataset.clone()),
-                Value::Method(f.method),
-                Value::Count(f.k),
-                Value::Count(f.seed as usize),
+                Value::Text(f.key.cell.dataset.clone()),
+                Value::Method(f.key.cell.method),
+                Value::Count(f.key.cell.k),
+                Value::Count(f.key.seed as usize),
                 Value::Text(f.policy.clone()),
                 Value::Text(f.why.clone()),
             ]
