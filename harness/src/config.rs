@@ -15,7 +15,8 @@ use std::path::Path;
 use anyhow::{bail, Context, Result};
 use prefbench_datasets::{Registry, SyntheticConfig};
 use prefbench_vocabulary::{
-    Architecture, ItemText, Method, ObjectiveParams, PoConfig, PolicyConfig, SftConfig, MAX_K,
+    Architecture, FieldError, ItemText, Method, ObjectiveParams, PoConfig, PolicyConfig, SftConfig,
+    MAX_K,
 };
 use serde::{de, Deserialize, Deserializer, Serialize};
 
@@ -39,10 +40,6 @@ const PRESETS: &[(&str, &str)] = &[
         include_str!("../../configs/lastfm-paper-ids.yaml"),
     ),
 ];
-
-/// The most epochs of either stage (the paper trains 8 SFT and 3 PO epochs); far more would
-/// only run for days, and the per-step records would grow without bound.
-pub const MAX_EPOCHS: usize = 1000;
 
 /// Where to train.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
@@ -313,19 +310,20 @@ where
     Ok(value)
 }
 
-/// Reads the mapping of top-level `field` and checks it; `check` names the key that failed,
-/// and the error names it as `field.key`, which [`locate`] finds the line of.
+/// Reads the settings of top-level `field` and checks them; the error names the key that
+/// failed as `field.key`, which [`locate`] finds the line of.
 fn checked_fields<'de, D, T>(
     d: D,
     field: &str,
-    check: impl FnOnce(&T) -> Result<(), (&'static str, String)>,
+    check: impl FnOnce(&T) -> Result<(), FieldError>,
 ) -> Result<T, D::Error>
 where
     D: Deserializer<'de>,
     T: Deserialize<'de>,
 {
     let value = T::deserialize(d)?;
-    check(&value).map_err(|(key, e)| de::Error::custom(format!("field `{field}.{key}`: {e}")))?;
+    check(&value)
+        .map_err(|e| de::Error::custom(format!("field `{field}.{}`: {}", e.field, e.reason)))?;
     Ok(value)
 }
 
@@ -432,106 +430,15 @@ pub fn check_name(name: &str) -> Result<(), String> {
 }
 
 fn valid_model<'de, D: Deserializer<'de>>(d: D) -> Result<PolicyConfig, D::Error> {
-    checked_fields(d, "model", |model: &PolicyConfig| {
-        model.validate().map_err(|e| match e.split_once(": ") {
-            Some((key, reason)) => (model_key(key), reason.to_string()),
-            None => (model_key(""), e),
-        })
-    })
-}
-
-/// The `'static` name of a [`PolicyConfig`] field named in one of its errors.
-fn model_key(key: &str) -> &'static str {
-    [
-        "architecture",
-        "width",
-        "blocks",
-        "heads",
-        "dropout",
-        "item_text",
-    ]
-    .into_iter()
-    .find(|k| *k == key)
-    .unwrap_or("?")
+    checked_fields(d, "model", PolicyConfig::validate)
 }
 
 fn valid_sft<'de, D: Deserializer<'de>>(d: D) -> Result<SftConfig, D::Error> {
-    checked_fields(d, "sft", check_sft)
-}
-
-/// SFT settings: epochs in 1..=[`MAX_EPOCHS`], batch_size >= 1, lr finite and > 0,
-/// weight_decay finite and >= 0.
-fn check_sft(c: &SftConfig) -> Result<(), (&'static str, String)> {
-    epochs(c.epochs)?;
-    at_least_one("batch_size", c.batch_size, "")?;
-    positive("lr", c.lr)?;
-    non_negative("weight_decay", c.weight_decay, "")
+    checked_fields(d, "sft", SftConfig::validate)
 }
 
 fn valid_po<'de, D: Deserializer<'de>>(d: D) -> Result<PoConfig, D::Error> {
-    checked_fields(d, "po", check_po)
-}
-
-/// PO settings: as SFT's, plus warmup_share and dropout in [0, 1), grad_clip finite and >= 0
-/// (0 turns clipping off) and logged_steps >= 1 (the report's curves need a step; 1 inspects
-/// only the first).
-fn check_po(c: &PoConfig) -> Result<(), (&'static str, String)> {
-    epochs(c.epochs)?;
-    at_least_one("batch_size", c.batch_size, "")?;
-    positive("lr", c.lr)?;
-    share("warmup_share", c.warmup_share)?;
-    non_negative("grad_clip", c.grad_clip, " (0 turns clipping off)")?;
-    non_negative("weight_decay", c.weight_decay, "")?;
-    share("dropout", c.dropout)?;
-    at_least_one(
-        "logged_steps",
-        c.logged_steps,
-        " (the report's curves need an inspected step; 1 inspects only the first)",
-    )
-}
-
-fn epochs(n: usize) -> Result<(), (&'static str, String)> {
-    match n {
-        1..=MAX_EPOCHS => Ok(()),
-        _ => Err((
-            "epochs",
-            format!("{n} is out of range; must be in 1..={MAX_EPOCHS}"),
-        )),
-    }
-}
-
-fn at_least_one(key: &'static str, n: usize, note: &str) -> Result<(), (&'static str, String)> {
-    match n {
-        0 => Err((key, format!("0 is out of range; must be >= 1{note}"))),
-        _ => Ok(()),
-    }
-}
-
-fn positive(key: &'static str, x: f64) -> Result<(), (&'static str, String)> {
-    match x.is_finite() && x > 0.0 {
-        true => Ok(()),
-        false => Err((
-            key,
-            format!("{x:?} is out of range; must be finite and > 0"),
-        )),
-    }
-}
-
-fn non_negative(key: &'static str, x: f64, note: &str) -> Result<(), (&'static str, String)> {
-    match x.is_finite() && x >= 0.0 {
-        true => Ok(()),
-        false => Err((
-            key,
-            format!("{x:?} is out of range; must be finite and >= 0{note}"),
-        )),
-    }
-}
-
-fn share(key: &'static str, x: f64) -> Result<(), (&'static str, String)> {
-    match (0.0..1.0).contains(&x) {
-        true => Ok(()),
-        false => Err((key, format!("{x:?} is out of range; must be in [0, 1)"))),
-    }
+    checked_fields(d, "po", PoConfig::validate)
 }
 
 fn valid_synthetic<'de, D: Deserializer<'de>>(d: D) -> Result<SyntheticConfig, D::Error> {
@@ -835,8 +742,8 @@ mod tests {
         );
         let c = ExperimentConfig::parse(&text, "t.yaml").unwrap();
         assert_eq!((c.po.grad_clip, c.model.width), (0.0, 1));
-        assert!(check_sft(&SftConfig::default()).is_ok());
-        assert!(check_po(&PoConfig::default()).is_ok());
+        assert!(SftConfig::default().validate().is_ok());
+        assert!(PoConfig::default().validate().is_ok());
         assert!(PolicyConfig::default().validate().is_ok());
         for name in ["demo", "paper-2026", "a.b", "ünïcode name"] {
             assert!(check_name(name).is_ok(), "{name}");
@@ -1123,7 +1030,7 @@ mod tests {
             };
             assert!(check_name(&c.name).is_ok(), "{text}");
             assert!(
-                check_sft(&c.sft).is_ok() && check_po(&c.po).is_ok(),
+                c.sft.validate().is_ok() && c.po.validate().is_ok(),
                 "{text}"
             );
             assert!(c.model.validate().is_ok(), "{text}");

@@ -2,6 +2,8 @@
 //! besides its id. Part of every run id, since they change the results.
 use serde::{Deserialize, Serialize};
 
+use crate::field::{in_range, share, FieldError};
+
 /// Which sequence encoder sits between the item embeddings and the tied output layer.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -79,40 +81,30 @@ impl PolicyConfig {
     /// Checks every field against its domain: `width` in 1..=[`MAX_WIDTH`], `blocks` in
     /// 1..=[`MAX_BLOCKS`], `heads` >= 1 and dividing `width` (checked for both architectures,
     /// since an `architecture` axis may turn any config into a transformer), `dropout` in
-    /// [0, 1). The error starts with the field's name, as `heads: ...`.
-    pub fn validate(&self) -> Result<(), String> {
-        if !(1..=MAX_WIDTH).contains(&self.width) {
-            return Err(format!(
-                "width: {} is out of range; must be in 1..={MAX_WIDTH}",
-                self.width
-            ));
-        }
-        if !(1..=MAX_BLOCKS).contains(&self.blocks) {
-            return Err(format!(
-                "blocks: {} is out of range; must be in 1..={MAX_BLOCKS}",
-                self.blocks
-            ));
-        }
+    /// [0, 1).
+    pub fn validate(&self) -> Result<(), FieldError> {
+        in_range("width", self.width, MAX_WIDTH, "")?;
+        in_range("blocks", self.blocks, MAX_BLOCKS, "")?;
         if self.heads < 1 {
-            return Err(format!(
-                "heads: {} is out of range; must be >= 1 and divide width ({})",
-                self.heads, self.width
+            return Err(FieldError::new(
+                "heads",
+                format!(
+                    "{} is out of range; must be >= 1 and divide width ({})",
+                    self.heads, self.width
+                ),
             ));
         }
         if self.width % self.heads != 0 {
-            return Err(format!(
-                "heads: {} does not divide width {}; attention splits the width evenly over \
-                 the heads, so heads must be a divisor of width",
-                self.heads, self.width
+            return Err(FieldError::new(
+                "heads",
+                format!(
+                    "{} does not divide width {}; attention splits the width evenly over the \
+                     heads, so heads must be a divisor of width",
+                    self.heads, self.width
+                ),
             ));
         }
-        if !(0.0..1.0).contains(&self.dropout) {
-            return Err(format!(
-                "dropout: {:?} is out of range; must be in [0, 1)",
-                self.dropout
-            ));
-        }
-        Ok(())
+        share("dropout", self.dropout)
     }
 }
 

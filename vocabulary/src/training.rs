@@ -2,6 +2,12 @@
 //! one objective. Part of every run id, since they change the results.
 use serde::{Deserialize, Serialize};
 
+use crate::field::{at_least_one, in_range, non_negative, positive, share, FieldError};
+
+/// The most epochs of either stage (the paper trains 8 SFT and 3 PO epochs); far more would
+/// only run for days, and the per-step records would grow without bound.
+pub const MAX_EPOCHS: usize = 1000;
+
 /// What the learning rate does after the linear warm-up.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -22,6 +28,21 @@ pub struct SftConfig {
     /// Early stopping: stop after this many epochs without a better validation HR@1 and keep
     /// the best epoch's weights; 0 trains every epoch and keeps the last.
     pub patience: usize,
+}
+
+impl SftConfig {
+    /// epochs in 1..=[`MAX_EPOCHS`], batch_size >= 1, lr finite and > 0, weight_decay finite
+    /// and >= 0.
+    pub fn validate(&self) -> Result<(), FieldError> {
+        epochs(self.epochs)?;
+        at_least_one("batch_size", self.batch_size, "")?;
+        positive("lr", self.lr)?;
+        non_negative("weight_decay", self.weight_decay, "")
+    }
+}
+
+fn epochs(n: usize) -> Result<(), FieldError> {
+    in_range("epochs", n as i64, MAX_EPOCHS as i64, "")
 }
 
 impl Default for SftConfig {
@@ -129,6 +150,26 @@ impl serde::de::Visitor<'_> for EnsembleVisitor {
             Ok(v) => self.visit_u64(v),
             Err(_) => Err(E::invalid_value(serde::de::Unexpected::Signed(v), &self)),
         }
+    }
+}
+
+impl PoConfig {
+    /// As SFT's, plus warmup_share and dropout in [0, 1), grad_clip finite and >= 0 (0 turns
+    /// clipping off) and logged_steps >= 1 (the report's curves need a step; 1 inspects only
+    /// the first). `ensemble` is valid by its type.
+    pub fn validate(&self) -> Result<(), FieldError> {
+        epochs(self.epochs)?;
+        at_least_one("batch_size", self.batch_size, "")?;
+        positive("lr", self.lr)?;
+        share("warmup_share", self.warmup_share)?;
+        non_negative("grad_clip", self.grad_clip, " (0 turns clipping off)")?;
+        non_negative("weight_decay", self.weight_decay, "")?;
+        share("dropout", self.dropout)?;
+        at_least_one(
+            "logged_steps",
+            self.logged_steps,
+            " (the report's curves need an inspected step; 1 inspects only the first)",
+        )
     }
 }
 

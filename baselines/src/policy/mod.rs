@@ -168,7 +168,9 @@ impl Policy {
         titles: Option<&Tensor>,
         device: Device,
     ) -> Result<Self, PolicyError> {
-        config.validate().map_err(PolicyError::Config)?;
+        config
+            .validate()
+            .map_err(|e| PolicyError::Config(e.to_string()))?;
         let n_items = i64::try_from(n_items)
             .ok()
             .filter(|&n| n >= 1)
@@ -590,7 +592,7 @@ mod tests {
             let mut config = PolicyConfig::default();
             edit(&mut config);
             let err = config.validate().unwrap_err();
-            assert!(err.starts_with(&format!("{field}: ")), "{err}");
+            assert_eq!(err.field, field, "{err}");
             let err = Policy::try_new(&config, 50, None, Device::Cpu)
                 .err()
                 .unwrap();
