@@ -256,6 +256,7 @@ fn the_dry_run_prints_the_matrix_and_estimates_from_records() {
         "15 SFT references",
         "dpo is defined only for K = 1",
         "no earlier records",
+        "stacks",
     ] {
         assert!(plan.contains(expected), "{expected}: {plan}");
     }
@@ -270,6 +271,8 @@ fn the_dry_run_prints_the_matrix_and_estimates_from_records() {
         "6 SFT references",
         "policies (architecture/item_text): transformer/none, transformer/minilm",
         "transformer/minilm",
+        "stacks (po.ensemble auto): on the CPU every run trains alone; on CUDA the runs of \
+         each of the 2 (dataset, policy) families",
     ] {
         assert!(plan.contains(expected), "{expected}: {plan}");
     }
@@ -278,6 +281,11 @@ fn the_dry_run_prints_the_matrix_and_estimates_from_records() {
         tmp.path(),
     );
     assert!(text(&o).contains("shard 2/2: 1 of the 2"), "{}", text(&o));
+    assert!(
+        text(&o).contains("stacks: none (po.ensemble off): every run trains alone"),
+        "{}",
+        text(&o)
+    );
 
     // A source that is not there is refused by name, not estimated from nothing.
     let o = prefbench(

@@ -7,10 +7,11 @@ use std::path::{Path, PathBuf};
 use anyhow::{bail, Context, Result};
 use prefbench_results::store::read_records;
 use prefbench_results::{stats, RunRecord};
-use prefbench_vocabulary::{Method, PolicyConfig};
+use prefbench_vocabulary::{Ensemble, Method, PolicyConfig};
 
 use super::matrix::{self, Group};
 use super::shard::{self, Shard};
+use super::stacks;
 use crate::config::ExperimentConfig;
 use crate::output_dir::results_file;
 
@@ -123,9 +124,36 @@ pub fn describe(
         )?;
         total.add(&cost);
     }
-    writeln!(out)?;
+    writeln!(out, "\n{}", stacking(config, &groups))?;
     out.push_str(&timings.summary(&total, n_runs, jobs));
     Ok(out)
+}
+
+/// How the runs will be packed into stacks (`po.ensemble`), as far as the plan knows: `auto`
+/// sizes its CUDA stacks from the prepared data and the memory budget, so only the families
+/// are known before.
+fn stacking(config: &ExperimentConfig, groups: &[Group]) -> String {
+    let families = stacks::families(groups, config.po.ensemble);
+    let runs = |family: &Vec<&Group>| family.iter().map(|g| g.runs.len()).sum::<usize>();
+    match config.po.ensemble {
+        Ensemble::Off => "stacks: none (po.ensemble off): every run trains alone".into(),
+        Ensemble::Auto => format!(
+            "stacks (po.ensemble auto): on the CPU every run trains alone; on CUDA the runs of \
+             each of the {} (dataset, policy) families are cut into as few, as even stacks as \
+             the memory budget allows, sized once the data is prepared",
+            families.len()
+        ),
+        Ensemble::Members(n) => {
+            let sizes: Vec<String> = families
+                .iter()
+                .map(|f| format!("{:?}", stacks::sizes(runs(f), n)))
+                .collect();
+            format!(
+                "stacks (po.ensemble {n}): runs per stack in each (dataset, policy) family: {}",
+                sizes.join("; ")
+            )
+        }
+    }
 }
 
 /// A policy's architecture and item text as configs spell them.
@@ -277,4 +305,24 @@ impl Timings {
 
 fn median(values: Option<&Vec<f64>>) -> Option<f64> {
     stats::median(values?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_explicit_stack_size_shows_each_familys_stacks() {
+        let mut config = ExperimentConfig::preset("lastfm-quick").unwrap();
+        config.po.ensemble = Ensemble::Members(4);
+        let hashes = [("lastfm-raw".to_string(), String::new())];
+        let runs = matrix::expand(&config, &hashes);
+        let groups = matrix::groups(&runs);
+        // Two policies, 18 runs each: stacks of 4, 4, 4, 3, 3.
+        assert_eq!(
+            stacking(&config, &groups),
+            "stacks (po.ensemble 4): runs per stack in each (dataset, policy) family: \
+             [4, 4, 4, 3, 3]; [4, 4, 4, 3, 3]"
+        );
+    }
 }
