@@ -105,6 +105,8 @@ pub type MemberResult = Result<PoOutcome, TrainError>;
 /// PO of a stack: the settings every member shares, the members (one per stack member, in
 /// order) and the splits evaluated at the end of every epoch.
 pub struct PoTrainer<'a> {
+    /// The shared settings; its `lr` is not read, since each member carries its own peak rate
+    /// ([`Member::lr`]) so that one stack can hold the runs of a learning-rate sweep.
     pub config: &'a PoConfig,
     pub members: &'a [Member],
     pub valid: &'a SplitTensors,
