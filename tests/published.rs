@@ -69,3 +69,27 @@ fn published_directory_verifies() {
     let o = prefbench(&["verify", published().to_str().unwrap()], dir.path());
     assert!(o.status.success(), "{}", text(&o));
 }
+
+/// The README's "Findings" table is the published report's verdicts, not a copy that drifts:
+/// `scripts/findings.py` prints it from `published/report.json`, and the README must hold
+/// every line of it.
+#[test]
+fn the_readme_findings_table_is_the_published_reports() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let o = std::process::Command::new("python3")
+        .arg(root.join("scripts/findings.py"))
+        .arg(published().join("report.json"))
+        .output()
+        .expect("python3 runs scripts/findings.py");
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let table = String::from_utf8(o.stdout).unwrap();
+    assert!(table.lines().count() > 10, "{table}");
+    let readme = std::fs::read_to_string(root.join("README.md")).unwrap();
+    for line in table.lines() {
+        assert!(
+            readme.contains(line),
+            "README.md lacks this line of `python3 scripts/findings.py published/report.json`; \
+             paste the table into the Findings section:\n{line}"
+        );
+    }
+}
