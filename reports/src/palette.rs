@@ -33,6 +33,18 @@ const OTHERS: &[RGBColor] = &[
     RGBColor(0x2b, 0x2b, 0x2b),
 ];
 
+/// One colour per stage of a run, in the order of the stage chart's bars: the seed's shared
+/// stages (SFT, reference log-likelihoods) grey, PO dark and light blue, evaluation green and
+/// olive (Paul Tol's muted palette), so a run's own cost stands out from what its seed shares.
+pub(crate) const STAGE_COLOURS: [RGBColor; 6] = [
+    RGBColor(0xbb, 0xbb, 0xbb),
+    RGBColor(0x77, 0x77, 0x77),
+    RGBColor(0x33, 0x22, 0x88),
+    RGBColor(0x88, 0xcc, 0xee),
+    RGBColor(0x11, 0x77, 0x33),
+    RGBColor(0x99, 0x99, 0x33),
+];
+
 /// Colour of the SFT reference line, neutral because it is not a PO method.
 pub(crate) const REFERENCE: RGBColor = RGBColor(0x70, 0x70, 0x70);
 

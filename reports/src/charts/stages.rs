@@ -6,19 +6,9 @@ use super::Chart;
 use crate::analysis::dataset::DatasetResults;
 use crate::analysis::stages::{Profile, STAGES};
 use crate::fonts::FAMILY;
+use crate::palette::STAGE_COLOURS;
 use plotters::coord::Shift;
 use plotters::prelude::*;
-
-/// One colour per stage: the shared stages grey, PO blue, evaluation green (Paul Tol's muted
-/// palette), so the run's own cost stands out from what its seed shares.
-const COLOURS: [RGBColor; STAGES.len()] = [
-    RGBColor(0xbb, 0xbb, 0xbb),
-    RGBColor(0x77, 0x77, 0x77),
-    RGBColor(0x33, 0x22, 0x88),
-    RGBColor(0x88, 0xcc, 0xee),
-    RGBColor(0x11, 0x77, 0x33),
-    RGBColor(0x99, 0x99, 0x33),
-];
 
 /// The chart for one dataset.
 pub(crate) struct Stages<'a, 'r> {
@@ -66,7 +56,7 @@ impl Chart for Stages<'_, '_> {
             .disable_y_mesh()
             .max_light_lines(1)
             .draw()?;
-        for (stage, (&name, &colour)) in STAGES.iter().zip(&COLOURS).enumerate() {
+        for (stage, (&name, &colour)) in STAGES.iter().zip(&STAGE_COLOURS).enumerate() {
             let bars = methods.iter().enumerate().map(|(row, m)| {
                 let start: f64 = m.seconds[..stage].iter().sum();
                 let row = row as i32;
