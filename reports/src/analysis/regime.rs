@@ -54,7 +54,8 @@ impl Regime {
     }
 
     /// The architecture as prose ("GRU", "transformer").
-    fn architecture_name(&self) -> &'static str {
+    /// The architecture as prose names it.
+    pub fn architecture_name(&self) -> &'static str {
         match self.architecture {
             Architecture::Gru => "GRU",
             Architecture::Transformer => "transformer",

@@ -338,8 +338,16 @@ fn c4_plug_and_play(data: &DatasetResults, family: &mut Family) -> Finding {
 }
 
 fn c5_backbones(c3: &[(Regime, Verdict)]) -> Finding {
-    let caveat = "caveat: small item models (a transformer, a GRU), not the paper's LLM \
-                  backbones";
+    // Regimes come sorted by architecture, so equal names are adjacent.
+    let mut architectures: Vec<&str> = c3.iter().map(|(r, _)| r.architecture_name()).collect();
+    architectures.dedup();
+    let caveat = match architectures.is_empty() {
+        true => "caveat: small item models, not the paper's LLM backbones".to_string(),
+        false => format!(
+            "caveat: small item models (here {}), not the paper's LLM backbones",
+            architectures.join(" and ")
+        ),
+    };
     let tested: Vec<&(Regime, Verdict)> = c3
         .iter()
         .filter(|(_, verdict)| *verdict != Verdict::NotTestable)
