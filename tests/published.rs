@@ -31,6 +31,7 @@ fn published_report_rebuilds_byte_for_byte() {
         "results.jsonl",
         "config.yaml",
         "config-ids.yaml",
+        "config-gru.yaml",
         "env.json",
         "failures.jsonl",
     ] {

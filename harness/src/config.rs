@@ -39,6 +39,10 @@ const PRESETS: &[(&str, &str)] = &[
         "lastfm-paper-ids",
         include_str!("../../configs/lastfm-paper-ids.yaml"),
     ),
+    (
+        "lastfm-paper-gru",
+        include_str!("../../configs/lastfm-paper-gru.yaml"),
+    ),
 ];
 
 /// Where to train.
