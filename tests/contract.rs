@@ -208,14 +208,29 @@ fn verify_names_the_first_file_that_changed_after_the_report() {
             "{edited}: {err}"
         );
     }
+    // The manifest's own bytes are sealed too (every bit is tried in `harness::manifest`).
+    let tmp = tempfile::tempdir().unwrap();
+    let copy = copy_of_fresh(tmp.path());
+    flip_a_byte(&copy.join("manifest.json"));
+    let o = verify(&copy);
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    assert!(text(&o).contains("out/manifest.json: "), "{}", text(&o));
 }
 
-/// Rewrites the manifest's hash of `file` to the file's bytes now, as someone covering an edit
-/// would.
+/// Rewrites the manifest's hash of `file` to the file's bytes now, and its seal to match, as
+/// someone covering an edit would.
 fn reseal(dir: &Path, file: &str) {
-    let mut manifest = json(&dir.join("manifest.json"));
-    manifest["sha256"][file] = prefbench_io::sha256_file(&dir.join(file)).unwrap().into();
-    std::fs::write(dir.join("manifest.json"), manifest.to_string()).unwrap();
+    let path = dir.join("manifest.json");
+    let (text, mut manifest) = (std::fs::read_to_string(&path).unwrap(), json(&path));
+    let (old_hash, old_seal) = (manifest["sha256"][file].clone(), manifest["seal"].clone());
+    let hash = prefbench_io::sha256_file(&dir.join(file)).unwrap();
+    manifest["sha256"][file] = hash.clone().into();
+    manifest.as_object_mut().unwrap().remove("seal");
+    let seal = prefbench_results::setting::canonical_hash(&manifest);
+    let text = text
+        .replace(old_hash.as_str().unwrap(), &hash)
+        .replace(old_seal.as_str().unwrap(), &seal);
+    std::fs::write(path, text).unwrap();
 }
 
 /// With the manifest's hash forged, a record's edit is still caught: outside its domain by the

@@ -3,15 +3,18 @@
 //!
 //! The manifest lists the sha256 of every file in the directory (records, failures, configs,
 //! environment, dataset cards, report.md, report.json, figures; not hidden files such as the
-//! lock, nor itself), with the prefbench version and git commit that wrote it. It is written
-//! after the report, by `run` and `report`, so it seals the report together with the inputs it
-//! was built from. `verify` checks that the directory still holds exactly those files with
+//! lock, nor itself), with the prefbench version and git commit that wrote it, and a seal: the
+//! hash of those fields, so that an edit to the manifest itself is caught like an edit to a
+//! file. It is written after the report, by `run` and `report`, so it seals the report
+//! together with the inputs it was built from. `verify` checks that the manifest is sealed and
+//! byte for byte as written, that the directory still holds exactly the listed files with
 //! those hashes, that every record passes the readers' check (`prefbench_results::validate`),
 //! and that the records rebuild report.md and report.json byte for byte.
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context, Result};
+use prefbench_results::setting::canonical_hash;
 use prefbench_results::store::read_unique;
 use prefbench_results::SCHEMA_VERSION;
 use serde::{Deserialize, Serialize};
@@ -21,7 +24,7 @@ use crate::output_dir::OutputDir;
 use crate::report;
 
 /// The `format` of `manifest.json`; a manifest of another format is not read.
-const FORMAT: &str = "prefbench output manifest v1";
+const FORMAT: &str = "prefbench output manifest v2";
 /// The report files that `verify` rebuilds and compares, in that order.
 const REBUILT: [&str; 2] = ["report.md", "report.json"];
 
@@ -37,22 +40,48 @@ struct Manifest {
     record_schema: u32,
     /// Hex sha256 of every file, by its `/`-separated path inside the directory.
     sha256: BTreeMap<String, String>,
+    /// The canonical hash of every field above ([`Manifest::sealed`]).
+    seal: String,
+}
+
+impl Manifest {
+    /// The hash of the manifest's fields but the seal, in canonical JSON.
+    fn sealed(&self) -> Result<String> {
+        let mut fields = serde_json::to_value(self)?;
+        if let Some(object) = fields.as_object_mut() {
+            object.remove("seal");
+        }
+        Ok(canonical_hash(&fields))
+    }
+
+    /// The file's bytes: pretty JSON and a final newline.
+    fn text(&self) -> Result<String> {
+        let mut text = serde_json::to_string_pretty(self)?;
+        text.push('\n');
+        Ok(text)
+    }
 }
 
 /// Rebuilds the report of `dir` and then writes its manifest; returns the report's path.
 pub fn report_and_seal(dir: &Path) -> Result<PathBuf> {
     let report = report::write(dir)?;
-    let manifest = Manifest {
+    seal(dir)?;
+    Ok(report)
+}
+
+/// Writes the manifest of `dir` as it is now.
+fn seal(dir: &Path) -> Result<()> {
+    let mut manifest = Manifest {
         format: FORMAT.into(),
         prefbench: env!("CARGO_PKG_VERSION").into(),
         git_commit: GIT_COMMIT.map(str::to_string),
         record_schema: SCHEMA_VERSION,
         sha256: hashes(dir)?,
+        seal: String::new(),
     };
-    let mut text = serde_json::to_string_pretty(&manifest)?;
-    text.push('\n');
-    prefbench_io::write_atomic(&OutputDir::at(dir).manifest(), text.as_bytes())?;
-    Ok(report)
+    manifest.seal = manifest.sealed()?;
+    prefbench_io::write_atomic(&OutputDir::at(dir).manifest(), manifest.text()?.as_bytes())?;
+    Ok(())
 }
 
 /// What `verify` found in a directory that passed.
@@ -64,8 +93,19 @@ pub struct Verified {
 /// Checks `dir` against its manifest, its records against their domains and its report against
 /// a rebuild; the error names the first file that differs.
 pub fn verify(dir: &Path) -> Result<Verified> {
-    let out = OutputDir::at(dir);
-    let path = out.manifest();
+    let manifest = unchanged(dir)?;
+    let records = read_unique(&[OutputDir::at(dir).results()])?.records.len();
+    rebuilds(dir, &manifest)?;
+    Ok(Verified {
+        files: manifest.sha256.len(),
+        records,
+    })
+}
+
+/// The manifest of `dir`, once it is found sealed and byte for byte as written, and the
+/// directory holds exactly the files it lists, with their hashes.
+fn unchanged(dir: &Path) -> Result<Manifest> {
+    let path = OutputDir::at(dir).manifest();
     let text = std::fs::read(&path).with_context(|| {
         format!(
             "{}: no manifest to verify against; `prefbench run` and `prefbench report {}` \
@@ -78,9 +118,24 @@ pub fn verify(dir: &Path) -> Result<Verified> {
         .with_context(|| format!("{}: not a prefbench manifest", path.display()))?;
     if manifest.format != FORMAT {
         bail!(
-            "{}: format {:?}, but this prefbench reads {FORMAT:?}",
+            "{}: format {:?}, but this prefbench reads {FORMAT:?}; `prefbench report {}` \
+             rebuilds the report and writes a manifest of this format",
             path.display(),
-            manifest.format
+            manifest.format,
+            dir.display()
+        );
+    }
+    if manifest.sealed()? != manifest.seal {
+        bail!(
+            "{}: its fields do not match its seal: the manifest was edited after it was written",
+            path.display()
+        );
+    }
+    if manifest.text()?.as_bytes() != text.as_slice() {
+        bail!(
+            "{}: not byte for byte as prefbench wrote it: the manifest was edited after it was \
+             written",
+            path.display()
         );
     }
     let found = hashes(dir)?;
@@ -101,12 +156,7 @@ pub fn verify(dir: &Path) -> Result<Verified> {
             _ => {}
         }
     }
-    let records = read_unique(&[out.results()])?.records.len();
-    rebuilds(dir, &manifest)?;
-    Ok(Verified {
-        files: found.len(),
-        records,
-    })
+    Ok(manifest)
 }
 
 /// Rebuilds the report from a copy of the directory's files in a temporary directory and
@@ -193,4 +243,82 @@ fn hashes(dir: &Path) -> Result<BTreeMap<String, String>> {
         }
     }
     Ok(files)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Flips the lowest bit of byte `at` of `path`.
+    fn flip(path: &Path, at: usize) {
+        let mut bytes = std::fs::read(path).unwrap();
+        bytes[at] ^= 0x01;
+        std::fs::write(path, bytes).unwrap();
+    }
+
+    /// A sealed directory of three small files, one in a subfolder.
+    fn sealed() -> tempfile::TempDir {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir(dir.path().join("figures")).unwrap();
+        for (name, text) in [
+            ("results.jsonl", "{}\n"),
+            ("report.md", "# r\n"),
+            ("figures/a.svg", "<svg/>"),
+        ] {
+            std::fs::write(dir.path().join(name), text).unwrap();
+        }
+        seal(dir.path()).unwrap();
+        dir
+    }
+
+    #[test]
+    fn every_flipped_bit_of_the_manifest_or_a_file_is_caught() {
+        let dir = sealed();
+        let manifest = unchanged(dir.path()).unwrap();
+        assert_eq!(manifest.sha256.len(), 3);
+        let mut files = vec![OutputDir::at(dir.path()).manifest()];
+        files.extend(manifest.sha256.keys().map(|name| dir.path().join(name)));
+        for file in files {
+            for at in 0..std::fs::metadata(&file).unwrap().len() as usize {
+                flip(&file, at);
+                assert!(
+                    unchanged(dir.path()).is_err(),
+                    "{} byte {at} flipped",
+                    file.display()
+                );
+                flip(&file, at);
+            }
+        }
+        unchanged(dir.path()).unwrap();
+    }
+
+    #[test]
+    fn an_edit_that_keeps_the_json_valid_is_named_as_an_edit_of_the_manifest() {
+        let dir = sealed();
+        let path = OutputDir::at(dir.path()).manifest();
+        let text = std::fs::read_to_string(&path).unwrap();
+        for (from, to, said) in [
+            (
+                "\"prefbench\": \"",
+                "\"prefbench\": \"9",
+                "do not match its seal",
+            ),
+            ("{\n  \"format\"", "{\n   \"format\"", "not byte for byte"),
+        ] {
+            std::fs::write(&path, text.replacen(from, to, 1)).unwrap();
+            let err = format!("{:#}", unchanged(dir.path()).unwrap_err());
+            assert!(err.contains(said), "{err}");
+        }
+        std::fs::write(&path, &text).unwrap();
+        std::fs::write(dir.path().join("added.txt"), "x").unwrap();
+        let err = format!("{:#}", unchanged(dir.path()).unwrap_err());
+        assert!(err.contains("added.txt: not in the manifest"), "{err}");
+        std::fs::remove_file(dir.path().join("added.txt")).unwrap();
+        std::fs::remove_file(dir.path().join("report.md")).unwrap();
+        let err = format!("{:#}", unchanged(dir.path()).unwrap_err());
+        assert!(
+            err.contains("report.md: listed in the manifest but missing"),
+            "{err}"
+        );
+    }
 }
