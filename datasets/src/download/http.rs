@@ -59,131 +59,149 @@ impl fmt::Display for Secs {
     }
 }
 
-/// One request, resuming from the `.part` file's length when there is one, that stops
-/// reading at `deadline`.
-#[allow(clippy::too_many_arguments)]
-pub(super) fn try_once(
-    client: &Client,
-    url: &str,
-    part: &Path,
-    file: &FileEntry,
-    opts: &FetchOptions,
-    seen_total: &mut Option<u64>,
-    bar: &ProgressBar,
-    deadline: Instant,
-) -> Result<Attempt, DatasetError> {
-    let (cap, basis) = opts.cap(file);
-    let offset = fs::metadata(part).map(|m| m.len()).unwrap_or(0);
-    let mut request = client.get(url);
-    if offset > 0 {
-        request = request.header(header::RANGE, format!("bytes={offset}-"));
-    }
-    let response = match request.send() {
-        Ok(r) => r,
-        // A refused redirect (or an unusable Location) would be refused again: no retry.
-        Err(e) if e.is_redirect() || e.is_builder() => {
-            let reason = std::error::Error::source(&e)
-                .map(|s| s.to_string())
-                .unwrap_or_else(|| e.to_string());
-            return Err(DatasetError::UnsafeUrl {
-                url: url.to_string(),
-                reason,
-            });
+/// One file's transfer from one URL, over its attempts: what every request needs, and what
+/// the earlier requests learnt (the total size a server announced).
+pub(super) struct Transfer<'a> {
+    pub client: &'a Client,
+    pub url: &'a str,
+    pub part: &'a Path,
+    pub file: &'a FileEntry,
+    pub opts: &'a FetchOptions,
+    pub bar: &'a ProgressBar,
+    /// When the whole file must be in: a body still streaming then stops.
+    pub deadline: Instant,
+    /// The file's total size as an earlier response of this transfer announced it, which a
+    /// resumed response must agree with.
+    pub seen_total: Option<u64>,
+}
+
+impl Transfer<'_> {
+    /// One request, resuming from the `.part` file's length when there is one, that stops
+    /// reading at the deadline.
+    pub(super) fn try_once(&mut self) -> Result<Attempt, DatasetError> {
+        let Transfer {
+            client,
+            url,
+            part,
+            file,
+            opts,
+            bar,
+            deadline,
+            ..
+        } = *self;
+        let (cap, basis) = opts.cap(file);
+        let offset = fs::metadata(part).map(|m| m.len()).unwrap_or(0);
+        let mut request = client.get(url);
+        if offset > 0 {
+            request = request.header(header::RANGE, format!("bytes={offset}-"));
         }
-        Err(e) if e.is_timeout() && e.is_connect() => {
-            return Ok(Attempt::Retry(format!(
-                "no connection within {} (the connect timeout)",
-                Secs(opts.connect_timeout)
-            )))
+        let response = match request.send() {
+            Ok(r) => r,
+            // A refused redirect (or an unusable Location) would be refused again: no retry.
+            Err(e) if e.is_redirect() || e.is_builder() => {
+                let reason = std::error::Error::source(&e)
+                    .map(|s| s.to_string())
+                    .unwrap_or_else(|| e.to_string());
+                return Err(DatasetError::UnsafeUrl {
+                    url: url.to_string(),
+                    reason,
+                });
+            }
+            Err(e) if e.is_timeout() && e.is_connect() => {
+                return Ok(Attempt::Retry(format!(
+                    "no connection within {} (the connect timeout)",
+                    Secs(opts.connect_timeout)
+                )))
+            }
+            Err(e) if e.is_timeout() => {
+                return Ok(Attempt::Retry(format!(
+                    "no response within {} (the read timeout)",
+                    Secs(opts.read_timeout)
+                )))
+            }
+            Err(e) => {
+                return Ok(Attempt::Retry(format!(
+                    "request failed: {}",
+                    chain(&e.without_url())
+                )))
+            }
+        };
+        let text = |h: header::HeaderName| {
+            response
+                .headers()
+                .get(h)
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_string)
+        };
+        let content_range = text(header::CONTENT_RANGE);
+        let head = ResponseHead {
+            status: response.status().as_u16(),
+            content_range: content_range.as_deref(),
+            content_length: response.content_length(),
+        };
+        let req = RequestState {
+            offset,
+            size: file.size,
+            seen_total: self.seen_total,
+            cap,
+        };
+        let (start, total) = match check_response(&req, &head) {
+            Plan::Write { start, total } => (start, total),
+            Plan::Restart(why) => {
+                remove_if_exists(part)?;
+                return Ok(Attempt::Retry(format!(
+                    "{why}; discarded the partial file to start over"
+                )));
+            }
+            Plan::Retry(why) => return Ok(Attempt::Retry(why)),
+            Plan::Fail(Failure::Status(status)) => {
+                return Err(DatasetError::HttpStatus {
+                    url: url.to_string(),
+                    status,
+                })
+            }
+            Plan::Fail(Failure::SizeMismatch { announced }) => {
+                return Err(DatasetError::SizeMismatch {
+                    url: url.to_string(),
+                    announced,
+                    expected: file.size.unwrap_or_default(),
+                })
+            }
+            Plan::Fail(Failure::TooLarge { .. }) => {
+                return Err(DatasetError::TooLarge {
+                    url: url.to_string(),
+                    cap,
+                    basis,
+                });
+            }
+            Plan::Fail(Failure::Protocol(message)) => {
+                return Err(DatasetError::BadResponse {
+                    url: url.to_string(),
+                    message,
+                })
+            }
+        };
+        if total.is_some() {
+            self.seen_total = total;
         }
-        Err(e) if e.is_timeout() => {
-            return Ok(Attempt::Retry(format!(
-                "no response within {} (the read timeout)",
-                Secs(opts.read_timeout)
-            )))
-        }
-        Err(e) => {
-            return Ok(Attempt::Retry(format!(
-                "request failed: {}",
-                chain(&e.without_url())
-            )))
-        }
-    };
-    let text = |h: header::HeaderName| {
-        response
-            .headers()
-            .get(h)
-            .and_then(|v| v.to_str().ok())
-            .map(str::to_string)
-    };
-    let content_range = text(header::CONTENT_RANGE);
-    let head = ResponseHead {
-        status: response.status().as_u16(),
-        content_range: content_range.as_deref(),
-        content_length: response.content_length(),
-    };
-    let req = RequestState {
-        offset,
-        size: file.size,
-        seen_total: *seen_total,
-        cap,
-    };
-    let (start, total) = match check_response(&req, &head) {
-        Plan::Write { start, total } => (start, total),
-        Plan::Restart(why) => {
-            remove_if_exists(part)?;
-            return Ok(Attempt::Retry(format!(
-                "{why}; discarded the partial file to start over"
-            )));
-        }
-        Plan::Retry(why) => return Ok(Attempt::Retry(why)),
-        Plan::Fail(Failure::Status(status)) => {
-            return Err(DatasetError::HttpStatus {
-                url: url.to_string(),
-                status,
-            })
-        }
-        Plan::Fail(Failure::SizeMismatch { announced }) => {
-            return Err(DatasetError::SizeMismatch {
-                url: url.to_string(),
-                announced,
-                expected: file.size.unwrap_or_default(),
-            })
-        }
-        Plan::Fail(Failure::TooLarge { .. }) => {
-            return Err(DatasetError::TooLarge {
-                url: url.to_string(),
-                cap,
-                basis,
-            });
-        }
-        Plan::Fail(Failure::Protocol(message)) => {
-            return Err(DatasetError::BadResponse {
-                url: url.to_string(),
-                message,
-            })
-        }
-    };
-    if total.is_some() {
-        *seen_total = total;
-    }
-    let (mut out, mut hasher) = open_part(part, start)?;
-    bar.set_length(total.unwrap_or(start + response.content_length().unwrap_or(0)));
-    bar.set_position(start);
-    let body = Body {
-        url,
-        start,
-        total,
-        cap,
-        basis,
-        read_timeout: opts.read_timeout,
-        deadline,
-    };
-    match body.stream(response, &mut out, &mut hasher, part, bar)? {
-        Some(why) => Ok(Attempt::Retry(why)),
-        None => {
-            out.sync_all().map_err(DatasetError::io("writing", part))?;
-            Ok(Attempt::Done(hex::encode(hasher.finalize())))
+        let (mut out, mut hasher) = open_part(part, start)?;
+        bar.set_length(total.unwrap_or(start + response.content_length().unwrap_or(0)));
+        bar.set_position(start);
+        let body = Body {
+            url,
+            start,
+            total,
+            cap,
+            basis,
+            read_timeout: opts.read_timeout,
+            deadline,
+        };
+        match body.stream(response, &mut out, &mut hasher, part, bar)? {
+            Some(why) => Ok(Attempt::Retry(why)),
+            None => {
+                out.sync_all().map_err(DatasetError::io("writing", part))?;
+                Ok(Attempt::Done(hex::encode(hasher.finalize())))
+            }
         }
     }
 }

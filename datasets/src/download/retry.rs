@@ -11,7 +11,7 @@ use reqwest::Url;
 use crate::error::DatasetError;
 use crate::registry::FileEntry;
 
-use super::http::{client, try_once, Attempt};
+use super::http::{client, Attempt, Transfer};
 use super::{check_url, FetchOptions};
 
 /// Tries each URL in turn; returns the sha256 of the complete `.part` file and its origin.
@@ -71,7 +71,16 @@ fn download(
     };
     let mut delay = opts.retry.initial_delay;
     let mut failure = String::new();
-    let mut seen_total = None;
+    let mut transfer = Transfer {
+        client,
+        url,
+        part,
+        file,
+        opts,
+        bar: &bar,
+        deadline,
+        seen_total: None,
+    };
     let attempts = opts.retry.attempts.max(1);
     for attempt in 1..=attempts {
         if attempt > 1 {
@@ -79,16 +88,7 @@ fn download(
             sleep(delay);
             delay = (delay * 2).min(opts.retry.max_delay);
         }
-        match try_once(
-            client,
-            url,
-            part,
-            file,
-            opts,
-            &mut seen_total,
-            &bar,
-            deadline,
-        ) {
+        match transfer.try_once() {
             Ok(Attempt::Done(hash)) => {
                 bar.finish_and_clear();
                 return Ok(hash);
