@@ -10,7 +10,9 @@ use prefbench_baselines::text::EMBEDDING_DIM;
 use prefbench_baselines::train::{self, Member, MemberResult, PoTrainer, Silent, SplitTensors};
 use prefbench_baselines::train::{PoOutcome, TrainError};
 use prefbench_datasets::{generate_synthetic as generate, SyntheticConfig};
-use prefbench_vocabulary::{Architecture, ItemText, ObjectiveParams, PoConfig, PolicyConfig};
+use prefbench_vocabulary::{
+    Architecture, ItemText, ObjectiveParams, PoConfig, PolicyConfig, RunKey,
+};
 use tch::{Device, Kind, Tensor};
 
 struct Data {
@@ -78,14 +80,12 @@ fn po() -> PoConfig {
 
 fn member(method: &str, k: usize, seed: u64, lr: f64, beta: f64) -> Member {
     Member {
-        method: method.parse().unwrap(),
+        key: RunKey::new("synthetic", method.parse().unwrap(), k, seed),
         params: ObjectiveParams {
             beta,
             ..ObjectiveParams::default()
         },
-        k,
-        seed,
-        lr,
+        lr: Some(lr),
     }
 }
 
@@ -178,8 +178,8 @@ fn stack_reproduces_its_members_alone(architecture: Architecture, item_text: Ite
     let sources = [0, 1, 0, 1, 2];
     let (stacked, stack) = train(&data, &references, &members, &sources);
     for (i, (run, &source)) in members.iter().zip(&sources).enumerate() {
-        let name = format!("{architecture:?}/{item_text:?} member {i} ({})", run.method);
-        let (mut alone, policy) = train(&data, &references, &[*run], &[source]);
+        let name = format!("{architecture:?}/{item_text:?} member {i} ({})", run.key);
+        let (mut alone, policy) = train(&data, &references, std::slice::from_ref(run), &[source]);
         let alone = alone.remove(0).unwrap();
         assert_same_run(&name, stacked[i].as_ref().unwrap(), &alone);
         assert_same_weights(&name, &weights(&stack, i as i64), &weights(&policy, 0));

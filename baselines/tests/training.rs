@@ -4,7 +4,7 @@ use prefbench_baselines::policy::Policy;
 use prefbench_baselines::train::{self, Member, PoTrainer, Silent, SplitTensors};
 use prefbench_datasets::{generate_synthetic as generate, SyntheticConfig};
 use prefbench_vocabulary::{
-    Architecture, Method, ObjectiveParams, PoConfig, PolicyConfig, SftConfig,
+    Architecture, Method, ObjectiveParams, PoConfig, PolicyConfig, RunKey, SftConfig,
 };
 use tch::Device;
 
@@ -124,11 +124,9 @@ fn every_objective_trains_to_finite_metrics() {
         let k = if method == Method::Dpo { 1 } else { 3 };
         let mut policy = Policy::stack(&[&reference]).unwrap();
         let members = [Member {
-            method,
+            key: RunKey::new("synthetic", method, k, 1),
             params: ObjectiveParams::default(),
-            k,
-            seed: 1,
-            lr: po.lr,
+            lr: None,
         }];
         let trainer = PoTrainer {
             config: &po,

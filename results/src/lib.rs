@@ -8,7 +8,8 @@ pub mod store;
 mod unique;
 pub mod validate;
 
+pub use prefbench_vocabulary::{Cell, RunKey};
 pub use prefbench_vocabulary::{EpochPoint, RankingMetrics, SftMetrics, StepPoint};
-pub use record::{Cell, RunKey, RunRecord, Timings, SCHEMA_VERSION};
+pub use record::{RunRecord, Timings, SCHEMA_VERSION};
 pub use setting::CellKey;
 pub use validate::{validate, InvalidRecord};

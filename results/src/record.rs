@@ -1,39 +1,12 @@
 //! The run record: one line of `results.jsonl` per finished PO run. Everything a report, a
 //! comparison or a resume needs is in the record, so reports are built from records alone.
 use prefbench_vocabulary::{
-    EpochPoint, Method, PolicyConfig, RankingMetrics, SftMetrics, StepPoint,
+    Cell, EpochPoint, PolicyConfig, RankingMetrics, RunKey, SftMetrics, StepPoint,
 };
 use serde::{Deserialize, Serialize};
 
 /// Bumped whenever a field changes meaning; readers refuse records of another schema.
 pub const SCHEMA_VERSION: u32 = 2;
-
-/// The cell coordinates of a run, the part of the spec that reports group by.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-pub struct Cell {
-    pub dataset: String,
-    pub method: Method,
-    /// Negatives per sample.
-    pub k: usize,
-}
-
-/// One run's coordinates: its cell and its seed. Whatever names a single run (a planned run,
-/// a failure, the report's list of failed runs) names it by this key, and its fields in JSON
-/// are the spec's coordinates ([`crate::setting::COORDINATES`]).
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-pub struct RunKey {
-    #[serde(flatten)]
-    pub cell: Cell,
-    pub seed: u64,
-}
-
-impl std::fmt::Display for RunKey {
-    /// `lastfm dmpo K=15 seed=3`, as progress lines and failure lists print a run.
-    fn fmt(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
-        let Cell { dataset, method, k } = &self.cell;
-        write!(f, "{dataset} {method} K={k} seed={}", self.seed)
-    }
-}
 
 /// Wall-clock seconds of each stage of one run. SFT and the reference cache are shared by all
 /// PO runs of a (dataset, seed); `sft_cached` says whether this run paid for them.

@@ -6,7 +6,8 @@
 //!
 //! The canonical form of a spec is also what its run id hashes ([`canonical_hash`]), so every
 //! reader can recompute a record's id from its spec.
-use crate::record::{Cell, RunRecord};
+use crate::record::RunRecord;
+use prefbench_vocabulary::Cell;
 use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet};
 

@@ -12,7 +12,7 @@ use std::time::Instant;
 
 use prefbench_datasets::CANDIDATES;
 use prefbench_vocabulary::{
-    EpochPoint, Method, ObjectiveParams, PoConfig, StepDiagnostics, StepPoint,
+    EpochPoint, ObjectiveParams, PoConfig, RunKey, StepDiagnostics, StepPoint,
 };
 use rand_pcg::Pcg64;
 use serde::{Deserialize, Serialize};
@@ -87,16 +87,15 @@ impl PoOutcome {
     }
 }
 
-/// One run of a stack: what it optimises, at which rate, and the seed of its data order and
-/// negatives.
-#[derive(Debug, Clone, Copy, PartialEq)]
+/// One run of a stack: which run it is (its method, K and the seed of its data order and
+/// negatives; the dataset is only a name here), its objective's parameters and its rate.
+#[derive(Debug, Clone, PartialEq)]
 pub struct Member {
-    pub method: Method,
+    pub key: RunKey,
     pub params: ObjectiveParams,
-    pub k: usize,
-    pub seed: u64,
-    /// Peak learning rate of its schedule (`po.lr` for every run of one config).
-    pub lr: f64,
+    /// Peak learning rate of its schedule when it is not the stack's `po.lr`, so that one
+    /// stack can hold the runs of a learning-rate sweep; `None` trains at `po.lr`.
+    pub lr: Option<f64>,
 }
 
 /// What a stack's trainer returns for each member: its outcome, or its own divergence.
@@ -105,8 +104,8 @@ pub type MemberResult = Result<PoOutcome, TrainError>;
 /// PO of a stack: the settings every member shares, the members (one per stack member, in
 /// order) and the splits evaluated at the end of every epoch.
 pub struct PoTrainer<'a> {
-    /// The shared settings; its `lr` is not read, since each member carries its own peak rate
-    /// ([`Member::lr`]) so that one stack can hold the runs of a learning-rate sweep.
+    /// The shared settings; `lr` is the peak rate of every member that names none of its own
+    /// ([`Member::lr`]).
     pub config: &'a PoConfig,
     pub members: &'a [Member],
     pub valid: &'a SplitTensors,
@@ -127,11 +126,13 @@ fn objective_groups(members: &[Member], device: Device) -> Vec<ObjectiveGroup> {
     let mut groups: Vec<(Member, Vec<usize>)> = Vec::new();
     for (i, run) in members.iter().enumerate() {
         let same = |g: &&mut (Member, Vec<usize>)| {
-            g.0.method == run.method && g.0.k == run.k && g.0.params == run.params
+            g.0.key.cell.method == run.key.cell.method
+                && g.0.key.cell.k == run.key.cell.k
+                && g.0.params == run.params
         };
         match groups.iter_mut().find(same) {
             Some(group) => group.1.push(i),
-            None => groups.push((*run, vec![i])),
+            None => groups.push((run.clone(), vec![i])),
         }
     }
     groups
@@ -170,18 +171,18 @@ impl StackBatch {
     ) -> Self {
         let (m, b) = (members.len() as i64, rows[0].len() as i64);
         let candidates = CANDIDATES as i64;
-        let k_max = members.iter().map(|r| r.k).max().unwrap_or(1);
+        let k_max = members.iter().map(|r| r.key.cell.k).max().unwrap_or(1);
         let positions: Vec<Tensor> = rows
             .iter()
             .zip(members)
             .zip(rngs)
             .map(|((rows, run), rng)| {
-                let drawn = train.draw_positions(rows, run.k, rng);
+                let drawn = train.draw_positions(rows, run.key.cell.k, rng);
                 // Members with fewer negatives are padded with their target; the padding is
                 // never read.
                 let pad = drawn
                     .narrow(1, 0, 1)
-                    .expand([b, (k_max - run.k) as i64], false);
+                    .expand([b, (k_max - run.key.cell.k) as i64], false);
                 Tensor::cat(&[drawn, pad], 1)
             })
             .collect();
@@ -221,7 +222,7 @@ impl GroupStep {
         policy_ll: &Tensor,
         reference_ll: &Tensor,
     ) -> Result<Self, TrainError> {
-        let k = group.run.k as i64;
+        let k = group.run.key.cell.k as i64;
         let mine = |t: &Tensor| t.index_select(0, &group.index);
         let (policy_ll, reference_ll) = (mine(policy_ll), mine(reference_ll));
         let chosen = |t: &Tensor| t.select(2, 0).reshape([-1]);
@@ -235,7 +236,7 @@ impl GroupStep {
             reference_chosen: &reference_chosen,
             reference_rejected: &reference_rejected,
         };
-        let output = compute(group.run.method, &group.run.params, &inputs)?;
+        let output = compute(group.run.key.cell.method, &group.run.params, &inputs)?;
         Ok(Self {
             output,
             policy_chosen,
@@ -276,7 +277,7 @@ impl GroupStep {
             selection_seconds: self.output.selection_seconds,
         };
         Ok(diagnostics(
-            run.method,
+            run.key.cell.method,
             &run.params,
             &inputs,
             &output,
@@ -311,12 +312,12 @@ impl PoTrainer<'_> {
             )));
         }
         policy.set_dropout(c.dropout);
-        let peak_lrs: Vec<f64> = self.members.iter().map(|r| r.lr).collect();
+        let peak_lrs: Vec<f64> = self.members.iter().map(|r| r.lr.unwrap_or(c.lr)).collect();
         let mut opt = StackedAdamW::new(policy, c.weight_decay, &peak_lrs)?;
         let mut rngs: Vec<Pcg64> = self
             .members
             .iter()
-            .map(|r| stage_rng(r.seed, PO_STAGE))
+            .map(|r| stage_rng(r.key.seed, PO_STAGE))
             .collect();
         let groups = objective_groups(self.members, device);
         // Where each member's loss stands in the groups' order.
@@ -361,10 +362,9 @@ impl PoTrainer<'_> {
                     .collect();
                 let losses = Tensor::cat(&losses, 0).index_select(0, &at);
                 let loss = losses.where_scalarother(&alive, 0.0).sum(Kind::Float);
-                let lrs: Vec<f64> = self
-                    .members
+                let lrs: Vec<f64> = peak_lrs
                     .iter()
-                    .map(|r| learning_rate(c.schedule, r.lr, step, total, c.warmup_share))
+                    .map(|&lr| learning_rate(c.schedule, lr, step, total, c.warmup_share))
                     .collect();
                 opt.zero_grad();
                 let logged = step % log_every == 0;

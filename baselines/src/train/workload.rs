@@ -12,7 +12,7 @@ use super::{
 };
 use crate::policy::Policy;
 use crate::text::EMBEDDING_DIM;
-use prefbench_vocabulary::{ItemText, Method, ObjectiveParams};
+use prefbench_vocabulary::{ItemText, Method, ObjectiveParams, RunKey};
 use prefbench_vocabulary::{PoConfig, PolicyConfig, MAX_HISTORY};
 
 /// What to time.
@@ -116,11 +116,9 @@ impl Workload {
             .iter()
             .zip(0..)
             .map(|(&method, seed)| Member {
-                method,
+                key: RunKey::new("synthetic", method, self.spec.k, seed),
                 params: ObjectiveParams::default(),
-                k: self.spec.k,
-                seed,
-                lr: self.po.lr,
+                lr: None,
             })
             .collect();
         let references = self

@@ -40,11 +40,9 @@ pub fn run_stack(
     let members: Vec<Member> = runs
         .iter()
         .map(|(spec, _)| Member {
-            method: spec.key.cell.method,
+            key: spec.key.clone(),
             params: config.objective,
-            k: spec.key.cell.k,
-            seed: spec.key.seed,
-            lr: config.po.lr,
+            lr: None,
         })
         .collect();
     let trainer = PoTrainer {

@@ -7,10 +7,9 @@
 //! two lists kept in step by hand.
 //!
 //! The canonical form is compact JSON with the keys of every object sorted, whatever order the
-//! structs declare their fields in: [`canonical`] goes through `serde_json::Value` (stored as
-//! the record's `spec`), and the hash is `prefbench_results::setting::canonical_hash`, which
-//! sorts keys itself, so a reader recomputes a record's id from its spec with the same
-//! function. The pinned run id in `matrix`, the SFT key pinned here and the stored id pinned in
+//! structs declare their fields in: an identity becomes a `serde_json::Value` ([`to_json`],
+//! stored as the record's `spec`), and the id is `prefbench_results::setting::canonical_hash`
+//! of it, so a reader recomputes a record's id from its spec with the same function. The pinned run id in `matrix`, the SFT key pinned here and the stored id pinned in
 //! `results/tests/validate.rs` guard the bytes.
 use anyhow::Result;
 use prefbench_datasets::Dataset;
@@ -115,16 +114,16 @@ impl<'a> SftIdentity<'a> {
 
     /// The SFT cache key: the first 32 hex digits of the identity's hash.
     pub fn key(&self) -> String {
-        canonical_hash(&canonical(self))[..32].to_string()
+        canonical_hash(&to_json(self))[..32].to_string()
     }
 }
 
 impl RunIdentity<'_> {
-    /// The canonical form, stored as the record's `spec`, and the run id, its hash.
+    /// The record's `spec` and the run id, the canonical hash of it.
     pub fn canonical_and_id(&self) -> (Value, String) {
-        let canonical = canonical(self);
-        let id = canonical_hash(&canonical);
-        (canonical, id)
+        let spec = to_json(self);
+        let id = canonical_hash(&spec);
+        (spec, id)
     }
 }
 
@@ -134,8 +133,9 @@ pub fn dataset_hash(dataset: &Dataset) -> Result<String> {
     Ok(prefbench_io::sha256_hex(&serde_json::to_vec(dataset)?))
 }
 
-/// The canonical JSON value of `identity`: objects with sorted keys.
-fn canonical(identity: &impl Serialize) -> Value {
+/// `identity` as a JSON value (the record's `spec`); its canonical text and hash are
+/// `prefbench_results::setting`'s, the one canonicaliser every reader also uses.
+fn to_json(identity: &impl Serialize) -> Value {
     serde_json::to_value(identity).expect("identities serialise to JSON")
 }
 
@@ -157,11 +157,14 @@ mod tests {
             y: Inner,
             b: u8,
         }
-        let value = canonical(&Outer {
+        let value = to_json(&Outer {
             y: Inner { z: 1, a: 2 },
             b: 3,
         });
-        assert_eq!(value.to_string(), r#"{"b":3,"y":{"a":2,"z":1}}"#);
+        assert_eq!(
+            prefbench_results::setting::canonical(&value),
+            r#"{"b":3,"y":{"a":2,"z":1}}"#
+        );
     }
 
     /// Pins the SFT cache key of the `demo` preset's first reference: a change to the key's
