@@ -5,14 +5,20 @@ GELU, tied output over 4,606 items, histories left-padded to 10), same step (gat
 candidate log-likelihoods, DMPO loss with cached reference log-likelihoods, AdamW, gradient-norm
 clipping at 0.3), batch 128, K = 15, two threads. Prints the median milliseconds per step.
 
-Two renderings, both timed: `plain` (the textbook model: every block computes every position,
-`F.dropout`) and `matched` (the same computation prefbench does: the last block computes only the
-last position, the only one scored, and dropout masks come from `rand_like`).
+Three renderings, all timed: `plain` (the textbook model: every block computes every position,
+`F.dropout`), `matched` (the same computation prefbench does: the last block computes only the
+last position, the only one scored, and dropout masks come from `rand_like`) and `candidates`
+(matched, but scoring only the 1 + K candidates, without the catalogue's log-softmax). The last
+is what an objective that reads only differences of log-likelihoods (DPO, DMPO, S-DPO and their
+DynamicPO variants; not MPPO) could do, since the normaliser cancels: it bounds what dropping
+the catalogue would save, at the price of results that differ at rounding level.
 
-Run with the project's venv: `.venv/bin/python scripts/pytorch_po_step.py`.
+Run with the project's venv: `.venv/bin/python scripts/pytorch_po_step.py [THREADS [DROPOUT]]`
+(defaults 2 and 0.2; the published presets train PO with dropout 0).
 """
 import math
 import statistics
+import sys
 import time
 
 import torch
@@ -23,6 +29,7 @@ BATCH, K, STEPS, REPEATS = 128, 15, 20, 10
 
 
 MATCHED = False
+CANDIDATES_ONLY = False
 
 
 def dropout(x, p, training):
@@ -66,7 +73,7 @@ class Policy(torch.nn.Module):
         self.blocks = torch.nn.ModuleList(Block() for _ in range(BLOCKS))
         self.final_norm = torch.nn.LayerNorm(WIDTH)
 
-    def forward(self, histories):
+    def forward(self, histories, candidates):
         pos = torch.arange(L)
         x = dropout(self.items(histories) + self.positions(pos), DROPOUT, self.training)
         causal = torch.ones(L, L, dtype=torch.bool).tril()
@@ -75,14 +82,21 @@ class Policy(torch.nn.Module):
         for i, block in enumerate(self.blocks):
             x = block(x, mask, MATCHED and i == len(self.blocks) - 1)
         h = self.final_norm(x[:, -1])
-        return torch.log_softmax(h @ self.items.weight[:ITEMS].T, dim=-1)
+        if CANDIDATES_ONLY:
+            return torch.einsum("bw,bcw->bc", h, self.items(candidates))
+        return torch.log_softmax(h @ self.items.weight[:ITEMS].T, dim=-1).gather(1, candidates)
 
 
 def main():
-    global MATCHED
-    torch.set_num_threads(2)
-    for MATCHED in (False, True):
-        time_steps("matched" if MATCHED else "plain")
+    global MATCHED, CANDIDATES_ONLY, DROPOUT
+    torch.set_num_threads(int(sys.argv[1]) if len(sys.argv) > 1 else 2)
+    DROPOUT = float(sys.argv[2]) if len(sys.argv) > 2 else DROPOUT
+    for name, MATCHED, CANDIDATES_ONLY in [
+        ("plain", False, False),
+        ("matched", True, False),
+        ("candidates", True, True),
+    ]:
+        time_steps(name)
 
 
 def time_steps(name):
@@ -99,7 +113,7 @@ def time_steps(name):
         started = time.perf_counter()
         for step in range(STEPS):
             idx = torch.randperm(n)[:BATCH]
-            ll = policy(histories.index_select(0, idx)).gather(1, candidates.index_select(0, idx))
+            ll = policy(histories.index_select(0, idx), candidates.index_select(0, idx))
             ref = reference.index_select(0, idx)
             ratio = ll - ref
             loss = -F.logsigmoid(ratio[:, 0] - ratio[:, 1:].mean(dim=1)).mean()
@@ -110,7 +124,7 @@ def time_steps(name):
         times.append((time.perf_counter() - started) / STEPS * 1e3)
     print(f"pytorch {torch.__version__} eager, {name}: median {statistics.median(times):.2f} ms/step "
           f"(min {min(times):.2f}, {REPEATS} x {STEPS} steps, batch {BATCH}, K {K}, "
-          f"{ITEMS} items, {torch.get_num_threads()} threads)")
+          f"{ITEMS} items, {torch.get_num_threads()} threads, dropout {DROPOUT})")
 
 
 if __name__ == "__main__":
