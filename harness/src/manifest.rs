@@ -44,14 +44,36 @@ struct Manifest {
     seal: String,
 }
 
+/// What the seal hashes: every field of [`Manifest`] but the seal.
+#[derive(Serialize)]
+struct Sealed<'a> {
+    format: &'a str,
+    prefbench: &'a str,
+    git_commit: Option<&'a str>,
+    record_schema: u32,
+    sha256: &'a BTreeMap<String, String>,
+}
+
 impl Manifest {
-    /// The hash of the manifest's fields but the seal, in canonical JSON.
+    /// The canonical hash of the manifest's fields but the seal. Built by destructuring, so a
+    /// field added to `Manifest` does not compile until it is sealed or named as left out.
     fn sealed(&self) -> Result<String> {
-        let mut fields = serde_json::to_value(self)?;
-        if let Some(object) = fields.as_object_mut() {
-            object.remove("seal");
-        }
-        Ok(canonical_hash(&fields))
+        let Manifest {
+            format,
+            prefbench,
+            git_commit,
+            record_schema,
+            sha256,
+            seal: _,
+        } = self;
+        let fields = Sealed {
+            format,
+            prefbench,
+            git_commit: git_commit.as_deref(),
+            record_schema: *record_schema,
+            sha256,
+        };
+        Ok(canonical_hash(&serde_json::to_value(fields)?))
     }
 
     /// The file's bytes: pretty JSON and a final newline.
