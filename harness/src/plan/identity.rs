@@ -9,7 +9,8 @@
 //! The canonical form is compact JSON with the keys of every object sorted, whatever order the
 //! structs declare their fields in: an identity becomes a `serde_json::Value` ([`to_json`],
 //! stored as the record's `spec`), and the id is `prefbench_results::setting::canonical_hash`
-//! of it, so a reader recomputes a record's id from its spec with the same function. The pinned run id in `matrix`, the SFT key pinned here and the stored id pinned in
+//! of it, so a reader recomputes a record's id from its spec with the same function. The
+//! pinned run id in `matrix`, the SFT key pinned here and the stored id pinned in
 //! `results/tests/validate.rs` guard the bytes.
 use anyhow::Result;
 use prefbench_datasets::Dataset;
