@@ -14,10 +14,7 @@ mod libtorch_version;
 use libtorch_version::libtorch_version;
 
 fn main() {
-    println!("cargo:rerun-if-changed=build.rs");
-    println!("cargo:rerun-if-changed=src/libtorch_version.rs");
-    println!("cargo:rerun-if-changed=../.git/HEAD");
-    println!("cargo:rerun-if-changed=../.git/refs/heads");
+    rerun_if_changed();
     if let Some(commit) = git_commit() {
         println!("cargo:rustc-env=PREFBENCH_GIT_COMMIT={commit}");
     }
@@ -42,6 +39,28 @@ fn main() {
         println!("cargo:rustc-link-arg=-Wl,--no-as-needed");
         println!("cargo:rustc-link-arg=-ltorch_cuda");
         println!("cargo:rustc-link-arg=-Wl,--as-needed");
+    }
+}
+
+/// Names the inputs of this script by absolute path. Relative paths are read from the package
+/// that runs the script, and `harness` runs it from `../baselines`: there `build.rs` does not
+/// exist, and cargo takes a missing input as changed, rebuilding `prefbench` on every call.
+/// Only existing paths are named, for the same reason (a checkout without `.git/refs/heads`).
+fn rerun_if_changed() {
+    let Some(repo) = std::env::var_os("CARGO_MANIFEST_DIR")
+        .map(std::path::PathBuf::from)
+        .and_then(|package| package.parent().map(Path::to_path_buf))
+    else {
+        return;
+    };
+    let inputs = [
+        "baselines/build.rs",
+        "baselines/src/libtorch_version.rs",
+        ".git/HEAD",
+        ".git/refs/heads",
+    ];
+    for input in inputs.map(|i| repo.join(i)).iter().filter(|p| p.exists()) {
+        println!("cargo:rerun-if-changed={}", input.display());
     }
 }
 

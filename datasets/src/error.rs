@@ -40,6 +40,12 @@ pub enum DatasetError {
         part: PathBuf,
     },
 
+    #[error("{url}: the server's TLS certificate was refused ({message}); not retried: certificates of dataset hosts (GroupLens' among them) have expired before: get the files another way and pass --from DIR (the extracted members, where the dataset reads them) or --mirror URL|DIR (a copy of the same files); both are checked against the pinned sha256")]
+    Tls { url: String, message: String },
+
+    #[error("{path}: not in the --mirror directory; put the file there under the registry's name, or fetch without --mirror")]
+    MirrorMissing { path: PathBuf },
+
     #[error("{url}: refused: {reason}; not retried: use an https URL, or --mirror URL|DIR with a copy of the file")]
     UnsafeUrl { url: String, reason: String },
 

@@ -9,6 +9,7 @@ mod card;
 mod download;
 mod error;
 mod formats;
+mod npsort;
 mod prepare;
 mod pyrandom;
 mod recipe;
@@ -27,7 +28,8 @@ pub use download::{
 };
 pub use error::{DatasetError, SyntheticError};
 pub use prepare::{
-    prepare, prepare_entry, prepare_synthetic, reads_extracted_members, PrepareOptions,
+    extracted_members, members_dir, prepare, prepare_entry, prepare_synthetic,
+    reads_extracted_members, PrepareOptions,
 };
 pub use recipe::{Recipe, RecipeKind};
 pub use registry::{DatasetEntry, FileEntry, Registry};

@@ -9,7 +9,7 @@ use sha2::{Digest, Sha256};
 use crate::card::{DatasetCard, DerivedFile, Provenance, SourceFile};
 use crate::download::{fetch_dataset, record_first_seen, reject_unverified, FetchOptions, Fetched};
 use crate::error::DatasetError;
-use crate::formats::{goodreads, hetrec, sdpo, steam};
+use crate::formats::{goodreads, hetrec, movielens, sdpo, steam, Rebuilt};
 use crate::recipe::RecipeKind;
 use crate::registry::{DatasetEntry, Registry};
 use crate::sample::{Dataset, Sample, Split};
@@ -19,8 +19,11 @@ use crate::synthetic::{self, SyntheticConfig};
 #[derive(Debug, Clone)]
 pub struct PrepareOptions {
     pub fetch: FetchOptions,
-    /// `lastfm-raw` and `lastfm-dated` only: a directory holding the extracted `artists.dat` and
-    /// `user_taggedartists.dat` instead of the archive (whose hash then cannot be checked).
+    /// Datasets whose recipe reads archive members only ([`reads_extracted_members`]): a
+    /// directory holding those members, extracted, instead of the archive (`lastfm-raw` and
+    /// `lastfm-dated`: `artists.dat`, `user_taggedartists.dat`, whose archive hash then cannot
+    /// be checked; the MovieLens datasets: `u.data`, `u.item`, each checked against its own
+    /// pin).
     pub from: Option<PathBuf>,
 }
 
@@ -89,9 +92,42 @@ pub fn prepare_entry(
 }
 
 /// Whether the recipe of `entry` can read extracted archive members instead of the archive
-/// (`PrepareOptions::from`): only the hetrec LastFM recipes can.
+/// (`PrepareOptions::from`): the hetrec LastFM and the MovieLens recipes can.
 pub fn reads_extracted_members(entry: &DatasetEntry) -> bool {
-    entry.recipe.name.hetrec_order().is_some()
+    !extracted_members(entry).is_empty()
+}
+
+/// The archive members the recipe of `entry` reads, which a `--from` directory must hold;
+/// empty for recipes that read no archive.
+pub fn extracted_members(entry: &DatasetEntry) -> &'static [&'static str] {
+    entry.recipe.name.members()
+}
+
+/// The directory among `dirs` (the CLI's `--from`, which may be given once per dataset) that
+/// holds the archive members of `entry`'s recipe: the first that holds any of them, which must
+/// then hold them all; `None` when none holds any (the archive is fetched instead) or the
+/// recipe reads no members.
+pub fn members_dir<'a>(
+    entry: &DatasetEntry,
+    dirs: &'a [PathBuf],
+) -> Result<Option<&'a Path>, DatasetError> {
+    let members = extracted_members(entry);
+    let Some(dir) = dirs
+        .iter()
+        .find(|d| members.iter().any(|m| d.join(m).is_file()))
+    else {
+        return Ok(None);
+    };
+    match members.iter().find(|m| !dir.join(m).is_file()) {
+        Some(missing) => Err(DatasetError::bad_input(
+            dir.display(),
+            format!(
+                "--from: holds some of the members {} but not `{missing}`; put all of them there",
+                members.join(", ")
+            ),
+        )),
+        None => Ok(Some(dir)),
+    }
 }
 
 /// The input files of a recipe, by name: the registry's files bound in their order.
@@ -109,6 +145,15 @@ enum Inputs<'a> {
     HetrecMembers {
         dir: &'a Path,
         order: hetrec::Order,
+    },
+    MovielensArchive {
+        archive: &'a Path,
+        variant: movielens::Variant,
+    },
+    /// `--from DIR`, or the members fetched one by one into the cache's folder `dir`.
+    MovielensMembers {
+        dir: &'a Path,
+        variant: movielens::Variant,
     },
     Steam {
         reviews: &'a Path,
@@ -130,6 +175,25 @@ impl<'a> Inputs<'a> {
         from: Option<&'a Path>,
     ) -> Result<Self, DatasetError> {
         let path = |f: &'a Fetched| f.path.as_path();
+        if let Some(variant) = kind.movielens_variant() {
+            return Ok(match (files, from) {
+                (_, Some(dir)) => Inputs::MovielensMembers { dir, variant },
+                ([archive], None) => Inputs::MovielensArchive {
+                    archive: path(archive),
+                    variant,
+                },
+                // Members fetched in the archive's stead all sit in one cache folder.
+                ([first, ..], None) => Inputs::MovielensMembers {
+                    dir: first.path.parent().unwrap_or(Path::new(".")),
+                    variant,
+                },
+                ([], None) => {
+                    return Err(DatasetError::Registry(format!(
+                        "{name}: the registry lists no file"
+                    )))
+                }
+            });
+        }
         Ok(match (kind, kind.hetrec_order(), files, from) {
             (RecipeKind::SdpoJson, _, [train, valid, test], _) => {
                 Inputs::Sdpo { train, valid, test }
@@ -172,10 +236,20 @@ impl<'a> Inputs<'a> {
                 Vec::new(),
             )),
             Inputs::HetrecArchive { archive, order } => {
-                rebuild_lastfm(hetrec::read_archive(archive)?, order, entry, dir)
+                let [artists, tagged] = hetrec::read_archive(archive)?;
+                write_derived(hetrec::build(&artists, &tagged, order)?, entry, dir)
             }
             Inputs::HetrecMembers { dir: from, order } => {
-                rebuild_lastfm(hetrec::read_dir(from)?, order, entry, dir)
+                let [artists, tagged] = hetrec::read_dir(from)?;
+                write_derived(hetrec::build(&artists, &tagged, order)?, entry, dir)
+            }
+            Inputs::MovielensArchive { archive, variant } => {
+                let members = movielens::read_archive(archive, member_pins(entry))?;
+                write_derived(movielens::build(&members, variant)?, entry, dir)
+            }
+            Inputs::MovielensMembers { dir: from, variant } => {
+                let members = movielens::read_dir(from, member_pins(entry))?;
+                write_derived(movielens::build(&members, variant)?, entry, dir)
             }
             Inputs::Steam { reviews, games } => {
                 steam::build(reviews, games).map(|(d, notes)| (d, Vec::new(), notes))
@@ -197,12 +271,14 @@ fn inputs(
     let Some(dir) = &opts.from else {
         return Ok((fetch_dataset(name, entry, &opts.fetch)?, Vec::new()));
     };
-    if !reads_extracted_members(entry) {
+    let members = extracted_members(entry);
+    if members.is_empty() {
         return Err(DatasetError::Unsupported(format!(
-            "--from DIR is only for lastfm-raw and lastfm-dated (extracted archive members); for {name} use --mirror DIR"
+            "--from DIR is only for datasets read from archive members (lastfm-raw, lastfm-dated, movielens-llara, movielens-loo); for {name} use --mirror DIR"
         )));
     }
-    let fetched = hetrec::MEMBERS
+    let pins = member_pins(entry);
+    let fetched = members
         .iter()
         .map(|m| {
             let path = dir.join(m);
@@ -211,7 +287,8 @@ fn inputs(
                     file: m.to_string(),
                     url: None,
                     sha256: prefbench_io::sha256_file(&path)?,
-                    pinned: false,
+                    // Checked against it by the recipe, which refuses any other bytes.
+                    pinned: pins.iter().any(|p| p.name == *m && p.sha256.is_some()),
                 },
                 path,
                 // The user's own files: never recorded in, nor moved aside by, the cache's lock.
@@ -219,11 +296,19 @@ fn inputs(
             })
         })
         .collect::<Result<Vec<_>, DatasetError>>()?;
-    let note = format!(
-        "built from extracted files in {} without the archive: its pinned sha256 could not be checked",
-        dir.display()
-    );
-    tracing::warn!("{note}");
+    let note = if fetched.iter().all(|f| f.source.pinned) {
+        format!(
+            "built from extracted files in {}, each checked against its own pinned sha256 (the archive's could not be)",
+            dir.display()
+        )
+    } else {
+        let note = format!(
+            "built from extracted files in {} without the archive: its pinned sha256 could not be checked",
+            dir.display()
+        );
+        tracing::warn!("{note}");
+        note
+    };
     Ok((fetched, vec![note]))
 }
 
@@ -251,16 +336,19 @@ fn read_sdpo(name: &str, inputs: [&Fetched; 3]) -> Result<Dataset, DatasetError>
     })
 }
 
-/// Runs a hetrec recipe on the archive's two members and writes the rebuilt S-DPO-format files
-/// beside the prepared data, with their hashes compared to the ones the registry pins
-/// (`derived`: S-DPO's published files for `lastfm-raw`, prefbench's own for `lastfm-dated`).
-fn rebuild_lastfm(
-    [artists, tagged]: [String; 2],
-    order: hetrec::Order,
+/// The pinned members of the registry's archive (`members` of its first file).
+fn member_pins(entry: &DatasetEntry) -> &[crate::registry::FileEntry] {
+    entry.files.first().map_or(&[], |f| f.members.as_slice())
+}
+
+/// Writes the files a recipe rendered beside the prepared data, with their hashes compared to
+/// the ones the registry pins (`derived`: S-DPO's published files for `lastfm-raw`, LLaRA's
+/// frames for `movielens-llara`, prefbench's own for `lastfm-dated` and `movielens-loo`).
+fn write_derived(
+    rebuilt: Rebuilt,
     entry: &DatasetEntry,
     dir: &Path,
 ) -> Result<(Dataset, Vec<DerivedFile>, Vec<String>), DatasetError> {
-    let rebuilt = hetrec::build(&artists, &tagged, order)?;
     let mut derived = Vec::new();
     for (file, text) in &rebuilt.files {
         prefbench_io::write_atomic(&dir.join(file), text.as_bytes())?;

@@ -24,6 +24,11 @@ pub enum RecipeKind {
     /// The same archive and users, each user's artists ordered by first-tag date instead of
     /// artist id (`lastfm-dated`).
     HetrecLastfmDated,
+    /// MovieLens-100K rebuilt into LLaRA's frames, byte for byte (`movielens-llara`).
+    MovielensLlara,
+    /// MovieLens-100K, every user's last positive to test and the one before to validation
+    /// (`movielens-loo`).
+    MovielensLoo,
     Steam,
     Goodreads,
     /// Generated locally; no input files.
@@ -37,6 +42,8 @@ impl RecipeKind {
             RecipeKind::SdpoJson => "sdpo-json",
             RecipeKind::HetrecLastfm => "hetrec-lastfm",
             RecipeKind::HetrecLastfmDated => "hetrec-lastfm-dated",
+            RecipeKind::MovielensLlara => "movielens-llara",
+            RecipeKind::MovielensLoo => "movielens-loo",
             RecipeKind::Steam => "steam",
             RecipeKind::Goodreads => "goodreads",
             RecipeKind::Synthetic => "synthetic",
@@ -53,11 +60,36 @@ impl RecipeKind {
         }
     }
 
+    /// Which MovieLens recipe this is; `None` for the other recipes.
+    pub fn movielens_variant(self) -> Option<crate::formats::movielens::Variant> {
+        use crate::formats::movielens::Variant;
+        match self {
+            RecipeKind::MovielensLlara => Some(Variant::Llara),
+            RecipeKind::MovielensLoo => Some(Variant::Loo),
+            _ => None,
+        }
+    }
+
+    /// The archive members a recipe reads, which `--from DIR` may hold instead of the archive;
+    /// empty for recipes that read no archive.
+    pub fn members(self) -> &'static [&'static str] {
+        if self.hetrec_order().is_some() {
+            &crate::formats::hetrec::MEMBERS
+        } else if self.movielens_variant().is_some() {
+            &crate::formats::movielens::MEMBERS
+        } else {
+            &[]
+        }
+    }
+
     /// What each input file of the recipe is, in the order of the registry's files.
     pub fn inputs(self) -> &'static [&'static str] {
         match self {
             RecipeKind::SdpoJson => &["train", "valid", "test"],
-            RecipeKind::HetrecLastfm | RecipeKind::HetrecLastfmDated => &["archive"],
+            RecipeKind::HetrecLastfm
+            | RecipeKind::HetrecLastfmDated
+            | RecipeKind::MovielensLlara
+            | RecipeKind::MovielensLoo => &["archive"],
             RecipeKind::Steam => &["reviews", "games"],
             RecipeKind::Goodreads => &["interactions", "books"],
             RecipeKind::Synthetic => &[],
@@ -81,6 +113,8 @@ mod tests {
             RecipeKind::SdpoJson,
             RecipeKind::HetrecLastfm,
             RecipeKind::HetrecLastfmDated,
+            RecipeKind::MovielensLlara,
+            RecipeKind::MovielensLoo,
             RecipeKind::Steam,
             RecipeKind::Goodreads,
             RecipeKind::Synthetic,
@@ -89,10 +123,10 @@ mod tests {
             assert_eq!(json, format!("\"{kind}\""));
             assert_eq!(serde_json::from_str::<RecipeKind>(&json).unwrap(), kind);
         }
-        let err = serde_norway::from_str::<Recipe>("{ name: movielens, version: 1 }");
+        let err = serde_norway::from_str::<Recipe>("{ name: movielens-1m, version: 1 }");
         assert!(err
             .unwrap_err()
             .to_string()
-            .contains("unknown variant `movielens`"));
+            .contains("unknown variant `movielens-1m`"));
     }
 }

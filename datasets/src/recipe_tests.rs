@@ -90,10 +90,14 @@ fn lastfm_raw_from_extracted_files_round_trips_through_the_sdpo_reader() {
 }
 
 #[test]
-fn from_dir_is_only_for_lastfm_raw_and_unknown_names_are_listed() {
+fn from_dir_is_only_for_member_datasets_and_unknown_names_are_listed() {
     let cache = tempfile::tempdir().unwrap();
     let err = prepare("steam", &options(cache.path(), Some(fixture("hetrec")))).unwrap_err();
-    assert!(err.to_string().contains("only for lastfm-raw"), "{err}");
+    assert!(
+        err.to_string()
+            .contains("only for datasets read from archive members (lastfm-raw, lastfm-dated, movielens-llara, movielens-loo)"),
+        "{err}"
+    );
     let err = prepare("nope", &options(cache.path(), None)).unwrap_err();
     assert!(
         err.to_string()

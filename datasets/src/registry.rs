@@ -22,6 +22,11 @@ pub struct FileEntry {
     /// a download is capped at it and a server announcing another length is refused. `None`:
     /// unknown, capped at `FetchOptions::max_size`.
     pub size: Option<u64>,
+    /// For an archive: the members its recipe reads, each with its own pinned sha256 (checked
+    /// after extraction) and the URL of the member alone, which is fetched and verified in
+    /// the archive's stead when the archive cannot be had. Empty for plain files.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub members: Vec<FileEntry>,
 }
 
 /// A file a recipe writes, with the sha256 it must have.
@@ -90,6 +95,8 @@ mod tests {
                 "lastfm",
                 "lastfm-dated",
                 "lastfm-raw",
+                "movielens-llara",
+                "movielens-loo",
                 "steam",
                 "synthetic"
             ]
@@ -111,6 +118,20 @@ mod tests {
                     assert!(url.ends_with(&f.name), "{url}");
                 }
                 assert_ne!(f.size, Some(0), "{name}: {}", f.name);
+                for m in &f.members {
+                    assert!(m.url.ends_with(&m.name), "{name}: {}", m.url);
+                    assert!(
+                        m.sha256.as_ref().is_some_and(|h| h.len() == 64),
+                        "{name}: {}",
+                        m.name
+                    );
+                    assert!(m.members.is_empty(), "{name}: nested members");
+                }
+                let members: Vec<&str> = f.members.iter().map(|m| m.name.as_str()).collect();
+                assert!(
+                    members.is_empty() || members == d.recipe.name.members(),
+                    "{name}"
+                );
             }
         }
         assert_eq!(r.get("lastfm").unwrap().files.len(), 3);
@@ -141,6 +162,6 @@ mod tests {
             .get("movielens")
             .unwrap_err()
             .to_string();
-        assert_eq!(err, "unknown dataset `movielens`; known datasets: goodreads, lastfm, lastfm-dated, lastfm-raw, steam, synthetic");
+        assert_eq!(err, "unknown dataset `movielens`; known datasets: goodreads, lastfm, lastfm-dated, lastfm-raw, movielens-llara, movielens-loo, steam, synthetic");
     }
 }

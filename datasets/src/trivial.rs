@@ -8,7 +8,7 @@ use std::collections::{BTreeMap, HashMap};
 
 use serde::{Deserialize, Serialize};
 
-use crate::formats::{goodreads, hetrec, steam};
+use crate::formats::{goodreads, hetrec, movielens, steam};
 use crate::sample::{Dataset, ItemId, Sample};
 
 /// One trivial rule's hit rates on the evaluation splits (written into the dataset card).
@@ -183,6 +183,7 @@ fn hit_rate(
 pub fn source_id_kind(name: &str) -> Option<&'static str> {
     match name {
         "lastfm-raw" | "lastfm-dated" => Some(hetrec::SOURCE_IDS),
+        "movielens-llara" | "movielens-loo" => Some(movielens::SOURCE_IDS),
         "steam" => Some(steam::SOURCE_IDS),
         "goodreads" => Some(goodreads::SOURCE_IDS),
         _ => None,

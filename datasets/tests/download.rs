@@ -17,6 +17,7 @@ fn entry(url: String, sha256: Option<String>) -> FileEntry {
         mirrors: vec![],
         sha256,
         size: None,
+        members: vec![],
     }
 }
 

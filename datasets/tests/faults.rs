@@ -32,6 +32,7 @@ fn entry(url: String, sha256: Option<String>, size: Option<u64>) -> FileEntry {
         mirrors: vec![],
         sha256,
         size,
+        members: vec![],
     }
 }
 
@@ -385,6 +386,7 @@ fn unpinned_dataset() -> DatasetEntry {
                 mirrors: vec![],
                 sha256: None,
                 size: None,
+                members: vec![],
             })
             .collect(),
         derived: vec![],

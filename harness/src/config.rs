@@ -43,6 +43,10 @@ const PRESETS: &[(&str, &str)] = &[
         "lastfm-paper-gru",
         include_str!("../../configs/lastfm-paper-gru.yaml"),
     ),
+    (
+        "movielens-paper",
+        include_str!("../../configs/movielens-paper.yaml"),
+    ),
 ];
 
 /// Where to train.

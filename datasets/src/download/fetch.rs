@@ -21,11 +21,12 @@ pub fn fetch_dataset(
     entry: &DatasetEntry,
     opts: &FetchOptions,
 ) -> Result<Vec<Fetched>, DatasetError> {
+    let cached = |f: &FileEntry| opts.cached_path(name, &f.name).is_file();
     if opts.offline {
         let missing: Vec<&str> = entry
             .files
             .iter()
-            .filter(|f| !opts.cached_path(name, &f.name).is_file())
+            .filter(|f| !cached(f) && (f.members.is_empty() || !f.members.iter().all(cached)))
             .map(|f| f.name.as_str())
             .collect();
         if !missing.is_empty() {
@@ -36,11 +37,48 @@ pub fn fetch_dataset(
             });
         }
     }
-    entry
-        .files
+    let mut fetched = Vec::new();
+    for file in &entry.files {
+        match fetch_file(name, file, opts) {
+            Ok(f) => fetched.push(f),
+            Err(e) if !file.members.is_empty() && falls_back(&e) => {
+                fetched.extend(fetch_members(name, file, e, opts)?);
+            }
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(fetched)
+}
+
+/// Whether a failure to fetch an archive is one its members, fetched one by one, may avoid:
+/// anything about the server or the bytes it sent, not a local disk error.
+fn falls_back(e: &DatasetError) -> bool {
+    !matches!(e, DatasetError::Io { .. } | DatasetError::Unlocked { .. })
+}
+
+/// The members of `archive`, each fetched from its own URL and verified against its own pin,
+/// after the archive itself failed with `failure`; when they fail too, the archive's error
+/// stands (it says what to do), with theirs logged.
+fn fetch_members(
+    name: &str,
+    archive: &FileEntry,
+    failure: DatasetError,
+    opts: &FetchOptions,
+) -> Result<Vec<Fetched>, DatasetError> {
+    let names: Vec<&str> = archive.members.iter().map(|m| m.name.as_str()).collect();
+    tracing::warn!(
+        "{failure}; fetching its members {} one by one instead (each checked against its own pinned sha256)",
+        names.join(", ")
+    );
+    archive
+        .members
         .iter()
-        .map(|f| fetch_file(name, f, opts))
-        .collect()
+        .map(|m| fetch_file(name, m, opts))
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|member| {
+            tracing::warn!("the members cannot be fetched either: {member}");
+            failure
+        })
 }
 
 /// The hash `file` must have: the registry's pin, else the one in `datasets.lock`, else none.

@@ -119,6 +119,13 @@ impl Transfer<'_> {
                     Secs(opts.read_timeout)
                 )))
             }
+            // An expired or untrusted certificate stays so: no retry, a way out instead.
+            Err(e) if certificate_refused(&e) => {
+                return Err(DatasetError::Tls {
+                    url: url.to_string(),
+                    message: chain(&e.without_url()),
+                })
+            }
             Err(e) => {
                 return Ok(Attempt::Retry(format!(
                     "request failed: {}",
@@ -303,5 +310,55 @@ impl Body<'_> {
             }
             _ => None,
         })
+    }
+}
+
+/// Whether `e` (or an error it wraps, io errors included) is rustls refusing the server's
+/// certificate.
+pub(super) fn certificate_refused(e: &(dyn std::error::Error + 'static)) -> bool {
+    let mut next = Some(e);
+    while let Some(err) = next {
+        let inner = err
+            .downcast_ref::<std::io::Error>()
+            .and_then(|io| io.get_ref())
+            .map(|inner| inner as &(dyn std::error::Error + 'static));
+        for candidate in [Some(err), inner].into_iter().flatten() {
+            if let Some(tls) = candidate.downcast_ref::<rustls::Error>() {
+                if matches!(
+                    tls,
+                    rustls::Error::InvalidCertificate(_) | rustls::Error::NoCertificatesPresented
+                ) {
+                    return true;
+                }
+            }
+        }
+        next = err.source();
+    }
+    false
+}
+
+#[cfg(test)]
+mod certificate_tests {
+    use super::*;
+
+    /// An expired certificate, wrapped in an io error as hyper's connector wraps it, is
+    /// recognised; other failures are not.
+    #[test]
+    fn expired_certificate_is_recognised() {
+        let expired = rustls::Error::InvalidCertificate(rustls::CertificateError::Expired);
+        let wrapped = std::io::Error::new(std::io::ErrorKind::InvalidData, expired);
+        assert!(certificate_refused(&wrapped));
+        let refused = std::io::Error::from(std::io::ErrorKind::ConnectionRefused);
+        assert!(!certificate_refused(&refused));
+        let text = DatasetError::Tls {
+            url: "https://files.grouplens.org/x.zip".into(),
+            message: wrapped.to_string(),
+        }
+        .to_string();
+        assert!(
+            text.contains("--from DIR") && text.contains("--mirror"),
+            "{text}"
+        );
+        assert!(text.contains("expired"), "{text}");
     }
 }

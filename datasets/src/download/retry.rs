@@ -27,7 +27,11 @@ pub(super) fn download_any(
     for url in urls {
         match download(&client, url, part, file, opts, deadline) {
             Ok(hash) => return Ok((hash, url.clone())),
-            Err(e @ (DatasetError::HttpStatus { .. } | DatasetError::Network { .. })) => {
+            Err(
+                e @ (DatasetError::HttpStatus { .. }
+                | DatasetError::Network { .. }
+                | DatasetError::Tls { .. }),
+            ) => {
                 tracing::warn!("{e}");
                 last = Some(e);
             }

@@ -61,7 +61,12 @@ pub(super) fn copy_from_dir(
     cap: u64,
     basis: &'static str,
 ) -> Result<(tempfile::NamedTempFile, String), DatasetError> {
-    let mut input = File::open(src).map_err(DatasetError::io("opening the mirror file", src))?;
+    let mut input = File::open(src).map_err(|e| match e.kind() {
+        std::io::ErrorKind::NotFound => DatasetError::MirrorMissing {
+            path: src.to_path_buf(),
+        },
+        _ => DatasetError::io("opening the mirror file", src)(e),
+    })?;
     let mut out = temp_file_beside(dest)?;
     let mut hasher = Sha256::new();
     let mut buf = vec![0u8; 1 << 16];

@@ -22,44 +22,58 @@ pub fn verify_dataset(
     let lock = HashLock::new(&opts.cache);
     let mut ok = Vec::new();
     let mut problems = Vec::new();
-    for file in &entry.files {
-        let expected = expected_hash(&lock, name, file)?;
-        let path = opts.cached_path(name, &file.name);
-        let _guard = if path.is_file() {
-            Some(FileLock::acquire(&with_suffix(&path, ".lock"))?)
+    for archive in &entry.files {
+        // An archive fetched member by member (its URL failed) is checked as those members.
+        let fell_back = !archive.members.is_empty()
+            && !opts.cached_path(name, &archive.name).is_file()
+            && archive
+                .members
+                .iter()
+                .all(|m| opts.cached_path(name, &m.name).is_file());
+        let files = if fell_back {
+            archive.members.iter().collect()
         } else {
-            None
+            vec![archive]
         };
-        let actual = if path.is_file() {
-            Some(prefbench_io::sha256_file(&path)?)
-        } else {
-            None
-        };
-        match verdict(&expected, actual.as_deref()) {
-            Verdict::Ok => ok.push(Fetched {
-                source: SourceFile {
-                    file: file.name.clone(),
-                    url: Some(file.url.clone()),
-                    sha256: actual.unwrap_or_default(),
-                    pinned: file.sha256.is_some(),
-                },
-                path,
-                unverified: false,
-            }),
-            Verdict::Missing => problems.push(format!("{} is missing", file.name)),
-            Verdict::Unverifiable => problems.push(format!(
-                "{} has no pinned sha256 and no entry in datasets.lock yet, so nothing to check it against (its hash is recorded once `prefbench data prepare {name}` has parsed it)",
-                file.name
-            )),
-            Verdict::Corrupt => {
-                let moved = set_aside(&path)?;
-                problems.push(format!(
-                    "{} is corrupt (sha256 {}, expected {}): moved aside to {}, kept for inspection",
-                    file.name,
-                    actual.unwrap_or_default(),
-                    expected.hash().unwrap_or_default(),
-                    moved.display()
-                ));
+        for file in files {
+            let expected = expected_hash(&lock, name, file)?;
+            let path = opts.cached_path(name, &file.name);
+            let _guard = if path.is_file() {
+                Some(FileLock::acquire(&with_suffix(&path, ".lock"))?)
+            } else {
+                None
+            };
+            let actual = if path.is_file() {
+                Some(prefbench_io::sha256_file(&path)?)
+            } else {
+                None
+            };
+            match verdict(&expected, actual.as_deref()) {
+                Verdict::Ok => ok.push(Fetched {
+                    source: SourceFile {
+                        file: file.name.clone(),
+                        url: Some(file.url.clone()),
+                        sha256: actual.unwrap_or_default(),
+                        pinned: file.sha256.is_some(),
+                    },
+                    path,
+                    unverified: false,
+                }),
+                Verdict::Missing => problems.push(format!("{} is missing", file.name)),
+                Verdict::Unverifiable => problems.push(format!(
+                    "{} has no pinned sha256 and no entry in datasets.lock yet, so nothing to check it against (its hash is recorded once `prefbench data prepare {name}` has parsed it)",
+                    file.name
+                )),
+                Verdict::Corrupt => {
+                    let moved = set_aside(&path)?;
+                    problems.push(format!(
+                        "{} is corrupt (sha256 {}, expected {}): moved aside to {}, kept for inspection",
+                        file.name,
+                        actual.unwrap_or_default(),
+                        expected.hash().unwrap_or_default(),
+                        moved.display()
+                    ));
+                }
             }
         }
     }
@@ -69,7 +83,7 @@ pub fn verify_dataset(
     Err(DatasetError::Verify {
         dataset: name.to_string(),
         failed: problems.len(),
-        total: entry.files.len(),
+        total: ok.len() + problems.len(),
         problems: format!(
             "{}; run `prefbench data fetch {name}` to download what is missing or corrupt",
             problems.join("; ")

@@ -2,15 +2,15 @@
 //! LastFM samples from it, byte for byte; and its date-ordered variant (`lastfm-dated`), which
 //! removes the artist-id ordering that S-DPO's sequences carry.
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
-use std::io::{BufReader, Cursor, Read};
+use std::io::Cursor;
 use std::path::Path;
-
-use serde::Deserialize;
 
 use crate::candidates::candidates;
 use crate::error::DatasetError;
+use crate::formats::archive::{read_dir_members, read_zip_members, utf8};
 use crate::formats::lines::{for_each_line, Lines};
 use crate::formats::sdpo::write_sdpo;
+use crate::formats::{Rebuilt, SplitUsers};
 use crate::pyrandom::PyRandom;
 use crate::sample::{Dataset, ItemId, Sample, MAX_HISTORY};
 
@@ -18,8 +18,6 @@ use crate::sample::{Dataset, ItemId, Sample, MAX_HISTORY};
 pub const SOURCE_IDS: &str = "hetrec artist ids (`artistID`)";
 /// The archive members the recipe reads.
 pub const MEMBERS: [&str; 2] = ["artists.dat", "user_taggedartists.dat"];
-/// Largest member accepted from the archive (the real ones are a few MB).
-const MAX_MEMBER: u64 = 256 << 20;
 /// Minimum distinct users per artist and artists per user (steps 2 and 3).
 const MIN_COUNT: usize = 4;
 /// S-DPO's spellings of three artists (step 4).
@@ -63,70 +61,28 @@ impl Order {
 /// A tag date as (year, month, day), so that the tuple order is the calendar order.
 type Date = (u32, u32, u32);
 
-#[derive(Deserialize)]
-struct SplitUsers {
-    test: Vec<u32>,
-    val: Vec<u32>,
-}
-
-/// The rebuilt dataset, its S-DPO-format files `(file name, bytes)` and notes for its card.
-pub struct Rebuilt {
-    pub dataset: Dataset,
-    pub files: Vec<(String, String)>,
-    pub notes: Vec<String>,
-}
-
-/// Reads the two members from the zip archive, by exact name only: nothing is extracted to
-/// disk, so archive paths (`..`, absolute, symlinks) can never escape anywhere.
+/// Reads the two members from the zip archive, by exact name only.
 pub fn read_archive(path: &Path) -> Result<[String; 2], DatasetError> {
-    let file = std::fs::File::open(path).map_err(DatasetError::io("opening", path))?;
-    let shown = path.display().to_string();
-    let mut zip = zip::ZipArchive::new(BufReader::new(file)).map_err(|e| {
-        DatasetError::bad_input(
-            &shown,
-            format!("not a readable zip archive ({e}); delete it and fetch it again"),
-        )
-    })?;
-    let names: Vec<String> = zip.file_names().map(str::to_string).collect();
-    let read = |member: &str, zip: &mut zip::ZipArchive<_>| -> Result<String, DatasetError> {
-        let full = names
-            .iter()
-            .find(|n| n.rsplit('/').next() == Some(member))
-            .ok_or_else(|| DatasetError::bad_input(&shown, format!("has no member `{member}`")))?;
-        let entry = zip
-            .by_name(full)
-            .map_err(|e| DatasetError::bad_input(&shown, format!("{full}: {e}")))?;
-        let mut bytes = Vec::new();
-        entry
-            .take(MAX_MEMBER + 1)
-            .read_to_end(&mut bytes)
-            .map_err(|e| {
-                DatasetError::bad_input(
-                    &shown,
-                    format!(
-                        "{full}: corrupt or truncated ({e}); delete the archive and fetch it again"
-                    ),
-                )
-            })?;
-        if bytes.len() as u64 > MAX_MEMBER {
-            return Err(DatasetError::bad_input(
-                &shown,
-                format!("{full} expands beyond {MAX_MEMBER} bytes; refusing it"),
-            ));
-        }
-        String::from_utf8(bytes)
-            .map_err(|e| DatasetError::bad_input(&shown, format!("{full} is not UTF-8 ({e})")))
-    };
-    Ok([read(MEMBERS[0], &mut zip)?, read(MEMBERS[1], &mut zip)?])
+    let shown = path.display();
+    texts(read_zip_members(path, &MEMBERS)?, |m| {
+        format!("{shown}: {m}")
+    })
 }
 
 /// Reads the two members from a directory of already extracted files.
 pub fn read_dir(dir: &Path) -> Result<[String; 2], DatasetError> {
-    let read = |m: &str| {
-        let p = dir.join(m);
-        std::fs::read_to_string(&p).map_err(DatasetError::io("reading the extracted member", p))
-    };
-    Ok([read(MEMBERS[0])?, read(MEMBERS[1])?])
+    texts(read_dir_members(dir, &MEMBERS)?, |m| {
+        dir.join(m).display().to_string()
+    })
+}
+
+/// The members' bytes as UTF-8 text, each named by `shown(member)` in an error.
+fn texts(bytes: Vec<Vec<u8>>, shown: impl Fn(&str) -> String) -> Result<[String; 2], DatasetError> {
+    let [artists, tagged]: [Vec<u8>; 2] = bytes.try_into().expect("one entry per member");
+    Ok([
+        utf8(&shown(MEMBERS[0]), artists)?,
+        utf8(&shown(MEMBERS[1]), tagged)?,
+    ])
 }
 
 /// Calls `f` with the tab-separated fields of every data line, after checking the header.
@@ -159,8 +115,7 @@ fn int(fields: &[&str], k: usize, what: &str) -> Result<u32, String> {
 /// Runs the recipe on the contents of `artists.dat` and `user_taggedartists.dat`, with the
 /// split user lists of `lastfm-split.json`, ordering each user's artists by `order`.
 pub fn build(artists: &str, tagged: &str, order: Order) -> Result<Rebuilt, DatasetError> {
-    let split: SplitUsers = serde_json::from_str(include_str!("../../lastfm-split.json"))
-        .map_err(|e| DatasetError::Registry(format!("lastfm-split.json: {e}")))?;
+    let split = SplitUsers::parse("lastfm-split.json", include_str!("../../lastfm-split.json"))?;
     let mut names: HashMap<u32, String> = HashMap::new();
     parse_table(artists, MEMBERS[0], "id name url pictureURL", |f| {
         let id = int(f, 0, "id")?;

@@ -29,8 +29,10 @@ pub enum DataCommand {
         name: String,
         #[command(flatten)]
         fetch: FetchArgs,
-        /// lastfm-raw only: a directory with the extracted artists.dat and
-        /// user_taggedartists.dat (the archive's hash then cannot be checked).
+        /// For the datasets read from archive members: a directory with them extracted,
+        /// instead of the archive (lastfm-raw, lastfm-dated: artists.dat and
+        /// user_taggedartists.dat, whose archive hash then cannot be checked; movielens-llara,
+        /// movielens-loo: u.data and u.item, each checked against its own sha256).
         #[arg(long, value_name = "DIR")]
         from: Option<PathBuf>,
     },

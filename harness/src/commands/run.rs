@@ -39,10 +39,11 @@ pub struct MatrixArgs {
     /// Overrides the config's libtorch threads per run (0 = all cores, divided among --jobs).
     #[arg(long)]
     threads: Option<usize>,
-    /// For `lastfm-raw`: a directory with the extracted hetrec member files instead of the
-    /// archive (as for `prefbench data prepare lastfm-raw --from DIR`).
+    /// A directory of extracted archive members instead of the archive, for the datasets
+    /// that read them (the hetrec files for `lastfm-raw`/`lastfm-dated`, `u.data` and `u.item`
+    /// for the MovieLens datasets); repeat it for several (as for `prefbench data prepare`).
     #[arg(long, value_name = "DIR")]
-    from: Option<PathBuf>,
+    from: Vec<PathBuf>,
     /// Memory the stacks of `po.ensemble: auto` may fill, e.g. `8GiB`, `512MiB` or bytes
     /// [default: half the GPU's free memory on CUDA, half of MemAvailable on the CPU; shared
     /// among --jobs].

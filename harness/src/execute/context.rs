@@ -22,8 +22,10 @@ pub struct RunOptions {
     pub threads: usize,
     /// Cache, mirror and offline settings for public datasets.
     pub fetch: FetchOptions,
-    /// Extracted archive members for the datasets whose recipe accepts them (`lastfm-raw`).
-    pub from: Option<PathBuf>,
+    /// Directories of extracted archive members (`--from`, once per dataset family): each
+    /// dataset whose recipe reads members takes the one that holds them
+    /// ([`prefbench_datasets::members_dir`]).
+    pub from: Vec<PathBuf>,
     /// Bytes the stacks of this process may fill (`--memory-budget`, or the default of
     /// `execute::memory::default_budget`, divided among `--jobs`).
     pub memory_budget: u64,

@@ -1,14 +1,15 @@
 //! The first phase of a matrix: each dataset fetched or built, its card written, its splits
 //! and (when a policy reads them) its title embeddings loaded onto the device, with the content
 //! hash that enters every run id.
+use std::path::Path;
 use std::time::Instant;
 
 use anyhow::{Context as _, Result};
 use prefbench_baselines::policy::Policy;
 use prefbench_baselines::text;
 use prefbench_baselines::train::{self, SplitTensors};
+use prefbench_datasets::{members_dir, Registry};
 use prefbench_datasets::{prepare, prepare_synthetic, Dataset, PrepareOptions, Split};
-use prefbench_datasets::{reads_extracted_members, Registry};
 use prefbench_vocabulary::{ItemText, PolicyConfig};
 
 use super::context::RunOptions;
@@ -39,11 +40,15 @@ pub fn prepare_datasets(config: &ExperimentConfig, options: &RunOptions) -> Resu
             let (dataset, card) = if name == "synthetic" {
                 prepare_synthetic(&config.synthetic)
             } else {
-                let prepare_options = PrepareOptions {
-                    fetch: options.fetch.clone(),
-                    from: options.from.clone().filter(|_| accepts_from(name)),
-                };
-                prepare(name, &prepare_options)
+                Registry::builtin()
+                    .and_then(|r| members_dir(r.get(name)?, &options.from))
+                    .and_then(|from| {
+                        let prepare_options = PrepareOptions {
+                            fetch: options.fetch.clone(),
+                            from: from.map(Path::to_path_buf),
+                        };
+                        prepare(name, &prepare_options)
+                    })
             }
             .with_context(|| format!("cannot prepare dataset `{name}`"))?;
             prefbench_io::write_atomic(
@@ -73,14 +78,6 @@ pub fn prepare_datasets(config: &ExperimentConfig, options: &RunOptions) -> Resu
             })
         })
         .collect()
-}
-
-/// Whether dataset `name`'s recipe reads extracted archive members (`--from DIR`).
-fn accepts_from(name: &str) -> bool {
-    Registry::builtin()
-        .ok()
-        .and_then(|r| r.get(name).ok().map(reads_extracted_members))
-        .unwrap_or(false)
 }
 
 impl Prepared {

@@ -167,7 +167,7 @@ mod tests {
                 progress: false,
                 ..FetchOptions::new(dir.join(cache))
             },
-            from: None,
+            from: Vec::new(),
             memory_budget: 1 << 30,
         };
         let stop = StopToken::isolated();
