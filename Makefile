@@ -26,9 +26,25 @@ endif
 run: build
 	./target/release/prefbench run $(ARGS)
 
+# The tests that need the real data of ../shared/data (never committed) are #[ignore]d with
+# their reason and run here where it exists; CI (.ci/run) requires it.
+HETREC_DATA := $(wildcard ../shared/data/hetrec2011-lastfm-2k/user_taggedartists.dat)
+ML100K_DATA := $(wildcard ../shared/data/ml-100k/u.data)
+
 test: $(LIBTORCH_DEP)
 	$(CARGO) fmt --all -- --check
 	$(CARGO) test --release --workspace
+ifneq ($(HETREC_DATA),)
+	$(CARGO) test --release -p prefbench-datasets --lib -- --ignored formats::hetrec::tests::real_members
+else
+	@echo "skipped: formats::hetrec::tests::real_members_give_the_pinned_files (no ../shared/data/hetrec2011-lastfm-2k)"
+endif
+ifneq ($(ML100K_DATA),)
+	$(CARGO) test --release -p prefbench-datasets --lib -- --ignored formats::movielens::tests::real_members
+else
+	@echo "skipped: formats::movielens::tests::real_members_give_the_pinned_files (no ../shared/data/ml-100k)"
+endif
+	CARGO=$(CARGO) scripts/check-fresh.sh test --release --workspace --no-run
 
 build: $(LIBTORCH_DEP)
 	$(CARGO) build --release -p prefbench

@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Prints the README's "Findings" verdict table from a report.json (default published/report.json).
 
-One row per claim and policy with at least one testable dataset; one column per LastFM variant.
+One row per claim and policy with at least one testable dataset; one column per real dataset
+(both LastFM variants and MovieLens-100K leave-one-out).
 Paired comparisons are condensed to "base→variant, Δ [bootstrap 95 %], Holm p, n"; the report
 itself (report.md) carries the full evidence, power and minimum detectable effects.
 """
@@ -9,7 +10,8 @@ import json
 import re
 import sys
 
-COLUMNS = [("lastfm-raw", "`lastfm-raw` (id order)"), ("lastfm-dated", "`lastfm-dated` (date order)")]
+COLUMNS = [("lastfm-raw", "`lastfm-raw` (id order)"), ("lastfm-dated", "`lastfm-dated` (date order)"),
+           ("movielens-loo", "`movielens-loo` (time order)")]
 VERDICT = {"reproduced": "**reproduced**", "not_reproduced": "**not reproduced**",
            "inconclusive": "inconclusive", "not_testable": "not testable"}
 # "K = 15: dmpo 0.7614 → dynamicpo-dmpo 0.7726; Δ +0.0112 (...); ... Holm p = 0.041 ..."
@@ -43,8 +45,8 @@ def main():
     for verdict in report["claims"]["verdicts"]:
         claim = verdict["id"]
         if isinstance(verdict["evidence"], str):
-            cell = VERDICT[verdict["verdict"]] + " over both variants: " + verdict["evidence"]
-            print(f"| {claim} | {verdict['policy']} | {cell} | |")
+            cell = VERDICT[verdict["verdict"]] + " over all datasets: " + verdict["evidence"]
+            print(f"| {claim} | {verdict['policy']} | {cell} |" + " |" * (len(COLUMNS) - 1))
             continue
         by_dataset = {e["dataset"]: e for e in verdict["evidence"]}
         if all(e["verdict"] == "not_testable" for e in by_dataset.values()):

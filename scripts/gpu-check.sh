@@ -102,7 +102,7 @@ step slice-alone "$BIN" run "$OUT/slice-alone.yaml" --device cuda --out "$OUT/sl
 step slice-stacked "$BIN" run "$OUT/slice-stacked.yaml" --device cuda --out "$OUT/slice-stacked"
 # The CUDA tests need cargo and the crates (a node with network or a vendored registry).
 if command -v cargo >/dev/null; then
-  step cuda-tests cargo test --release -p prefbench-baselines --features cuda-tests --test cuda --test objectives_golden
+  step cuda-tests cargo test --release -p prefbench-baselines --features cuda-tests --test integration -- cuda:: objectives_golden::
 else
   echo "cuda-tests   skipped: no cargo on this node" | tee -a "$OUT/steps.txt"
 fi

@@ -7,8 +7,7 @@ use std::sync::OnceLock;
 
 use serde_json::Value;
 
-mod support;
-use support::{command_cached, text};
+use crate::support::{command_cached, text};
 
 /// The tiny run every test here reads (run once per test binary, never written to: tests
 /// copy it before editing), under cargo's per-target scratch space.

@@ -2,8 +2,7 @@
 use std::path::Path;
 use std::process::Output;
 
-mod support;
-use support::{command_cached, prefbench, text};
+use crate::support::{command_cached, prefbench, text};
 
 fn prefbench_cached(args: &[&str], cwd: &Path, cache: &str) -> Output {
     command_cached(args, cwd, cache)

@@ -9,8 +9,7 @@ use std::os::unix::process::ExitStatusExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
-mod support;
-use support::{command, prefbench, refused_config, text};
+use crate::support::{command, prefbench, refused_config, text};
 
 /// 2 methods × K {1, 3} × 1 seed: 4 runs sharing one SFT reference.
 const TINY: &str = "\

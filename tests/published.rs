@@ -6,8 +6,7 @@
 //! whole directory against its manifest.
 use std::path::{Path, PathBuf};
 
-mod support;
-use support::{prefbench, text};
+use crate::support::{prefbench, text};
 
 fn published() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../published")
@@ -32,6 +31,7 @@ fn published_report_rebuilds_byte_for_byte() {
         "config.yaml",
         "config-ids.yaml",
         "config-gru.yaml",
+        "config-movielens.yaml",
         "env.json",
         "failures.jsonl",
     ] {

@@ -8,8 +8,7 @@ use std::process::{Child, ExitStatus, Stdio};
 use std::sync::mpsc::{self, Receiver};
 use std::time::Duration;
 
-mod support;
-use support::{command, prefbench, refused_config, text};
+use crate::support::{command, prefbench, refused_config, text};
 
 /// 2 methods × K {1, 3} × 3 seeds: 12 runs in 3 (dataset, seed) groups, a fraction of a second
 /// each.

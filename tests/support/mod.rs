@@ -1,7 +1,5 @@
 //! Driving the `prefbench` binary from the end-to-end tests: caches go to the test's own
 //! directory, never the user's, and output is captured for assertions.
-// Each test binary uses its own subset of these helpers.
-#![allow(dead_code)]
 use std::path::Path;
 use std::process::{Command, Output};
 

@@ -371,6 +371,19 @@ fn user_lines(users: &[u32]) -> String {
     users.iter().map(|u| format!("{u}\n")).collect()
 }
 
+/// The samples of the three splits, the rendered files and the recipe's notes.
+struct Built {
+    splits: [Vec<Sample>; 3],
+    files: Vec<(String, String)>,
+    notes: Vec<String>,
+}
+
+/// Index of each split in [`Built::splits`] and in the frames, in the registry's file order.
+const TRAIN: usize = 0;
+const VALID: usize = 1;
+const TEST: usize = 2;
+const PARTS: [(&str, usize); 3] = [("train", TRAIN), ("val", VALID), ("test", TEST)];
+
 /// Runs the recipe of `variant` on the members; `llara` uses `split` (LLaRA's user lists).
 pub fn build_with(
     members: &Members,
@@ -378,130 +391,21 @@ pub fn build_with(
     split: &SplitUsers,
 ) -> Result<Rebuilt, DatasetError> {
     let n_items = members.titles.len();
-    let name = variant.dataset_name();
+    let built = match variant {
+        Variant::Llara => llara(&members.ratings, n_items, split)?,
+        Variant::Loo => loo(&members.ratings, n_items),
+    };
     let mut notes = vec![title_note(&members.titles)];
-    let (mut train, mut valid, mut test) = (Vec::new(), Vec::new(), Vec::new());
-    let mut files = Vec::new();
-    match variant {
-        Variant::Llara => {
-            let users = llara_sequences(&members.ratings);
-            let role = |user: u32| {
-                if split.test.contains(&user) {
-                    2
-                } else if split.val.contains(&user) {
-                    1
-                } else {
-                    0
-                }
-            };
-            for listed in split.test.iter().chain(&split.val) {
-                if !users.iter().any(|(u, _)| u == listed) {
-                    return Err(DatasetError::bad_input(
-                        "u.data",
-                        format!("user {listed} of LLaRA's split has no rating ≥ 3 after the first line; is this ml-100k's u.data?"),
-                    ));
-                }
-            }
-            let mut frames: [Vec<FrameRow>; 3] = Default::default();
-            let mut listed: [Vec<u32>; 3] = Default::default();
-            let mut ties = [0usize; 3];
-            for (user, seq) in &users {
-                let r = role(*user);
-                let positions = if r == 0 {
-                    0..seq.len()
-                } else {
-                    seq.len() - 1..seq.len()
-                };
-                for k in positions {
-                    frames[r].push(frame_row(seq, k));
-                    if k >= MIN_HISTORY {
-                        [&mut train, &mut valid, &mut test][r].push(sample(*user, seq, k, n_items));
-                    }
-                }
-                if r > 0 {
-                    listed[r].push(*user);
-                    ties[r] += usize::from(tied(seq, seq.len() - 1));
-                }
-            }
-            for (part, r) in [("train", 0), ("val", 1), ("test", 2)] {
-                files.push((format!("{name}-{part}.tsv"), render(&frames[r], n_items)));
-            }
-            for (part, r) in [("val", 1), ("test", 2)] {
-                files.push((format!("{name}-{part}-users.txt"), user_lines(&listed[r])));
-            }
-            notes.push(format!(
-                "LLaRA's MovieLens frames rebuilt (docs/movielens.md 3.3): the first line of u.data \
-                 is lost as LLaRA's CSV header, {} positives (rating ≥ {POSITIVE}) of {} users, each \
-                 user's ordered by NumPy 1.24's unstable quicksort of the timestamps (emulated); \
-                 LLaRA's explicit split; training samples are the {} train-frame rows of at least \
-                 {MIN_HISTORY} history items (LLaRA's loader drops the others)",
-                users.iter().map(|(_, s)| s.len()).sum::<usize>(),
-                users.len(),
-                train.len()
-            ));
-            notes.push(format!(
-                "{} of {} test and {} of {} validation targets share their timestamp with another \
-                 positive of the same user: which of them is last is the sort's arbitrary choice",
-                ties[2],
-                listed[2].len(),
-                ties[1],
-                listed[1].len()
-            ));
-        }
-        Variant::Loo => {
-            let users = loo_sequences(&members.ratings);
-            let mut frames: [Vec<FrameRow>; 3] = Default::default();
-            let mut skipped = 0;
-            let (mut tied_test, mut tied_valid) = (0, 0);
-            for (user, seq) in &users {
-                let n = seq.len();
-                if n < MIN_HISTORY + 2 {
-                    skipped += 1;
-                    continue;
-                }
-                train.extend((MIN_HISTORY..n - 2).map(|k| sample(*user, seq, k, n_items)));
-                valid.push(sample(*user, seq, n - 2, n_items));
-                test.push(sample(*user, seq, n - 1, n_items));
-                frames[0].extend((MIN_HISTORY..n - 2).map(|k| frame_row(seq, k)));
-                frames[1].push(frame_row(seq, n - 2));
-                frames[2].push(frame_row(seq, n - 1));
-                tied_test += usize::from(tied(seq, n - 1));
-                tied_valid += usize::from(tied(seq, n - 2));
-            }
-            for (part, r) in [("train", 0), ("val", 1), ("test", 2)] {
-                files.push((format!("{name}-{part}.tsv"), render(&frames[r], n_items)));
-            }
-            let positives: usize = users.iter().map(|(_, s)| s.len()).sum();
-            let all_tied: usize = users
-                .iter()
-                .map(|(_, s)| (0..s.len()).filter(|&k| tied(s, k)).count())
-                .sum();
-            notes.push(format!(
-                "leave-one-out on every rating of u.data: {positives} positives (rating ≥ {POSITIVE}) \
-                 of {} users, each user's ordered by timestamp with ties in file order (stable); \
-                 last positive to test, the one before to validation, every earlier position with \
-                 at least {MIN_HISTORY} history items to training; {skipped} users with fewer than \
-                 {} positives left out",
-                users.len(),
-                MIN_HISTORY + 2
-            ));
-            notes.push(format!(
-                "{tied_test} of {} test and {tied_valid} of {} validation targets share their \
-                 timestamp with another positive of the same user (their place is the file's \
-                 order, not time); {all_tied} of {positives} positives do",
-                test.len(),
-                valid.len()
-            ));
-        }
-    }
+    notes.extend(built.notes);
     notes.push(format!(
         "candidates: S-DPO's protocol over all {n_items} movies (19 negatives by CPython random \
          seeded with the target's 0-based index, none from the shown history, then shuffled); \
          LLaRA's own draws are unseeded and were never published"
     ));
+    let [train, valid, test] = built.splits;
     Ok(Rebuilt {
         dataset: Dataset {
-            name: name.to_string(),
+            name: variant.dataset_name().to_string(),
             n_items,
             titles: Some(members.titles.clone()),
             source_ids: Some((1..=n_items as u64).collect()),
@@ -509,9 +413,139 @@ pub fn build_with(
             valid,
             test,
         },
+        files: built.files,
+        notes,
+    })
+}
+
+/// LLaRA's frames: every position of a training user is a frame row (a sample from
+/// [`MIN_HISTORY`] items on), a validation or test user gives one row, its last positive.
+fn llara(ratings: &[Rating], n_items: usize, split: &SplitUsers) -> Result<Built, DatasetError> {
+    let users = llara_sequences(ratings);
+    for listed in split.test.iter().chain(&split.val) {
+        if !users.iter().any(|(u, _)| u == listed) {
+            return Err(DatasetError::bad_input(
+                "u.data",
+                format!("user {listed} of LLaRA's split has no rating ≥ 3 after the first line; is this ml-100k's u.data?"),
+            ));
+        }
+    }
+    let role = |user: u32| match (split.test.contains(&user), split.val.contains(&user)) {
+        (true, _) => TEST,
+        (false, true) => VALID,
+        (false, false) => TRAIN,
+    };
+    let mut splits: [Vec<Sample>; 3] = Default::default();
+    let mut frames: [Vec<FrameRow>; 3] = Default::default();
+    let mut listed: [Vec<u32>; 3] = Default::default();
+    let mut ties = [0usize; 3];
+    for (user, seq) in &users {
+        let r = role(*user);
+        let n = seq.len();
+        let positions = if r == TRAIN { 0..n } else { n - 1..n };
+        for k in positions {
+            frames[r].push(frame_row(seq, k));
+            if k >= MIN_HISTORY {
+                splits[r].push(sample(*user, seq, k, n_items));
+            }
+        }
+        listed[r].push(*user);
+        ties[r] += usize::from(tied(seq, n - 1));
+    }
+    let name = Variant::Llara.dataset_name();
+    let mut files = render_parts(name, &frames, n_items);
+    for (part, r) in [("val", VALID), ("test", TEST)] {
+        files.push((format!("{name}-{part}-users.txt"), user_lines(&listed[r])));
+    }
+    let notes = vec![
+        format!(
+            "LLaRA's MovieLens frames rebuilt (docs/movielens.md 3.3): the first line of u.data \
+             is lost as LLaRA's CSV header, {} positives (rating ≥ {POSITIVE}) of {} users, each \
+             user's ordered by NumPy 1.24's unstable quicksort of the timestamps (emulated); \
+             LLaRA's explicit split; training samples are the {} train-frame rows of at least \
+             {MIN_HISTORY} history items (LLaRA's loader drops the others)",
+            users.iter().map(|(_, s)| s.len()).sum::<usize>(),
+            users.len(),
+            splits[TRAIN].len()
+        ),
+        format!(
+            "{} of {} test and {} of {} validation targets share their timestamp with another \
+             positive of the same user: which of them is last is the sort's arbitrary choice",
+            ties[TEST],
+            listed[TEST].len(),
+            ties[VALID],
+            listed[VALID].len()
+        ),
+    ];
+    Ok(Built {
+        splits,
         files,
         notes,
     })
+}
+
+/// Leave-one-out: per user the last positive to test, the one before to validation, every
+/// earlier position from [`MIN_HISTORY`] on to training.
+fn loo(ratings: &[Rating], n_items: usize) -> Built {
+    let users = loo_sequences(ratings);
+    let mut splits: [Vec<Sample>; 3] = Default::default();
+    let mut frames: [Vec<FrameRow>; 3] = Default::default();
+    let (mut skipped, mut tied_test, mut tied_valid) = (0, 0, 0);
+    for (user, seq) in &users {
+        let n = seq.len();
+        if n < MIN_HISTORY + 2 {
+            skipped += 1;
+            continue;
+        }
+        for (r, positions) in [
+            (TRAIN, MIN_HISTORY..n - 2),
+            (VALID, n - 2..n - 1),
+            (TEST, n - 1..n),
+        ] {
+            for k in positions {
+                splits[r].push(sample(*user, seq, k, n_items));
+                frames[r].push(frame_row(seq, k));
+            }
+        }
+        tied_test += usize::from(tied(seq, n - 1));
+        tied_valid += usize::from(tied(seq, n - 2));
+    }
+    let positives: usize = users.iter().map(|(_, s)| s.len()).sum();
+    let all_tied: usize = users
+        .iter()
+        .map(|(_, s)| (0..s.len()).filter(|&k| tied(s, k)).count())
+        .sum();
+    let notes = vec![
+        format!(
+            "leave-one-out on every rating of u.data: {positives} positives (rating ≥ {POSITIVE}) \
+             of {} users, each user's ordered by timestamp with ties in file order (stable); \
+             last positive to test, the one before to validation, every earlier position with \
+             at least {MIN_HISTORY} history items to training; {skipped} users with fewer than \
+             {} positives left out",
+            users.len(),
+            MIN_HISTORY + 2
+        ),
+        format!(
+            "{tied_test} of {} test and {tied_valid} of {} validation targets share their \
+             timestamp with another positive of the same user (their place is the file's \
+             order, not time); {all_tied} of {positives} positives do",
+            splits[TEST].len(),
+            splits[VALID].len()
+        ),
+    ];
+    Built {
+        files: render_parts(Variant::Loo.dataset_name(), &frames, n_items),
+        splits,
+        notes,
+    }
+}
+
+/// `<name>-train.tsv`, `-val.tsv` and `-test.tsv`: the three frames rendered.
+fn render_parts(name: &str, frames: &[Vec<FrameRow>; 3], n_items: usize) -> Vec<(String, String)> {
+    PARTS
+        .iter()
+        .map(|(part, r)| (format!("{name}-{part}.tsv"), render(&frames[*r], n_items)))
+        .collect()
 }
 
 /// [`build_with`] LLaRA's own split (`movielens-split.json`).
@@ -674,17 +708,9 @@ mod tests {
     /// and in CI; never committed), both recipes render exactly the files the registry pins:
     /// LLaRA's three frames and user lists, and prefbench's own leave-one-out rendering.
     #[test]
+    #[ignore = "needs the real ml-100k members in ../shared/data (never committed); `make test` runs it where they exist"]
     fn real_members_give_the_pinned_files() {
         let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/data/ml-100k");
-        if !dir.join(MEMBERS[0]).is_file() {
-            assert!(
-                std::env::var_os("CI").is_none(),
-                "{}: the real ml-100k members are missing in CI",
-                dir.display()
-            );
-            eprintln!("{}: no ml-100k members here; skipped", dir.display());
-            return;
-        }
         let registry = Registry::builtin().unwrap();
         for variant in [Variant::Llara, Variant::Loo] {
             let entry = registry.get(variant.dataset_name()).unwrap();

@@ -1,10 +1,9 @@
 //! Names, validation, and the edge cases of issue 7 point 3: no NaN or infinity for finite
 //! inputs, in f32 and f64.
-mod support;
 
+use crate::support::{host, host_mask, Batch};
 use prefbench_baselines::objectives::{compute, ObjectiveError};
 use prefbench_vocabulary::{BaseObjective, Method, MethodError, ObjectiveParams, ParamError};
-use support::{host, host_mask, Batch};
 use tch::{Device, Kind, Tensor};
 
 #[test]

@@ -1,7 +1,6 @@
 //! Shared by the `objectives_*` tests: test batches and an independent scalar reference of
 //! docs/objectives.md (plain f64 loops per sample), used as an oracle for methods the golden file
 //! does not cover (the ablations) and for finite differences with a frozen selection.
-#![allow(dead_code)] // each test crate uses a different part
 
 use std::path::PathBuf;
 

@@ -1,11 +1,10 @@
 //! Every case and method of the public golden file through the library, in f64 and f32, plus
 //! the evaluator's own contract (its output is a golden file; malformed files name the field).
-mod support;
 
 use std::path::PathBuf;
 
+use crate::support::golden_path;
 use prefbench_baselines::golden::{evaluate, GoldenError, Tolerance};
-use support::golden_path;
 use tch::{Device, Kind};
 
 fn check(kind: Kind, device: Device) {

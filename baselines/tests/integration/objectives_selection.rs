@@ -1,15 +1,14 @@
 //! Boundary selection, the exact k-means, the dual-margin β, every method against the scalar
 //! reference (the ablations have no golden values), and the step diagnostics.
-mod support;
 
+use crate::support::{
+    brute_force_top, host, host_mask, reference_boundary, reference_losses, reference_weights,
+    Batch,
+};
 use prefbench_baselines::objectives::{compute, diagnostics, dynamic, kmeans};
 use prefbench_vocabulary::{BaseObjective, Method, ObjectiveParams};
 use rand::{Rng, SeedableRng};
 use rand_pcg::Pcg64;
-use support::{
-    brute_force_top, host, host_mask, reference_boundary, reference_losses, reference_weights,
-    Batch,
-};
 use tch::{Device, Kind, Tensor};
 
 fn top_group(rows: &[Vec<f64>]) -> Vec<bool> {

@@ -6,11 +6,10 @@
 //! which selection and β_b never read; select-only, whose β is fixed), asserting that the
 //! boundary is locally constant; (2) for every method, central differences of the scalar
 //! reference with the selection and β_b frozen at the unperturbed point.
-mod support;
 
+use crate::support::{host, host_mask, reference_loss, reference_weights, sample, Batch};
 use prefbench_baselines::objectives::compute;
 use prefbench_vocabulary::{BaseObjective, DynamicVariant, Method, ObjectiveParams};
-use support::{host, host_mask, reference_loss, reference_weights, sample, Batch};
 use tch::{Device, Kind, Tensor};
 
 const STEP: f64 = 1e-6;
