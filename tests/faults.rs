@@ -339,9 +339,9 @@ fn an_sft_cache_of_the_wrong_shape_is_retrained_with_a_warning() {
     assert_eq!(tests(&fourth), tests(&first));
 }
 
-/// More threads than cores are refused where the config is read, `--dry-run` included, naming
-/// the file, the field and its line rather than a flag nobody gave; a byte-order mark before
-/// the first key is no part of it.
+/// More threads than cores make a valid config that this machine refuses where it plans the
+/// run, `--dry-run` included, naming the file, the field, its line and the cores rather than
+/// a flag nobody gave; a byte-order mark before the first key is no part of it.
 #[test]
 fn config_threads_are_checked_against_the_cores_and_a_bom_is_ignored() {
     let tmp = tempfile::tempdir().unwrap();
@@ -349,7 +349,7 @@ fn config_threads_are_checked_against_the_cores_and_a_bom_is_ignored() {
     let (code, err) = refused_config(tmp.path(), TINY, case, &["--dry-run"]);
     assert_eq!(code, Some(1), "{err}");
     assert!(
-        err.contains("invalid config bad.yaml")
+        err.contains("config bad.yaml cannot run on this machine: field `threads`")
             && err.contains("100000 threads, but this machine has")
             && !err.contains("--threads"),
         "{err}"

@@ -4,11 +4,17 @@ use prefbench_baselines::libtorch_version;
 use serde::Serialize;
 use tch::Device;
 
-use crate::config::{cores, DeviceChoice};
+use crate::config::DeviceChoice;
 
 /// The commit the binary was built from, where the build saw a git checkout
 /// (`baselines/build.rs`); `env.json` and every output manifest carry it.
 pub const GIT_COMMIT: Option<&str> = option_env!("PREFBENCH_GIT_COMMIT");
+
+/// The cores this process may use: what `threads: 0` means, and the most threads a run may
+/// ask for.
+pub fn cores() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get())
+}
 
 /// Versions and hardware visible to prefbench.
 #[derive(Debug, Clone, Serialize)]

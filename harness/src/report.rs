@@ -7,6 +7,7 @@ use anyhow::{Context, Result};
 use prefbench_reports::{write_report, DatasetFacts, FailedRun, ReportContext};
 use prefbench_results::store::read_unique;
 
+use crate::config::Source;
 use crate::failures::{self, RunFailure};
 use crate::output_dir::OutputDir;
 
@@ -43,10 +44,7 @@ pub fn write(dir: &Path) -> Result<PathBuf> {
         sections.push((format!("Resolved config: {file}"), fenced("yaml", &text)));
     }
     let title = config
-        .and_then(|c| {
-            c.lines()
-                .find_map(|l| l.strip_prefix("name: ").map(str::to_string))
-        })
+        .and_then(|text| matrix_name(&out.config(), &text))
         // The directory's own name, not the path as typed, so the report does not depend on
         // where it is built from (`prefbench verify` rebuilds it elsewhere).
         .unwrap_or_else(|| directory_name(dir));
@@ -59,6 +57,19 @@ pub fn write(dir: &Path) -> Result<PathBuf> {
     let files = write_report(dir, &unique.records, &context)
         .with_context(|| format!("cannot write the report into {}", dir.display()))?;
     Ok(files.report)
+}
+
+/// The matrix's name from `config.yaml`, read as `prefbench run` reads a config. One that no
+/// longer parses (written by another version) is still shown as text; the report warns and
+/// is titled by its directory.
+fn matrix_name(path: &Path, text: &str) -> Option<String> {
+    match Source::new(text, path.display().to_string()).parse() {
+        Ok(config) => Some(config.name),
+        Err(e) => {
+            eprintln!("warning: {e:#}; the report is titled by its directory");
+            None
+        }
+    }
 }
 
 /// The last component of `dir` (`.` and `..` resolved when possible), the report's title
@@ -83,14 +94,9 @@ fn directory_name(dir: &Path) -> String {
 
 /// A diverged run as the report lists it.
 fn failed_run(f: &RunFailure) -> FailedRun {
-    let policy = format!(
-        "{}/{}",
-        f.model.architecture.name(),
-        f.model.item_text.name()
-    );
     FailedRun {
         key: f.key.clone(),
-        policy,
+        policy: f.model.label(),
         why: f.error.clone(),
     }
 }
@@ -138,4 +144,31 @@ fn fenced(language: &str, text: &str) -> String {
         "<details><summary>{language}</summary>\n\n```{language}\n{}\n```\n\n</details>",
         text.trim_end()
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The title is the typed config's `name`, however the YAML spells it (quoted, flow
+    /// style, after a comment naming another); a config that does not parse titles nothing.
+    #[test]
+    fn the_title_is_the_name_of_the_parsed_config() {
+        let path = Path::new("out/config.yaml");
+        let rest = "datasets: [synthetic]\nmethods: [dmpo]\nk: [1]\nseeds: [0]\n";
+        for (text, name) in [
+            (format!("name: 'paper: rerun'\n{rest}"), "paper: rerun"),
+            (format!("# name: old\n{rest}name: \"new\"\n"), "new"),
+            (
+                "{name: flow, datasets: [synthetic], methods: [dmpo], k: [1], seeds: [0]}\n".into(),
+                "flow",
+            ),
+        ] {
+            assert_eq!(matrix_name(path, &text).as_deref(), Some(name), "{text}");
+        }
+        assert_eq!(
+            matrix_name(path, &format!("name: x\n{rest}epoch: 3\n")),
+            None
+        );
+    }
 }

@@ -1,6 +1,7 @@
 //! `prefbench compare BASE NEW`: matches the cells of two result sets and flags a change only
-//! when it is both significant over seeds (Welch's t-test, p < 0.05: the seeds of two result
-//! sets are independent runs, so they are not paired) and larger than a practical threshold.
+//! when it is both significant over seeds (Welch's t-test, p < [`ALPHA`]: the seeds of two
+//! result sets are independent runs, so they are not paired) and larger than a practical
+//! threshold.
 //! A nightly job fails on [`Comparison::regressed`].
 //!
 //! Records count as in `report` and `results merge` (`prefbench_results::store::unique`),
@@ -10,13 +11,10 @@
 use crate::model::{Column, Table, Value};
 use crate::render::markdown;
 use prefbench_results::setting::differences;
-use prefbench_results::stats::{welch_t_test, Summary};
+use prefbench_results::stats::{welch_t_test, Summary, ALPHA};
 use prefbench_results::store::{unique, StoreError};
 use prefbench_results::{Cell, CellKey, RunRecord};
 use std::collections::{BTreeMap, BTreeSet};
-
-/// Significance level of a flagged change.
-pub const ALPHA: f64 = 0.05;
 
 /// Spec keys a comparison ignores: the version is what two result sets differ in.
 const IGNORED: [&str; 1] = ["prefbench"];

@@ -44,6 +44,15 @@ impl ItemText {
             Self::Minilm => "minilm",
         }
     }
+
+    /// Whether the policy reads item titles (their frozen MiniLM embeddings): what loads the
+    /// encoder, adds the title projection and labels a run's backbone.
+    pub fn reads_titles(self) -> bool {
+        match self {
+            Self::None => false,
+            Self::Minilm => true,
+        }
+    }
 }
 
 /// Model settings; part of every run id, since they change the results.
@@ -78,6 +87,12 @@ pub const MAX_WIDTH: i64 = 4096;
 pub const MAX_BLOCKS: i64 = 64;
 
 impl PolicyConfig {
+    /// The policy's architecture and item text as configs spell them (`gru/minilm`), as
+    /// plans and reports label a policy.
+    pub fn label(&self) -> String {
+        format!("{}/{}", self.architecture.name(), self.item_text.name())
+    }
+
     /// Checks every field against its domain: `width` in 1..=[`MAX_WIDTH`], `blocks` in
     /// 1..=[`MAX_BLOCKS`], `heads` >= 1 and dividing `width` (checked for both architectures,
     /// since an `architecture` axis may turn any config into a transformer), `dropout` in
@@ -120,5 +135,17 @@ mod tests {
         for t in [ItemText::None, ItemText::Minilm] {
             assert_eq!(serde_json::to_value(t).unwrap(), t.name());
         }
+    }
+
+    #[test]
+    fn a_policy_label_is_its_config_spelling() {
+        let policy = PolicyConfig {
+            architecture: Architecture::Gru,
+            item_text: ItemText::Minilm,
+            ..PolicyConfig::default()
+        };
+        assert_eq!(policy.label(), "gru/minilm");
+        assert_eq!(PolicyConfig::default().label(), "transformer/none");
+        assert!(ItemText::Minilm.reads_titles() && !ItemText::None.reads_titles());
     }
 }

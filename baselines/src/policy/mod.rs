@@ -15,7 +15,7 @@ mod transformer;
 use std::collections::HashMap;
 
 use prefbench_datasets::Sample;
-use prefbench_vocabulary::{Architecture, ItemText, PolicyConfig, MAX_HISTORY};
+use prefbench_vocabulary::{Architecture, PolicyConfig, MAX_HISTORY};
 use tch::nn;
 use tch::{Device, Kind, Tensor};
 
@@ -127,7 +127,7 @@ fn initial_weights(config: &PolicyConfig, n_items: i64, device: Device) -> HashM
             nn::gru(&root / "gru", width, width, gru);
         }
     }
-    if config.item_text == ItemText::Minilm {
+    if config.item_text.reads_titles() {
         let no_bias = linear_init(false);
         nn::linear(
             &root / "title_projection",
@@ -175,9 +175,9 @@ impl Policy {
             .ok()
             .filter(|&n| n >= 1)
             .ok_or_else(|| PolicyError::Config(format!("{n_items} items: need at least one")))?;
-        let titles = match (config.item_text, titles) {
-            (ItemText::None, None) => None,
-            (ItemText::Minilm, Some(titles)) => {
+        let titles = match (config.item_text.reads_titles(), titles) {
+            (false, None) => None,
+            (true, Some(titles)) => {
                 let want = [n_items, text::EMBEDDING_DIM];
                 if titles.size() != want || titles.kind() != Kind::Float {
                     return Err(PolicyError::Titles(format!(
@@ -189,10 +189,11 @@ impl Policy {
                 let padding = Tensor::f_zeros([1, text::EMBEDDING_DIM], (Kind::Float, device))?;
                 Some(Tensor::f_cat(&[&titles.f_to_device(device)?, &padding], 0)?)
             }
-            (item_text, titles) => {
+            (_, titles) => {
                 return Err(PolicyError::Titles(format!(
-                    "item_text {item_text:?} with {} title embeddings; `minilm` needs them, \
-                     `none` takes none",
+                    "item_text {:?} with {} title embeddings; `minilm` needs them, `none` takes \
+                     none",
+                    config.item_text,
                     if titles.is_some() { "some" } else { "no" }
                 )))
             }
@@ -442,7 +443,7 @@ pub fn histories_tensor<'a>(
 mod tests {
     use super::*;
     use prefbench_datasets::ItemId;
-    use prefbench_vocabulary::MAX_WIDTH;
+    use prefbench_vocabulary::{ItemText, MAX_WIDTH};
 
     fn sample(history: Vec<ItemId>) -> Sample {
         Sample {

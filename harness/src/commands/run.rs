@@ -8,8 +8,8 @@ use clap::Args;
 
 use super::data::FetchArgs;
 use super::exit::{interrupted, stopped_matrix};
-use crate::config::{check_threads, cores, DeviceChoice, ExperimentConfig};
-use crate::environment::resolve_device;
+use crate::config::{DeviceChoice, ExperimentConfig, InvalidField, Source};
+use crate::environment::{cores, resolve_device};
 use crate::execute::jobs::child;
 use crate::execute::memory;
 use crate::execute::{self, Finished, RunOptions, Schedule, Trained};
@@ -77,12 +77,14 @@ fn parse_size(text: &str) -> Result<u64, String> {
 }
 
 impl MatrixArgs {
-    /// The config file, else the named preset, else `default_preset`.
-    pub fn config(&self, default_preset: &str) -> Result<ExperimentConfig> {
-        match (&self.config, &self.preset) {
-            (Some(path), _) => ExperimentConfig::from_file(path),
-            (None, name) => ExperimentConfig::preset(name.as_deref().unwrap_or(default_preset)),
-        }
+    /// The config file, else the named preset, else `default_preset`, parsed; with its source,
+    /// which the planner's refusals point into ([`MatrixArgs::threads`]).
+    pub fn config(&self, default_preset: &str) -> Result<(ExperimentConfig, Source)> {
+        let source = match (&self.config, &self.preset) {
+            (Some(path), _) => Source::file(path)?,
+            (None, name) => Source::preset(name.as_deref().unwrap_or(default_preset))?,
+        };
+        Ok((source.parse()?, source))
     }
 
     /// `--out`, or `prefbench-out/<config name>`.
@@ -92,28 +94,34 @@ impl MatrixArgs {
             .unwrap_or_else(|| PathBuf::from("prefbench-out").join(&config.name))
     }
 
-    /// Device, threads per run (checked against the cores shared by `jobs` runs at a time) and
-    /// data sources for a matrix of `config` written into `out`.
-    pub fn options(
+    /// Threads per run on this machine: `--threads`, else the config's, at most the cores
+    /// (shared by `jobs` runs at a time), 0 meaning all of them. This is where a config meets
+    /// the machine: the file stays valid anywhere, and a refusal names whichever of the two
+    /// asked, with the config's line.
+    pub fn threads(
         &self,
         config: &ExperimentConfig,
-        out: PathBuf,
+        source: &Source,
         jobs: usize,
-    ) -> Result<RunOptions> {
+    ) -> Result<usize> {
         let per_job = (cores() / jobs).max(1);
-        // The config's value was checked against the cores when it was read; name whichever
-        // of the two a refusal is about.
         let (threads, from) = match self.threads {
             Some(n) => {
                 check_threads(n).map_err(|e| anyhow!("--threads {n}: {e}"))?;
                 (n, format!("--threads {n}"))
             }
-            None => (
-                config.threads,
-                format!("`threads: {}` of the config", config.threads),
-            ),
+            None => {
+                let n = config.threads;
+                check_threads(n).map_err(|reason| {
+                    source.unrunnable(InvalidField {
+                        path: vec!["threads"],
+                        reason,
+                    })
+                })?;
+                (n, format!("`threads: {n}` of the config"))
+            }
         };
-        let threads = match threads {
+        Ok(match threads {
             0 => per_job,
             n if n > per_job && jobs > 1 => bail!(
                 "{from} with --jobs {jobs}: {} threads on {} cores; use at most {per_job} \
@@ -122,7 +130,19 @@ impl MatrixArgs {
                 cores()
             ),
             n => n,
-        };
+        })
+    }
+
+    /// Device, threads per run ([`MatrixArgs::threads`]) and data sources for a matrix of
+    /// `config` written into `out`.
+    pub fn options(
+        &self,
+        config: &ExperimentConfig,
+        source: &Source,
+        out: PathBuf,
+        jobs: usize,
+    ) -> Result<RunOptions> {
+        let threads = self.threads(config, source, jobs)?;
         let device = resolve_device(self.device.unwrap_or(config.device))?;
         let budget = self
             .memory_budget
@@ -138,9 +158,24 @@ impl MatrixArgs {
     }
 }
 
+/// Threads of one run: at most the machine's cores. libtorch's OpenMP threads spin while they
+/// wait, so more threads than cores fight over them and slow every run down several times
+/// (and `threads: 100000` would ask the OS for that many); results depend on the count, so a
+/// run of another machine is reproduced there, not by oversubscribing this one.
+fn check_threads(n: usize) -> Result<(), String> {
+    let cores = cores();
+    match n <= cores {
+        true => Ok(()),
+        false => Err(format!(
+            "{n} threads, but this machine has {cores} cores; use 1 to {cores}, or 0 for all of \
+             them"
+        )),
+    }
+}
+
 #[cfg(test)]
 mod tests {
-    use super::parse_size;
+    use super::*;
 
     #[test]
     fn sizes_take_binary_units_and_refuse_anything_else() {
@@ -151,6 +186,42 @@ mod tests {
             let err = parse_size(bad).unwrap_err();
             assert!(err.contains("e.g. 8GiB"), "{bad}: {err}");
         }
+    }
+
+    /// A config asking for more threads than this machine has parses (`threads: 64` is valid
+    /// on a 2-core laptop) and the planner refuses it, naming the field, its line and the cores;
+    /// `--threads` is refused naming the flag.
+    #[test]
+    fn the_planner_refuses_more_threads_than_cores_naming_the_field_and_the_cores() {
+        let base = "name: x\ndatasets: [synthetic]\nmethods: [dmpo]\nk: [1]\nseeds: [0]\n";
+        let planned = |args: &MatrixArgs, threads: usize| {
+            let source = Source::new(&format!("{base}threads: {threads}\n"), "big.yaml");
+            let config = source.parse().expect("valid on any machine");
+            args.threads(&config, &source, 1).map_err(|e| e.to_string())
+        };
+        let (n, c) = (64.max(cores() + 1), cores());
+        assert_eq!(
+            planned(&MatrixArgs::default(), n).unwrap_err(),
+            format!(
+                "config big.yaml cannot run on this machine: field `threads`: {n} threads, but \
+                 this machine has {c} cores; use 1 to {c}, or 0 for all of them (line 6)"
+            )
+        );
+        assert_eq!(planned(&MatrixArgs::default(), c), Ok(c));
+        assert_eq!(
+            planned(&MatrixArgs::default(), 0),
+            Ok(c),
+            "0 is all of them"
+        );
+        let flag = MatrixArgs {
+            threads: Some(n),
+            ..MatrixArgs::default()
+        };
+        let err = planned(&flag, 1).unwrap_err();
+        assert!(
+            err.starts_with(&format!("--threads {n}: {n} threads")),
+            "{err}"
+        );
     }
 }
 
@@ -178,7 +249,7 @@ pub struct RunArgs {
 }
 
 pub fn run(args: RunArgs) -> Result<ExitCode> {
-    let config = args.matrix.config("demo")?;
+    let (config, source) = args.matrix.config("demo")?;
     if args.jobs == 0 || args.jobs > cores() {
         bail!(
             "--jobs {}: choose 1 to {} (this machine's cores), since each job needs a core",
@@ -188,6 +259,8 @@ pub fn run(args: RunArgs) -> Result<ExitCode> {
     }
     let out = args.matrix.out(&config);
     if args.dry_run {
+        // The plan is this machine's: what it cannot run is refused here too.
+        args.matrix.threads(&config, &source, args.jobs)?;
         let sources = match args.estimate_from.is_empty() {
             true => vec![out],
             false => {
@@ -203,7 +276,7 @@ pub fn run(args: RunArgs) -> Result<ExitCode> {
         );
         return Ok(ExitCode::SUCCESS);
     }
-    let mut options = args.matrix.options(&config, out, args.jobs)?;
+    let mut options = args.matrix.options(&config, &source, out, args.jobs)?;
     options.fetch.progress &= !args.job;
     signals::install();
     let stop = StopToken::process();

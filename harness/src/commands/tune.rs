@@ -59,7 +59,7 @@ impl Setting {
 }
 
 pub fn run(args: TuneArgs) -> Result<ExitCode> {
-    let base = args.matrix.config("tune")?;
+    let (base, source) = args.matrix.config("tune")?;
     let settings = grid(&args)?;
     // One directory a setting, and `tune.md` with the table beside them.
     let out = args.matrix.out(&base);
@@ -72,7 +72,7 @@ pub fn run(args: TuneArgs) -> Result<ExitCode> {
             .revalidated(&format!("tune setting {}", setting.dir_name()))?;
         let options = args
             .matrix
-            .options(&config, out.join(setting.dir_name()), 1)?;
+            .options(&config, &source, out.join(setting.dir_name()), 1)?;
         eprintln!("tune: {}", setting.dir_name());
         let schedule = Schedule {
             shard: None,

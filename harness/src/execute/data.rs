@@ -10,7 +10,7 @@ use prefbench_baselines::text;
 use prefbench_baselines::train::{self, SplitTensors};
 use prefbench_datasets::{members_dir, Registry};
 use prefbench_datasets::{prepare, prepare_synthetic, Dataset, PrepareOptions, Split};
-use prefbench_vocabulary::{ItemText, PolicyConfig};
+use prefbench_vocabulary::PolicyConfig;
 
 use super::context::RunOptions;
 use crate::config::ExperimentConfig;
@@ -93,7 +93,7 @@ impl Prepared {
         let titles = self
             .titles
             .as_ref()
-            .filter(|_| model.item_text == ItemText::Minilm);
+            .filter(|_| model.item_text.reads_titles());
         Ok(Policy::try_new(
             model,
             self.dataset.n_items,
@@ -111,11 +111,7 @@ fn item_titles(
     content_hash: &str,
     options: &RunOptions,
 ) -> Result<Option<tch::Tensor>> {
-    if config
-        .models()
-        .iter()
-        .all(|m| m.item_text == ItemText::None)
-    {
+    if !config.models().iter().any(|m| m.item_text.reads_titles()) {
         return Ok(None);
     }
     let titles = dataset.titles.as_ref().with_context(|| {

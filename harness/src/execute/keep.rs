@@ -35,12 +35,9 @@ pub fn keep(
 fn summary(record: &RunRecord) -> String {
     let model = record.policy().unwrap_or_default();
     format!(
-        "{}{} {} K={} seed={}: test HR@1 {:.4} at epoch {} of {} (last {:.4}; SFT {:.4})",
-        record.cell.dataset,
+        "{}{}: test HR@1 {:.4} at epoch {} of {} (last {:.4}; SFT {:.4})",
+        record.key(),
         policy_note(&model),
-        record.cell.method,
-        record.cell.k,
-        record.seed,
         record.test.hr_at_1,
         record.selected_epoch,
         record.epochs.len(),

@@ -6,7 +6,7 @@ use anyhow::Result;
 use prefbench_baselines::policy::Policy;
 use prefbench_baselines::train;
 use prefbench_baselines::train::checkpoint::{self, SftSummary};
-use prefbench_vocabulary::{Architecture, ItemText, PolicyConfig};
+use prefbench_vocabulary::{Architecture, PolicyConfig};
 
 use super::context::Context;
 use super::data::Prepared;
@@ -104,14 +104,14 @@ impl Reference {
     }
 }
 
-/// What progress lines add to a dataset's name so the policies of one matrix stay apart; the
-/// default backbone (a transformer on item ids) adds nothing.
+/// What progress lines add to a dataset's name or a run's key so the policies of one matrix
+/// stay apart; the default backbone (a transformer on item ids) adds nothing.
 pub fn policy_note(model: &PolicyConfig) -> String {
     let mut parts = Vec::new();
     if model.architecture != Architecture::Transformer {
         parts.push(model.architecture.name());
     }
-    if model.item_text == ItemText::Minilm {
+    if model.item_text.reads_titles() {
         parts.push("with titles");
     }
     match parts.is_empty() {

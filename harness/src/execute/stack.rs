@@ -74,10 +74,7 @@ pub fn run_stack(
 /// What the progress display calls a stack: the run itself when alone.
 fn stack_name(runs: &[StackRun]) -> String {
     match runs {
-        [(spec, _)] => {
-            let (cell, seed) = (&spec.key.cell, spec.key.seed);
-            format!("{} K={} seed {seed}", cell.method, cell.k)
-        }
+        [(spec, _)] => spec.key.to_string(),
         _ => {
             let mut seeds: Vec<u64> = runs.iter().map(|(s, _)| s.key.seed).collect();
             seeds.sort_unstable();

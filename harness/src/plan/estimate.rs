@@ -66,7 +66,7 @@ pub fn describe(
         runs.len() / total_groups.max(1),
         total_groups
     )?;
-    let policies: Vec<String> = models.iter().map(spelled).collect();
+    let policies: Vec<String> = models.iter().map(PolicyConfig::label).collect();
     writeln!(
         out,
         "policies (architecture/item_text): {}",
@@ -114,7 +114,7 @@ pub fn describe(
             "  {:<12} seed {:<4} {:<18} {:>4} runs{}",
             group.dataset,
             group.seed,
-            spelled(group.model),
+            group.model.label(),
             group.runs.len(),
             if timings.any() {
                 format!("  ≈ {}", hours(cost.seconds))
@@ -154,11 +154,6 @@ fn stacking(config: &ExperimentConfig, groups: &[Group]) -> String {
             )
         }
     }
-}
-
-/// A policy's architecture and item text as configs spell them.
-fn spelled(model: &PolicyConfig) -> String {
-    format!("{}/{}", model.architecture.name(), model.item_text.name())
 }
 
 fn hours(seconds: f64) -> String {

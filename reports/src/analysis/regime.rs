@@ -45,7 +45,7 @@ impl Regime {
 
     /// Whether the policy reads MiniLM title embeddings.
     fn titles(&self) -> bool {
-        self.item_text == ItemText::Minilm
+        self.item_text.reads_titles()
     }
 
     /// The architecture as configs spell it.
