@@ -117,6 +117,14 @@ pub fn run(cmd: DataCommand) -> Result<()> {
                         "unpinned (datasets.lock)"
                     };
                     println!("  - {} [{state}, {pin}]", f.name);
+                    for m in &f.members {
+                        let state = if opts.cached_path(name, &m.name).is_file() {
+                            "cached"
+                        } else {
+                            "not cached"
+                        };
+                        println!("      member {} [{state}, pinned; fetched alone when the archive fails]", m.name);
+                    }
                 }
             }
         }
