@@ -9,7 +9,7 @@
 //! policies) are two cells, labelled by what differs, and never pooled as seeds of one.
 use crate::model::{Column, Table, Value};
 use crate::render::markdown;
-use prefbench_results::setting::differences;
+use prefbench_results::setting::{differences, VERSION};
 use prefbench_results::stats::{welch_t_test, Summary};
 use prefbench_results::store::{unique, StoreError};
 use prefbench_results::{Cell, CellKey, RunRecord};
@@ -19,7 +19,7 @@ use std::collections::{BTreeMap, BTreeSet};
 pub const ALPHA: f64 = 0.05;
 
 /// Spec keys a comparison ignores: the version is what two result sets differ in.
-const IGNORED: [&str; 1] = ["prefbench"];
+const IGNORED: [&str; 1] = [VERSION];
 
 /// How large a change must be to matter, whatever its p-value. Build it with
 /// [`Thresholds::new`], which refuses values no change can be compared with.
