@@ -2,6 +2,8 @@
 use std::path::Path;
 use std::process::Output;
 
+use prefbench_vocabulary::ItemText;
+
 use crate::support::{command_cached, prefbench, text};
 
 fn prefbench_cached(args: &[&str], cwd: &Path, cache: &str) -> Output {
@@ -136,10 +138,20 @@ fn an_item_text_axis_trains_each_policy_on_its_own_reference() {
     let tmp = tempfile::tempdir().unwrap();
     let both = TINY.replace("seeds: [7]\n", "seeds: [7]\nitem_text: [none, minilm]\n");
     let records = run_config(tmp.path(), &both, "both", "cache");
-    let regime =
-        |r: &serde_json::Value| r["spec"]["model"]["item_text"].as_str().unwrap().to_owned();
-    let regimes: Vec<String> = records.iter().map(regime).collect();
-    assert_eq!(regimes, ["none", "none", "minilm", "minilm"]);
+    let regime = |r: &serde_json::Value| {
+        let record: prefbench_results::RunRecord = serde_json::from_value(r.clone()).unwrap();
+        record.policy().unwrap().item_text
+    };
+    let regimes: Vec<ItemText> = records.iter().map(regime).collect();
+    assert_eq!(
+        regimes,
+        [
+            ItemText::None,
+            ItemText::None,
+            ItemText::Minilm,
+            ItemText::Minilm
+        ]
+    );
     let mut ids: Vec<&str> = records.iter().map(|r| r["id"].as_str().unwrap()).collect();
     ids.sort_unstable();
     ids.dedup();
@@ -151,7 +163,10 @@ fn an_item_text_axis_trains_each_policy_on_its_own_reference() {
 
     // The config without the axis is the `none` half: same ids, and its reference is cached.
     let plain = run_tiny(tmp.path(), "plain");
-    let none: Vec<_> = records.iter().filter(|r| regime(r) == "none").collect();
+    let none: Vec<_> = records
+        .iter()
+        .filter(|r| regime(r) == ItemText::None)
+        .collect();
     assert_eq!(
         plain.iter().map(|r| &r["id"]).collect::<Vec<_>>(),
         none.iter().map(|r| &r["id"]).collect::<Vec<_>>()

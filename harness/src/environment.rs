@@ -1,7 +1,8 @@
 //! The environment a run happened in: printed by `prefbench env` and saved as `env.json`, so a
-//! reader of any result knows the versions, threads and device behind it.
+//! reader of any result knows the versions, threads and device behind it. Its type is
+//! [`prefbench_results::Environment`], which the readers of records share.
 use prefbench_baselines::libtorch_version;
-use serde::Serialize;
+use prefbench_results::{Environment, LoadedLibtorch};
 use tch::Device;
 
 use crate::config::DeviceChoice;
@@ -16,78 +17,45 @@ pub fn cores() -> usize {
     std::thread::available_parallelism().map_or(1, |n| n.get())
 }
 
-/// Versions and hardware visible to prefbench.
-#[derive(Debug, Clone, Serialize)]
-pub struct Environment {
-    pub prefbench: &'static str,
-    pub git_commit: Option<&'static str>,
-    pub tch: &'static str,
-    /// The libtorch version the binary was built against.
-    pub libtorch: Option<&'static str>,
-    /// The directory the running process loaded libtorch from, and that copy's version where
-    /// it sits in a torch wheel: differs from the build's when `LD_LIBRARY_PATH` points at a
-    /// node's own PyTorch.
-    pub libtorch_loaded: Option<LoadedLibtorch>,
-    pub os: &'static str,
-    pub arch: &'static str,
-    pub cpu_model: Option<String>,
-    pub cores: usize,
-    pub torch_threads: i32,
-    pub cuda_available: bool,
-    /// Names as nvidia-smi reports them (libtorch's C API does not expose them).
-    pub cuda_device_names: Vec<String>,
-    pub cudnn_available: bool,
-}
-
-impl Environment {
-    pub fn capture() -> Self {
-        let cuda_available = tch::Cuda::is_available();
-        Self {
-            prefbench: env!("CARGO_PKG_VERSION"),
-            git_commit: GIT_COMMIT,
-            tch: TCH_VERSION,
-            libtorch: option_env!("PREFBENCH_LIBTORCH_VERSION"),
-            libtorch_loaded: LoadedLibtorch::find(),
-            os: std::env::consts::OS,
-            arch: std::env::consts::ARCH,
-            cpu_model: cpu_model(),
-            cores: cores(),
-            torch_threads: tch::get_num_threads(),
-            cuda_available,
-            cuda_device_names: if cuda_available {
-                gpu_names(tch::Cuda::device_count())
-            } else {
-                Vec::new()
-            },
-            cudnn_available: tch::Cuda::cudnn_is_available(),
-        }
+/// The versions and hardware visible to prefbench, as `prefbench env` prints them and every
+/// record stores them.
+pub fn capture() -> Environment {
+    let cuda_available = tch::Cuda::is_available();
+    Environment {
+        prefbench: env!("CARGO_PKG_VERSION").into(),
+        git_commit: GIT_COMMIT.map(String::from),
+        tch: TCH_VERSION.into(),
+        libtorch: option_env!("PREFBENCH_LIBTORCH_VERSION").map(String::from),
+        libtorch_loaded: loaded_libtorch(),
+        os: std::env::consts::OS.into(),
+        arch: std::env::consts::ARCH.into(),
+        cpu_model: cpu_model(),
+        cores: cores(),
+        torch_threads: tch::get_num_threads(),
+        cuda_available,
+        cuda_device_names: if cuda_available {
+            gpu_names(tch::Cuda::device_count())
+        } else {
+            Vec::new()
+        },
+        cudnn_available: tch::Cuda::cudnn_is_available(),
     }
 }
 
-/// Where the running process's `libtorch_cpu.so` came from.
-#[derive(Debug, Clone, Serialize)]
-pub struct LoadedLibtorch {
-    pub dir: String,
-    /// As the files beside that `lib/` say (`torch/version.py` of a wheel, `build-version` of a
-    /// standalone libtorch).
-    pub version: Option<String>,
-}
-
-impl LoadedLibtorch {
-    /// Reads `/proc/self/maps`; `None` where it is unavailable (not Linux).
-    fn find() -> Option<Self> {
-        let maps = std::fs::read_to_string("/proc/self/maps").ok()?;
-        let path = maps
-            .lines()
-            .filter_map(|l| l.split_whitespace().nth(5))
-            .find(|p| p.ends_with("/libtorch_cpu.so"))?;
-        let dir = std::path::Path::new(path).parent()?;
-        let version = libtorch_version(dir);
-        Some(Self {
-            dir: dir.display().to_string(),
-            version,
-        })
-    }
+/// Where the running process's `libtorch_cpu.so` came from, from `/proc/self/maps`; `None`
+/// where it is unavailable (not Linux).
+fn loaded_libtorch() -> Option<LoadedLibtorch> {
+    let maps = std::fs::read_to_string("/proc/self/maps").ok()?;
+    let path = maps
+        .lines()
+        .filter_map(|l| l.split_whitespace().nth(5))
+        .find(|p| p.ends_with("/libtorch_cpu.so"))?;
+    let dir = std::path::Path::new(path).parent()?;
+    let version = libtorch_version(dir);
+    Some(LoadedLibtorch {
+        dir: dir.display().to_string(),
+        version,
+    })
 }
 
 /// The tch crate this binary was built against (Cargo.lock pins it).
@@ -134,5 +102,23 @@ pub fn resolve_device(choice: DeviceChoice) -> anyhow::Result<Device> {
             "--device cuda: libtorch sees no CUDA device (tch::Cuda::is_available() is false); \
              check the driver with nvidia-smi or run with --device cpu"
         ),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// What the harness writes is what readers read: the captured environment survives a trip
+    /// through JSON into the readers' type unchanged, field for field and byte for byte.
+    #[test]
+    fn the_captured_environment_reads_back_losslessly() {
+        let env = capture();
+        let json = serde_json::to_value(&env).unwrap();
+        let read: Environment = serde_json::from_value(json.clone()).unwrap();
+        assert_eq!(read, env);
+        assert_eq!(serde_json::to_value(&read).unwrap(), json);
+        assert_eq!(read.cpu_model, cpu_model());
+        assert_eq!(read.git_commit.as_deref(), GIT_COMMIT);
     }
 }

@@ -10,14 +10,14 @@
 //! policies) are two cells, labelled by what differs, and never pooled as seeds of one.
 use crate::model::{Column, Table, Value};
 use crate::render::markdown;
-use prefbench_results::setting::differences;
+use prefbench_results::setting::{differences, VERSION};
 use prefbench_results::stats::{welch_t_test, Summary, ALPHA};
 use prefbench_results::store::{unique, StoreError};
 use prefbench_results::{Cell, CellKey, RunRecord};
 use std::collections::{BTreeMap, BTreeSet};
 
 /// Spec keys a comparison ignores: the version is what two result sets differ in.
-const IGNORED: [&str; 1] = ["prefbench"];
+const IGNORED: [&str; 1] = [VERSION];
 
 /// How large a change must be to matter, whatever its p-value. Build it with
 /// [`Thresholds::new`], which refuses values no change can be compared with.

@@ -280,7 +280,7 @@ fn c6_is_the_paired_step_time_ratio_with_the_selection_share_beside_it() {
         .into_iter()
         .map(|mut r| {
             if r.seed == 0 && r.cell.method.name() == "dynamicpo-dmpo" {
-                r.environment["git_commit"] = "0123456789ab".into();
+                r.environment.git_commit = Some("0123456789ab".into());
                 r.timings.po_step_median_ms /= 2.0;
             }
             r

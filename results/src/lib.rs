@@ -1,6 +1,9 @@
 //! The run record schema and its check, the append-only results store and statistics across
-//! seeds.
+//! seeds. The blocks of a record that the harness writes and other crates read (the run's
+//! identity, its environment) are types here, shared by the writer and every reader.
+pub mod environment;
 mod error;
+pub mod identity;
 pub mod record;
 pub mod setting;
 pub mod stats;
@@ -8,6 +11,8 @@ pub mod store;
 mod unique;
 pub mod validate;
 
+pub use environment::{Environment, LoadedLibtorch};
+pub use identity::{PoSettings, RunIdentity, SftIdentity};
 pub use prefbench_vocabulary::{Cell, RunKey};
 pub use prefbench_vocabulary::{EpochPoint, RankingMetrics, SftMetrics, StepPoint};
 pub use record::{RunRecord, Timings, SCHEMA_VERSION};

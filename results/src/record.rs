@@ -1,5 +1,7 @@
 //! The run record: one line of `results.jsonl` per finished PO run. Everything a report, a
 //! comparison or a resume needs is in the record, so reports are built from records alone.
+use crate::environment::Environment;
+use crate::identity::RunIdentity;
 use prefbench_vocabulary::{
     Cell, EpochPoint, PolicyConfig, RankingMetrics, RunKey, SftMetrics, StepPoint,
 };
@@ -62,7 +64,10 @@ pub struct RunRecord {
     pub id: String,
     pub cell: Cell,
     pub seed: u64,
-    /// The resolved spec (model, training and objective settings) as it ran.
+    /// The run's [`RunIdentity`] (model, training and objective settings) as it ran, kept as
+    /// the JSON it was stored as, since the id is the hash of exactly these bytes: a record
+    /// from before a setting existed lacks it, and its typed view would add the default.
+    /// Read it through [`RunRecord::identity`].
     pub spec: serde_json::Value,
     /// The SFT reference policy, before PO.
     pub sft: SftMetrics,
@@ -81,7 +86,7 @@ pub struct RunRecord {
     pub threads: usize,
     pub prefbench_version: String,
     /// The environment the run happened in (versions, CPU, GPU, threads), as `env.json`.
-    pub environment: serde_json::Value,
+    pub environment: Environment,
 }
 
 impl RunRecord {
@@ -93,16 +98,18 @@ impl RunRecord {
         }
     }
 
-    /// The policy the run trained, from `spec.model`, so that readers branch on typed values
-    /// instead of spelling the spec's strings. Fields a record predates take their defaults
-    /// (records from before the `architecture` option trained the transformer, those from
-    /// before `item_text` item ids only); an error means `spec.model` is not a policy config
-    /// of this version.
+    /// The typed view of `spec`, so that readers branch on typed values instead of spelling
+    /// the spec's keys. Settings a record predates take their defaults (records from before
+    /// the `architecture` option trained the transformer, those from before `item_text` item
+    /// ids only); an error means `spec` is not a run identity of this version, which
+    /// [`crate::validate`] refuses, so it is `Ok` for every record a store reads.
+    pub fn identity(&self) -> Result<RunIdentity, serde_json::Error> {
+        RunIdentity::deserialize(&self.spec)
+    }
+
+    /// The policy the run trained, from [`RunRecord::identity`].
     pub fn policy(&self) -> Result<PolicyConfig, serde_json::Error> {
-        match self.spec.get("model") {
-            Some(model) => PolicyConfig::deserialize(model),
-            None => Ok(PolicyConfig::default()),
-        }
+        self.identity().map(|i| i.reference.model)
     }
 }
 
@@ -110,43 +117,55 @@ impl RunRecord {
 mod tests {
     use super::*;
     use prefbench_vocabulary::{Architecture, ItemText};
+    use serde_json::{json, Value};
 
     #[test]
     fn the_policy_is_read_typed_and_missing_options_take_their_defaults() {
-        let policy = |model: serde_json::Value| {
-            let spec = serde_json::json!({ "model": model });
-            let mut record: RunRecord = serde_json::from_value(serde_json::json!({
-                "schema": SCHEMA_VERSION, "id": "x",
-                "cell": { "dataset": "d", "method": "dmpo", "k": 1 }, "seed": 0,
-                "spec": spec,
-                "sft": { "valid": metrics(), "test": metrics(), "kept_epoch": 1,
-                         "valid_hr_at_1": [], "train_loss": [] },
-                "selected_epoch": 1, "valid": metrics(), "test": metrics(),
-                "final_train_loss": 0.5, "epochs": [], "curve": [],
-                "timings": { "sft_s": 0.0, "reference_cache_s": 0.0, "sft_cached": false,
-                             "po_s": 0.0, "po_step_median_ms": 0.0, "selection_share": 0.0,
-                             "eval_s": 0.0, "peak_rss_mib": 0.0 },
-                "device": "cpu", "threads": 1, "prefbench_version": "0.1.0",
-                "environment": {},
-            }))
-            .unwrap();
-            let read = record.policy().unwrap();
-            record.spec = serde_json::json!({});
-            assert_eq!(record.policy().unwrap(), PolicyConfig::default());
-            read
+        let policy = |model: Value| {
+            record(
+                json!({ "dataset": "d", "dataset_hash": "abc", "method": "dmpo", "k": 1,
+                           "seed": 0, "model": model, "sft": {}, "po": {}, "objective": {},
+                           "prefbench": "0.1.0" }),
+            )
+            .policy()
+            .unwrap()
         };
-        let old = policy(serde_json::json!({ "width": 16, "blocks": 1 }));
+        let old = policy(json!({ "width": 16, "blocks": 1 }));
         assert_eq!(old.architecture, Architecture::Transformer);
         assert_eq!(old.item_text, ItemText::None);
         assert_eq!(old.width, 16);
-        let gru = policy(serde_json::json!({ "architecture": "gru", "item_text": "minilm" }));
+        let gru = policy(json!({ "architecture": "gru", "item_text": "minilm" }));
         assert_eq!(
             (gru.architecture, gru.item_text),
             (Architecture::Gru, ItemText::Minilm)
         );
+        let partial = record(json!({ "model": { "width": 16 } }));
+        assert!(partial.policy().is_err(), "a spec without its other fields");
     }
 
-    fn metrics() -> serde_json::Value {
-        serde_json::json!({ "hr_at_1": 0.5, "hr_at_5": 0.5, "ndcg_at_5": 0.5, "samples": 1 })
+    fn record(spec: Value) -> RunRecord {
+        serde_json::from_value(json!({
+            "schema": SCHEMA_VERSION, "id": "x",
+            "cell": { "dataset": "d", "method": "dmpo", "k": 1 }, "seed": 0,
+            "spec": spec,
+            "sft": { "valid": metrics(), "test": metrics(), "kept_epoch": 1,
+                     "valid_hr_at_1": [], "train_loss": [] },
+            "selected_epoch": 1, "valid": metrics(), "test": metrics(),
+            "final_train_loss": 0.5, "epochs": [], "curve": [],
+            "timings": { "sft_s": 0.0, "reference_cache_s": 0.0, "sft_cached": false,
+                         "po_s": 0.0, "po_step_median_ms": 0.0, "selection_share": 0.0,
+                         "eval_s": 0.0, "peak_rss_mib": 0.0 },
+            "device": "cpu", "threads": 1, "prefbench_version": "0.1.0",
+            "environment": { "prefbench": "0.1.0", "git_commit": null, "tch": "0.24.0",
+                             "libtorch": null, "os": "linux", "arch": "x86_64",
+                             "cpu_model": null, "cores": 1, "torch_threads": 1,
+                             "cuda_available": false, "cuda_device_names": [],
+                             "cudnn_available": false },
+        }))
+        .unwrap()
+    }
+
+    fn metrics() -> Value {
+        json!({ "hr_at_1": 0.5, "hr_at_5": 0.5, "ndcg_at_5": 0.5, "samples": 1 })
     }
 }

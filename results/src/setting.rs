@@ -12,12 +12,17 @@ use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet};
 
 /// Spec keys that are a run's cell coordinates or its seed, not its setting: the JSON fields of
-/// [`crate::RunKey`] (a test holds them equal).
+/// [`crate::RunKey`], and where [`crate::RunIdentity`] writes them (tests hold both equal).
 pub const COORDINATES: [&str; 4] = ["dataset", "method", "k", "seed"];
 
+/// The spec key of the prefbench version ([`crate::SftIdentity::prefbench`], tested equal),
+/// which `compare` leaves out of the setting, since the version is what it compares.
+pub const VERSION: &str = "prefbench";
+
 /// The spec without [`COORDINATES`] and without the top-level keys in `ignore` (`compare`
-/// ignores `prefbench`, the version it compares). A spec that is not an object is its own
-/// setting.
+/// ignores [`VERSION`]). A spec that is not an object is its own setting. It is the stored JSON,
+/// not the typed [`crate::RunIdentity`], so that a record from before a setting existed (which
+/// lacks it) is never pooled with the runs that set it to today's default.
 pub fn setting(spec: &Value, ignore: &[&str]) -> Value {
     match spec {
         Value::Object(map) => Value::Object(
@@ -164,6 +169,42 @@ mod tests {
         assert_eq!(serde_json::from_value::<crate::RunKey>(json).unwrap(), key);
     }
     use serde_json::json;
+
+    /// The keys [`setting`] leaves out hold the identity's coordinates and version, so a
+    /// renamed field of the identity fails here rather than turning into a setting.
+    #[test]
+    fn the_coordinates_and_the_version_are_where_the_identity_writes_them() {
+        let key = crate::RunKey::new("lastfm", "dmpo".parse().unwrap(), 15, 3);
+        let identity = crate::RunIdentity {
+            reference: crate::SftIdentity {
+                dataset_hash: "abc".into(),
+                seed: key.seed,
+                model: Default::default(),
+                sft: Default::default(),
+                prefbench: "9.9.9".into(),
+            },
+            dataset: key.cell.dataset.clone(),
+            method: key.cell.method,
+            k: key.cell.k,
+            po: Default::default(),
+            objective: Default::default(),
+        };
+        let (spec, _) = identity.canonical_and_id();
+        let coordinates = serde_json::to_value(&key).unwrap();
+        for name in COORDINATES {
+            assert_eq!(spec[name], coordinates[name], "{name}");
+        }
+        assert_eq!(spec[VERSION], "9.9.9");
+        let left = setting(&spec, &[VERSION]);
+        let settings = ["dataset_hash", "model", "objective", "po", "sft"];
+        let kept: Vec<&str> = left
+            .as_object()
+            .unwrap()
+            .keys()
+            .map(|k| k.as_str())
+            .collect();
+        assert_eq!(kept, settings, "every other field is a setting");
+    }
 
     #[test]
     fn canonical_form_ignores_key_order() {

@@ -6,8 +6,8 @@
 //! of the spec), and reports would print it as a result. So every value is checked against its
 //! domain and every redundant value against its source:
 //!
-//! - the id is recomputed from the spec ([`canonical_hash`]), and the cell, seed and version
-//!   must be the spec's;
+//! - the id is recomputed from the spec ([`canonical_hash`]), the spec must read as a
+//!   [`RunIdentity`], and the cell, seed and version must be the identity's;
 //! - metrics are fractions of a whole number of samples, with HR@1 ≤ NDCG@5 ≤ HR@5 (each
 //!   sample's NDCG@5 lies between its two hits);
 //! - K fits the 20 candidates (1..=19, DPO only at 1);
@@ -20,6 +20,7 @@
 //! binds the name to the data's content hash), the results crate does not know the registry,
 //! and a record of a recipe added later is still a record. The name must be a plain file name,
 //! since reports use it in paths (`figures/`, `datasets/<name>/`).
+use crate::identity::RunIdentity;
 use crate::record::{RunRecord, Timings};
 use crate::setting::canonical_hash;
 use prefbench_vocabulary::{RankingMetrics, MAX_K};
@@ -46,19 +47,16 @@ pub struct InvalidRecord {
 /// Checks `record` as described in the module documentation; the error names the first field
 /// found wrong.
 pub fn validate(record: &RunRecord) -> Result<(), InvalidRecord> {
-    identity(record)?;
-    coordinates(record)?;
-    po_epochs(record)?;
-    sft(record)?;
+    let spec = identity(record)?;
+    coordinates(record, &spec)?;
+    po_epochs(record, &spec)?;
+    sft(record, &spec)?;
     curve(record)?;
     timings(&record.timings)?;
     require(record.threads >= 1, "threads", || {
         "is 0; a run uses at least one thread".into()
     })?;
-    require(!record.device.is_empty(), "device", || "is empty".into())?;
-    require(record.environment.is_object(), "environment", || {
-        "is not an object (the content of env.json)".into()
-    })
+    require(!record.device.is_empty(), "device", || "is empty".into())
 }
 
 fn require(
@@ -88,8 +86,9 @@ fn finite(field: impl fmt::Display, x: f64) -> Result<(), InvalidRecord> {
     })
 }
 
-/// The id is a sha256 and the hash of the spec, so neither was changed after the run.
-fn identity(r: &RunRecord) -> Result<(), InvalidRecord> {
+/// The id is a sha256 and the hash of the spec, so neither was changed after the run; the
+/// spec's typed view, which the other checks read.
+fn identity(r: &RunRecord) -> Result<RunIdentity, InvalidRecord> {
     let hex = r.id.len() == 64 && r.id.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'));
     require(hex, "id", || {
         format!("is {:?}, not a run id (64 lowercase hex digits)", r.id)
@@ -102,12 +101,16 @@ fn identity(r: &RunRecord) -> Result<(), InvalidRecord> {
              after the run",
             r.id
         )
+    })?;
+    r.identity().map_err(|e| InvalidRecord {
+        field: "spec".into(),
+        problem: format!("is not the spec of a run of this version: {e}"),
     })
 }
 
 /// The cell, seed and version: in their domains and equal to the spec's, which the id vouches
 /// for.
-fn coordinates(r: &RunRecord) -> Result<(), InvalidRecord> {
+fn coordinates(r: &RunRecord, spec: &RunIdentity) -> Result<(), InvalidRecord> {
     let name = &r.cell.dataset;
     let plain = !name.starts_with('.')
         && !name.is_empty()
@@ -128,46 +131,43 @@ fn coordinates(r: &RunRecord) -> Result<(), InvalidRecord> {
             field: "cell.k".into(),
             problem: format!("is {k}: {e}"),
         })?;
-    let spec = &r.spec;
+    let text = |s: &str| Value::from(s);
     let agrees = [
-        ("cell.dataset", "dataset", Value::from(name.as_str())),
-        ("cell.method", "method", Value::from(r.cell.method.name())),
-        ("cell.k", "k", Value::from(k)),
-        ("seed", "seed", Value::from(r.seed)),
+        ("cell.dataset", "dataset", text(name), text(&spec.dataset)),
+        (
+            "cell.method",
+            "method",
+            text(r.cell.method.name()),
+            text(spec.method.name()),
+        ),
+        ("cell.k", "k", Value::from(k), Value::from(spec.k)),
+        (
+            "seed",
+            "seed",
+            Value::from(r.seed),
+            Value::from(spec.reference.seed),
+        ),
         (
             "prefbench_version",
             "prefbench",
-            Value::from(r.prefbench_version.as_str()),
+            text(&r.prefbench_version),
+            text(&spec.reference.prefbench),
         ),
     ];
-    for (field, key, value) in agrees {
-        let in_spec = spec.get(key).unwrap_or(&Value::Null);
-        require(*in_spec == value, field, || {
+    for (field, key, value, in_spec) in agrees {
+        require(in_spec == value, field, || {
             format!("is {value} but spec.{key} is {in_spec}")
         })?;
     }
     Ok(())
 }
 
-/// A whole number under `spec.<stage>.epochs`.
-fn spec_epochs(r: &RunRecord, stage: &str) -> Result<usize, InvalidRecord> {
-    r.spec
-        .get(stage)
-        .and_then(|s| s.get("epochs"))
-        .and_then(Value::as_u64)
-        .and_then(|n| usize::try_from(n).ok())
-        .ok_or_else(|| InvalidRecord {
-            field: format!("spec.{stage}.epochs"),
-            problem: "is missing or not a whole number".into(),
-        })
-}
-
 /// Every PO epoch, numbered from 1, with one split size throughout; the selected epoch and the
 /// copies of it and of the last epoch.
-fn po_epochs(r: &RunRecord) -> Result<(), InvalidRecord> {
+fn po_epochs(r: &RunRecord, spec: &RunIdentity) -> Result<(), InvalidRecord> {
     metrics("valid", &r.valid)?;
     metrics("test", &r.test)?;
-    let n = spec_epochs(r, "po")?;
+    let n = spec.po.epochs;
     let epochs = &r.epochs;
     require(epochs.len() == n && n > 0, "epochs", || {
         format!(
@@ -268,11 +268,11 @@ fn metrics(field: &str, m: &RankingMetrics) -> Result<(), InvalidRecord> {
 
 /// The reference's metrics and its curve (empty in records of references cached before the
 /// curve was kept).
-fn sft(r: &RunRecord) -> Result<(), InvalidRecord> {
+fn sft(r: &RunRecord, spec: &RunIdentity) -> Result<(), InvalidRecord> {
     let s = &r.sft;
     metrics("sft.valid", &s.valid)?;
     metrics("sft.test", &s.test)?;
-    let n = spec_epochs(r, "sft")?;
+    let n = spec.reference.sft.epochs;
     let ran = s.valid_hr_at_1.len();
     require(ran <= n, "sft.valid_hr_at_1", || {
         format!("holds {ran} epochs but spec.sft.epochs is {n}")

@@ -31,7 +31,7 @@ fn a_stored_record_passes_and_its_id_is_the_hash_of_its_spec() {
 #[test]
 fn each_kind_of_damage_is_refused_naming_the_field() {
     type Edit = fn(&mut Value);
-    let cases: [(&str, Edit, &str, &str); 33] = [
+    let cases: [(&str, Edit, &str, &str); 34] = [
         (
             "HR@1 of 1e308",
             |r| r["test"]["hr_at_1"] = json!(1e308),
@@ -154,6 +154,15 @@ fn each_kind_of_damage_is_refused_naming_the_field() {
             |r| r["spec"]["po"]["lr"] = json!(0.1),
             "id",
             "the spec or the id was changed",
+        ),
+        (
+            "a spec without its policy, with its id recomputed",
+            |r| {
+                r["spec"].as_object_mut().unwrap().remove("model");
+                r["id"] = json!(canonical_hash(&r["spec"]))
+            },
+            "spec",
+            "missing field `model`",
         ),
         (
             "selected epoch 0",

@@ -2,7 +2,7 @@
 //! tests of every crate that reads records (a dev-dependency only), so that no test crate
 //! keeps its own copy.
 use prefbench_results::{
-    Cell, EpochPoint, RankingMetrics, RunRecord, SftMetrics, Timings, SCHEMA_VERSION,
+    Cell, Environment, EpochPoint, RankingMetrics, RunRecord, SftMetrics, Timings, SCHEMA_VERSION,
 };
 
 /// Ranking metrics whose HR@5 and NDCG@5 derive from HR@1, so tables can be checked by hand.
@@ -86,7 +86,26 @@ pub fn record(dataset: &str, method: &str, k: usize, seed: u64, hr_at_1: f64) ->
         device: "cpu".into(),
         threads: 2,
         prefbench_version: "0.1.0".into(),
-        environment: serde_json::json!({ "cores": 2 }),
+        environment: environment(),
+    }
+}
+
+/// The environment of a two-core CPU machine, as the harness captures it.
+fn environment() -> Environment {
+    Environment {
+        prefbench: "0.1.0".into(),
+        git_commit: Some("964c1c683e47".into()),
+        tch: "0.24.0".into(),
+        libtorch: Some("2.11.0".into()),
+        libtorch_loaded: None,
+        os: "linux".into(),
+        arch: "x86_64".into(),
+        cpu_model: Some("AMD EPYC".into()),
+        cores: 2,
+        torch_threads: 2,
+        cuda_available: false,
+        cuda_device_names: Vec::new(),
+        cudnn_available: false,
     }
 }
 

@@ -3,16 +3,21 @@ use std::process::ExitCode;
 
 use anyhow::Result;
 
-use crate::environment::Environment;
+use crate::environment;
 
 pub fn print() -> Result<ExitCode> {
-    let env = Environment::capture();
+    let env = environment::capture();
     println!("prefbench  {}", env.prefbench);
-    println!("git commit {}", env.git_commit.unwrap_or("unknown"));
+    println!(
+        "git commit {}",
+        env.git_commit.as_deref().unwrap_or("unknown")
+    );
     println!("tch        {}", env.tch);
     println!(
         "libtorch   {}",
-        env.libtorch.unwrap_or("unknown (LIBTORCH route)")
+        env.libtorch
+            .as_deref()
+            .unwrap_or("unknown (LIBTORCH route)")
     );
     match &env.libtorch_loaded {
         Some(l) => println!(

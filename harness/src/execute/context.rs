@@ -5,6 +5,7 @@
 use std::path::PathBuf;
 
 use prefbench_datasets::FetchOptions;
+use prefbench_results::Environment;
 use tch::Device;
 
 use crate::config::ExperimentConfig;
@@ -45,6 +46,6 @@ pub struct Schedule {
 pub struct Context<'a> {
     pub config: &'a ExperimentConfig,
     pub options: &'a RunOptions,
-    pub environment: &'a serde_json::Value,
+    pub environment: &'a Environment,
     pub stop: &'a StopToken,
 }

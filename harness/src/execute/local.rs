@@ -10,7 +10,7 @@ use super::jobs;
 use super::keep::{keep, open_store};
 use super::train::{dataset_hashes, train_groups, Trained};
 use crate::config::ExperimentConfig;
-use crate::environment::Environment;
+use crate::environment;
 use crate::failures::FailureLog;
 use crate::lock::OutputLock;
 use crate::manifest;
@@ -43,7 +43,7 @@ pub fn run(
     let _lock = OutputLock::acquire(out)?;
     tch::set_num_threads(options.threads as i32);
     prefbench_io::write_atomic(&out.config(), config.to_yaml()?.as_bytes())?;
-    let environment = serde_json::to_value(Environment::capture())?;
+    let environment = environment::capture();
     prefbench_io::write_atomic(
         &out.environment(),
         serde_json::to_string_pretty(&environment)?.as_bytes(),

@@ -12,7 +12,7 @@ use super::context::Context;
 use super::data::Prepared;
 use super::progress::Training;
 use crate::observe::Observer;
-use crate::plan::identity::SftIdentity;
+use crate::plan::identity;
 
 /// The SFT policy of one (dataset, seed, policy), its cached train-split candidate
 /// log-likelihoods and what it cost.
@@ -46,7 +46,7 @@ impl Reference {
             .fetch
             .cache
             .join("sft")
-            .join(SftIdentity::of(config, model, &data.content_hash, seed).key());
+            .join(identity::reference(config, model, &data.content_hash, seed).key());
         let started = Instant::now();
         match checkpoint::load(&dir, &mut policy, data.train.len()) {
             Ok(Some((train_log_probs, summary))) => {

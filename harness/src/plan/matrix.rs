@@ -4,7 +4,7 @@ use prefbench_results::{Cell, RunKey};
 use prefbench_vocabulary::PolicyConfig;
 use serde_json::Value;
 
-use super::identity::{RunIdentity, SftIdentity};
+use super::identity;
 use crate::config::ExperimentConfig;
 
 /// One PO run of the matrix.
@@ -39,15 +39,9 @@ pub fn expand(config: &ExperimentConfig, dataset_hashes: &[(String, String)]) ->
                         if !ExperimentConfig::runs_at(method, k) {
                             continue;
                         }
-                        let (canonical, id) = RunIdentity {
-                            reference: SftIdentity::of(config, model, content_hash, seed),
-                            dataset,
-                            method,
-                            k,
-                            po: (&config.po).into(),
-                            objective: &config.objective,
-                        }
-                        .canonical_and_id();
+                        let reference = identity::reference(config, model, content_hash, seed);
+                        let (canonical, id) =
+                            identity::run(config, reference, dataset, method, k).canonical_and_id();
                         runs.push(RunSpec {
                             key: RunKey {
                                 cell: Cell {
@@ -105,6 +99,7 @@ pub fn groups<'a>(runs: impl IntoIterator<Item = &'a RunSpec>) -> Vec<Group<'a>>
 mod tests {
     use super::*;
     use prefbench_vocabulary::{ItemText, Method};
+    use serde::Deserialize;
 
     fn demo() -> ExperimentConfig {
         ExperimentConfig::preset("demo").unwrap()
@@ -170,7 +165,10 @@ mod tests {
                 .filter(|r| r.model.item_text == ItemText::Minilm)
                 .count(),
             runs.iter()
-                .filter(|r| r.canonical["model"]["item_text"] == "minilm")
+                .filter(|r| {
+                    let read = prefbench_results::RunIdentity::deserialize(&r.canonical).unwrap();
+                    read.reference.model.item_text == ItemText::Minilm
+                })
                 .count()
         );
     }

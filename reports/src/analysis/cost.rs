@@ -62,11 +62,11 @@ pub(crate) struct StepPairs {
 /// Whether two runs' step times compare: the same build (`environment.git_commit`), CPU
 /// model, device and threads.
 fn timed_alike(a: &RunRecord, b: &RunRecord) -> bool {
-    let env = |r: &RunRecord, key: &str| r.environment.get(key).cloned();
+    let (x, y) = (&a.environment, &b.environment);
     a.device == b.device
         && a.threads == b.threads
-        && env(a, "git_commit") == env(b, "git_commit")
-        && env(a, "cpu_model") == env(b, "cpu_model")
+        && x.git_commit == y.git_commit
+        && x.cpu_model == y.cpu_model
 }
 
 /// The step pairs of `variant` over `base` (see [`StepPairs`]).

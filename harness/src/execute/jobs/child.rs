@@ -7,7 +7,7 @@ use anyhow::{bail, Context as _, Result};
 
 use super::protocol::Event;
 use crate::config::ExperimentConfig;
-use crate::environment::Environment;
+use crate::environment;
 use crate::execute::context::{Context, RunOptions};
 use crate::execute::data::prepare_datasets;
 use crate::execute::train::{dataset_hashes, train_groups, RunOutcome, Trained};
@@ -50,7 +50,7 @@ pub fn work(config: &ExperimentConfig, options: &RunOptions, stop: &StopToken) -
         .read_to_string(&mut text)
         .context("cannot read the job's run ids from stdin")?;
     let ids: BTreeSet<&str> = text.lines().filter(|l| !l.is_empty()).collect();
-    let environment = serde_json::to_value(Environment::capture())?;
+    let environment = environment::capture();
     let datasets = prepare_datasets(config, options)?;
     let matrix = matrix::expand(config, &dataset_hashes(&datasets));
     let runs: Vec<_> = matrix
