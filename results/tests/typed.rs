@@ -41,7 +41,7 @@ fn keeps(stored: &Value, read: &Value) -> bool {
 #[test]
 fn every_published_record_is_its_typed_views() {
     let records = stored("published/results.jsonl");
-    assert_eq!(records.len(), 530);
+    assert!(records.len() >= 615, "{}", records.len());
     for (line, record) in &records {
         let identity = record.identity().unwrap();
         let spec = serde_json::to_value(&identity).unwrap();
