@@ -244,11 +244,11 @@ impl<'a> Inputs<'a> {
                 write_derived(hetrec::build(&artists, &tagged, order)?, entry, dir)
             }
             Inputs::MovielensArchive { archive, variant } => {
-                let members = movielens::read_archive(archive, member_pins(entry))?;
+                let members = movielens::read_archive(archive, &member_pins(entry))?;
                 write_derived(movielens::build(&members, variant)?, entry, dir)
             }
             Inputs::MovielensMembers { dir: from, variant } => {
-                let members = movielens::read_dir(from, member_pins(entry))?;
+                let members = movielens::read_dir(from, &member_pins(entry))?;
                 write_derived(movielens::build(&members, variant)?, entry, dir)
             }
             Inputs::Steam { reviews, games } => {
@@ -288,7 +288,7 @@ fn inputs(
                     url: None,
                     sha256: prefbench_io::sha256_file(&path)?,
                     // Checked against it by the recipe, which refuses any other bytes.
-                    pinned: pins.iter().any(|p| p.name == *m && p.sha256.is_some()),
+                    pinned: pins.iter().any(|(name, _)| name == m),
                 },
                 path,
                 // The user's own files: never recorded in, nor moved aside by, the cache's lock.
@@ -336,9 +336,17 @@ fn read_sdpo(name: &str, inputs: [&Fetched; 3]) -> Result<Dataset, DatasetError>
     })
 }
 
-/// The pinned members of the registry's archive (`members` of its first file).
-fn member_pins(entry: &DatasetEntry) -> &[crate::registry::FileEntry] {
-    entry.files.first().map_or(&[], |f| f.members.as_slice())
+/// The pinned members of the registry's archive (`members` of its first file), as
+/// `(member, sha256)`.
+fn member_pins(entry: &DatasetEntry) -> Vec<movielens::Pin<'_>> {
+    let members = entry
+        .files
+        .first()
+        .map_or(&[][..], |f| f.members.as_slice());
+    members
+        .iter()
+        .filter_map(|m| Some((m.name.as_str(), m.sha256.as_deref()?)))
+        .collect()
 }
 
 /// Writes the files a recipe rendered beside the prepared data, with their hashes compared to

@@ -9,12 +9,12 @@
 //! two lists kept in step by hand.
 //!
 //! The canonical form is compact JSON with the keys of every object sorted, whatever order the
-//! structs declare their fields in ([`crate::setting::canonical`]), and the run id is its hash
+//! structs declare their fields in ([`crate::canonical::canonical`]), and the run id is its hash
 //! ([`canonical_hash`]), so a reader recomputes a record's id from its stored spec. The ids are
 //! hashes of these bytes: renaming or adding a field changes every id. The pinned run id in the
 //! harness's `plan::matrix`, its pinned SFT key, the stored id pinned in `tests/validate.rs`
 //! and the published records (`tests/typed.rs`) guard them.
-use crate::setting::canonical_hash;
+use crate::canonical::canonical_hash;
 use prefbench_vocabulary::{Method, ObjectiveParams, PoConfig, PolicyConfig, Schedule, SftConfig};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -145,7 +145,7 @@ mod tests {
             b: 3,
         });
         assert_eq!(
-            crate::setting::canonical(&value),
+            crate::canonical::canonical(&value),
             r#"{"b":3,"y":{"a":2,"z":1}}"#
         );
     }

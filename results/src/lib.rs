@@ -1,6 +1,7 @@
 //! The run record schema and its check, the append-only results store and statistics across
 //! seeds. The blocks of a record that the harness writes and other crates read (the run's
 //! identity, its environment) are types here, shared by the writer and every reader.
+mod canonical;
 pub mod environment;
 mod error;
 pub mod identity;

@@ -6,6 +6,8 @@
 //!
 //! The canonical form of a spec is also what its run id hashes ([`canonical_hash`]), so every
 //! reader can recompute a record's id from its spec.
+/// The one canonicaliser, re-exported where readers have always found it.
+pub use crate::canonical::{canonical, canonical_hash};
 use crate::record::RunRecord;
 use prefbench_vocabulary::Cell;
 use serde_json::Value;
@@ -35,33 +37,6 @@ pub fn setting(spec: &Value, ignore: &[&str]) -> Value {
         ),
         other => other.clone(),
     }
-}
-
-/// Compact JSON with object keys sorted at every level, so that equal settings give equal
-/// strings whatever order their keys were written in.
-pub fn canonical(value: &Value) -> String {
-    match value {
-        Value::Object(map) => {
-            let sorted: BTreeMap<&String, &Value> = map.iter().collect();
-            let fields: Vec<String> = sorted
-                .into_iter()
-                .map(|(k, v)| format!("{}:{}", Value::String(k.clone()), canonical(v)))
-                .collect();
-            format!("{{{}}}", fields.join(","))
-        }
-        Value::Array(items) => {
-            let items: Vec<String> = items.iter().map(canonical).collect();
-            format!("[{}]", items.join(","))
-        }
-        scalar => scalar.to_string(),
-    }
-}
-
-/// Lowercase hex sha256 of [`canonical`]`(value)`: a run's id is the hash of its spec (and an
-/// SFT cache key a prefix of its identity's), computed here so that the harness that assigns
-/// ids and every reader that checks them use one function.
-pub fn canonical_hash(value: &Value) -> String {
-    prefbench_io::sha256_hex(canonical(value).as_bytes())
 }
 
 /// A cell and the setting its seeds share: the key of every statistic over seeds.

@@ -30,7 +30,6 @@ use crate::formats::archive::{read_dir_members, read_zip_members};
 use crate::formats::lines::{for_each_line, Lines};
 use crate::formats::{Rebuilt, SplitUsers};
 use crate::npsort::argsort_quicksort;
-use crate::registry::FileEntry;
 use crate::sample::{Dataset, ItemId, Sample, MAX_HISTORY};
 
 /// The archive members the recipes read.
@@ -80,9 +79,12 @@ pub struct Members {
     titles: Vec<String>,
 }
 
-/// Reads the members from the zip archive and checks each against its pin in `pins` (the
-/// registry entry's `members`).
-pub fn read_archive(path: &Path, pins: &[FileEntry]) -> Result<Members, DatasetError> {
+/// A member's pinned sha256: `(member, sha256)`, from the registry entry's `members` (taken as
+/// plain pairs so that this module does not depend on the registry, which names its recipes).
+pub type Pin<'a> = (&'a str, &'a str);
+
+/// Reads the members from the zip archive and checks each against its pin in `pins`.
+pub fn read_archive(path: &Path, pins: &[Pin]) -> Result<Members, DatasetError> {
     let shown = path.display();
     parse(read_zip_members(path, &MEMBERS)?, pins, |m| {
         format!("{shown}: {m}")
@@ -91,7 +93,7 @@ pub fn read_archive(path: &Path, pins: &[FileEntry]) -> Result<Members, DatasetE
 
 /// Reads the members from a directory of extracted (or separately downloaded) files and checks
 /// each against its pin in `pins`.
-pub fn read_dir(dir: &Path, pins: &[FileEntry]) -> Result<Members, DatasetError> {
+pub fn read_dir(dir: &Path, pins: &[Pin]) -> Result<Members, DatasetError> {
     parse(read_dir_members(dir, &MEMBERS)?, pins, |m| {
         dir.join(m).display().to_string()
     })
@@ -100,7 +102,7 @@ pub fn read_dir(dir: &Path, pins: &[FileEntry]) -> Result<Members, DatasetError>
 /// Checks the pins, then parses both members; `shown(member)` names a member in errors.
 fn parse(
     bytes: Vec<Vec<u8>>,
-    pins: &[FileEntry],
+    pins: &[Pin],
     shown: impl Fn(&str) -> String,
 ) -> Result<Members, DatasetError> {
     for (member, bytes) in MEMBERS.iter().zip(&bytes) {
@@ -115,17 +117,8 @@ fn parse(
 /// Refuses a member whose sha256 is not the one `pins` gives it: many public copies of ml-100k
 /// add a header line or CRLF line ends, and a silently different `u.data` is a different
 /// experiment.
-fn check_pin(
-    shown: &str,
-    member: &str,
-    bytes: &[u8],
-    pins: &[FileEntry],
-) -> Result<(), DatasetError> {
-    let Some(expected) = pins
-        .iter()
-        .find(|p| p.name == member)
-        .and_then(|p| p.sha256.as_deref())
-    else {
+fn check_pin(shown: &str, member: &str, bytes: &[u8], pins: &[Pin]) -> Result<(), DatasetError> {
+    let Some(&(_, expected)) = pins.iter().find(|(name, _)| *name == member) else {
         return Ok(());
     };
     let actual = hex::encode(Sha256::digest(bytes));
@@ -714,7 +707,12 @@ mod tests {
         let registry = Registry::builtin().unwrap();
         for variant in [Variant::Llara, Variant::Loo] {
             let entry = registry.get(variant.dataset_name()).unwrap();
-            let members = read_dir(&dir, &entry.files[0].members).unwrap();
+            let pins: Vec<Pin> = entry.files[0]
+                .members
+                .iter()
+                .map(|m| (m.name.as_str(), m.sha256.as_deref().unwrap()))
+                .collect();
+            let members = read_dir(&dir, &pins).unwrap();
             let rebuilt = build(&members, variant).unwrap();
             let names: Vec<&str> = rebuilt.files.iter().map(|(f, _)| f.as_str()).collect();
             let pinned: Vec<&str> = entry.derived.iter().map(|d| d.name.as_str()).collect();
