@@ -27,7 +27,9 @@ run: build
 	./target/release/prefbench run $(ARGS)
 
 # The tests that need the real data of ../shared/data (never committed) are #[ignore]d with
-# their reason and run here where it exists; CI (.ci/run) requires it.
+# their reason and run here where it exists; CI (.ci/run) requires it. `--workspace`, not `-p`:
+# the same feature resolution as the line before, so nothing is compiled again (`-p` alone
+# rebuilt rustls and reqwest for 73 s).
 HETREC_DATA := $(wildcard ../shared/data/hetrec2011-lastfm-2k/user_taggedartists.dat)
 ML100K_DATA := $(wildcard ../shared/data/ml-100k/u.data)
 
@@ -35,12 +37,12 @@ test: $(LIBTORCH_DEP)
 	$(CARGO) fmt --all -- --check
 	$(CARGO) test --release --workspace
 ifneq ($(HETREC_DATA),)
-	$(CARGO) test --release -p prefbench-datasets --lib -- --ignored formats::hetrec::tests::real_members
+	$(CARGO) test --release --workspace --lib -- --ignored formats::hetrec::tests::real_members
 else
 	@echo "skipped: formats::hetrec::tests::real_members_give_the_pinned_files (no ../shared/data/hetrec2011-lastfm-2k)"
 endif
 ifneq ($(ML100K_DATA),)
-	$(CARGO) test --release -p prefbench-datasets --lib -- --ignored formats::movielens::tests::real_members
+	$(CARGO) test --release --workspace --lib -- --ignored formats::movielens::tests::real_members
 else
 	@echo "skipped: formats::movielens::tests::real_members_give_the_pinned_files (no ../shared/data/ml-100k)"
 endif
