@@ -7,8 +7,8 @@ use std::path::Path;
 use std::time::Duration;
 
 use prefbench_datasets::{
-    prepare_entry, DatasetEntry, FetchOptions, FileEntry, Mirror, PrepareOptions, Recipe,
-    RecipeKind, RetryPolicy,
+    prepare_entry, verify_dataset, DatasetEntry, FetchOptions, FileEntry, Mirror, PrepareOptions,
+    Recipe, RecipeKind, RetryPolicy,
 };
 
 mod support;
@@ -186,6 +186,11 @@ fn members_are_fetched_when_the_archive_fails() {
         .collect();
     assert_eq!(files, ["u.data", "u.item"]);
     assert_eq!(ds.test.len(), 12);
+    // `data verify` checks the archive as the members that stand in for it.
+    let fetch = options(cache.path(), None, None).fetch;
+    let verified = verify_dataset("movielens-loo", &entry, &fetch).unwrap();
+    let names: Vec<&str> = verified.iter().map(|f| f.source.file.as_str()).collect();
+    assert_eq!(names, ["u.data", "u.item"]);
     // A member served with other bytes is refused like any download; nothing unverified is
     // used, and the archive's error is the one reported.
     let server = serve(vec![

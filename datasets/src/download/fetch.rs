@@ -21,12 +21,11 @@ pub fn fetch_dataset(
     entry: &DatasetEntry,
     opts: &FetchOptions,
 ) -> Result<Vec<Fetched>, DatasetError> {
-    let cached = |f: &FileEntry| opts.cached_path(name, &f.name).is_file();
     if opts.offline {
         let missing: Vec<&str> = entry
             .files
             .iter()
-            .filter(|f| !cached(f) && (f.members.is_empty() || !f.members.iter().all(cached)))
+            .filter(|f| !opts.cached_path(name, &f.name).is_file() && !opts.members_cached(name, f))
             .map(|f| f.name.as_str())
             .collect();
         if !missing.is_empty() {

@@ -84,6 +84,16 @@ impl FetchOptions {
         self.cache.join("downloads").join(dataset).join(file)
     }
 
+    /// Whether `archive` is stood in for by its members in the cache: it has members, and
+    /// every one of them is cached (they were fetched one by one when the archive failed).
+    pub(super) fn members_cached(&self, dataset: &str, archive: &FileEntry) -> bool {
+        !archive.members.is_empty()
+            && archive
+                .members
+                .iter()
+                .all(|m| self.cached_path(dataset, &m.name).is_file())
+    }
+
     /// The size cap of `file` and what it rests on.
     pub(super) fn cap(&self, file: &FileEntry) -> (u64, &'static str) {
         match file.size {

@@ -4,7 +4,7 @@ use crate::cache::HashLock;
 use crate::cache::{set_aside, with_suffix};
 use crate::card::SourceFile;
 use crate::error::DatasetError;
-use crate::registry::DatasetEntry;
+use crate::registry::{DatasetEntry, FileEntry};
 use prefbench_io::FileLock;
 
 use super::decision::{verdict, Verdict};
@@ -24,56 +24,17 @@ pub fn verify_dataset(
     let mut problems = Vec::new();
     for archive in &entry.files {
         // An archive fetched member by member (its URL failed) is checked as those members.
-        let fell_back = !archive.members.is_empty()
-            && !opts.cached_path(name, &archive.name).is_file()
-            && archive
-                .members
-                .iter()
-                .all(|m| opts.cached_path(name, &m.name).is_file());
-        let files = if fell_back {
+        let files = if !opts.cached_path(name, &archive.name).is_file()
+            && opts.members_cached(name, archive)
+        {
             archive.members.iter().collect()
         } else {
             vec![archive]
         };
         for file in files {
-            let expected = expected_hash(&lock, name, file)?;
-            let path = opts.cached_path(name, &file.name);
-            let _guard = if path.is_file() {
-                Some(FileLock::acquire(&with_suffix(&path, ".lock"))?)
-            } else {
-                None
-            };
-            let actual = if path.is_file() {
-                Some(prefbench_io::sha256_file(&path)?)
-            } else {
-                None
-            };
-            match verdict(&expected, actual.as_deref()) {
-                Verdict::Ok => ok.push(Fetched {
-                    source: SourceFile {
-                        file: file.name.clone(),
-                        url: Some(file.url.clone()),
-                        sha256: actual.unwrap_or_default(),
-                        pinned: file.sha256.is_some(),
-                    },
-                    path,
-                    unverified: false,
-                }),
-                Verdict::Missing => problems.push(format!("{} is missing", file.name)),
-                Verdict::Unverifiable => problems.push(format!(
-                    "{} has no pinned sha256 and no entry in datasets.lock yet, so nothing to check it against (its hash is recorded once `prefbench data prepare {name}` has parsed it)",
-                    file.name
-                )),
-                Verdict::Corrupt => {
-                    let moved = set_aside(&path)?;
-                    problems.push(format!(
-                        "{} is corrupt (sha256 {}, expected {}): moved aside to {}, kept for inspection",
-                        file.name,
-                        actual.unwrap_or_default(),
-                        expected.hash().unwrap_or_default(),
-                        moved.display()
-                    ));
-                }
+            match verify_file(&lock, name, file, opts)? {
+                Ok(fetched) => ok.push(fetched),
+                Err(problem) => problems.push(problem),
             }
         }
     }
@@ -88,5 +49,54 @@ pub fn verify_dataset(
             "{}; run `prefbench data fetch {name}` to download what is missing or corrupt",
             problems.join("; ")
         ),
+    })
+}
+
+/// Re-hashes one cached file: `Ok(Ok(file))` when it matches, `Ok(Err(problem))` when it is
+/// missing, unverifiable or corrupt (moved aside), `Err` when the check itself fails.
+fn verify_file(
+    lock: &HashLock,
+    name: &str,
+    file: &FileEntry,
+    opts: &FetchOptions,
+) -> Result<Result<Fetched, String>, DatasetError> {
+    let expected = expected_hash(lock, name, file)?;
+    let path = opts.cached_path(name, &file.name);
+    let _guard = if path.is_file() {
+        Some(FileLock::acquire(&with_suffix(&path, ".lock"))?)
+    } else {
+        None
+    };
+    let actual = if path.is_file() {
+        Some(prefbench_io::sha256_file(&path)?)
+    } else {
+        None
+    };
+    Ok(match verdict(&expected, actual.as_deref()) {
+        Verdict::Ok => Ok(Fetched {
+            source: SourceFile {
+                file: file.name.clone(),
+                url: Some(file.url.clone()),
+                sha256: actual.unwrap_or_default(),
+                pinned: file.sha256.is_some(),
+            },
+            path,
+            unverified: false,
+        }),
+        Verdict::Missing => Err(format!("{} is missing", file.name)),
+        Verdict::Unverifiable => Err(format!(
+            "{} has no pinned sha256 and no entry in datasets.lock yet, so nothing to check it against (its hash is recorded once `prefbench data prepare {name}` has parsed it)",
+            file.name
+        )),
+        Verdict::Corrupt => {
+            let moved = set_aside(&path)?;
+            Err(format!(
+                "{} is corrupt (sha256 {}, expected {}): moved aside to {}, kept for inspection",
+                file.name,
+                actual.unwrap_or_default(),
+                expected.hash().unwrap_or_default(),
+                moved.display()
+            ))
+        }
     })
 }

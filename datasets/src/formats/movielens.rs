@@ -442,8 +442,10 @@ fn llara(ratings: &[Rating], n_items: usize, split: &SplitUsers) -> Result<Built
                 splits[r].push(sample(*user, seq, k, n_items));
             }
         }
-        listed[r].push(*user);
-        ties[r] += usize::from(tied(seq, n - 1));
+        if r != TRAIN {
+            listed[r].push(*user);
+            ties[r] += usize::from(tied(seq, n - 1));
+        }
     }
     let name = Variant::Llara.dataset_name();
     let mut files = render_parts(name, &frames, n_items);
