@@ -1,6 +1,6 @@
 //! Ranking metrics over the 20 candidates (docs/objectives.md, metrics). With a scoring policy the arg-max over
 //! the candidates is the equivalent of the paper's decode-and-match HitRatio@1.
-use prefbench_vocabulary::RankingMetrics;
+use prefbench_vocabulary::{RankingMetrics, SampleRanks};
 use tch::{Kind, Tensor};
 
 /// Accumulates per-batch ranks so evaluation never holds all scores at once.
@@ -10,6 +10,8 @@ pub struct RankingAccumulator {
     hits5: f64,
     ndcg5: f64,
     samples: usize,
+    /// Every sample's 0-based rank, in split order.
+    ranks: Vec<u8>,
 }
 
 impl RankingAccumulator {
@@ -45,6 +47,12 @@ impl RankingAccumulator {
             }
         }
         self.samples += ranks.len();
+        self.ranks.extend(ranks.iter().map(|&r| r as u8));
+    }
+
+    /// Every sample's rank so far, in the order the batches were added.
+    pub fn ranks(&self) -> SampleRanks {
+        SampleRanks::new(self.ranks.clone())
     }
 
     pub fn finish(&self) -> RankingMetrics {
@@ -101,6 +109,7 @@ mod tests {
         assert!((r.hr_at_5 - 2.0 / 3.0).abs() < 1e-12);
         let ndcg = (1.0 + 1.0 / 3f64.log2()) / 3.0;
         assert!((r.ndcg_at_5 - ndcg).abs() < 1e-12);
+        assert_eq!(acc.ranks().ranks(), &[0, 1, 6]);
     }
 
     #[test]

@@ -20,6 +20,7 @@ mod plan;
 mod report;
 mod signals;
 mod stop;
+mod tuning;
 
 use std::process::ExitCode;
 

@@ -7,7 +7,7 @@ use anyhow::{Context, Result};
 use prefbench_reports::{write_report, DatasetFacts, FailedRun, ReportContext};
 use prefbench_results::store::read_unique;
 
-use crate::config::Source;
+use crate::config::{ExperimentConfig, Source};
 use crate::failures::{self, RunFailure};
 use crate::output_dir::OutputDir;
 
@@ -23,6 +23,14 @@ pub fn write(dir: &Path) -> Result<PathBuf> {
         eprintln!("warning: {}: {duplicate}", records_path.display());
     }
     let read = |path: PathBuf| std::fs::read_to_string(path).ok();
+    let config = read(out.config());
+    let parsed = config
+        .as_ref()
+        .and_then(|text| parse_config(&out.config(), text));
+    if let Some(tuning) = parsed.as_ref().filter(|c| c.grid.is_some()) {
+        let records: Vec<&_> = unique.records.iter().collect();
+        return crate::tuning::write(dir, tuning, &records);
+    }
     let mut sections = Vec::new();
     if let Some(env) = read(out.environment()) {
         sections.push(("Environment".to_string(), fenced("json", &env)));
@@ -36,15 +44,14 @@ pub fn write(dir: &Path) -> Result<PathBuf> {
             datasets.insert(name, DatasetFacts::from_card(&card));
         }
     }
-    let config = read(out.config());
     if let Some(config) = &config {
         sections.push(("Resolved config".to_string(), fenced("yaml", config)));
     }
     for (file, text) in merged_configs(dir) {
         sections.push((format!("Resolved config: {file}"), fenced("yaml", &text)));
     }
-    let title = config
-        .and_then(|text| matrix_name(&out.config(), &text))
+    let title = parsed
+        .map(|config| config.name)
         // The directory's own name, not the path as typed, so the report does not depend on
         // where it is built from (`prefbench verify` rebuilds it elsewhere).
         .unwrap_or_else(|| directory_name(dir));
@@ -59,12 +66,12 @@ pub fn write(dir: &Path) -> Result<PathBuf> {
     Ok(files.report)
 }
 
-/// The matrix's name from `config.yaml`, read as `prefbench run` reads a config. One that no
-/// longer parses (written by another version) is still shown as text; the report warns and
-/// is titled by its directory.
-fn matrix_name(path: &Path, text: &str) -> Option<String> {
+/// `config.yaml`, read as `prefbench run` reads a config: it names the matrix, and a `grid`
+/// makes the report a tuning table. One that no longer parses (written by another version) is
+/// still shown as text; the report warns and is titled by its directory.
+fn parse_config(path: &Path, text: &str) -> Option<ExperimentConfig> {
     match Source::new(text, path.display().to_string()).parse() {
-        Ok(config) => Some(config.name),
+        Ok(config) => Some(config),
         Err(e) => {
             eprintln!("warning: {e:#}; the report is titled by its directory");
             None

@@ -20,7 +20,7 @@ pub enum StoreError {
         source: serde_json::Error,
     },
     #[error(
-        "{path}:{line}: record has schema {found} but this prefbench reads schema {expected}; \
+        "{path}:{line}: record has schema {found} but this prefbench reads schemas 2 to {expected}; \
          rerun those runs with this version, or report them with the prefbench that wrote them"
     )]
     Schema {

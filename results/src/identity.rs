@@ -46,6 +46,28 @@ pub struct RunIdentity {
     /// The PO settings that shape the result: all of `PoConfig` but `ensemble`.
     pub po: PoSettings,
     pub objective: ObjectiveParams,
+    /// The protocol the run belongs to when it is not the paper's (one setting shared by every
+    /// method); absent otherwise, so the ids of paper-protocol runs are unchanged.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub protocol: Option<Protocol>,
+}
+
+/// How the methods of a matrix were set up, when not as in the paper (one shared setting).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Protocol {
+    /// Every method at its own lr, β and margin, chosen on validation HR@1 over a pre-declared
+    /// grid with the same budget for every method (`prefbench tune`, docs/claims.md).
+    Tuned,
+}
+
+impl Protocol {
+    /// The name reports use.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Tuned => "tuned",
+        }
+    }
 }
 
 /// `PoConfig` without `ensemble`: how runs were packed into stacks is not part of what they

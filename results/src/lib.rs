@@ -13,9 +13,9 @@ mod unique;
 pub mod validate;
 
 pub use environment::{Environment, LoadedLibtorch};
-pub use identity::{PoSettings, RunIdentity, SftIdentity};
+pub use identity::{PoSettings, Protocol, RunIdentity, SftIdentity};
 pub use prefbench_vocabulary::{Cell, RunKey};
 pub use prefbench_vocabulary::{EpochPoint, RankingMetrics, SftMetrics, StepPoint};
-pub use record::{RunRecord, Timings, SCHEMA_VERSION};
+pub use record::{RunRecord, Timings, READABLE_SCHEMAS, SCHEMA_VERSION};
 pub use setting::CellKey;
 pub use validate::{validate, InvalidRecord};

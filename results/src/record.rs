@@ -3,12 +3,16 @@
 use crate::environment::Environment;
 use crate::identity::RunIdentity;
 use prefbench_vocabulary::{
-    Cell, EpochPoint, PolicyConfig, RankingMetrics, RunKey, SftMetrics, StepPoint,
+    Cell, EpochPoint, PolicyConfig, RankingMetrics, RunKey, RunRanks, SftMetrics, StepPoint,
 };
 use serde::{Deserialize, Serialize};
 
-/// Bumped whenever a field changes meaning; readers refuse records of another schema.
-pub const SCHEMA_VERSION: u32 = 2;
+/// Bumped whenever a field changes meaning or is added; readers refuse records of a schema
+/// they do not know ([`READABLE_SCHEMAS`]). Schema 3 added [`RunRecord::ranks`].
+pub const SCHEMA_VERSION: u32 = 3;
+
+/// The schemas this prefbench reads: 2 (no per-sample ranks) and 3.
+pub const READABLE_SCHEMAS: [u32; 2] = [2, SCHEMA_VERSION];
 
 /// Wall-clock seconds of each stage of one run. SFT and the reference cache are shared by all
 /// PO runs of a (dataset, seed); `sft_cached` says whether this run paid for them.
@@ -87,6 +91,10 @@ pub struct RunRecord {
     pub prefbench_version: String,
     /// The environment the run happened in (versions, CPU, GPU, threads), as `env.json`.
     pub environment: Environment,
+    /// Every sample's rank at the selected epoch (both splits) and on the test split at the
+    /// last epoch; present from schema 3 on, absent in older records.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ranks: Option<RunRanks>,
 }
 
 impl RunRecord {

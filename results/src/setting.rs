@@ -163,6 +163,7 @@ mod tests {
             k: key.cell.k,
             po: Default::default(),
             objective: Default::default(),
+            protocol: None,
         };
         let (spec, _) = identity.canonical_and_id();
         let coordinates = serde_json::to_value(&key).unwrap();

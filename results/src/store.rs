@@ -20,7 +20,7 @@
 //! [`Duplicate`]s so the caller can warn; two different records under one id are refused
 //! ([`StoreError::Conflict`]), since one of them cannot be the run it claims to be.
 pub use crate::error::StoreError;
-use crate::record::{RunRecord, SCHEMA_VERSION};
+use crate::record::{RunRecord, READABLE_SCHEMAS, SCHEMA_VERSION};
 use crate::unique::keep_unique;
 pub use crate::unique::{unique, Duplicate, Unique};
 use crate::validate::validate;
@@ -233,7 +233,7 @@ fn parse_line(path: &Path, line: usize, text: &[u8]) -> Result<RunRecord, StoreE
         source,
     };
     let probe: SchemaProbe = serde_json::from_slice(text).map_err(parse_err)?;
-    if probe.schema != SCHEMA_VERSION {
+    if !READABLE_SCHEMAS.contains(&probe.schema) {
         return Err(StoreError::Schema {
             path: path.to_path_buf(),
             line,

@@ -52,6 +52,7 @@ pub fn validate(record: &RunRecord) -> Result<(), InvalidRecord> {
     po_epochs(record, &spec)?;
     sft(record, &spec)?;
     curve(record)?;
+    ranks(record)?;
     timings(&record.timings)?;
     require(record.threads >= 1, "threads", || {
         "is 0; a run uses at least one thread".into()
@@ -321,6 +322,46 @@ fn curve(r: &RunRecord) -> Result<(), InvalidRecord> {
         require(p.lr.is_finite() && p.lr >= 0.0, at("lr"), || {
             format!("is {:?}, not a learning rate (finite, >= 0)", p.lr)
         })?;
+    }
+    Ok(())
+}
+
+/// Per-sample ranks, when kept: one per sample of their split, and as many hits at 1 as the
+/// metrics they sit beside count (the selected epoch's, the last epoch's test).
+fn ranks(r: &RunRecord) -> Result<(), InvalidRecord> {
+    let Some(ranks) = &r.ranks else {
+        return Ok(());
+    };
+    require(r.schema >= 3, "ranks", || {
+        format!(
+            "are kept by schema 3 on, but the record has schema {}",
+            r.schema
+        )
+    })?;
+    let last = r.epochs.last().map_or(r.test, |e| e.test);
+    for (field, ranks, metrics) in [
+        ("ranks.valid", &ranks.valid, &r.valid),
+        ("ranks.test", &ranks.test, &r.test),
+        ("ranks.last_test", &ranks.last_test, &last),
+    ] {
+        require(ranks.len() == metrics.samples, field, || {
+            format!(
+                "hold {} samples, the metrics {}",
+                ranks.len(),
+                metrics.samples
+            )
+        })?;
+        let hits = ranks.hit_count();
+        require(
+            hits as f64 / metrics.samples.max(1) as f64 == metrics.hr_at_1,
+            field,
+            || {
+                format!(
+                    "hold {hits} hits at 1, which is not HR@1 = {}",
+                    metrics.hr_at_1
+                )
+            },
+        )?;
     }
     Ok(())
 }

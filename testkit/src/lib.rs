@@ -87,6 +87,7 @@ pub fn record(dataset: &str, method: &str, k: usize, seed: u64, hr_at_1: f64) ->
         threads: 2,
         prefbench_version: "0.1.0".into(),
         environment: environment(),
+        ranks: None,
     }
 }
 

@@ -7,6 +7,7 @@ mod limits;
 mod method;
 mod metrics;
 mod model;
+mod ranks;
 mod run_key;
 mod training;
 
@@ -15,6 +16,7 @@ pub use limits::{CANDIDATES, MAX_HISTORY, MAX_K};
 pub use method::{BaseObjective, DynamicVariant, Method, MethodError};
 pub use metrics::{EpochPoint, RankingMetrics, SftMetrics, StepDiagnostics, StepPoint};
 pub use model::{Architecture, ItemText, PolicyConfig, MAX_BLOCKS, MAX_WIDTH};
+pub use ranks::{RanksError, RunRanks, SampleRanks};
 pub use run_key::{Cell, RunKey};
 pub use training::{
     Ensemble, ObjectiveParams, ParamError, PoConfig, Schedule, SftConfig, MAX_EPOCHS,

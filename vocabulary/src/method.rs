@@ -58,6 +58,19 @@ pub enum DynamicVariant {
     SelectOnly,
     /// Every negative in the loss, each with its dual-margin β (D computed from the selection).
     BetaOnly,
+    /// The control of the selection: as many negatives as the boundary holds (|B| per
+    /// sample), drawn uniformly at random from the K, with the fixed base β. Against
+    /// [`DynamicVariant::SelectOnly`] it tells whether dropping the *right* negatives matters or
+    /// dropping *any* |B| of them does as well.
+    RandomSubset,
+}
+
+impl DynamicVariant {
+    /// Whether the β of the loss uses the dual margin (and so `objective.margin` shapes the
+    /// result): the full method and the β-only ablation.
+    pub fn uses_margin(self) -> bool {
+        matches!(self, Self::Full | Self::BetaOnly)
+    }
 }
 
 /// A preference objective, named as in configs and the golden file (`dpo`, `dmpo`,
@@ -74,9 +87,9 @@ pub enum Method {
 
 impl Method {
     /// Every method, in a stable order (vanilla first, then DynamicPO and its ablations).
-    pub const ALL: [Method; 13] = {
+    pub const ALL: [Method; 16] = {
         use BaseObjective::{Dmpo, Mppo, Sdpo};
-        use DynamicVariant::{BetaOnly, Full, SelectOnly};
+        use DynamicVariant::{BetaOnly, Full, RandomSubset, SelectOnly};
         [
             Method::Dpo,
             Method::Base(Dmpo),
@@ -91,6 +104,9 @@ impl Method {
             Method::Dynamic(Dmpo, BetaOnly),
             Method::Dynamic(Sdpo, BetaOnly),
             Method::Dynamic(Mppo, BetaOnly),
+            Method::Dynamic(Dmpo, RandomSubset),
+            Method::Dynamic(Sdpo, RandomSubset),
+            Method::Dynamic(Mppo, RandomSubset),
         ]
     };
 
@@ -105,6 +121,17 @@ impl Method {
     /// Whether DynamicPO's boundary selection runs (full method or an ablation).
     pub fn is_dynamic(&self) -> bool {
         matches!(self, Method::Dynamic(..))
+    }
+
+    /// Whether the objective draws random numbers (the random-subset control), so its loss is
+    /// a function of the inputs and the libtorch generator, not of the inputs alone.
+    pub fn is_random(&self) -> bool {
+        self.variant() == Some(DynamicVariant::RandomSubset)
+    }
+
+    /// Whether `objective.margin` shapes the result ([`DynamicVariant::uses_margin`]).
+    pub fn uses_margin(&self) -> bool {
+        self.variant().is_some_and(DynamicVariant::uses_margin)
     }
 
     /// The DynamicPO variant, `None` for vanilla methods.
@@ -130,7 +157,7 @@ impl Method {
     /// `dynamicpo-` and suffixed with the ablation for DynamicPO.
     pub fn name(&self) -> &'static str {
         use BaseObjective::{Dmpo, Mppo, Sdpo};
-        use DynamicVariant::{BetaOnly, Full, SelectOnly};
+        use DynamicVariant::{BetaOnly, Full, RandomSubset, SelectOnly};
         match *self {
             Method::Dpo => "dpo",
             Method::Base(base) => base.name(),
@@ -143,6 +170,9 @@ impl Method {
             Method::Dynamic(Dmpo, BetaOnly) => "dynamicpo-dmpo-beta-only",
             Method::Dynamic(Sdpo, BetaOnly) => "dynamicpo-sdpo-beta-only",
             Method::Dynamic(Mppo, BetaOnly) => "dynamicpo-mppo-beta-only",
+            Method::Dynamic(Dmpo, RandomSubset) => "dynamicpo-dmpo-random-subset",
+            Method::Dynamic(Sdpo, RandomSubset) => "dynamicpo-sdpo-random-subset",
+            Method::Dynamic(Mppo, RandomSubset) => "dynamicpo-mppo-random-subset",
         }
     }
 

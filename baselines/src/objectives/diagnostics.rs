@@ -4,8 +4,8 @@ use prefbench_vocabulary::StepDiagnostics;
 use tch::{Kind, Tensor};
 
 use super::{
-    compute, dynamic, BaseObjective, DynamicVariant, Method, ObjectiveError, ObjectiveOutput,
-    ObjectiveParams, PreferenceInputs,
+    compute, dynamic, BaseObjective, Method, ObjectiveError, ObjectiveOutput, ObjectiveParams,
+    PreferenceInputs,
 };
 
 /// Statistics of one step from the objective's inputs and output.
@@ -33,9 +33,9 @@ pub fn diagnostics(
         Some(grad) => grad.detach(),
         None => recompute_grad(method, params, inputs)?,
     };
-    let in_loss = match method.variant() {
-        Some(DynamicVariant::Full | DynamicVariant::SelectOnly) => boundary.shallow_clone(),
-        _ => boundary.ones_like(),
+    let in_loss = match &output.loss_mask {
+        Some(mask) => mask.shallow_clone(),
+        None => boundary.ones_like(),
     };
     let betas = match &output.boundary_betas {
         Some(betas) => betas.detach().to_kind(kind),

@@ -38,3 +38,16 @@ pub fn dual_margin_betas(
         ((to_positive - to_easy - params.margin) / &scale).where_scalarother(&scale.gt(0.0), 0.0);
     ratio.tanh() * (params.beta * params.tanh_scale) + params.beta
 }
+
+/// The random-subset control's negatives, `[B, K]` bool: in each row as many entries as
+/// `boundary` holds there, drawn uniformly without replacement from the K (libtorch's generator,
+/// so a run is repeatable from its seed). Ranks i.i.d. uniform keys and keeps the |B| smallest;
+/// ties between keys have probability ~0 and would only keep one more negative.
+pub fn random_subset(boundary: &Tensor) -> Tensor {
+    let keys = Tensor::rand_like(&boundary.to_kind(tch::Kind::Float));
+    let (sorted, _) = keys.sort(1, false);
+    let counts = boundary.sum_dim_intlist(1, true, tch::Kind::Int64);
+    // Every row's boundary is non-empty (violators, or the top k-means cluster).
+    let threshold = sorted.gather(1, &(counts - 1).clamp_min(0), false);
+    keys.le_tensor(&threshold)
+}

@@ -46,6 +46,10 @@ pub struct ObjectiveOutput {
     /// The β applied to each negative in the loss, `[B, K]` (dynamic methods only): β_b on
     /// boundary entries and the base β elsewhere; the dual-margin β on every entry for beta-only.
     pub boundary_betas: Option<Tensor>,
+    /// The negatives that enter the loss, `[B, K]` bool; `None` when all K do (vanilla methods
+    /// and beta-only). The boundary for the full method and select-only, a random subset of
+    /// the boundary's size for the random-subset control.
+    pub loss_mask: Option<Tensor>,
     /// Wall-clock seconds spent in boundary selection + β (0 for vanilla methods). On CUDA the
     /// device is synchronised before and after, so it is the selection's real time there too.
     pub selection_seconds: f64,
@@ -155,6 +159,7 @@ pub fn compute(
             losses: base::losses(method.base(), inputs, &negatives),
             boundary: None,
             boundary_betas: None,
+            loss_mask: None,
             selection_seconds: 0.0,
         });
     };
@@ -165,7 +170,9 @@ pub fn compute(
     let rejected = inputs.policy_rejected.detach();
     let boundary = dynamic::select_boundary(&chosen, &rejected);
     let betas = match variant {
-        DynamicVariant::SelectOnly => rejected.full_like(params.beta),
+        DynamicVariant::SelectOnly | DynamicVariant::RandomSubset => {
+            rejected.full_like(params.beta)
+        }
         DynamicVariant::BetaOnly => {
             dynamic::dual_margin_betas(&chosen, &rejected, &boundary, params)
         }
@@ -174,10 +181,15 @@ pub fn compute(
     };
     synchronize(device);
     let selection_seconds = start.elapsed().as_secs_f64();
+    let loss_mask = match variant {
+        DynamicVariant::Full | DynamicVariant::SelectOnly => Some(boundary.shallow_clone()),
+        DynamicVariant::BetaOnly => None,
+        DynamicVariant::RandomSubset => Some(dynamic::random_subset(&boundary)),
+    };
     let negatives = Negatives {
-        mask: (variant != DynamicVariant::BetaOnly).then_some(&boundary),
+        mask: loss_mask.as_ref(),
         beta: match variant {
-            DynamicVariant::SelectOnly => Beta::Uniform(params.beta),
+            DynamicVariant::SelectOnly | DynamicVariant::RandomSubset => Beta::Uniform(params.beta),
             _ => Beta::PerNegative(&betas),
         },
     };
@@ -186,6 +198,7 @@ pub fn compute(
         losses,
         boundary: Some(boundary),
         boundary_betas: Some(betas),
+        loss_mask,
         selection_seconds,
     })
 }

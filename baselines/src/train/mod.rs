@@ -17,7 +17,7 @@ pub use sft::train_sft;
 pub use crate::device::synchronize;
 use crate::metrics::RankingAccumulator;
 use crate::policy::Policy;
-use prefbench_vocabulary::RankingMetrics;
+use prefbench_vocabulary::{RankingMetrics, SampleRanks};
 use tch::Tensor;
 
 /// Why training stopped.
@@ -91,6 +91,14 @@ pub fn evaluate(policy: &Policy, split: &SplitTensors) -> RankingMetrics {
 /// HR@1, HR@5 and NDCG@5 of every member of a stack on a split, in member order; the rows of
 /// one forward pass shrink with the stack, so its scores stay the size of one member's.
 pub fn evaluate_members(policy: &Policy, split: &SplitTensors) -> Vec<RankingMetrics> {
+    ranked_members(policy, split)
+        .into_iter()
+        .map(|(metrics, _)| metrics)
+        .collect()
+}
+
+/// [`evaluate_members`] with every sample's rank beside each member's metrics.
+pub fn ranked_members(policy: &Policy, split: &SplitTensors) -> Vec<(RankingMetrics, SampleRanks)> {
     let members = policy.members();
     let mut accumulators: Vec<RankingAccumulator> = (0..members)
         .map(|_| RankingAccumulator::default())
@@ -104,6 +112,6 @@ pub fn evaluate_members(policy: &Policy, split: &SplitTensors) -> Vec<RankingMet
     });
     accumulators
         .iter()
-        .map(RankingAccumulator::finish)
+        .map(|a| (a.finish(), a.ranks()))
         .collect()
 }

@@ -12,7 +12,7 @@ use std::time::Instant;
 
 use prefbench_datasets::CANDIDATES;
 use prefbench_vocabulary::{
-    EpochPoint, ObjectiveParams, PoConfig, RunKey, StepDiagnostics, StepPoint,
+    EpochPoint, ObjectiveParams, PoConfig, RunKey, SampleRanks, StepDiagnostics, StepPoint,
 };
 use rand_pcg::Pcg64;
 use serde::{Deserialize, Serialize};
@@ -21,7 +21,7 @@ use tch::{Device, Kind, Tensor};
 use super::batches::{stage_rng, SplitTensors};
 use super::optimizer::StackedAdamW;
 use super::schedule::learning_rate;
-use super::{evaluate_members, synchronize, Progress, TrainError};
+use super::{ranked_members, synchronize, Progress, TrainError};
 use crate::objectives::{compute, diagnostics, ObjectiveOutput, PreferenceInputs};
 use crate::policy::Policy;
 /// Stage id of PO in [`stage_rng`].
@@ -31,6 +31,9 @@ const PO_STAGE: u64 = 2;
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct PoOutcome {
     pub epochs: Vec<EpochPoint>,
+    /// Every sample's rank on (validation, test) after each epoch, in `epochs`' order.
+    #[serde(default)]
+    pub ranks: Vec<(SampleRanks, SampleRanks)>,
     /// Seconds spent in the end-of-epoch evaluations (not part of any step): both splits.
     pub eval_seconds: f64,
     /// Of `eval_seconds`, the validation split's.
@@ -45,6 +48,7 @@ impl PoOutcome {
     fn with_capacity(epochs: usize, steps: usize) -> Self {
         Self {
             epochs: Vec::with_capacity(epochs),
+            ranks: Vec::with_capacity(epochs),
             eval_seconds: 0.0,
             eval_valid_seconds: 0.0,
             curve: Vec::new(),
@@ -274,6 +278,7 @@ impl GroupStep {
             losses: rows(&self.output.losses),
             boundary: self.output.boundary.as_ref().map(rows),
             boundary_betas: self.output.boundary_betas.as_ref().map(rows),
+            loss_mask: self.output.loss_mask.as_ref().map(rows),
             selection_seconds: self.output.selection_seconds,
         };
         Ok(diagnostics(
@@ -421,20 +426,23 @@ impl PoTrainer<'_> {
                 }
             }
             let started = Instant::now();
-            let valid = evaluate_members(policy, self.valid);
+            let valid = ranked_members(policy, self.valid);
             synchronize(device);
             let valid_seconds = started.elapsed().as_secs_f64() / m as f64;
-            let test = evaluate_members(policy, self.test);
+            let test = ranked_members(policy, self.test);
             let seconds = started.elapsed().as_secs_f64() / m as f64;
-            for (member, outcome) in outcomes.iter_mut().enumerate() {
+            for (member, ((outcome, valid), test)) in
+                outcomes.iter_mut().zip(valid).zip(test).enumerate()
+            {
                 outcome.eval_seconds += seconds;
                 outcome.eval_valid_seconds += valid_seconds;
                 outcome.epochs.push(EpochPoint {
                     epoch: epoch + 1,
                     train_loss: sums[member] / steps_per_epoch as f64,
-                    valid: valid[member],
-                    test: test[member],
+                    valid: valid.0,
+                    test: test.0,
                 });
+                outcome.ranks.push((valid.1, test.1));
             }
         }
         Ok(outcomes

@@ -33,8 +33,9 @@ pub struct Cli {
 enum Command {
     /// Run an experiment matrix and write its report (default: the offline `demo` preset).
     Run(run::RunArgs),
-    /// Sweep the PO learning rate, β and epochs on validation and pick the best setting.
-    Tune(tune::TuneArgs),
+    /// Run a tuning matrix (a config with a `grid`; default: the `tune` preset) and choose each
+    /// method's setting on validation HR@1 (`tune.md`, `tuned.yaml`).
+    Tune(run::RunArgs),
     /// Rebuild `report.md`, `report.json` and the figures of an output directory from its
     /// records, then its `manifest.json`.
     Report {

@@ -228,7 +228,7 @@ mod tests {
 #[derive(Args, Default)]
 pub struct RunArgs {
     #[command(flatten)]
-    matrix: MatrixArgs,
+    pub matrix: MatrixArgs,
     /// Run only part I of N of the matrix (whole (dataset, seed) groups, balanced by cost);
     /// join the parts with `prefbench results merge`.
     #[arg(long, value_name = "I/N")]
@@ -250,6 +250,11 @@ pub struct RunArgs {
 
 pub fn run(args: RunArgs) -> Result<ExitCode> {
     let (config, source) = args.matrix.config("demo")?;
+    run_config(args, config, source)
+}
+
+/// `prefbench run` of the config `args` resolved (`tune` resolves its own default).
+pub fn run_config(args: RunArgs, config: ExperimentConfig, source: Source) -> Result<ExitCode> {
     if args.jobs == 0 || args.jobs > cores() {
         bail!(
             "--jobs {}: choose 1 to {} (this machine's cores), since each job needs a core",

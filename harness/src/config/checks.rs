@@ -32,7 +32,10 @@ impl ExperimentConfig {
         }
         section("sft", self.sft.validate())?;
         section("po", self.po.validate())?;
-        field("objective", self.objective.validate())
+        field("objective", self.objective.validate())?;
+        field("method_k", self.check_method_k())?;
+        field("grid", self.check_grid())?;
+        field("method_settings", self.check_method_settings())
     }
 
     fn check_datasets(&self) -> Result<(), String> {
@@ -56,10 +59,9 @@ impl ExperimentConfig {
 
     /// A method that would run at no listed K is a config mistake, not a skip.
     fn check_methods_at_k(&self) -> Result<(), String> {
-        let idle = self
-            .methods
-            .iter()
-            .find(|&&m| !self.k.iter().any(|&k| Self::runs_at(m, k)));
+        let idle = self.methods.iter().find(|&&m| {
+            !self.method_k.contains_key(&m) && !self.k.iter().any(|&k| Self::runs_at(m, k))
+        });
         match idle {
             None => Ok(()),
             Some(method) => Err(format!(

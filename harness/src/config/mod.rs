@@ -15,9 +15,11 @@
 //! `serde_yaml` with the same API and its line/column error positions.
 mod checks;
 mod lines;
+mod protocol;
 #[cfg(test)]
 mod tests;
 
+use std::collections::BTreeMap;
 use std::fmt;
 use std::path::Path;
 
@@ -27,6 +29,8 @@ use prefbench_vocabulary::{
     Architecture, ItemText, Method, ObjectiveParams, PoConfig, PolicyConfig, SftConfig,
 };
 use serde::{Deserialize, Serialize};
+
+pub use protocol::{Grid, MethodSetting, RunSetting};
 
 /// Shipped presets, embedded so the binary works from any directory.
 const PRESETS: &[(&str, &str)] = &[
@@ -54,6 +58,14 @@ const PRESETS: &[(&str, &str)] = &[
     (
         "movielens-paper",
         include_str!("../../../configs/movielens-paper.yaml"),
+    ),
+    (
+        "tune-lastfm-dated",
+        include_str!("../../../configs/tune-lastfm-dated.yaml"),
+    ),
+    (
+        "tune-movielens",
+        include_str!("../../../configs/tune-movielens.yaml"),
     ),
 ];
 
@@ -100,6 +112,16 @@ pub struct ExperimentConfig {
     pub po: PoConfig,
     #[serde(default)]
     pub objective: ObjectiveParams,
+    /// K values of a method's own, overriding `k` for it (`dpo: [1]` beside the others at 15).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub method_k: BTreeMap<Method, Vec<usize>>,
+    /// A tuning grid over `po.lr`, `objective.beta` and `objective.margin` (`prefbench tune`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub grid: Option<Grid>,
+    /// Each method's own `lr`, `beta` and `margin` (the tuned protocol, as `prefbench tune`
+    /// chose them on validation); every method of the matrix needs an entry.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub method_settings: BTreeMap<Method, MethodSetting>,
     #[serde(default = "default_device")]
     pub device: DeviceChoice,
     /// Intra-op threads of libtorch; 0 = all cores. Results are repeatable per thread count.
@@ -159,6 +181,11 @@ impl Source {
         Ok(Self::new(&text, path.display().to_string()))
     }
 
+    /// Where the text came from: a file's path, a preset's name.
+    pub fn origin(&self) -> &str {
+        &self.origin
+    }
+
     /// `text` read from `origin`. Editors on Windows may start UTF-8 with a byte-order mark,
     /// which YAML would read as part of the first key.
     pub fn new(text: &str, origin: impl Into<String>) -> Self {
@@ -216,8 +243,9 @@ impl ExperimentConfig {
 }
 
 impl ExperimentConfig {
-    /// Checks a config built in code (e.g. a sweep's setting) by the same rules as a file: it
-    /// goes through its YAML, so every error points at a line of the resolved config.
+    /// Checks a config built in code by the same rules as a file: it goes through its YAML,
+    /// so every error points at a line of the resolved config.
+    #[cfg(test)]
     pub fn revalidated(self, origin: &str) -> Result<Self> {
         Source::new(&self.to_yaml()?, origin).parse()
     }

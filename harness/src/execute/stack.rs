@@ -6,6 +6,7 @@ use anyhow::{Context as _, Result};
 use prefbench_baselines::policy::Policy;
 use prefbench_baselines::train::{Member, PoOutcome, PoTrainer};
 use prefbench_results::{RunRecord, Timings, SCHEMA_VERSION};
+use prefbench_vocabulary::RunRanks;
 
 use super::context::Context;
 use super::data::Prepared;
@@ -41,8 +42,8 @@ pub fn run_stack(
         .iter()
         .map(|(spec, _)| Member {
             key: spec.key.clone(),
-            params: config.objective,
-            lr: None,
+            params: spec.setting.objective,
+            lr: Some(spec.setting.lr),
         })
         .collect();
     let trainer = PoTrainer {
@@ -104,6 +105,14 @@ fn record(
         outcome.epochs[selected],
         outcome.epochs[outcome.epochs.len() - 1],
     );
+    let ranks = match (outcome.ranks.get(selected), outcome.ranks.last()) {
+        (Some((valid, test)), Some((_, last_test))) => Some(RunRanks {
+            valid: valid.clone(),
+            test: test.clone(),
+            last_test: last_test.clone(),
+        }),
+        _ => None,
+    };
     let timings = Timings {
         sft_s: reference.summary.sft_s,
         reference_cache_s: reference.summary.reference_cache_s,
@@ -144,5 +153,6 @@ fn record(
         threads: options.threads,
         prefbench_version: identity::VERSION.to_string(),
         environment: context.environment.clone(),
+        ranks,
     })
 }

@@ -5,10 +5,10 @@
 //! id pinned in `results/tests/validate.rs` guard the bytes.
 use anyhow::Result;
 use prefbench_datasets::Dataset;
-use prefbench_results::{RunIdentity, SftIdentity};
+use prefbench_results::{PoSettings, RunIdentity, SftIdentity};
 use prefbench_vocabulary::{Method, PolicyConfig};
 
-use crate::config::ExperimentConfig;
+use crate::config::{ExperimentConfig, RunSetting};
 
 /// The prefbench version that enters every identity.
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");
@@ -30,21 +30,27 @@ pub fn reference(
 }
 
 /// The identity of the run of `method` at `k` on the reference `reference` of `dataset`, with
-/// `config`'s PO and objective settings.
+/// `config`'s PO settings but the learning rate and objective of `setting` (one of
+/// [`ExperimentConfig::settings_of`]).
 pub fn run(
     config: &ExperimentConfig,
     reference: SftIdentity,
     dataset: &str,
     method: Method,
     k: usize,
+    setting: RunSetting,
 ) -> RunIdentity {
     RunIdentity {
         reference,
         dataset: dataset.into(),
         method,
         k,
-        po: (&config.po).into(),
-        objective: config.objective,
+        po: PoSettings {
+            lr: setting.lr,
+            ..(&config.po).into()
+        },
+        objective: setting.objective,
+        protocol: config.protocol(),
     }
 }
 

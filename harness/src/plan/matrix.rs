@@ -5,7 +5,7 @@ use prefbench_vocabulary::PolicyConfig;
 use serde_json::Value;
 
 use super::identity;
-use crate::config::ExperimentConfig;
+use crate::config::{ExperimentConfig, RunSetting};
 
 /// One PO run of the matrix.
 #[derive(Debug, Clone, PartialEq)]
@@ -14,6 +14,9 @@ pub struct RunSpec {
     pub key: RunKey,
     /// The policy of this run: `model` with the run's value of the `item_text` axis.
     pub model: PolicyConfig,
+    /// Its peak learning rate and objective (the config's, or its own in a grid or the
+    /// tuned protocol).
+    pub setting: RunSetting,
     /// Everything that determines the result, in canonical form; hashed into `id`.
     pub canonical: Value,
     pub id: String,
@@ -33,28 +36,32 @@ pub fn expand(config: &ExperimentConfig, dataset_hashes: &[(String, String)]) ->
     for (dataset, content_hash) in dataset_hashes {
         for (seed_index, &seed) in config.seeds.iter().enumerate() {
             for model in &models {
-                for (k_index, &k) in config.k.iter().enumerate() {
+                for (k_index, &k) in config.all_k().iter().enumerate() {
                     let first = (k_index + seed_index) % methods.len();
                     for &method in methods[first..].iter().chain(&methods[..first]) {
-                        if !ExperimentConfig::runs_at(method, k) {
+                        if !config.runs_method_at(method, k) {
                             continue;
                         }
-                        let reference = identity::reference(config, model, content_hash, seed);
-                        let (canonical, id) =
-                            identity::run(config, reference, dataset, method, k).canonical_and_id();
-                        runs.push(RunSpec {
-                            key: RunKey {
-                                cell: Cell {
-                                    dataset: dataset.clone(),
-                                    method,
-                                    k,
+                        for setting in config.settings_of(method) {
+                            let reference = identity::reference(config, model, content_hash, seed);
+                            let (canonical, id) =
+                                identity::run(config, reference, dataset, method, k, setting)
+                                    .canonical_and_id();
+                            runs.push(RunSpec {
+                                key: RunKey {
+                                    cell: Cell {
+                                        dataset: dataset.clone(),
+                                        method,
+                                        k,
+                                    },
+                                    seed,
                                 },
-                                seed,
-                            },
-                            model: model.clone(),
-                            id,
-                            canonical,
-                        });
+                                model: model.clone(),
+                                setting,
+                                id,
+                                canonical,
+                            });
+                        }
                     }
                 }
             }
