@@ -46,6 +46,7 @@ ifneq ($(ML100K_DATA),)
 else
 	@echo "skipped: formats::movielens::tests::real_members_give_the_pinned_files (no ../shared/data/ml-100k)"
 endif
+	$(PYTHON) scripts/recompute_endpoints.py published
 	CARGO=$(CARGO) scripts/check-fresh.sh test --release --workspace --no-run
 
 build: $(LIBTORCH_DEP)

@@ -1,10 +1,13 @@
 #!/usr/bin/env python3
-"""Prints the README's "Findings" verdict table from a report.json (default published/report.json).
+"""Prints the README's "Findings" tables from a report.json (default published/report.json).
 
-One row per claim and policy with at least one testable dataset; one column per real dataset
-(both LastFM variants and MovieLens-100K leave-one-out).
-Paired comparisons are condensed to "base→variant, Δ [bootstrap 95 %], Holm p, n"; the report
-itself (report.md) carries the full evidence, power and minimum detectable effects.
+First the pre-registered primary endpoints (docs/claims.md): one row per endpoint, dataset and
+protocol with Δ [95 % t CI], the relative lift beside the paper's, the Holm p and the outcome,
+and the outcome at the last epoch. Then the per-claim verdict table: one row per claim and
+policy with at least one testable dataset, one column per real dataset (both LastFM variants
+and MovieLens-100K leave-one-out); paired comparisons condensed to "base→variant, Δ [t 95 %],
+Holm p, n". The report itself (report.md) carries the full evidence, power and minimum
+detectable effects.
 """
 import json
 import re
@@ -15,8 +18,8 @@ COLUMNS = [("lastfm-raw", "`lastfm-raw` (id order)"), ("lastfm-dated", "`lastfm-
 VERDICT = {"reproduced": "**reproduced**", "not_reproduced": "**not reproduced**",
            "inconclusive": "inconclusive", "not_testable": "not testable"}
 # "K = 15: dmpo 0.7614 → dynamicpo-dmpo 0.7726; Δ +0.0112 (...); ... Holm p = 0.041 ..."
-PAIRED = re.compile(r"K = (\d+): (\S+) ([\d.]+) → (\S+) ([\d.]+); Δ ([+-][\d.]+) \(95% CI t \[[^]]*\], "
-                    r"bootstrap \[([^]]*)\]\); paired t p = [^,]*, Holm p = ([^,]*), .*?n = (\d+)")
+PAIRED = re.compile(r"K = (\d+): (\S+) ([\d.]+) → (\S+) ([\d.]+); Δ ([+-][\d.]+) \(95% CI t \[([^]]*)\], "
+                    r"bootstrap \[[^]]*\]\); paired t p = [^,]*, Holm p = ([^,]*), .*?n = (\d+)")
 
 
 def paired(text):
@@ -38,8 +41,47 @@ def condensed(claim, text):
     return text
 
 
+OUTCOME = {"reproduced": "**reproduced**", "smaller_than_claimed": "**smaller than claimed**",
+           "ruled_out": "**ruled out**", "underpowered": "underpowered", "opposite": "**opposite**",
+           "baseline_does_not_train": "not testable (baseline does not train)", "not_run": "not run yet"}
+
+
+def pct(x):
+    return "–" if x is None else f"{100 * x:+.1f}%"
+
+
+def primaries(report):
+    """The pre-registered primary endpoints, one compact numeric row each."""
+    print("| endpoint | dataset | protocol | Δ [95% t CI] | relative [95% CI] | paper | Holm p | outcome | at the last epoch |")
+    print("|:--|:--|:--|--:|--:|--:|--:|:--|:--|")
+    for row in report["endpoints"]["rows"]:
+        if not row["primary"]:
+            continue
+        t = row["test"]
+        cells = [row["id"], f"`{row['dataset']}`", row["protocol"]]
+        if t is None:
+            cells += ["–", "–", pct(row["paper_relative"]), "–", OUTCOME[row["outcome"]], "–"]
+        else:
+            sel, lo_hi = t["at_selected"], t["at_selected"]["t_ci95"]
+            rel = t["relative_ci95"]
+            p = sel["p_adjusted"]
+            last = t["at_last"]
+            outcome = OUTCOME[row["outcome"]] + (" (base < SFT)" if row["base_below_sft"] and row["outcome"] != "baseline_does_not_train" else "")
+            cells += [
+                f"{sel['effect']:+.4f} [{lo_hi[0]:+.4f}, {lo_hi[1]:+.4f}]",
+                f"{pct(t['relative_lift'])} [{pct(rel[0])}, {pct(rel[1])}]",
+                pct(row["paper_relative"]),
+                "–" if p is None else ("< 0.001" if p < 0.001 else f"{p:.3f}"),
+                outcome,
+                "–" if last is None else f"{OUTCOME[last['outcome']].strip('*')} (Δ {last['effect']:+.4f})",
+            ]
+        print("| " + " | ".join(cells) + " |")
+    print()
+
+
 def main():
     report = json.load(open(sys.argv[1] if len(sys.argv) > 1 else "published/report.json"))
+    primaries(report)
     print("| claim | policy | " + " | ".join(title for _, title in COLUMNS) + " |")
     print("|:--|:--|" + ":--|" * len(COLUMNS))
     for verdict in report["claims"]["verdicts"]:
@@ -54,7 +96,7 @@ def main():
         cells = []
         for dataset, _ in COLUMNS:
             e = by_dataset.get(dataset)
-            cells.append("—" if e is None else VERDICT[e["verdict"]] + ": " + condensed(claim, e["evidence"]))
+            cells.append("—" if e is None else VERDICT[e["verdict"]] + ": " + condensed(claim, e["evidence"]).replace("|", "\\|"))
         print(f"| {claim} | {verdict['policy']} | " + " | ".join(cells) + " |")
 
 

@@ -96,8 +96,12 @@ fn records_and_report_json_follow_the_published_schemas() {
 fn the_schemas_carry_the_code_versions() {
     let record = schema("record.schema.json");
     assert_eq!(
-        record["properties"]["schema"]["const"],
-        prefbench_results::SCHEMA_VERSION
+        record["properties"]["schema"]["enum"],
+        serde_json::json!(prefbench_results::READABLE_SCHEMAS)
+    );
+    assert_eq!(
+        prefbench_results::READABLE_SCHEMAS.last(),
+        Some(&prefbench_results::SCHEMA_VERSION)
     );
     let methods: Vec<&str> = prefbench_vocabulary::Method::ALL
         .iter()

@@ -1,6 +1,6 @@
 //! Ranking metrics over the 20 candidates (docs/objectives.md, metrics). With a scoring policy the arg-max over
 //! the candidates is the equivalent of the paper's decode-and-match HitRatio@1.
-use prefbench_vocabulary::{RankingMetrics, SampleRanks};
+use prefbench_vocabulary::{RankingMetrics, SampleRanks, CANDIDATES};
 use tch::{Kind, Tensor};
 
 /// Accumulates per-batch ranks so evaluation never holds all scores at once.
@@ -37,7 +37,10 @@ impl RankingAccumulator {
     }
 
     fn add_ranks(&mut self, ranks: &[i64]) {
-        for &rank in ranks {
+        // A NaN target score compares false with everything, itself included (rank −1): a
+        // diverged policy's target counts as ranked last, like a tie, never as a hit.
+        let last = CANDIDATES as i64 - 1;
+        for rank in ranks.iter().map(|&r| if r < 0 { last } else { r }) {
             if rank == 0 {
                 self.hits1 += 1.0;
             }
@@ -45,9 +48,9 @@ impl RankingAccumulator {
                 self.hits5 += 1.0;
                 self.ndcg5 += 1.0 / ((rank + 2) as f64).log2();
             }
+            self.ranks.push(rank as u8);
         }
         self.samples += ranks.len();
-        self.ranks.extend(ranks.iter().map(|&r| r as u8));
     }
 
     /// Every sample's rank so far, in the order the batches were added.

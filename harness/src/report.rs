@@ -171,11 +171,12 @@ mod tests {
                 "flow",
             ),
         ] {
-            assert_eq!(matrix_name(path, &text).as_deref(), Some(name), "{text}");
+            assert_eq!(
+                parse_config(path, &text).map(|c| c.name).as_deref(),
+                Some(name),
+                "{text}"
+            );
         }
-        assert_eq!(
-            matrix_name(path, &format!("name: x\n{rest}epoch: 3\n")),
-            None
-        );
+        assert!(parse_config(path, &format!("name: x\n{rest}epoch: 3\n")).is_none());
     }
 }

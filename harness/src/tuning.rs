@@ -1,7 +1,8 @@
 //! The outcome of a tuning matrix (a config with a `grid`): for every method, each grid point's
 //! mean *validation* HR@1 over its seeds (at each run's selected epoch), and the chosen point,
-//! the best of them (ties: the first in grid order). Test HR@1 is shown beside it and never
-//! read to choose. Written as `tune.md` (the table) and `tuned.yaml` (the chosen settings as
+//! the best of them (ties: the first in grid order). Test metrics are not shown: the choice is
+//! made on validation alone, and the tuned protocol's test comparisons are pre-registered
+//! (docs/claims.md). Written as `tune.md` (the table) and `tuned.yaml` (the chosen settings as
 //! a config's `method_settings`, to paste into the tuned protocol's config) in place of the
 //! report, since a grid's hundreds of settings would each be a section of one.
 use std::collections::BTreeMap;
@@ -11,7 +12,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context as _, Result};
 use prefbench_reports::{markdown_table, Column, Table, Value};
 use prefbench_results::RunRecord;
-use prefbench_vocabulary::Method;
+use prefbench_vocabulary::{DynamicVariant, Method};
 
 use crate::config::{ExperimentConfig, MethodSetting};
 
@@ -22,8 +23,6 @@ pub struct PointScore {
     pub runs: usize,
     pub valid: f64,
     pub sft_valid: f64,
-    pub test: f64,
-    pub sft_test: f64,
     /// Mean selected epoch.
     pub epoch: f64,
 }
@@ -67,8 +66,6 @@ pub fn choose(config: &ExperimentConfig, records: &[&RunRecord]) -> Result<Vec<M
                 runs: runs.len(),
                 valid: mean(&|r| r.valid.hr_at_1),
                 sft_valid: mean(&|r| r.sft.valid.hr_at_1),
-                test: mean(&|r| r.test.hr_at_1),
-                sft_test: mean(&|r| r.sft.test.hr_at_1),
                 epoch: mean(&|r| r.selected_epoch as f64),
             });
         }
@@ -98,18 +95,44 @@ pub fn write(dir: &Path, config: &ExperimentConfig, records: &[&RunRecord]) -> R
     let path = dir.join("tune.md");
     prefbench_io::write_atomic(&path, render(config, &tunings).as_bytes())
         .with_context(|| format!("cannot write {}", path.display()))?;
-    let chosen: BTreeMap<Method, MethodSetting> = tunings
-        .iter()
-        .map(|t| (t.method, t.points[t.chosen].setting))
-        .collect();
+    let chosen = with_ablations(
+        tunings
+            .iter()
+            .map(|t| (t.method, t.points[t.chosen].setting))
+            .collect(),
+    );
     let yaml = format!(
-        "# Chosen on validation HR@1 by `prefbench tune` ({}); paste into the tuned protocol's \
-         config.\n{}",
+        "# Chosen on validation HR@1 by `prefbench tune` ({}); the ablations and the \
+         random-subset control of DynamicPO-X take DynamicPO-X's setting. Paste into the tuned \
+         protocol's config.\n{}",
         config.name,
         serde_norway::to_string(&BTreeMap::from([("method_settings", chosen)]))?
     );
     prefbench_io::write_atomic(&dir.join("tuned.yaml"), yaml.as_bytes())?;
     Ok(path)
+}
+
+/// `chosen` and, for every full DynamicPO method in it, its ablations and random-subset
+/// control at its setting (docs/claims.md: an ablation removes one component and holds
+/// everything else), without the margin where their β does not use it.
+fn with_ablations(chosen: BTreeMap<Method, MethodSetting>) -> BTreeMap<Method, MethodSetting> {
+    let mut all = chosen.clone();
+    for (method, setting) in chosen {
+        let Method::Dynamic(base, DynamicVariant::Full) = method else {
+            continue;
+        };
+        for variant in [
+            DynamicVariant::SelectOnly,
+            DynamicVariant::BetaOnly,
+            DynamicVariant::RandomSubset,
+        ] {
+            let ablation = Method::Dynamic(base, variant);
+            let margin = setting.margin.filter(|_| ablation.uses_margin());
+            all.entry(ablation)
+                .or_insert(MethodSetting { margin, ..setting });
+        }
+    }
+    all
 }
 
 /// The table of every method's grid, best validation first, the chosen point marked.
@@ -118,9 +141,9 @@ pub fn render(config: &ExperimentConfig, tunings: &[MethodTuning]) -> String {
     let _ = writeln!(
         out,
         "# Tuning `{}`: {} on {}, seeds {:?}\n\nEach method's setting is chosen by mean \
-         validation HR@1 at each run's selected epoch (ties: the first in grid order); test \
-         HR@1 is shown, never used to choose. Margins are tuned only for the methods whose β \
-         uses them.\n",
+         validation HR@1 at each run's selected epoch (ties: the first in grid order). Margins \
+         are tuned only for the methods whose β uses them. Test metrics are left out: the tuned protocol's test comparisons are \
+         pre-registered (docs/claims.md).\n",
         config.name,
         config
             .methods
@@ -146,20 +169,10 @@ pub fn render(config: &ExperimentConfig, tunings: &[MethodTuning]) -> String {
             chosen.valid,
             chosen.sft_valid
         );
-        let columns = [
-            "lr",
-            "β",
-            "M",
-            "runs",
-            "valid HR@1",
-            "− SFT (valid)",
-            "mean epoch",
-            "test HR@1",
-            "− SFT (test)",
-        ]
-        .into_iter()
-        .map(Column::right)
-        .collect();
+        let columns = ["lr", "β", "M", "runs", "valid HR@1", "− SFT", "mean epoch"]
+            .into_iter()
+            .map(Column::right)
+            .collect();
         let mut order: Vec<usize> = (0..tuning.points.len()).collect();
         order.sort_by(|&a, &b| {
             let (a, b) = (&tuning.points[a], &tuning.points[b]);
@@ -183,13 +196,10 @@ pub fn render(config: &ExperimentConfig, tunings: &[MethodTuning]) -> String {
                         value: p.epoch,
                         decimals: 2,
                     },
-                    four(p.test),
-                    signed(p.test - p.sft_test),
                 ]
             })
             .collect();
         out += &markdown_table(&Table::new(None, columns, rows));
-        out.push('\n');
     }
     out
 }
@@ -244,8 +254,20 @@ mod tests {
         assert_eq!(full.points.len(), 3, "the fourth point has no record yet");
         let chosen = full.points[full.chosen].setting;
         assert_eq!((chosen.lr, chosen.margin), (1e-4, Some(6.0)));
+        let all = with_ablations(
+            tunings
+                .iter()
+                .map(|t| (t.method, t.points[t.chosen].setting))
+                .collect(),
+        );
+        let select: Method = "dynamicpo-dmpo-select-only".parse().unwrap();
+        let beta: Method = "dynamicpo-dmpo-beta-only".parse().unwrap();
+        assert_eq!(all.len(), 5, "{all:?}");
+        assert_eq!((all[&select].lr, all[&select].margin), (1e-4, None));
+        assert_eq!(all[&beta].margin, Some(6.0));
         let text = render(&config(), &tunings);
         assert!(text.contains("Chosen: lr 1e-4, β 1, M 6"), "{text}");
         assert!(text.contains("| 1e-4 ◀ | 1 | 6 | 1 | 0.6000 |"), "{text}");
+        assert!(!text.contains("test HR@1"), "validation only: {text}");
     }
 }

@@ -10,10 +10,143 @@ use serde::{Serialize, Serializer};
 /// 2: findings carry their decisive `tests` (effect, t and bootstrap intervals, raw and
 /// Holm-adjusted p, power), `claims` names its dataset columns and its `statistics`, and a
 /// per-dataset evidence list holds the datasets that could not test the claim too.
-pub const SCHEMA: u32 = 2;
+/// 3: `endpoints`, the pre-registered endpoints with five-outcome verdicts, comes first.
+pub const SCHEMA: u32 = 3;
 
 /// The epoch every table and verdict reads a run at, unless it says otherwise.
 pub const SELECTED_EPOCH: &str = "the PO epoch with the best validation HR@1 (ties: the earliest)";
+
+/// The pre-registered endpoints (docs/claims.md, "Pre-registered analysis"): one row per
+/// endpoint, dataset and protocol, primaries first.
+#[derive(Debug, Clone, Serialize)]
+pub struct Endpoints {
+    /// True when no artifact-free real dataset ran and the rows come from the report's other
+    /// (e.g. synthetic) sections: they check the machinery, not the paper.
+    pub pipeline_check: bool,
+    pub statistics: EndpointStatistics,
+    pub rows: Vec<EndpointRow>,
+}
+
+/// The settings of the endpoints' statistics.
+#[derive(Debug, Clone, Serialize)]
+pub struct EndpointStatistics {
+    pub alpha: f64,
+    pub min_paired_seeds: usize,
+    /// Resamples of the hierarchical bootstrap (seeds × test samples).
+    pub hierarchical_resamples: usize,
+    pub bootstrap_seed: u64,
+}
+
+/// One endpoint on one dataset under one protocol.
+#[derive(Debug, Clone, Serialize)]
+pub struct EndpointRow {
+    /// `P-C3` (primary) or `S-…` (secondary), as docs/claims.md names it.
+    pub id: &'static str,
+    pub claim: &'static str,
+    pub primary: bool,
+    /// `tuned` or `paper`.
+    pub protocol: &'static str,
+    /// Whether the analysis was registered before the runs (the tuned protocol).
+    pub pre_registered: bool,
+    pub dataset: String,
+    /// `variant − base, measure, K = k`.
+    pub comparison: String,
+    /// The paper's relative lift for this comparison on this dataset, where it gave one.
+    pub paper_relative: Option<f64>,
+    /// At the selected epoch; [`Outcome::NotRun`] while its runs are missing.
+    pub outcome: Outcome,
+    /// The base (a vanilla method) ends below its SFT reference on average: under the tuned
+    /// protocol a primary is then [`Outcome::BaselineDoesNotTrain`]; elsewhere it is flagged.
+    pub base_below_sft: bool,
+    /// `None` while its runs are missing.
+    pub test: Option<EndpointTest>,
+}
+
+/// The numbers of one endpoint.
+#[derive(Debug, Clone, Serialize)]
+pub struct EndpointTest {
+    /// Paired seeds.
+    pub n: usize,
+    /// The base's mean over the paired seeds.
+    pub base_mean: f64,
+    /// Δ's interval from the hierarchical bootstrap over seeds and test samples; `None`
+    /// without per-sample ranks (records before schema 3, the SFT base, the win rate).
+    pub hierarchical_ci95: Option<(f64, f64)>,
+    /// Δ / base mean, with the t interval scaled alike.
+    pub relative_lift: Option<f64>,
+    pub relative_ci95: Option<(f64, f64)>,
+    pub seeds_needed: Option<SeedsNeeded>,
+    /// At the epoch with the best validation HR@1: what decides.
+    pub at_selected: EpochTest,
+    /// At the last epoch (the robustness test of the checkpoint rule).
+    pub at_last: Option<EpochTest>,
+    /// The outcome under the alternative families (primaries only).
+    pub alternatives: Vec<AlternativeFamily>,
+}
+
+/// One checkpoint's test of an endpoint.
+#[derive(Debug, Clone, Serialize)]
+pub struct EpochTest {
+    pub effect: f64,
+    pub t_ci95: Option<(f64, f64)>,
+    pub p: Option<f64>,
+    /// Within the endpoint's family (Holm for primaries, Benjamini–Hochberg for secondaries);
+    /// `None` below the paired-seed minimum.
+    pub p_adjusted: Option<f64>,
+    pub outcome: Outcome,
+}
+
+/// An endpoint's adjusted p and outcome under another choice of family.
+#[derive(Debug, Clone, Serialize)]
+pub struct AlternativeFamily {
+    pub family: &'static str,
+    pub p_adjusted: f64,
+    pub outcome: Outcome,
+}
+
+/// The outcome of a comparison against the paper (docs/claims.md, "Five outcomes").
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Outcome {
+    /// Significant in the paper's direction, the paper's size not excluded.
+    Reproduced,
+    /// Significant in the paper's direction, the paper's size excluded.
+    SmallerThanClaimed,
+    /// Not significant, and an effect of the paper's size excluded.
+    RuledOut,
+    /// Neither excluded (or too few seeds).
+    Underpowered,
+    /// Significant against the paper.
+    Opposite,
+    /// The base stays below its SFT reference: a plug-in claim on it cannot be tested.
+    BaselineDoesNotTrain,
+    /// Its runs are not in the records yet.
+    NotRun,
+    /// A secondary comparison (no claimed size): significantly higher than its base.
+    Higher,
+    /// A secondary comparison: significantly lower than its base.
+    Lower,
+    /// A secondary comparison: no significant difference.
+    NotSignificant,
+}
+
+impl Outcome {
+    /// How the report prints it.
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Reproduced => "reproduced",
+            Self::SmallerThanClaimed => "smaller than claimed",
+            Self::RuledOut => "ruled out",
+            Self::Underpowered => "underpowered",
+            Self::Opposite => "opposite",
+            Self::BaselineDoesNotTrain => "not testable (baseline does not train)",
+            Self::NotRun => "not run yet",
+            Self::Higher => "higher",
+            Self::Lower => "lower",
+            Self::NotSignificant => "no significant difference",
+        }
+    }
+}
 
 /// A whole report.
 #[derive(Debug, Clone, Serialize)]
@@ -24,6 +157,8 @@ pub struct Report {
     pub title: String,
     /// `None` when no run has finished.
     pub overview: Option<Overview>,
+    /// The pre-registered endpoints, the report's first table; `None` without records.
+    pub endpoints: Option<Endpoints>,
     /// `None` when no run has finished.
     pub claims: Option<Claims>,
     /// For each dataset that ran several policies, DynamicPO's differences side by side.

@@ -545,7 +545,7 @@ fn each_dataset_has_its_own_verdict_column_with_effect_intervals_and_adjusted_p(
     );
 
     let json = json(&files);
-    assert_eq!(json["schema"], 2);
+    assert_eq!(json["schema"], 3);
     assert_eq!(
         json["claims"]["datasets"],
         serde_json::json!(["lastfm-dated", "lastfm-raw"])
@@ -593,4 +593,53 @@ fn each_dataset_has_its_own_verdict_column_with_effect_intervals_and_adjusted_p(
     let (again, _) = write_with(&scratch!("dataset-columns-again"), &records, &context());
     assert!(std::fs::read(&files.json).unwrap() == std::fs::read(&again.json).unwrap());
     assert!(std::fs::read(&files.report).unwrap() == std::fs::read(&again.report).unwrap());
+}
+
+/// The first table holds the pre-registered endpoints with Δ, its interval, the relative lift
+/// beside the paper's and one of the five outcomes: a lift the size of the paper's is
+/// reproduced, a significant but smaller one is smaller than claimed; and the robustness table
+/// gives the outcome at the last epoch. Without the artifact-free datasets the rows are a
+/// pipeline check on the report's own data.
+#[test]
+fn the_decisive_numbers_come_first_with_size_aware_outcomes() {
+    for (gain, outcome) in [(0.07, "reproduced"), (0.02, "smaller than claimed")] {
+        let records: Vec<RunRecord> = pair_over(5, 0.5, gain)
+            .into_iter()
+            .map(|r| with_worse_last_epoch(r, 0.125))
+            .collect();
+        let (files, text) = write_with(&scratch!("endpoints"), &records, &context());
+        let first = text.find("## ").unwrap();
+        assert_eq!(
+            &text[first..first + 25],
+            "## The decisive numbers\n\n",
+            "{text}"
+        );
+        assert!(text.contains("**Pipeline check.**"), "{text}");
+        let row = text
+            .lines()
+            .find(|l| l.starts_with("| P-C3 | lastfm | paper |"))
+            .unwrap_or_else(|| panic!("no P-C3 row in\n{text}"));
+        // Differences 0.07 + s/256 (or 0.02 + …) over seeds 0..4 on a base of 0.5 + s/256.
+        let delta = gain + 10.0 / 256.0 / 5.0;
+        assert!(row.contains(&format!("| 5 | {delta:+.4} [")), "{row}");
+        assert!(row.contains("| +13.9% |"), "the paper's LastFM lift: {row}");
+        assert!(row.ends_with(&format!("| **{outcome}** |")), "{row}");
+        let robust = text
+            .lines()
+            .filter(|l| l.starts_with("| P-C3 | lastfm | paper |"))
+            .nth(1)
+            .unwrap();
+        // Δ exactly 0 on every seed excludes the paper's size.
+        assert!(
+            robust.contains("| ruled out (Δ +0.0000"),
+            "last epoch: {robust}"
+        );
+        let json: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(files.json).unwrap()).unwrap();
+        let rows = json["endpoints"]["rows"].as_array().unwrap();
+        let c3 = rows.iter().find(|r| r["id"] == "P-C3").unwrap();
+        assert_eq!(c3["outcome"], outcome.replace(' ', "_"));
+        assert_eq!(c3["test"]["n"], 5);
+        assert!((c3["paper_relative"].as_f64().unwrap() - 0.139).abs() < 1e-12);
+    }
 }

@@ -217,7 +217,7 @@ fn json(dir: &Path) -> (serde_json::Value, String) {
 #[test]
 fn fixture_json_parses_back_with_a_verdict_per_claim() {
     let (json, _) = json(&scratch!("fixture-json-claims"));
-    assert_eq!(json["schema"], 2);
+    assert_eq!(json["schema"], 3);
     assert_eq!(json["title"], "fixture");
     assert_eq!(json["overview"]["runs"], 36);
     assert_eq!(

@@ -23,7 +23,7 @@ fn identical_duplicates_count_once_in_the_report() {
     records.push(records[1].clone());
     let (_, text) = write_with(&scratch!("dup-report"), &records, &context());
     assert!(
-        text.starts_with("# prefbench report: test\n\n2 PO runs"),
+        text.starts_with("# prefbench report: test\n\n") && text.contains("\n\n2 PO runs"),
         "{text}"
     );
     assert!(

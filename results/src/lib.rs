@@ -5,6 +5,7 @@ mod canonical;
 pub mod environment;
 mod error;
 pub mod identity;
+pub mod inference;
 pub mod record;
 pub mod setting;
 pub mod stats;

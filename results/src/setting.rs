@@ -10,6 +10,7 @@
 pub use crate::canonical::{canonical, canonical_hash};
 use crate::record::RunRecord;
 use prefbench_vocabulary::Cell;
+use serde::Deserialize;
 use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -37,6 +38,28 @@ pub fn setting(spec: &Value, ignore: &[&str]) -> Value {
         ),
         other => other.clone(),
     }
+}
+
+/// The settings each method of the tuned protocol chooses for itself ([`crate::Protocol`]),
+/// as (section, key) of the spec: `po.lr`, `objective.beta`, `objective.margin`. A test holds
+/// them equal to where [`crate::RunIdentity`] writes them.
+pub const PER_METHOD: [(&str, &str); 3] =
+    [("po", "lr"), ("objective", "beta"), ("objective", "margin")];
+
+/// The setting the runs of one *protocol* share: [`setting`], and for a tuned-protocol run
+/// without [`PER_METHOD`] (each method has its own), so a report sets a tuned protocol's
+/// methods side by side as it sets the methods of one shared setting.
+pub fn protocol_setting(spec: &Value) -> Value {
+    let mut shared = setting(spec, &[]);
+    let tuned = crate::RunIdentity::deserialize(spec).is_ok_and(|i| i.protocol.is_some());
+    if let (true, Value::Object(map)) = (tuned, &mut shared) {
+        for (section, key) in PER_METHOD {
+            if let Some(Value::Object(inner)) = map.get_mut(section) {
+                inner.remove(key);
+            }
+        }
+    }
+    shared
 }
 
 /// A cell and the setting its seeds share: the key of every statistic over seeds.
@@ -166,6 +189,21 @@ mod tests {
             protocol: None,
         };
         let (spec, _) = identity.canonical_and_id();
+        for (section, key) in PER_METHOD {
+            assert!(spec[section][key].is_number(), "{section}.{key}");
+        }
+        let tuned = crate::RunIdentity {
+            protocol: Some(crate::Protocol::Tuned),
+            ..identity.clone()
+        };
+        let shared = protocol_setting(&tuned.canonical_and_id().0);
+        assert!(shared["po"].get("lr").is_none() && shared["objective"].get("beta").is_none());
+        assert_eq!(shared["protocol"], "tuned");
+        assert_eq!(
+            protocol_setting(&spec),
+            setting(&spec, &[]),
+            "the paper's protocol"
+        );
         let coordinates = serde_json::to_value(&key).unwrap();
         for name in COORDINATES {
             assert_eq!(spec[name], coordinates[name], "{name}");

@@ -285,23 +285,36 @@ pub const BOOTSTRAP_SEED: u64 = 0x5EED_B007;
 /// indices do not depend on a `rand` version's choice of algorithm. Public so that a test can
 /// hand the same indices to numpy.
 pub fn bootstrap_indices(n: usize, resamples: usize, seed: u64) -> Vec<usize> {
-    use rand_chacha::rand_core::{RngCore, SeedableRng};
-    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed);
-    let Ok(bound) = u32::try_from(n) else {
-        return Vec::new();
-    };
-    if bound == 0 {
+    let mut draws = Draws::new(seed);
+    if u32::try_from(n).map_or(true, |b| b == 0) {
         return Vec::new();
     }
-    let threshold = bound.wrapping_neg() % bound;
-    (0..n * resamples)
-        .map(|_| loop {
-            let product = u64::from(rng.next_u32()) * u64::from(bound);
+    (0..n * resamples).map(|_| draws.below(n)).collect()
+}
+
+/// Uniform indices from ChaCha8, bounded by Lemire's unbiased multiply-shift on its 32-bit
+/// outputs: the one generator of every bootstrap here, so resamples are the same on every
+/// platform and do not depend on a `rand` version's choice of algorithm.
+pub(crate) struct Draws(rand_chacha::ChaCha8Rng);
+
+impl Draws {
+    pub(crate) fn new(seed: u64) -> Self {
+        use rand_chacha::rand_core::SeedableRng;
+        Self(rand_chacha::ChaCha8Rng::seed_from_u64(seed))
+    }
+
+    /// A uniform index in `0..n`; `n` must be in `1..=u32::MAX`.
+    pub(crate) fn below(&mut self, n: usize) -> usize {
+        use rand_chacha::rand_core::RngCore;
+        let bound = n as u32;
+        let threshold = bound.wrapping_neg() % bound;
+        loop {
+            let product = u64::from(self.0.next_u32()) * u64::from(bound);
             if (product as u32) >= threshold {
-                break (product >> 32) as usize;
+                return (product >> 32) as usize;
             }
-        })
-        .collect()
+        }
+    }
 }
 
 /// The percentile interval of the mean of `values` over the resamples in `indices` (rows of
@@ -327,7 +340,7 @@ pub fn bootstrap_ci_from(values: &[f64], indices: &[usize]) -> Option<(f64, f64)
 }
 
 /// The `q` quantile of sorted values, linear between order statistics (numpy's default).
-fn percentile(sorted: &[f64], q: f64) -> f64 {
+pub(crate) fn percentile(sorted: &[f64], q: f64) -> f64 {
     let position = q * (sorted.len() - 1) as f64;
     let below = position.floor() as usize;
     let above = (below + 1).min(sorted.len() - 1);

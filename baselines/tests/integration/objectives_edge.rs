@@ -8,7 +8,7 @@ use tch::{Device, Kind, Tensor};
 
 #[test]
 fn names_round_trip_through_display_fromstr_and_serde() {
-    assert_eq!(Method::ALL.len(), 13);
+    assert_eq!(Method::ALL.len(), 16);
     for method in Method::ALL {
         let name = method.to_string();
         assert_eq!(name.parse::<Method>().unwrap(), method);

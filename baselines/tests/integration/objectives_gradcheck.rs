@@ -7,7 +7,9 @@
 //! boundary is locally constant; (2) for every method, central differences of the scalar
 //! reference with the selection and β_b frozen at the unperturbed point.
 
-use crate::support::{host, host_mask, reference_loss, reference_weights, sample, Batch};
+use crate::support::{
+    deterministic as methods, host, host_mask, reference_loss, reference_weights, sample, Batch,
+};
 use prefbench_baselines::objectives::compute;
 use prefbench_vocabulary::{BaseObjective, DynamicVariant, Method, ObjectiveParams};
 use tch::{Device, Kind, Tensor};
@@ -16,12 +18,6 @@ const STEP: f64 = 1e-6;
 
 fn close(autograd: f64, numeric: f64) -> bool {
     (autograd - numeric).abs() <= 1e-7 * (1.0 + numeric.abs())
-}
-
-fn methods(k: usize) -> impl Iterator<Item = Method> {
-    Method::ALL
-        .into_iter()
-        .filter(move |m| m.validate_k(k as i64).is_ok())
 }
 
 /// Mean loss and boundary of the library at `batch`.

@@ -1,9 +1,10 @@
 //! Boundary selection, the exact k-means, the dual-margin β, every method against the scalar
-//! reference (the ablations have no golden values), and the step diagnostics.
+//! reference (the ablations have no golden values), the random-subset control, and the step
+//! diagnostics.
 
 use crate::support::{
-    brute_force_top, host, host_mask, reference_boundary, reference_losses, reference_weights,
-    Batch,
+    brute_force_top, deterministic, host, host_mask, reference_boundary, reference_loss,
+    reference_losses, reference_weights, sample, Batch,
 };
 use prefbench_baselines::objectives::{compute, diagnostics, dynamic, kmeans};
 use prefbench_vocabulary::{BaseObjective, Method, ObjectiveParams};
@@ -82,10 +83,7 @@ fn every_method_matches_the_scalar_reference() {
     for (seed, k) in [(1, 1), (2, 2), (3, 3), (4, 5), (5, 15), (6, 19)] {
         let batch = Batch::random(seed, 16, k);
         let tensors = batch.tensors(Kind::Double, Device::Cpu);
-        for method in Method::ALL
-            .into_iter()
-            .filter(|m| m.validate_k(k as i64).is_ok())
-        {
+        for method in deterministic(k) {
             let output = compute(method, &params, &tensors.inputs()).unwrap();
             let got = host(&output.losses);
             let want = reference_losses(method, &params, &batch);
@@ -159,5 +157,78 @@ fn diagnostics_measure_the_boundary() {
                 (1.0, 1.0, 1.0)
             );
         }
+    }
+}
+
+/// The random-subset control keeps, in every sample, as many negatives as DynamicPO's boundary
+/// holds, drawn at random (the same draw for the same libtorch seed), each with the base β; its
+/// loss is the base objective over exactly that subset. Over many draws every negative is kept
+/// about |B|/K of the time, whatever its likelihood.
+#[test]
+fn the_random_subset_keeps_as_many_negatives_as_the_boundary_at_random() {
+    let params = ObjectiveParams::default();
+    let k = 15;
+    let batch = Batch::random(7, 32, k);
+    let tensors = batch.tensors(Kind::Double, Device::Cpu);
+    for base in ["dmpo", "sdpo", "mppo"] {
+        let method: Method = format!("dynamicpo-{base}-random-subset").parse().unwrap();
+        let draw = |seed: i64| {
+            tch::manual_seed(seed);
+            let output = compute(method, &params, &tensors.inputs()).unwrap();
+            let mask = host_mask(output.loss_mask.as_ref().expect("a subset"));
+            (output, mask)
+        };
+        let (output, mask) = draw(3);
+        assert_eq!(draw(3).1, mask, "{method}: repeatable from the seed");
+        let boundary = host_mask(output.boundary.as_ref().unwrap());
+        let losses = host(&output.losses);
+        for b in 0..batch.chosen.len() {
+            let row = b * k..(b + 1) * k;
+            let count = |m: &[bool]| m.iter().filter(|&&x| x).count();
+            assert_eq!(
+                count(&mask[row.clone()]),
+                count(&boundary[row.clone()]),
+                "{method} {b}"
+            );
+            let want = reference_loss(
+                method.base(),
+                sample(&batch, b),
+                &mask[row],
+                &vec![params.beta; k],
+            );
+            assert!(
+                (losses[b] - want).abs() <= 1e-12 * (1.0 + want.abs()),
+                "{method} {b}"
+            );
+        }
+    }
+    // Frequencies over 400 draws of the first sample whose boundary is a proper subset.
+    let method: Method = "dynamicpo-dmpo-random-subset".parse().unwrap();
+    let selected: Vec<usize> = (0..batch.chosen.len())
+        .map(|b| reference_boundary(batch.chosen[b], &batch.rejected[b]))
+        .map(|m| m.iter().filter(|&&x| x).count())
+        .collect();
+    let b = selected
+        .iter()
+        .position(|&n| (2..k - 1).contains(&n))
+        .expect("a sample with a proper boundary");
+    let mut kept = vec![0usize; k];
+    let draws = 400;
+    tch::manual_seed(11);
+    for _ in 0..draws {
+        let output = compute(method, &params, &tensors.inputs()).unwrap();
+        let mask = host_mask(output.loss_mask.as_ref().unwrap());
+        for (j, &m) in mask[b * k..(b + 1) * k].iter().enumerate() {
+            kept[j] += usize::from(m);
+        }
+    }
+    let p = selected[b] as f64 / k as f64;
+    for (j, &n) in kept.iter().enumerate() {
+        let share = n as f64 / draws as f64;
+        // Four binomial standard deviations at most (sd <= 0.025 here).
+        assert!(
+            (share - p).abs() < 0.1,
+            "negative {j}: kept {share}, expected {p}"
+        );
     }
 }

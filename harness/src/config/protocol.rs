@@ -242,11 +242,13 @@ mod tests {
         assert_eq!(full.len(), 1);
         assert_eq!((full[0].lr, full[0].objective.margin), (1e-4, 2.0));
         assert_eq!(c.protocol(), Some(Protocol::Tuned));
-        let err = parse("grid: {lr: [0.001, 0.001], beta: [1.0]}\n")
+        let err = parse("method_k: {dpo: [1]}\ngrid: {lr: [0.001, 0.001], beta: [1.0]}\n")
             .unwrap_err()
             .to_string();
         assert!(err.contains("listed twice"), "{err}");
-        let err = parse("method_k: {dmpo: [20]}\n").unwrap_err().to_string();
+        let err = parse("method_k: {dpo: [1], dmpo: [20]}\n")
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("outside 1..=19"), "{err}");
     }
 }

@@ -5,9 +5,9 @@ use super::metric::{last_epoch_test, Metric};
 use super::regime::Regime;
 use crate::context::{DatasetFacts, TrivialBaseline};
 use crate::model::{Column, Table, Value};
-use prefbench_results::setting::{canonical, differences, setting};
+use prefbench_results::setting::{canonical, differences, protocol_setting};
 use prefbench_results::stats::{aggregate, Summary};
-use prefbench_results::{RunRecord, SftMetrics};
+use prefbench_results::{Protocol, RunRecord, SftMetrics};
 use prefbench_vocabulary::Method;
 use std::cmp::Ordering;
 use std::collections::{BTreeMap, BTreeSet};
@@ -86,7 +86,7 @@ impl<'a> DatasetResults<'a> {
         type Key<'k> = (&'k str, Regime, String);
         let mut by_key: BTreeMap<Key, Vec<&RunRecord>> = BTreeMap::new();
         for &record in records {
-            let setting = canonical(&setting(&record.spec, &[]));
+            let setting = canonical(&protocol_setting(&record.spec));
             by_key
                 .entry((&record.cell.dataset, Regime::of(record), setting))
                 .or_default()
@@ -104,7 +104,7 @@ impl<'a> DatasetResults<'a> {
         for keys in groups.values() {
             let settings: Vec<serde_json::Value> = keys
                 .iter()
-                .map(|k| setting(&by_key[*k][0].spec, &[]))
+                .map(|k| protocol_setting(&by_key[*k][0].spec))
                 .collect();
             let labels = differences(&settings.iter().collect::<Vec<_>>());
             for (i, (key, label)) in keys.iter().zip(labels).enumerate() {
@@ -181,6 +181,14 @@ impl<'a> DatasetResults<'a> {
             stem += &format!("-setting{}", self.setting_index);
         }
         stem
+    }
+
+    /// The protocol of this section's runs (`None`: the paper's, one setting for all).
+    pub fn protocol(&self) -> Option<Protocol> {
+        self.records
+            .first()
+            .and_then(|r| r.identity().ok())
+            .and_then(|i| i.protocol)
     }
 
     /// Every run, in (cell, seed) order.

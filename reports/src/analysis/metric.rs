@@ -80,6 +80,19 @@ pub(crate) fn boundary_share(record: &RunRecord) -> Option<f64> {
 }
 
 /// The mean reward win rate over training (C7).
+/// The boundary gradient share in excess of the boundary's count share |B|/K, averaged over
+/// the training curve: C2's control, since under DMPO the share equals |B|/K up to the
+/// per-sample sigmoid weights.
+pub(crate) fn boundary_excess(record: &RunRecord) -> Option<f64> {
+    let k = record.cell.k as f64;
+    let values: Vec<f64> = record
+        .curve
+        .iter()
+        .map(|p| p.boundary_grad_share - p.boundary_size / k)
+        .collect();
+    prefbench_results::stats::mean(&values)
+}
+
 pub(crate) fn reward_win_rate(record: &RunRecord) -> Option<f64> {
     curve_mean(record, |p| p.reward_win_rate)
 }

@@ -8,6 +8,7 @@
 mod claims;
 mod cost;
 pub(crate) mod dataset;
+mod endpoints;
 mod lift;
 pub(crate) mod metric;
 mod pairs;
@@ -39,6 +40,7 @@ pub(crate) fn report(
         schema: SCHEMA,
         title: ctx.title.clone(),
         overview: ran.then(|| overview(records, datasets)),
+        endpoints: endpoints::endpoints(datasets),
         claims: ran.then(|| claims::claims(datasets)),
         regimes: pairs::across_regimes(datasets),
         datasets: datasets

@@ -54,15 +54,34 @@ pub(crate) fn paired(
         }
     }
     let diffs: Vec<f64> = v.iter().zip(&b).map(|(x, y)| x - y).collect();
+    let samples = data
+        .per_seed(variant, k, |r| Some(r.test.samples as f64))
+        .into_values()
+        .next();
     Some(Paired {
         n: diffs.len(),
         base_mean: mean(&b)?,
         variant_mean: mean(&v)?,
         diff: mean(&diffs)?,
         t_p: paired_t_test(&diffs),
-        wilcoxon_p: wilcoxon_signed_rank(&diffs),
+        wilcoxon_p: wilcoxon_signed_rank(&hit_counts(&diffs, samples).unwrap_or(diffs.clone())),
         diffs,
     })
+}
+
+/// Differences of two hit ratios over `samples` test samples as whole hit counts, so that
+/// Wilcoxon's ties are decided on integers, not on float bits (0.30 − 0.20 and 0.50 − 0.40
+/// differ in their last bits). `None` when a difference is not a whole count (another
+/// quantity, such as the win rate), whose differences are then ranked as they are.
+fn hit_counts(diffs: &[f64], samples: Option<f64>) -> Option<Vec<f64>> {
+    let n = samples.filter(|n| *n > 0.0)?;
+    diffs
+        .iter()
+        .map(|d| {
+            let count = d * n;
+            ((count - count.round()).abs() < 1e-6).then(|| count.round())
+        })
+        .collect()
 }
 
 /// Test HR@1 at the selected epoch, the value every pair comparison of a table reads.
@@ -198,4 +217,18 @@ pub(crate) fn across_regimes(datasets: &[DatasetResults]) -> Vec<RegimeCompariso
             }
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hit_ratio_differences_are_ranked_as_whole_counts() {
+        // 0.8 − 0.7 and 0.3 − 0.2 are one hit of ten each, though their floats differ.
+        assert_ne!(0.8 - 0.7, 0.3 - 0.2);
+        let counts = hit_counts(&[0.8 - 0.7, 0.3 - 0.2], Some(10.0)).unwrap();
+        assert_eq!(counts, vec![1.0, 1.0]);
+        assert_eq!(hit_counts(&[0.123], Some(10.0)), None, "not a whole count");
+    }
 }

@@ -11,6 +11,9 @@ use crate::model::{
 /// The whole report.
 pub(crate) fn report(report: &Report) -> String {
     let mut out = format!("# prefbench report: {}\n\n", report.title);
+    if let Some(endpoints) = &report.endpoints {
+        out += &super::endpoints::section(endpoints);
+    }
     match &report.overview {
         Some(overview) => out += &self::overview(overview),
         None => {
@@ -94,7 +97,7 @@ fn escape(text: &str) -> String {
     text.replace('\n', " ").replace('|', "\\|")
 }
 
-fn paragraph(text: &str) -> String {
+pub(crate) fn paragraph(text: &str) -> String {
     format!("{text}\n\n")
 }
 

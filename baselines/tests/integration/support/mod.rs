@@ -228,7 +228,16 @@ pub fn reference_loss(
     neg_log_sigmoid(logit)
 }
 
-/// Mask and β that `method` applies to one sample's negatives (the frozen selection).
+/// The methods defined at `k` whose loss is a function of the inputs alone: all but the
+/// random-subset control, whose subset libtorch's generator draws (tested on its own).
+pub fn deterministic(k: usize) -> impl Iterator<Item = Method> {
+    Method::ALL
+        .into_iter()
+        .filter(move |m| m.validate_k(k as i64).is_ok() && !m.is_random())
+}
+
+/// Mask and β that `method` applies to one sample's negatives (the frozen selection); for the
+/// deterministic methods only ([`deterministic`]).
 pub fn reference_weights(
     method: Method,
     params: &ObjectiveParams,
@@ -246,6 +255,9 @@ pub fn reference_weights(
         DynamicVariant::Full => (boundary, betas),
         DynamicVariant::SelectOnly => (boundary, fixed),
         DynamicVariant::BetaOnly => (all, betas),
+        DynamicVariant::RandomSubset => {
+            panic!("the random subset is drawn by libtorch; read it from the output's loss_mask")
+        }
     }
 }
 

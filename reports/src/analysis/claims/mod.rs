@@ -17,7 +17,8 @@ use crate::model::{
 };
 use family::Family;
 use prefbench_results::stats::{BOOTSTRAP_RESAMPLES, BOOTSTRAP_SEED, MAX_SEEDS, POWER};
-use rules::{Claim, Scope, ALPHA, MIN_PAIRED_SEEDS};
+pub(crate) use rules::MIN_PAIRED_SEEDS;
+use rules::{Claim, Scope, ALPHA};
 use std::collections::BTreeSet;
 
 /// A claim's verdict under one regime: the combined verdict over its datasets.

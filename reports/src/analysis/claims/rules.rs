@@ -4,7 +4,7 @@ use super::collapse::Collapse;
 use super::family::Family;
 use crate::analysis::cost::{step_pairs, Overhead, StepPair};
 use crate::analysis::dataset::DatasetResults;
-use crate::analysis::metric::{boundary_share, reward_win_rate, HR_AT_1, MAIN_K};
+use crate::analysis::metric::{boundary_excess, boundary_share, reward_win_rate, HR_AT_1, MAIN_K};
 use crate::analysis::pairs::{paired, pairs};
 use crate::analysis::regime::Regime;
 use crate::format::{number, p_value, percent, ratio, signed, signed_interval};
@@ -93,23 +93,30 @@ pub(super) const CLAIMS: [Claim; 8] = [
         id: "C1",
         text: "Collapse: with DMPO, HR@1 rises with K and then falls while the training loss keeps falling",
         paper: "figure only (no values published)",
-        rule: "needs DMPO at three or more K. Reproduced when DMPO's mean test HR@1 over K has an \
-               interior maximum whose drop to the largest K exceeds twice the pooled seed standard \
-               deviation while its mean final training loss keeps decreasing from that K on; not \
-               reproduced when the drop is that large but the loss does not keep falling, or when \
-               the maximum lies at an end of the K range and the means span more than twice the \
-               pooled standard deviation; inconclusive otherwise. MPPO is shown alongside.",
+        rule: "needs DMPO at three or more K. The collapse reading C1 and C8 share: a method \
+               collapses when its mean test HR@1 over K peaks at an interior K and the paired drop \
+               from that K to the largest K (per seed) is positive with paired t p < 0.05 \
+               (exploratory: the peak is chosen from the same data). Reproduced when DMPO \
+               collapses while its mean final training loss keeps decreasing from the peak on; \
+               not reproduced when it collapses but the loss does not keep falling, or when its \
+               mean peaks at the smallest or the largest K (no rise then fall); inconclusive \
+               when the peak is interior but the drop is not significant. MPPO is shown \
+               alongside.",
         scope: Scope::Dataset(c1_collapse),
     },
     Claim {
         id: "C2",
         text: "Cause: the boundary share of DMPO's gradient shrinks as K grows",
         paper: "theory section",
-        rule: "a least-squares line through (K, mean boundary gradient share over the training \
-               curve) of every DMPO run with K > 1 (at K = 1 the single negative carries the \
-               whole gradient by construction). Reproduced when the slope is negative with \
-               Holm-adjusted p < 0.05 (t-test of the slope), not reproduced when positive with \
-               Holm-adjusted p < 0.05.",
+        rule: "under DMPO every negative of a sample gets the same gradient weight, so the \
+               boundary's gradient share equals its count share |B|/K up to the per-sample \
+               sigmoid weights, and a share that falls with K is algebra. The test is therefore \
+               a least-squares line through (K, the run's mean over its training curve of the \
+               boundary gradient share minus |B|/K) of every DMPO run with K > 1 (at K = 1 the \
+               single negative carries the whole gradient by construction). Reproduced when \
+               that excess falls with K (negative slope, Holm-adjusted p < 0.05: hard negatives \
+               lose gradient beyond their count), not reproduced when it rises with Holm-adjusted \
+               p < 0.05, inconclusive otherwise. The raw share's slope is shown beside it.",
         scope: Scope::Dataset(c2_gradient_share),
     },
     Claim {
@@ -169,7 +176,8 @@ pub(super) const CLAIMS: [Claim; 8] = [
         text: "Higher reward win rate during training than vanilla DMPO",
         paper: "figure only",
         rule: "the reward win rate averaged over the training curve, DynamicPO-DMPO against \
-               DMPO at the K of C3, paired by seed, decided as C3.",
+               DMPO at the K of C3, paired by seed, decided as C3; the same runs' test HR@1 Δ \
+               is shown beside it.",
         scope: Scope::Dataset(c7_win_rate),
     },
     Claim {
@@ -177,11 +185,14 @@ pub(super) const CLAIMS: [Claim; 8] = [
         text: "Up to K = 19: DMPO collapses earlier and harder than MPPO; S-DPO stays stable; \
                DynamicPO improves all three",
         paper: "figures only (LastFM)",
-        rule: "needs K = 19 for DMPO, MPPO, S-DPO and their DynamicPO variants. Reproduced \
-               when DMPO's HR@1 peaks at a smaller K than MPPO's and drops more from its peak \
-               to K = 19, S-DPO's drop stays within twice its pooled seed standard deviation, \
-               and each DynamicPO lift at K = 19 is reproduced by the C3 rule; not reproduced \
-               when a lift is significantly negative; inconclusive otherwise.",
+        rule: "needs K = 19 for DMPO, MPPO, S-DPO and their DynamicPO variants; every part is \
+               tested, with C1's collapse reading. Earlier and harder: DMPO collapses, its mean \
+               peaks at a smaller K than MPPO's, and its drop exceeds MPPO's seed by seed (paired \
+               t p < 0.05). S-DPO stable: it does not collapse and the upper end of its drop's \
+               95% interval is below DMPO's mean drop. Lifts: each DynamicPO variant against its \
+               base at K = 19 and each against vanilla S-DPO at K = 19, by the C3 rule. \
+               Reproduced when every part holds; not reproduced when a lift or a comparison with \
+               S-DPO is significantly negative; inconclusive otherwise.",
         scope: Scope::Dataset(c8_up_to_19),
     },
 ];
@@ -194,60 +205,61 @@ fn c1_collapse(data: &DatasetResults, _: &mut Family) -> Finding {
     if let Some(mppo) = Collapse::of(data, Method::Base(Mppo)).filter(|c| c.means.len() >= 3) {
         evidence += &format!("; {}", mppo.describe("MPPO"));
     }
-    let Some(sigma) = dmpo.sigma else {
-        return Finding::new(Verdict::Inconclusive, evidence);
-    };
-    let span = dmpo
-        .means
-        .iter()
-        .map(|m| m.1)
-        .fold(f64::NEG_INFINITY, f64::max)
-        - dmpo.means.iter().map(|m| m.1).fold(f64::INFINITY, f64::min);
-    let verdict = match (dmpo.interior(), dmpo.drop > 2.0 * sigma) {
-        (true, true) if dmpo.loss_falls => Verdict::Reproduced,
-        (true, true) => Verdict::NotReproduced,
-        (false, _) if span > 2.0 * sigma => Verdict::NotReproduced,
-        _ => Verdict::Inconclusive,
+    let verdict = match (dmpo.interior(), dmpo.collapses()) {
+        (_, true) if dmpo.loss_falls => Verdict::Reproduced,
+        (_, true) => Verdict::NotReproduced,
+        (false, _) => Verdict::NotReproduced,
+        (true, false) => Verdict::Inconclusive,
     };
     Finding::new(verdict, evidence)
 }
 
 fn c2_gradient_share(data: &DatasetResults, family: &mut Family) -> Finding {
-    let points: Vec<(f64, f64)> = data
-        .runs(Method::Base(Dmpo))
-        .filter(|r| r.cell.k > 1)
-        .filter_map(|r| Some((r.cell.k as f64, boundary_share(r)?)))
-        .collect();
-    let Some(trend) = linear_trend(&points) else {
+    let dmpo = Method::Base(Dmpo);
+    let points = |value: fn(&RunRecord) -> Option<f64>| -> Vec<(f64, f64)> {
+        data.runs(dmpo)
+            .filter(|r| r.cell.k > 1)
+            .filter_map(|r| Some((r.cell.k as f64, value(r)?)))
+            .collect()
+    };
+    let (Some(share), Some(excess)) = (
+        linear_trend(&points(boundary_share)),
+        linear_trend(&points(boundary_excess)),
+    ) else {
         return Finding::absent("DMPO runs with logged curves at two or more K > 1");
     };
-    let shares = data.cells(boundary_share);
+    let (shares, excesses) = (data.cells(boundary_share), data.cells(boundary_excess));
     let trace = data
-        .ks_of(Method::Base(Dmpo))
+        .ks_of(dmpo)
         .into_iter()
         .filter(|&k| k > 1)
         .filter_map(|k| {
             Some(format!(
-                "K={k}: {}",
-                number(shares.get(Method::Base(Dmpo), k)?.mean, 3)
+                "K={k}: {} ({})",
+                number(shares.get(dmpo, k)?.mean, 3),
+                signed(excesses.get(dmpo, k)?.mean, 3)
             ))
         })
         .collect::<Vec<_>>()
         .join(", ");
-    let comparison = "slope of DMPO's mean boundary gradient share over K > 1".to_string();
-    let p_holm = family.decide(format!("{}: {comparison}", data.label()), trend.p);
-    let verdict = significant_sign(-trend.slope, Some(p_holm));
-    let ci = trend.ci.map_or(String::new(), |(lo, hi)| {
-        format!(" (95% CI {})", signed_interval(lo, hi, 5))
-    });
+    let comparison =
+        "slope over K > 1 of DMPO's boundary gradient share minus its count share |B|/K"
+            .to_string();
+    let p_holm = family.decide(format!("{}: {comparison}", data.label()), excess.p);
+    let verdict = significant_sign(-excess.slope, Some(p_holm));
+    let ci = |t: &prefbench_results::stats::Trend| {
+        t.ci.map_or(String::new(), |(lo, hi)| {
+            format!(" (95% CI {})", signed_interval(lo, hi, 5))
+        })
+    };
     let test = DecisiveTest {
         comparison,
         test: TestKind::SlopeT,
-        n: trend.n,
-        effect: trend.slope,
-        t_ci95: trend.ci,
+        n: excess.n,
+        effect: excess.slope,
+        t_ci95: excess.ci,
         bootstrap_ci95: None,
-        p: Some(trend.p),
+        p: Some(excess.p),
         p_holm: Some(p_holm),
         mde80: None,
         seeds_needed: None,
@@ -255,12 +267,17 @@ fn c2_gradient_share(data: &DatasetResults, family: &mut Family) -> Finding {
     Finding::new(
         verdict,
         format!(
-            "DMPO boundary gradient share {trace}; slope {} per negative{ci}, p = {}, Holm p = \
+            "DMPO boundary gradient share (its excess over the count share |B|/K) {trace}; the \
+             share's slope {} per negative{}, p = {}; the excess's slope {}{}, p = {}, Holm p = \
              {} (n = {} runs)",
-            signed(trend.slope, 5),
-            p_value(Some(trend.p)),
+            signed(share.slope, 5),
+            ci(&share),
+            p_value(Some(share.p)),
+            signed(excess.slope, 5),
+            ci(&excess),
+            p_value(Some(excess.p)),
             p_value(Some(p_holm)),
-            trend.n
+            excess.n
         ),
     )
     .with_tests(vec![test])
@@ -442,7 +459,20 @@ fn c7_win_rate(data: &DatasetResults, family: &mut Family) -> Finding {
         label: "mean reward win rate over training",
         value: reward_win_rate,
     };
-    lift(data, Dmpo, win_rate, None, family)
+    let mut finding = lift(data, Dmpo, win_rate, None, family);
+    // Beside it, what the same runs did to accuracy: a higher win rate is the paper's
+    // mechanism only if HR@1 follows it.
+    let (variant, base) = pair(Dmpo);
+    if let Some(k) = main_k(data, Dmpo) {
+        if let Some(hr) = paired(data, variant, base, k.0, TEST_HR.value) {
+            finding.evidence += &format!(
+                "; the same runs' test HR@1: Δ {} (n = {})",
+                signed(hr.diff, 4),
+                hr.n
+            );
+        }
+    }
+    finding
 }
 
 fn c8_up_to_19(data: &DatasetResults, family: &mut Family) -> Finding {
@@ -462,41 +492,70 @@ fn c8_up_to_19(data: &DatasetResults, family: &mut Family) -> Finding {
         .into_iter()
         .map(|b| lift(data, b, TEST_HR, Some(MAX_K), family))
         .collect();
+    // DynamicPO-S-DPO against S-DPO is its lift, already above.
+    let over_sdpo: Vec<Finding> = [Dmpo, Mppo]
+        .into_iter()
+        .map(|b| {
+            let pair = (pair(b).0, Method::Base(Sdpo));
+            versus(data, pair, TEST_HR, (MAX_K, false), family)
+        })
+        .collect();
     let collapse = |b| Collapse::of(data, Method::Base(b));
     let (Some(dmpo), Some(mppo), Some(sdpo)) = (collapse(Dmpo), collapse(Mppo), collapse(Sdpo))
     else {
         return Finding::absent("HR@1 of DMPO, MPPO and S-DPO");
     };
-    let earlier_harder = dmpo.peak < mppo.peak && dmpo.drop > mppo.drop;
-    let stable = sdpo.sigma.is_some_and(|s| sdpo.drop <= 2.0 * s);
-    let evidence = format!(
-        "DMPO peak K = {} drop {}, MPPO peak K = {} drop {} ({}); S-DPO drop {} ({}); \
-         lifts at K = {MAX_K}: {}",
-        dmpo.peak,
-        number(dmpo.drop, 4),
-        mppo.peak,
-        number(mppo.drop, 4),
-        if earlier_harder {
-            "earlier and harder"
-        } else {
-            "not earlier and harder"
-        },
-        number(sdpo.drop, 4),
-        if stable { "stable" } else { "not shown stable" },
-        lifts
+    // The one collapse reading (collapse.rs): DMPO collapses, at a smaller K than MPPO's peak,
+    // and its drop is larger than MPPO's seed by seed (paired t p < 0.05).
+    let harder = dmpo.harder_than(&mppo);
+    let earlier_harder = dmpo.collapses()
+        && dmpo.peak < mppo.peak
+        && harder
+            .as_ref()
+            .is_some_and(|h| h.mean > 0.0 && h.p.is_some_and(|p| p < ALPHA));
+    let stable = !sdpo.collapses() && sdpo.drop_below(dmpo.drop);
+    let parts = |findings: &[Finding]| {
+        findings
             .iter()
             .map(|f| format!("{} ({})", f.evidence, f.verdict))
             .collect::<Vec<_>>()
             .join("; ")
+    };
+    let evidence = format!(
+        "{}; {}; {}; DMPO's drop − MPPO's, paired: {} ({}); S-DPO {} beside DMPO's drop; \
+         lifts at K = {MAX_K}: {}; against S-DPO at K = {MAX_K}: {}",
+        dmpo.describe("DMPO"),
+        mppo.describe("MPPO"),
+        sdpo.describe("S-DPO"),
+        harder
+            .as_ref()
+            .map_or("no paired seeds".into(), |h| format!(
+                "{}, p = {}",
+                signed(h.mean, 4),
+                p_value(h.p)
+            )),
+        if earlier_harder {
+            "earlier and harder"
+        } else {
+            "not shown earlier and harder"
+        },
+        if stable { "stable" } else { "not shown stable" },
+        parts(&lifts),
+        parts(&over_sdpo)
     );
-    let verdict = if lifts.iter().any(|f| f.verdict == Verdict::NotReproduced) {
+    let all = || lifts.iter().chain(&over_sdpo);
+    let verdict = if all().any(|f| f.verdict == Verdict::NotReproduced) {
         Verdict::NotReproduced
-    } else if earlier_harder && stable && lifts.iter().all(|f| f.verdict == Verdict::Reproduced) {
+    } else if earlier_harder && stable && all().all(|f| f.verdict == Verdict::Reproduced) {
         Verdict::Reproduced
     } else {
         Verdict::Inconclusive
     };
-    let tests = lifts.into_iter().flat_map(|f| f.tests).collect();
+    let tests = lifts
+        .into_iter()
+        .chain(over_sdpo)
+        .flat_map(|f| f.tests)
+        .collect();
     Finding::new(verdict, evidence).with_tests(tests)
 }
 
@@ -543,6 +602,18 @@ fn lift(
             None => return Finding::absent(format!("{variant} and {base_method} at a shared K")),
         },
     };
+    versus(data, (variant, base_method), compared, k, family)
+}
+
+/// The C3 rule for `variant` against `base_method` at `k` (with whether it is a fallback from
+/// the main K), for any two methods: C8 also sets each DynamicPO variant against S-DPO.
+fn versus(
+    data: &DatasetResults,
+    (variant, base_method): (Method, Method),
+    compared: Compared,
+    k: (usize, bool),
+    family: &mut Family,
+) -> Finding {
     let paired_runs = paired(data, variant, base_method, k.0, compared.value);
     let Some((p, effect)) = paired_runs.and_then(|p| {
         let effect = PairedEffect::of(&p.diffs)?;
