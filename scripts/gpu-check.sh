@@ -21,6 +21,9 @@
 #               step-titles-* the same with stand-in title embeddings (the published regime)
 #   run-*       a LastFM-sized synthetic run (DMPO and DynamicPO-DMPO, K = 15, one seed, each
 #               run alone) on CUDA and on CPU, metrics side by side, CUDA peak memory
+#   overhead-cuda  claim C6 in one process on CUDA (bench overhead): each full DynamicPO method
+#               and its base step in turn on identical batches, synchronised wall clock;
+#               every repetition in OUTDIR/overhead-cuda.json
 #   stack-cuda  stacks of 1, 7, 49 and 245 runs against the runs alone on CUDA (bench po-step
 #               --stacks): per-member step time, GFLOP/s against one sgemm, memory per member
 #   slice-*     the LastFM slice of `paper` on LastFM-sized synthetic data (its 9 methods x 6 K:
@@ -96,6 +99,7 @@ step step-titles-cuda "$BIN" bench po-step --device cuda --item-text minilm --st
 step step-titles-cpu "$BIN" bench po-step --device cpu --item-text minilm --threads "$CPU_THREADS" --steps 40 --json
 step run-cuda "$BIN" run "$OUT/lastfm-size.yaml" --device cuda --out "$OUT/run-cuda"
 step run-cpu "$BIN" run "$OUT/lastfm-size.yaml" --device cpu --threads "$CPU_THREADS" --out "$OUT/run-cpu"
+step overhead-cuda "$BIN" bench overhead --device cuda --repetitions 300 --out "$OUT/overhead-cuda.json"
 step stack-cuda "$BIN" bench po-step --device cuda --steps 50 --rounds 3 --stacks 1,7,49,245 --json
 # Seed 0 alone first: it trains the SFT reference that the stacked slice then finds cached.
 step slice-alone "$BIN" run "$OUT/slice-alone.yaml" --device cuda --out "$OUT/slice-alone"
@@ -167,6 +171,8 @@ try:
               f"{'n/a' if mib is None else f'{mib:.1f}'} | {r['budgeted_mib_per_member']:.1f} |")
 except (ValueError, KeyError, TypeError):
     print("\nStacks on CUDA: FAILED, see stack-cuda.log")
+table = [l for l in text("overhead-cuda").splitlines() if l.startswith(("|", "C6", "DynamicPO against"))]
+print("\nC6 in one process on CUDA:\n\n" + "\n".join(table) if table else "\nC6 in one process on CUDA: FAILED, see overhead-cuda.log")
 def slice_runs(name):
     try:
         return [json.loads(l) for l in open(os.path.join(out, name, "results.jsonl"))]

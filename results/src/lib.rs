@@ -1,11 +1,13 @@
 //! The run record schema and its check, the append-only results store and statistics across
 //! seeds. The blocks of a record that the harness writes and other crates read (the run's
-//! identity, its environment) are types here, shared by the writer and every reader.
+//! identity, its environment) are types here, shared by the writer and every reader, and so is
+//! the record of the in-process overhead measurement (`overhead`, claim C6).
 mod canonical;
 pub mod environment;
 mod error;
 pub mod identity;
 pub mod inference;
+pub mod overhead;
 pub mod record;
 pub mod setting;
 pub mod stats;

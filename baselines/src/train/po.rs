@@ -7,23 +7,25 @@
 //! The trainer trains a stack of runs ([`Member`]s) as one batched model: each member keeps
 //! its own data order and negatives (drawn from its seed exactly as when alone), reference,
 //! K, objective, learning rate, clip and diagnostics, and the members' mean losses are summed,
-//! so each member's gradient is its own. A single run is the stack of one.
+//! so each member's gradient is its own. A single run is the stack of one. One step (the
+//! batch, forward, objective, backward and update) is [`step`]'s, which the in-process overhead
+//! measurement (`workload::overhead`) times too.
 use std::time::Instant;
 
 use prefbench_datasets::CANDIDATES;
-use prefbench_vocabulary::{
-    EpochPoint, ObjectiveParams, PoConfig, RunKey, SampleRanks, StepDiagnostics, StepPoint,
-};
+use prefbench_vocabulary::{EpochPoint, ObjectiveParams, PoConfig, RunKey, SampleRanks, StepPoint};
 use rand_pcg::Pcg64;
 use serde::{Deserialize, Serialize};
 use tch::{Device, Kind, Tensor};
 
+pub(super) mod step;
+
 use super::batches::{stage_rng, SplitTensors};
-use super::optimizer::StackedAdamW;
 use super::schedule::learning_rate;
 use super::{ranked_members, synchronize, Progress, TrainError};
-use crate::objectives::{compute, diagnostics, ObjectiveOutput, PreferenceInputs};
 use crate::policy::Policy;
+use step::{StackBatch, Stepper};
+
 /// Stage id of PO in [`stage_rng`].
 const PO_STAGE: u64 = 2;
 
@@ -116,181 +118,6 @@ pub struct PoTrainer<'a> {
     pub test: &'a SplitTensors,
 }
 
-/// The members that share (method, K, params): one call of the objective over all their
-/// samples, since every objective is per sample.
-struct ObjectiveGroup {
-    run: Member,
-    /// Their positions in the stack, ascending.
-    members: Vec<usize>,
-    index: Tensor,
-}
-
-/// Groups the members by (method, K, params), in order of first appearance.
-fn objective_groups(members: &[Member], device: Device) -> Vec<ObjectiveGroup> {
-    let mut groups: Vec<(Member, Vec<usize>)> = Vec::new();
-    for (i, run) in members.iter().enumerate() {
-        let same = |g: &&mut (Member, Vec<usize>)| {
-            g.0.key.cell.method == run.key.cell.method
-                && g.0.key.cell.k == run.key.cell.k
-                && g.0.params == run.params
-        };
-        match groups.iter_mut().find(same) {
-            Some(group) => group.1.push(i),
-            None => groups.push((run.clone(), vec![i])),
-        }
-    }
-    groups
-        .into_iter()
-        .map(|(run, members)| {
-            let index: Vec<i64> = members.iter().map(|&i| i as i64).collect();
-            ObjectiveGroup {
-                run,
-                members,
-                index: Tensor::from_slice(&index).to_device(device),
-            }
-        })
-        .collect()
-}
-
-/// One step's samples of every member of a stack, each drawn from the member's own generator.
-struct StackBatch {
-    /// `[M, B, MAX_HISTORY]`.
-    histories: Tensor,
-    /// Candidate ids, the target first, then each member's K negatives, padded to the stack's
-    /// largest K: `[M, B, 1 + K_max]`.
-    ids: Tensor,
-    /// The same candidates' reference log-likelihoods.
-    reference_ll: Tensor,
-}
-
-impl StackBatch {
-    /// Member m's batch is rows `rows[m]` of `train`, with negatives drawn by `rngs[m]` exactly
-    /// as a run alone draws them.
-    fn draw(
-        train: &SplitTensors,
-        references: &Tensor,
-        members: &[Member],
-        rows: &[&[usize]],
-        rngs: &mut [Pcg64],
-    ) -> Self {
-        let (m, b) = (members.len() as i64, rows[0].len() as i64);
-        let candidates = CANDIDATES as i64;
-        let k_max = members.iter().map(|r| r.key.cell.k).max().unwrap_or(1);
-        let positions: Vec<Tensor> = rows
-            .iter()
-            .zip(members)
-            .zip(rngs)
-            .map(|((rows, run), rng)| {
-                let drawn = train.draw_positions(rows, run.key.cell.k, rng);
-                // Members with fewer negatives are padded with their target; the padding is
-                // never read.
-                let pad = drawn
-                    .narrow(1, 0, 1)
-                    .expand([b, (k_max - run.key.cell.k) as i64], false);
-                Tensor::cat(&[drawn, pad], 1)
-            })
-            .collect();
-        let positions = Tensor::stack(&positions, 0);
-        let idx: Vec<Tensor> = rows.iter().map(|r| train.rows_tensor(r)).collect();
-        let idx = Tensor::stack(&idx, 0);
-        let flat = idx.view([-1]);
-        let rows_of = idx.unsqueeze(2).expand([m, b, candidates], false);
-        Self {
-            histories: train.histories.index_select(0, &flat).view([m, b, -1]),
-            ids: train
-                .candidates
-                .index_select(0, &flat)
-                .view([m, b, candidates])
-                .gather(2, &positions, false),
-            reference_ll: references
-                .gather(1, &rows_of, false)
-                .gather(2, &positions, false),
-        }
-    }
-}
-
-/// One group's objective at one step: its members' log-likelihoods as one batch of G·B
-/// samples, and the objective's output on them.
-struct GroupStep {
-    policy_chosen: Tensor,
-    policy_rejected: Tensor,
-    reference_chosen: Tensor,
-    reference_rejected: Tensor,
-    output: ObjectiveOutput,
-}
-
-impl GroupStep {
-    /// `policy_ll` and `reference_ll` are the stack's `[M, B, 1 + K_max]` (target first).
-    fn new(
-        group: &ObjectiveGroup,
-        policy_ll: &Tensor,
-        reference_ll: &Tensor,
-    ) -> Result<Self, TrainError> {
-        let k = group.run.key.cell.k as i64;
-        let mine = |t: &Tensor| t.index_select(0, &group.index);
-        let (policy_ll, reference_ll) = (mine(policy_ll), mine(reference_ll));
-        let chosen = |t: &Tensor| t.select(2, 0).reshape([-1]);
-        let rejected = |t: &Tensor| t.narrow(2, 1, k).reshape([-1, k]);
-        let (policy_chosen, policy_rejected) = (chosen(&policy_ll), rejected(&policy_ll));
-        let (reference_chosen, reference_rejected) =
-            (chosen(&reference_ll), rejected(&reference_ll));
-        let inputs = PreferenceInputs {
-            policy_chosen: &policy_chosen,
-            policy_rejected: &policy_rejected,
-            reference_chosen: &reference_chosen,
-            reference_rejected: &reference_rejected,
-        };
-        let output = compute(group.run.key.cell.method, &group.run.params, &inputs)?;
-        Ok(Self {
-            output,
-            policy_chosen,
-            policy_rejected,
-            reference_chosen,
-            reference_rejected,
-        })
-    }
-
-    /// The mean loss of each member of the group: `[G]`.
-    fn member_losses(&self, members: usize) -> Tensor {
-        self.output
-            .losses
-            .view([members as i64, -1])
-            .mean_dim(1, false, Kind::Float)
-    }
-
-    /// The diagnostics of the group's `j`-th member, whose samples are rows `j·B..(j+1)·B`;
-    /// `grad` is ∂L/∂ℓ_j of the whole group's rejected log-likelihoods.
-    fn diagnostics_of(
-        &self,
-        run: &Member,
-        j: i64,
-        b: i64,
-        grad: &Tensor,
-    ) -> Result<StepDiagnostics, TrainError> {
-        let rows = |t: &Tensor| t.narrow(0, j * b, b);
-        let inputs = PreferenceInputs {
-            policy_chosen: &rows(&self.policy_chosen),
-            policy_rejected: &rows(&self.policy_rejected),
-            reference_chosen: &rows(&self.reference_chosen),
-            reference_rejected: &rows(&self.reference_rejected),
-        };
-        let output = ObjectiveOutput {
-            losses: rows(&self.output.losses),
-            boundary: self.output.boundary.as_ref().map(rows),
-            boundary_betas: self.output.boundary_betas.as_ref().map(rows),
-            loss_mask: self.output.loss_mask.as_ref().map(rows),
-            selection_seconds: self.output.selection_seconds,
-        };
-        Ok(diagnostics(
-            run.key.cell.method,
-            &run.params,
-            &inputs,
-            &output,
-            Some(&rows(grad)),
-        )?)
-    }
-}
-
 impl PoTrainer<'_> {
     /// Trains the stack `policy` (member i initialised from run i's reference) in place.
     /// `references` holds each member's reference log-likelihoods of the train split's
@@ -318,19 +145,13 @@ impl PoTrainer<'_> {
         }
         policy.set_dropout(c.dropout);
         let peak_lrs: Vec<f64> = self.members.iter().map(|r| r.lr.unwrap_or(c.lr)).collect();
-        let mut opt = StackedAdamW::new(policy, c.weight_decay, &peak_lrs)?;
+        let mut stepper =
+            Stepper::new(policy, self.members, c.weight_decay, c.grad_clip, &peak_lrs)?;
         let mut rngs: Vec<Pcg64> = self
             .members
             .iter()
             .map(|r| stage_rng(r.key.seed, PO_STAGE))
             .collect();
-        let groups = objective_groups(self.members, device);
-        // Where each member's loss stands in the groups' order.
-        let mut at = vec![0i64; m];
-        for (position, &member) in groups.iter().flat_map(|g| &g.members).enumerate() {
-            at[member] = position as i64;
-        }
-        let at = Tensor::from_slice(&at).to_device(device);
         let steps_per_epoch = train.len().div_ceil(c.batch_size);
         let total = steps_per_epoch * c.epochs;
         let log_every = total.div_ceil(c.logged_steps.max(1)).max(1);
@@ -338,7 +159,6 @@ impl PoTrainer<'_> {
             .map(|_| PoOutcome::with_capacity(c.epochs, total))
             .collect();
         let mut failures: Vec<Option<TrainError>> = (0..m).map(|_| None).collect();
-        let alive = Tensor::ones([stack], (Kind::Bool, device));
         let mut step = 0;
         for epoch in 0..c.epochs {
             let batches: Vec<Vec<Vec<usize>>> = rngs
@@ -354,38 +174,16 @@ impl PoTrainer<'_> {
                 let rows: Vec<&[usize]> = batches.iter().map(|b| b[i].as_slice()).collect();
                 let b = rows[0].len() as i64;
                 let batch = StackBatch::draw(train, references, self.members, &rows, &mut rngs);
-                let policy_ll = policy.log_probs(&batch.histories, &batch.ids, true);
-                let reference_ll = batch.reference_ll;
-                let steps: Vec<GroupStep> = groups
-                    .iter()
-                    .map(|g| GroupStep::new(g, &policy_ll, &reference_ll))
-                    .collect::<Result<_, _>>()?;
-                let losses: Vec<Tensor> = steps
-                    .iter()
-                    .zip(&groups)
-                    .map(|(s, g)| s.member_losses(g.members.len()))
-                    .collect();
-                let losses = Tensor::cat(&losses, 0).index_select(0, &at);
-                let loss = losses.where_scalarother(&alive, 0.0).sum(Kind::Float);
                 let lrs: Vec<f64> = peak_lrs
                     .iter()
                     .map(|&lr| learning_rate(c.schedule, lr, step, total, c.warmup_share))
                     .collect();
-                opt.zero_grad();
-                let logged = step % log_every == 0;
-                let grads = logged.then(|| {
-                    let rejected: Vec<&Tensor> = steps.iter().map(|s| &s.policy_rejected).collect();
-                    Tensor::run_backward(&[&loss], &rejected, true, false)
-                });
-                loss.backward();
-                if c.grad_clip > 0.0 {
-                    opt.clip_grad_norm(c.grad_clip);
-                }
-                opt.step(&lrs);
+                let stepped = stepper.step(policy, &batch, &lrs, step % log_every == 0)?;
                 synchronize(device);
                 let seconds = started.elapsed().as_secs_f64() / m as f64;
-                sum += losses.detach();
-                for (group, group_step) in groups.iter().zip(&steps) {
+                sum += &stepped.losses;
+                let groups = stepper.groups();
+                for (group, group_step) in groups.iter().zip(&stepped.groups) {
                     let share = group_step.output.selection_seconds / group.members.len() as f64;
                     for &member in &group.members {
                         outcomes[member].selection_seconds += share;
@@ -394,10 +192,11 @@ impl PoTrainer<'_> {
                 for outcome in &mut outcomes {
                     outcome.step_seconds.push(seconds);
                 }
-                if let Some(grads) = grads {
+                if let Some(grads) = &stepped.grads {
                     let values: Vec<f64> =
-                        Vec::try_from(losses.to_kind(Kind::Double).to_device(Device::Cpu))?;
-                    for ((group, group_step), grad) in groups.iter().zip(&steps).zip(&grads) {
+                        Vec::try_from(stepped.losses.to_kind(Kind::Double).to_device(Device::Cpu))?;
+                    for ((group, group_step), grad) in groups.iter().zip(&stepped.groups).zip(grads)
+                    {
                         for (j, &member) in group.members.iter().enumerate() {
                             if failures[member].is_some() {
                                 continue;
@@ -422,7 +221,7 @@ impl PoTrainer<'_> {
                         stage: "PO",
                         epoch: epoch + 1,
                     });
-                    let _ = alive.get(member as i64).fill_(0);
+                    stepper.drop_member(member);
                 }
             }
             let started = Instant::now();

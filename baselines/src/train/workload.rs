@@ -4,6 +4,8 @@
 //! can run without cargo) time the same thing. With `item_text: minilm` the policy reads
 //! stand-in title embeddings (seeded random unit vectors of MiniLM's shape): the published
 //! presets' regime, whose catalogue-wide title projection is a third of a step's arithmetic.
+//! [`overhead`] times a DynamicPO variant against its base on it step by step, in one process
+//! (claim C6).
 use prefbench_datasets::{generate_synthetic as generate, SyntheticConfig};
 use tch::{Device, Kind, Tensor};
 
@@ -14,6 +16,8 @@ use crate::policy::Policy;
 use crate::text::EMBEDDING_DIM;
 use prefbench_vocabulary::{ItemText, Method, ObjectiveParams, RunKey};
 use prefbench_vocabulary::{PoConfig, PolicyConfig, MAX_HISTORY};
+
+pub mod overhead;
 
 /// What to time.
 #[derive(Debug, Clone, PartialEq)]

@@ -32,3 +32,32 @@ fn po_steps_on_cuda_follow_the_cpu() {
         }
     }
 }
+
+/// The in-process overhead measurement runs on CUDA: every step's synchronised wall time is
+/// positive and finite, and DynamicPO's selection is timed (values are never asserted).
+#[test]
+fn the_overhead_measurement_runs_on_cuda() {
+    use prefbench_baselines::train::workload::overhead::OverheadSpec;
+    assert!(Cuda::is_available(), "this test needs a CUDA device");
+    let spec = WorkloadSpec {
+        items: 1000,
+        batch: 16,
+        steps: 2,
+        ..WorkloadSpec::default()
+    };
+    let workload = Workload::new(spec, Device::Cuda(0));
+    let (variant, base): (Method, Method) =
+        ("dynamicpo-dmpo".parse().unwrap(), "dmpo".parse().unwrap());
+    let timing = OverheadSpec {
+        repetitions: 4,
+        warmup: 2,
+    };
+    let times = workload.overhead(variant, base, timing).unwrap();
+    assert_eq!(times.repetitions.len(), 4);
+    for r in &times.repetitions {
+        for seconds in [r.variant.wall_seconds, r.base.wall_seconds] {
+            assert!(seconds.is_finite() && seconds > 0.0, "{r:?}");
+        }
+        assert!(r.selection_seconds > 0.0, "{r:?}");
+    }
+}

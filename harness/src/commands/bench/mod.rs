@@ -10,6 +10,8 @@
 //! round after round interleaved (`--rounds`), with the step's achieved GFLOP/s against one
 //! large sgemm on the same device and threads, and the peak memory each stack adds per member
 //! beside the budget that `po.ensemble: auto` plans with.
+//!
+//! `prefbench bench overhead` measures claim C6 in one process ([`overhead`]).
 use std::fmt::Write as _;
 use std::process::ExitCode;
 
@@ -20,6 +22,7 @@ use serde::Serialize;
 
 use prefbench_vocabulary::{ItemText, Method, MAX_K};
 
+mod overhead;
 mod stacks;
 
 use crate::config::DeviceChoice;
@@ -29,6 +32,9 @@ use crate::environment::resolve_device;
 pub enum BenchCommand {
     /// Median PO step time of the default policy (LastFM-sized synthetic data).
     PoStep(PoStepArgs),
+    /// DynamicPO's step time against its base's in one process (claim C6): steps alternate
+    /// on identical batches; writes every repetition to --out.
+    Overhead(overhead::OverheadArgs),
 }
 
 #[derive(Args)]
@@ -101,7 +107,13 @@ struct Timing {
 }
 
 pub fn run(command: BenchCommand) -> Result<ExitCode> {
-    let BenchCommand::PoStep(args) = command;
+    match command {
+        BenchCommand::PoStep(args) => po_step(args),
+        BenchCommand::Overhead(args) => overhead::run(args),
+    }
+}
+
+fn po_step(args: PoStepArgs) -> Result<ExitCode> {
     if !(1..=MAX_K).contains(&args.k) || args.steps == 0 || args.batch == 0 || args.items < 20 {
         bail!("--k must be in 1..={MAX_K}, --steps and --batch at least 1, --items at least 20");
     }
