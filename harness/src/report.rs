@@ -5,7 +5,11 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
 use prefbench_reports::{write_report, DatasetFacts, FailedRun, ReportContext};
+use prefbench_results::overhead::{analyse, OverheadAnalysis, OverheadRecord};
 use prefbench_results::store::read_unique;
+
+/// The file of `prefbench bench overhead --out` that C6 reads beside the records.
+pub const OVERHEAD_FILE: &str = "overhead.json";
 
 use crate::config::{ExperimentConfig, Source};
 use crate::failures::{self, RunFailure};
@@ -55,15 +59,31 @@ pub fn write(dir: &Path) -> Result<PathBuf> {
         // The directory's own name, not the path as typed, so the report does not depend on
         // where it is built from (`prefbench verify` rebuilds it elsewhere).
         .unwrap_or_else(|| directory_name(dir));
+    let overhead = read_overhead(dir)?;
     let context = ReportContext {
         title,
         sections,
         datasets,
         failures: failures::read(dir).iter().map(failed_run).collect(),
+        overhead,
     };
     let files = write_report(dir, &unique.records, &context)
         .with_context(|| format!("cannot write the report into {}", dir.display()))?;
     Ok(files.report)
+}
+
+/// The directory's in-process overhead measurement (`overhead.json`, written by `prefbench
+/// bench overhead --out`), analysed; `None` when there is none. A file that is there but cannot
+/// be read or analysed is an error naming it, never a silently different C6.
+fn read_overhead(dir: &Path) -> Result<Option<OverheadAnalysis>> {
+    let path = dir.join(OVERHEAD_FILE);
+    if !path.exists() {
+        return Ok(None);
+    }
+    let record = OverheadRecord::read(&path)?;
+    let analysis =
+        analyse(&record).with_context(|| format!("cannot analyse {}", path.display()))?;
+    Ok(Some(analysis))
 }
 
 /// `config.yaml`, read as `prefbench run` reads a config: it names the matrix, and a `grid`

@@ -20,6 +20,9 @@ pub struct ReportContext {
     /// Runs of the latest invocation that diverged: they have no record, so without this
     /// list a cell's mean would silently cover only the runs that finished.
     pub failures: Vec<FailedRun>,
+    /// The in-process overhead measurement of the directory (`overhead.json`, `prefbench bench
+    /// overhead`), analysed: C6 reads it instead of the cross-run step times when present.
+    pub overhead: Option<prefbench_results::overhead::OverheadAnalysis>,
 }
 
 /// A run that diverged and has no record (from the output directory's `failures.jsonl`).

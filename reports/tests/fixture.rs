@@ -45,6 +45,7 @@ fn report(dir: &Path) -> (ReportFiles, String) {
             ),
         ],
         failures: Vec::new(),
+        overhead: None,
     };
     let files = write_report(dir, &records, &ctx).unwrap();
     let text = fs::read_to_string(&files.report).unwrap();

@@ -35,6 +35,7 @@ fn context() -> ReportContext {
         )]
         .into(),
         failures: Vec::new(),
+        overhead: None,
     }
 }
 

@@ -41,7 +41,7 @@ pub(crate) fn report(
         title: ctx.title.clone(),
         overview: ran.then(|| overview(records, datasets)),
         endpoints: endpoints::endpoints(datasets),
-        claims: ran.then(|| claims::claims(datasets)),
+        claims: ran.then(|| claims::claims(datasets, ctx.overhead.as_ref())),
         regimes: pairs::across_regimes(datasets),
         datasets: datasets
             .iter()
