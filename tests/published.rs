@@ -34,6 +34,7 @@ fn published_report_rebuilds_byte_for_byte() {
         "config-movielens.yaml",
         "env.json",
         "failures.jsonl",
+        "overhead.json",
     ] {
         copy(rel, &out);
     }

@@ -38,7 +38,6 @@ fn identical_duplicates_count_once_in_the_report() {
 fn diverged_runs_are_listed_in_both_renderings() {
     let ctx = ReportContext {
         failures: vec![FailedRun {
-            overhead: None,
             key: RunKey {
                 cell: Cell {
                     dataset: "lastfm".into(),
