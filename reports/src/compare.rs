@@ -9,7 +9,7 @@
 //! version, which is what `compare` compares: runs of two settings (two learning rates, two
 //! policies) are two cells, labelled by what differs, and never pooled as seeds of one.
 use crate::model::{Column, Table, Value};
-use crate::render::markdown;
+use crate::render::blocks;
 use prefbench_results::setting::{differences, VERSION};
 use prefbench_results::stats::{welch_t_test, Summary, ALPHA};
 use prefbench_results::store::{unique, StoreError};
@@ -298,7 +298,7 @@ impl Comparison {
         let table = self.table();
         if !table.rows.is_empty() {
             out.push('\n');
-            out += markdown::table(&table).trim_end();
+            out += blocks::table(&table).trim_end();
             out.push('\n');
         }
         out

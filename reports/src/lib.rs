@@ -37,7 +37,7 @@ pub use model::{Column, Table, Value};
 
 /// `table` as the report's Markdown prints it: its title, the table, its notes.
 pub fn markdown_table(table: &Table) -> String {
-    render::markdown::table(table)
+    render::blocks::table(table)
 }
 
 /// The files a report wrote, so the harness can print where they are.

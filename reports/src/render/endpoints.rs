@@ -1,6 +1,6 @@
 //! The report's first screen: the pre-registered endpoints as compact numeric tables, each
 //! cell short (docs/claims.md, "Pre-registered analysis"); the per-claim prose follows.
-use super::markdown::{paragraph, table};
+use super::blocks::{paragraph, table};
 use crate::format::{change, p_value, signed, signed_interval, MISSING};
 use crate::model::{Column, EndpointRow, Endpoints, EpochTest, Outcome, Table, Value};
 

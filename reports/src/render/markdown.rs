@@ -1,11 +1,12 @@
 //! `report.md`: the [`Report`] as Markdown, with the prose that explains each part. Plain
 //! functions of the model, so the same records always give the same bytes. Every block ends
 //! with a blank line; numbers are printed by `format`.
+use super::blocks::{paragraph, table};
 use crate::context::ID_ORDER;
 use crate::format::{self, number, signed, MISSING};
 use crate::model::{
-    Align, Claims, Column, Cost, DatasetSection, Evidence, Figure, MetricTables, Overview, Report,
-    Table, Value, VerdictStatistics, Warnings, SELECTED_EPOCH,
+    Claims, Column, Cost, DatasetSection, Evidence, Figure, MetricTables, Overview, Report, Table,
+    Value, VerdictStatistics, Warnings, SELECTED_EPOCH,
 };
 
 /// The whole report.
@@ -53,52 +54,6 @@ pub(crate) fn report(report: &Report) -> String {
     out.truncate(out.trim_end().len());
     out.push('\n');
     out
-}
-
-/// A table with its title before and its notes after it, each a paragraph.
-pub(crate) fn table(table: &Table) -> String {
-    let mut out = table.title.as_deref().map_or(String::new(), paragraph);
-    let row = |cells: Vec<String>| {
-        let mut line = String::from("|");
-        cells
-            .iter()
-            .for_each(|c| line += &format!(" {} |", escape(c)));
-        line + "\n"
-    };
-    out += &row(table.columns.iter().map(|c| c.name.clone()).collect());
-    out += "|";
-    for column in &table.columns {
-        out += match column.align {
-            Align::Left => ":--|",
-            Align::Right => "--:|",
-        };
-    }
-    out.push('\n');
-    for cells in &table.rows {
-        out += &row(cells.iter().map(cell).collect());
-    }
-    out.push('\n');
-    for note in &table.notes {
-        out += &paragraph(note);
-    }
-    out
-}
-
-/// A cell's text: emphasis is Markdown's, the number `format`'s.
-fn cell(value: &Value) -> String {
-    match value {
-        Value::Strong(text) => format!("**{text}**"),
-        other => format::value(other),
-    }
-}
-
-/// Free text kept on one line and inside its table cell.
-fn escape(text: &str) -> String {
-    text.replace('\n', " ").replace('|', "\\|")
-}
-
-pub(crate) fn paragraph(text: &str) -> String {
-    format!("{text}\n\n")
 }
 
 /// A block quote of `lines`; an empty line separates paragraphs.
