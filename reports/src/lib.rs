@@ -93,7 +93,7 @@ pub fn write_report(
     }
     let files: Vec<PathBuf> = figures
         .iter()
-        .flatten()
+        .flat_map(|f| f.pairs.iter().chain(&f.others))
         .flat_map(|f| [dir.join(&f.svg), dir.join(&f.png)])
         .collect();
     let report = analysis::report(ctx, &records, &datasets, figures);

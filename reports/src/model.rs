@@ -370,6 +370,8 @@ pub struct DatasetSection {
     pub trivial: Option<Table>,
     /// DynamicPO against its base; `None` when no pair ran.
     pub pairs: Option<Table>,
+    /// The paired differences behind `pairs`, drawn; `None` when no pair ran.
+    pub pairs_figure: Option<Figure>,
     pub figures: Vec<Figure>,
     pub cost: Cost,
 }
@@ -441,6 +443,13 @@ pub struct Cost {
     /// record carries a stage profile (records of older versions).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub stages: Option<Table>,
+}
+
+/// A dataset's rendered charts: the paired difference, shown with the pairs table, and the
+/// rest, shown under "Figures".
+pub(crate) struct SectionFigures {
+    pub pairs: Option<Figure>,
+    pub others: Vec<Figure>,
 }
 
 /// A rendered chart, as the report links it.

@@ -33,6 +33,20 @@ fn pair_over(seeds: u64, base: f64, gain: f64) -> Vec<RunRecord> {
         .collect()
 }
 
+/// `records` and a copy of each at K = 3: charts against K need two K.
+fn with_k3(records: Vec<RunRecord>) -> Vec<RunRecord> {
+    let at_k3: Vec<RunRecord> = records
+        .iter()
+        .map(|r| {
+            let mut copy = record(&r.cell.dataset, r.cell.method.name(), 3, r.seed, 0.0);
+            copy.test = r.test;
+            copy.sft = r.sft.clone();
+            copy
+        })
+        .collect();
+    records.into_iter().chain(at_k3).collect()
+}
+
 #[test]
 fn tables_report_the_selected_epoch_and_the_last_epoch_beside_it() {
     let records: Vec<RunRecord> = pair(0.5, 0.125)
@@ -118,6 +132,12 @@ fn trivial_baselines_are_tabled_flag_the_cells_they_beat_and_reveal_an_ordering_
         "the claims section says it too:\n{text}"
     );
     assert!(!text.contains("steam"), "no runs on steam, no section");
+    assert!(
+        !dir.join("figures/hr1-vs-k-lastfm.svg").exists(),
+        "one K, no chart against K"
+    );
+    let dir = scratch!("trivial-chart");
+    write_with(&dir, &with_k3(records.clone()), &ctx);
     let svg = std::fs::read_to_string(dir.join("figures/hr1-vs-k-lastfm.svg")).unwrap();
     for label in [
         "SFT reference 0.273",
@@ -311,19 +331,19 @@ fn c6_is_the_paired_step_time_ratio_with_the_selection_share_beside_it() {
 }
 
 #[test]
-fn base_and_variant_are_drawn_in_their_own_hues() {
+fn base_and_variant_are_a_light_and_a_dark_blue() {
     let dir = scratch!("colours");
-    write_with(&dir, &pair(0.25, 0.125), &context());
+    write_with(&dir, &with_k3(pair(0.25, 0.125)), &context());
     let svg = std::fs::read_to_string(dir.join("figures/hr1-vs-k-lastfm.svg"))
         .unwrap()
         .to_ascii_uppercase();
-    assert!(svg.contains("#0072B2"), "dmpo in blue");
-    assert!(svg.contains("#E69F00"), "dynamicpo-dmpo in orange");
+    assert!(svg.contains("#6BAED6"), "dmpo in light blue");
+    assert!(svg.contains("#08519C"), "dynamicpo-dmpo in dark blue");
 }
 
 #[test]
 fn baselines_far_below_the_methods_are_named_off_the_axis_instead_of_squeezing_it() {
-    let mut records = pair(0.7, 0.02);
+    let mut records = with_k3(pair(0.7, 0.02));
     for r in &mut records {
         r.sft.test.hr_at_1 = 0.69;
     }
@@ -332,17 +352,15 @@ fn baselines_far_below_the_methods_are_named_off_the_axis_instead_of_squeezing_i
     let dir = scratch!("off-axis");
     write_with(&dir, &records, &ctx);
     let svg = std::fs::read_to_string(dir.join("figures/hr1-vs-k-lastfm.svg")).unwrap();
+    for far in ["random 0.050", "popularity 0.300", "successor 0.400"] {
+        assert!(
+            svg.contains(&format!("{far} (off the axis)")),
+            "far baselines are named, not drawn: {far}"
+        );
+    }
     assert!(
-        svg.contains("off the axis: random 0.050, popularity 0.300, successor 0.400"),
-        "far baselines are named, not drawn"
-    );
-    assert!(
-        svg.contains("id-order 0.780"),
+        svg.contains("id-order 0.780") && !svg.contains("id-order 0.780 (off"),
         "a near baseline stays drawn"
-    );
-    assert!(
-        !svg.contains("off the axis: random 0.050, popularity 0.300, successor 0.400, id-order"),
-        "the near one is not in the note"
     );
 }
 

@@ -151,7 +151,8 @@ fn fixture_report_matches_the_snapshot() {
 fn fixture_charts_are_valid_svg_and_png() {
     let dir = scratch!("fixture-charts");
     let (files, text) = report(&dir);
-    assert_eq!(files.figures.len(), 10);
+    // Five kinds and the paired difference, each as SVG and PNG.
+    assert_eq!(files.figures.len(), 12);
     for path in &files.figures {
         let relative = path
             .strip_prefix(&dir)
@@ -256,6 +257,9 @@ fn fixture_json_parses_back_with_a_verdict_per_claim() {
     assert_eq!(dataset["name"], "synthetic");
     assert_eq!(dataset["synthetic"], true);
     assert_eq!(dataset["figures"].as_array().unwrap().len(), 5);
+    assert!(dataset["pairs_figure"]["svg"]
+        .as_str()
+        .is_some_and(|svg| svg.starts_with("figures/paired-")));
 }
 
 #[test]

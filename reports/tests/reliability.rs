@@ -132,10 +132,7 @@ fn two_settings_are_two_labelled_sections_never_pooled() {
         ),
         "each setting has its own verdict column:\n{text}"
     );
-    for stem in [
-        "hr1-vs-k-lastfm-setting1.svg",
-        "hr1-vs-k-lastfm-setting2.svg",
-    ] {
+    for stem in ["paired-lastfm-setting1.svg", "paired-lastfm-setting2.svg"] {
         assert!(
             files
                 .figures
@@ -188,7 +185,8 @@ fn extreme_and_non_finite_values_never_panic_and_print_as_n_a() {
     let (files, text) = write_with(&scratch!("extreme"), &extreme(), &ctx);
     assert!(text.contains("n/a"), "{text}");
     assert!(!text.contains("NaN") && !text.contains("inf"), "{text}");
-    assert_eq!(files.figures.len(), 10);
+    // Five kinds and the paired difference, each as SVG and PNG.
+    assert_eq!(files.figures.len(), 12);
     let json = std::fs::read_to_string(&files.json).unwrap();
     let parsed: serde_json::Value =
         serde_json::from_str(&json).expect("non-finite numbers as null");

@@ -8,10 +8,10 @@
 mod claims;
 mod cost;
 pub(crate) mod dataset;
-mod endpoints;
+pub(crate) mod endpoints;
 mod lift;
 pub(crate) mod metric;
-mod pairs;
+pub(crate) mod pairs;
 mod regime;
 mod selection;
 pub(crate) mod stages;
@@ -19,7 +19,8 @@ mod trivial;
 
 use crate::context::{FailedRun, ReportContext};
 use crate::model::{
-    Appendix, Column, DatasetSection, Figure, Overview, Report, Table, Value, Warnings, SCHEMA,
+    Appendix, Column, DatasetSection, Overview, Report, SectionFigures, Table, Value, Warnings,
+    SCHEMA,
 };
 use dataset::DatasetResults;
 use metric::{HR_AT_1, HR_AT_5, NDCG_AT_5};
@@ -33,7 +34,7 @@ pub(crate) fn report(
     ctx: &ReportContext,
     records: &[&RunRecord],
     datasets: &[DatasetResults],
-    figures: Vec<Vec<Figure>>,
+    figures: Vec<SectionFigures>,
 ) -> Report {
     let ran = !records.is_empty();
     Report {
@@ -120,7 +121,7 @@ fn overview(records: &[&RunRecord], datasets: &[DatasetResults]) -> Overview {
     }
 }
 
-fn section(data: &DatasetResults, figures: Vec<Figure>) -> DatasetSection {
+fn section(data: &DatasetResults, figures: SectionFigures) -> DatasetSection {
     DatasetSection {
         name: data.name.to_string(),
         qualifier: data.qualifier(),
@@ -138,7 +139,8 @@ fn section(data: &DatasetResults, figures: Vec<Figure>) -> DatasetSection {
         lift: lift::table(data),
         trivial: trivial::table(data),
         pairs: pairs::table(data),
-        figures,
+        pairs_figure: figures.pairs,
+        figures: figures.others,
         cost: cost::section(data),
     }
 }

@@ -85,12 +85,12 @@ fn hit_counts(diffs: &[f64], samples: Option<f64>) -> Option<Vec<f64>> {
 }
 
 /// Test HR@1 at the selected epoch, the value every pair comparison of a table reads.
-fn test_hr_at_1(record: &RunRecord) -> Option<f64> {
+pub(crate) fn test_hr_at_1(record: &RunRecord) -> Option<f64> {
     Some((HR_AT_1.of)(&record.test))
 }
 
 /// The K values both methods ran, ascending.
-fn shared_ks(data: &DatasetResults, variant: Method, base: Method) -> BTreeSet<usize> {
+pub(crate) fn shared_ks(data: &DatasetResults, variant: Method, base: Method) -> BTreeSet<usize> {
     data.ks_of(variant)
         .intersection(&data.ks_of(base))
         .copied()

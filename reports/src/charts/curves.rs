@@ -2,13 +2,16 @@
 //! over seeds) at the paper's main K (15, or the largest K present): how training went, and
 //! C7's "higher reward win rate during training". Per-step values of a small batch are noisy
 //! enough to hide the trend, so each line is an exponential moving average ([`ema`]) drawn
-//! over the raw mean, which stays faintly visible behind it.
-use super::vs_k::padded_range;
-use super::{legend_corner, Chart, SIZE};
+//! over the raw mean, which stays faintly visible behind it. One legend below both panels.
+use super::frame::{Axes, Frame, Place, XTicks, TICK_SIZE};
+use super::legend::{Entry, Swatch};
+use super::marker::marker;
+use super::vs_k::{dashed, padded_range};
+use super::Chart;
 use crate::analysis::dataset::DatasetResults;
 use crate::analysis::metric::MAIN_K;
 use crate::fonts::FAMILY;
-use crate::palette::method_colour;
+use crate::palette::method_style;
 use plotters::coord::Shift;
 use plotters::prelude::*;
 use prefbench_results::StepPoint;
@@ -32,13 +35,13 @@ const PANELS: [Panel; 2] = [
     Panel {
         field: |p| p.loss,
         title: "training loss",
-        y_desc: "PO loss per step (mean over seeds, EMA; raw faint)",
+        y_desc: "PO loss (mean over seeds; EMA, raw faint)",
         bounds: (f64::NEG_INFINITY, f64::INFINITY),
     },
     Panel {
         field: |p| p.reward_win_rate,
         title: "reward win rate",
-        y_desc: "reward win rate per step (mean over seeds, EMA; raw faint)",
+        y_desc: "reward win rate (mean over seeds; EMA, raw faint)",
         bounds: (0.0, 1.0),
     },
 ];
@@ -75,53 +78,93 @@ impl Curves<'_, '_> {
             .collect()
     }
 
-    fn panel<DB: DrawingBackend>(
+    /// Each panel's lines and axis ranges.
+    fn plans(&self) -> Vec<Plan> {
+        PANELS
+            .iter()
+            .map(|panel| {
+                let lines = self.lines(panel.field);
+                let steps = lines.iter().flat_map(|(_, l)| l.iter().map(|p| p.0));
+                let x_hi = steps.fold(1.0, f64::max);
+                let values = lines.iter().flat_map(|(_, l)| l.iter().map(|p| p.1));
+                let y = padded_range(values, panel.bounds.0, panel.bounds.1);
+                Plan { lines, x_hi, y }
+            })
+            .collect()
+    }
+
+    fn frame_of(&self, plans: &[Plan]) -> Frame {
+        let axes: Vec<Axes> = PANELS
+            .iter()
+            .zip(plans)
+            .map(|(panel, plan)| Axes {
+                title: Some(panel.title.into()),
+                x_desc: "PO step".into(),
+                y_desc: panel.y_desc.into(),
+                y_ticks: vec![format!("{:.2}", plan.y.0), format!("{:.2}", plan.y.1)],
+                x_ticks: XTicks::Ends("0".into(), format!("{:.0}", plan.x_hi)),
+            })
+            .collect();
+        let methods: BTreeMap<&str, Method> = plans
+            .iter()
+            .flat_map(|p| p.lines.iter().map(|(m, _)| (m.name(), *m)))
+            .collect();
+        let legend = methods
+            .into_values()
+            .map(|m| Entry::new(m.name(), Swatch::Method(method_style(m))))
+            .collect();
+        Frame::new(&self.caption(), &axes, 2, legend, Place::Below)
+    }
+}
+
+/// One panel's lines and ranges.
+struct Plan {
+    lines: Vec<(Method, Vec<(f64, f64)>)>,
+    x_hi: f64,
+    y: (f64, f64),
+}
+
+/// Markers per line: enough to tell lines apart by shape, few enough not to hide them.
+const MARKERS: usize = 6;
+
+impl Plan {
+    fn draw<DB: DrawingBackend>(
         &self,
-        area: &DrawingArea<DB, Shift>,
-        panel: &Panel,
+        root: &DrawingArea<DB, Shift>,
+        panel: &super::frame::Panel,
     ) -> Result<(), DrawingAreaErrorKind<DB::ErrorType>> {
-        let lines = self.lines(panel.field);
-        let steps = lines.iter().flat_map(|(_, l)| l.iter().map(|p| p.0));
-        let x_hi = steps.fold(1.0, f64::max);
-        let values = lines.iter().flat_map(|(_, l)| l.iter().map(|p| p.1));
-        let (y_lo, y_hi) = padded_range(values, panel.bounds.0, panel.bounds.1);
-        let mut chart = ChartBuilder::on(area)
-            .caption(panel.title, (FAMILY, 20))
-            .margin(12)
-            .x_label_area_size(45)
-            .y_label_area_size(60)
-            .build_cartesian_2d(0.0..x_hi, y_lo..y_hi)?;
+        let area = panel.outer.area(root);
+        let (y_lo, y_hi) = self.y;
+        let mut chart = panel
+            .builder(&area)
+            .build_cartesian_2d(0.0..self.x_hi, y_lo..y_hi)?;
         chart
             .configure_mesh()
-            .x_desc("PO step")
-            .y_desc(panel.y_desc)
-            .axis_desc_style((FAMILY, 15))
-            .label_style((FAMILY, 13))
+            .label_style((FAMILY, TICK_SIZE))
             .x_label_formatter(&|v| format!("{v:.0}"))
             .y_label_formatter(&|v| format!("{v:.2}"))
             .max_light_lines(1)
             .draw()?;
-        for (method, line) in &lines {
-            let colour = method_colour(*method);
+        for (method, line) in &self.lines {
+            let colour = method_style(*method).colour;
             chart.draw_series(LineSeries::new(
                 line.iter().copied(),
-                colour.mix(0.3).stroke_width(1),
+                colour.mix(0.25).stroke_width(1),
             ))?;
-            chart
-                .draw_series(LineSeries::new(ema(line), colour.stroke_width(2)))?
-                .label(method.name())
-                .legend(move |(x, y)| {
-                    PathElement::new(vec![(x, y), (x + 20, y)], colour.stroke_width(3))
-                });
         }
-        let drawn: Vec<Vec<(f64, f64)>> = lines.iter().map(|(_, l)| ema(l).collect()).collect();
-        chart
-            .configure_series_labels()
-            .position(legend_corner(&drawn, (0.0, x_hi), (y_lo, y_hi)))
-            .label_font((FAMILY, 13))
-            .background_style(WHITE.mix(0.85))
-            .border_style(BLACK.mix(0.4))
-            .draw()?;
+        let n = self.lines.len().max(1) as f64;
+        for (i, (method, line)) in self.lines.iter().enumerate() {
+            let style = method_style(*method);
+            let smooth: Vec<(f64, f64)> = ema(line).collect();
+            dashed(&mut chart, smooth.iter().copied(), style.colour, style.dash)?;
+            // Staggered by method, so that markers of close lines do not sit on each other.
+            let at = (0..MARKERS).filter_map(|j| {
+                let t = (j as f64 + (i as f64 + 0.5) / n) / MARKERS as f64;
+                smooth.get((t * smooth.len() as f64) as usize).copied()
+            });
+            chart
+                .draw_series(at.map(|p| marker(p, style.marker, style.colour, style.filled, 4)))?;
+        }
         Ok(())
     }
 }
@@ -156,15 +199,20 @@ impl Chart for Curves<'_, '_> {
         )
     }
 
+    fn frame(&self) -> Frame {
+        self.frame_of(&self.plans())
+    }
+
     fn draw<DB: DrawingBackend>(
         &self,
-        area: &DrawingArea<DB, Shift>,
+        root: &DrawingArea<DB, Shift>,
     ) -> Result<(), DrawingAreaErrorKind<DB::ErrorType>> {
-        area.fill(&WHITE)?;
-        let area = area.titled(&self.caption(), (FAMILY, 20))?;
-        let (left, right) = area.split_horizontally(SIZE.0 / 2);
-        self.panel(&left, &PANELS[0])?;
-        self.panel(&right, &PANELS[1])
+        let plans = self.plans();
+        let frame = self.frame_of(&plans);
+        for (plan, panel) in plans.iter().zip(&frame.panels) {
+            plan.draw(root, panel)?;
+        }
+        frame.draw_text(root)
     }
 }
 

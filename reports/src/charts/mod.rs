@@ -1,18 +1,24 @@
-//! Charts, one file per kind (as in criterion.rs): each kind says what it draws, and
-//! [`render`] writes it as SVG (for the Markdown report) and PNG (for places without SVG).
+//! Charts, one file per kind (as in criterion.rs): each kind says what it draws, lays itself
+//! out first ([`frame`]: title, panels, legend, all measured) and then draws into that layout,
+//! so a test can check every chart's layout without drawing it. [`render`] writes each as SVG
+//! (for the Markdown report) and PNG (for places without SVG).
 mod curves;
+mod frame;
 mod hr1_vs_k;
+mod legend;
+mod marker;
 mod metric_vs_k;
+mod paired;
 mod stages;
 mod vs_k;
 
 use crate::analysis::dataset::DatasetResults;
-use crate::model::Figure;
+use crate::model::{Figure, SectionFigures};
 use crate::{fonts, output, ReportError};
-use metric_vs_k::MetricVsK;
+use frame::Frame;
 use plotters::coord::Shift;
 use plotters::prelude::{BitMapBackend, DrawingArea, DrawingAreaErrorKind, DrawingBackend};
-use plotters::prelude::{IntoDrawingArea, SVGBackend, SeriesLabelPosition};
+use plotters::prelude::{IntoDrawingArea, SVGBackend, WHITE};
 use std::path::Path;
 
 /// Pixel size of every chart, so figures line up in the report.
@@ -25,31 +31,76 @@ pub(crate) trait Chart {
     fn stem(&self) -> String;
     /// What the chart shows, used as its alt text in the report.
     fn caption(&self) -> String;
-    /// Draws onto a blank area of [`SIZE`].
+    /// Where the chart's title, panels and legend go on a canvas of [`SIZE`].
+    fn frame(&self) -> Frame;
+    /// Draws onto a white area of [`SIZE`], in the places of [`Chart::frame`].
     fn draw<DB: DrawingBackend>(
         &self,
         area: &DrawingArea<DB, Shift>,
     ) -> Result<(), DrawingAreaErrorKind<DB::ErrorType>>;
 }
 
-/// Every chart of one dataset, in the order the report shows them.
+/// Every chart kind, so that one list says which charts a dataset gets.
+enum Kind<'a, 'r> {
+    Paired(paired::Paired<'a, 'r>),
+    VsK(vs_k::VsK<'a, 'r>),
+    Curves(curves::Curves<'a, 'r>),
+    Stages(stages::Stages<'a, 'r>),
+}
+
+/// `$body` with `$chart` bound to the chart inside `$kind`, whatever its kind.
+macro_rules! with_chart {
+    ($kind:expr, $chart:ident => $body:expr) => {
+        match $kind {
+            Kind::Paired($chart) => $body,
+            Kind::VsK($chart) => $body,
+            Kind::Curves($chart) => $body,
+            Kind::Stages($chart) => $body,
+        }
+    };
+}
+
+/// The charts of one dataset, in the order the report shows them. The paired difference
+/// comes first, when a pair ran. The "against K" charts need two K at least: over one K they
+/// would be a dot per method, whose numbers the tables give.
+fn charts<'a, 'r>(data: &'a DatasetResults<'r>) -> Vec<Kind<'a, 'r>> {
+    let mut charts = Vec::new();
+    let paired = paired::Paired { data };
+    if paired.applies() {
+        charts.push(Kind::Paired(paired));
+    }
+    let against_k = data.ks().len() >= 2;
+    if against_k {
+        charts.push(Kind::VsK(hr1_vs_k::hr1_vs_k(data)));
+        charts.push(Kind::VsK(metric_vs_k::loss(data)));
+    }
+    charts.push(Kind::Curves(curves::Curves { data }));
+    if against_k {
+        charts.push(Kind::VsK(metric_vs_k::boundary_share(data)));
+        charts.push(Kind::VsK(metric_vs_k::wall_clock(data)));
+    }
+    if let Some(profile) = crate::analysis::stages::profile(data) {
+        charts.push(Kind::Stages(stages::Stages { data, profile }));
+    }
+    charts
+}
+
+/// Renders every chart of one dataset under `figures_dir`.
 pub(crate) fn render_dataset(
     data: &DatasetResults,
     figures_dir: &Path,
-) -> Result<Vec<Figure>, ReportError> {
-    let mut figures = vec![
-        render(&hr1_vs_k::Hr1VsK { data }, figures_dir)?,
-        render(&MetricVsK::loss(data), figures_dir)?,
-        render(&curves::Curves { data }, figures_dir)?,
-        render(&MetricVsK::boundary_share(data), figures_dir)?,
-        render(&MetricVsK::wall_clock(data), figures_dir)?,
-    ];
-    if let Some(profile) = crate::analysis::stages::profile(data) {
-        let chart = stages::Stages {
-            data,
-            profile: &profile,
-        };
-        figures.push(render(&chart, figures_dir)?);
+) -> Result<SectionFigures, ReportError> {
+    let mut figures = SectionFigures {
+        pairs: None,
+        others: Vec::new(),
+    };
+    for kind in charts(data) {
+        match kind {
+            Kind::Paired(chart) => figures.pairs = Some(render(&chart, figures_dir)?),
+            kind => figures
+                .others
+                .push(with_chart!(kind, chart => render(&chart, figures_dir)?)),
+        }
     }
     Ok(figures)
 }
@@ -64,8 +115,8 @@ fn render(chart: &impl Chart, figures_dir: &Path) -> Result<Figure, ReportError>
     let mut text = String::new();
     {
         let area = SVGBackend::with_string(&mut text, SIZE).into_drawing_area();
-        chart
-            .draw(&area)
+        area.fill(&WHITE)
+            .and_then(|()| chart.draw(&area))
             .and_then(|()| area.present())
             .map_err(|e| chart_err(&svg_path, e))?;
     }
@@ -74,8 +125,8 @@ fn render(chart: &impl Chart, figures_dir: &Path) -> Result<Figure, ReportError>
     let png_path = figures_dir.join(&png);
     output::write_atomically(&png_path, |tmp| {
         let area = BitMapBackend::new(tmp, SIZE).into_drawing_area();
-        chart
-            .draw(&area)
+        area.fill(&WHITE)
+            .and_then(|()| chart.draw(&area))
             .and_then(|()| area.present())
             .map_err(|e| chart_err(&png_path, e))
     })?;
@@ -97,45 +148,6 @@ fn chart_err<E: std::error::Error + Send + Sync>(
     }
 }
 
-/// The corner of the plot where the legend hides the least data: the one crossed by the
-/// fewest samples along `lines` (in data coordinates), upper right on a tie.
-pub(crate) fn legend_corner(
-    lines: &[Vec<(f64, f64)>],
-    x: (f64, f64),
-    y: (f64, f64),
-) -> SeriesLabelPosition {
-    const SAMPLES: usize = 16;
-    let fraction = |v: f64, (lo, hi): (f64, f64)| (v - lo) / (hi - lo);
-    let mut counts = [0usize; 4]; // upper right, lower right, upper left, lower left
-    for line in lines {
-        let segments = line.windows(2).map(|w| (w[0], w[1]));
-        let points = line.first().map(|&p| (p, p)).into_iter().chain(segments);
-        for ((x0, y0), (x1, y1)) in points {
-            for i in 0..=SAMPLES {
-                let t = i as f64 / SAMPLES as f64;
-                let (fx, fy) = (
-                    fraction(x0 + t * (x1 - x0), x),
-                    fraction(y0 + t * (y1 - y0), y),
-                );
-                let right = match fx {
-                    f if f > 0.6 => 0,
-                    f if f < 0.4 => 2,
-                    _ => continue,
-                };
-                match fy {
-                    f if f > 0.6 => counts[right] += 1,
-                    f if f < 0.4 => counts[right + 1] += 1,
-                    _ => {}
-                }
-            }
-        }
-    }
-    let corners = [
-        SeriesLabelPosition::UpperRight,
-        SeriesLabelPosition::LowerRight,
-        SeriesLabelPosition::UpperLeft,
-        SeriesLabelPosition::LowerLeft,
-    ];
-    let best = (0..4).min_by_key(|&i| counts[i]).unwrap_or(0);
-    corners[best].clone()
-}
+// After `with_chart!`, which the layout test uses.
+#[cfg(test)]
+mod tests;

@@ -1,69 +1,142 @@
-//! The shared drawing of every "value against K" chart: a line per method through the mean
-//! over seeds, a band of ± one std (clamped to the range the value can take, so no band
-//! reaches below 0 or above 1 for a rate), and labelled horizontal reference lines (the SFT
-//! reference, trivial baselines). Chart kinds (`hr1_vs_k.rs`, `metric_vs_k.rs`) say what
-//! value to plot. Non-finite means are not drawn.
-use super::legend_corner;
-use crate::analysis::dataset::{Cells, DatasetResults};
+//! Every "value against K" chart: per method, a line through the centre over seeds and a
+//! whisker over their spread at each K, the methods' points nudged apart sideways so that
+//! nine whiskers at one K do not cover each other; labelled horizontal reference lines (the
+//! SFT reference, trivial baselines). The legend is a column right of the plot. Chart kinds
+//! (`hr1_vs_k.rs`, `metric_vs_k.rs`) say what value to plot and how to summarise it.
+//! Non-finite values are not drawn; a section that ran one K gets no such chart (see
+//! [`super::render_dataset`]).
+use super::frame::{Axes, Frame, Place, XTicks, TICK_SIZE};
+use super::legend::{Entry, Swatch};
+use super::marker::marker;
+use super::Chart;
+use crate::analysis::dataset::DatasetResults;
 use crate::fonts::FAMILY;
-use crate::palette::method_colour;
+use crate::palette::{method_style, Dash, Style};
+use plotters::coord::types::RangedCoordf64;
 use plotters::coord::Shift;
 use plotters::prelude::*;
-use plotters::style::text_anchor::{HPos, Pos, VPos};
+use prefbench_results::stats::median;
+use prefbench_results::RunRecord;
 use prefbench_vocabulary::Method;
 
-/// What one "value against K" chart plots.
+/// How a cell's seeds are summarised.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Statistic {
+    /// Mean with ± one sample standard deviation.
+    MeanSd,
+    /// Median with the interquartile range: robust to one run slowed by a busy machine.
+    MedianIqr,
+}
+
+/// One "value against K" chart of one dataset.
 pub(crate) struct VsK<'a, 'r> {
     pub data: &'a DatasetResults<'r>,
-    /// Summary over seeds per (method, K); methods without cells are not drawn.
-    pub cells: Cells,
+    /// File name prefix; the dataset's stem follows.
+    pub prefix: &'static str,
+    /// Caption before " on <dataset>".
+    pub title: &'static str,
+    pub value: fn(&RunRecord) -> Option<f64>,
+    pub statistic: Statistic,
     /// Horizontal lines, for example the SFT reference and the trivial baselines.
     pub references: Vec<Reference>,
     pub y_desc: &'static str,
-    /// Fewest decimals of the y tick labels; more are used when the ticks are closer together,
-    /// so that no two ticks read the same.
+    /// Fewest decimals of the y tick labels ([`tick_decimals`]).
     pub decimals: usize,
     /// The y axis never leaves [lower, upper] (for example [0, 1] for rates).
     pub lower: f64,
     pub upper: f64,
 }
 
-/// A method's line: its name, colour and (K, mean, std) points.
-type Line = (Method, RGBColor, Vec<(i32, f64, f64)>);
-
-/// A horizontal line across the chart, labelled at its left end and in the legend.
+/// A horizontal line across the chart, named in the legend with its value.
 pub(crate) struct Reference {
     pub label: String,
     pub value: f64,
     pub colour: RGBColor,
-    /// Dash and gap lengths in pixels: long dashes for the SFT line, dots for baselines.
-    pub dash: (u32, u32),
+    pub dash: Dash,
     /// Whether the y axis stretches to show this line. Baselines far below the methods (a
     /// random pick at 0.05 against methods at 0.75) would squeeze every method into a sliver;
-    /// those off the axis are named in a note at its foot instead.
+    /// those off the axis are listed in the legend as such instead.
     pub stretches_axis: bool,
 }
 
+/// One method's summary at one K: (K, centre, low and high end of the spread).
+type Point = (f64, f64, f64, f64);
+
+/// What the chart draws, decided once for both the layout and the drawing.
+struct Plan<'c> {
+    lines: Vec<(Method, Style, Vec<Point>)>,
+    x: (f64, f64),
+    y: (f64, f64),
+    decimals: usize,
+    on_axis: Vec<&'c Reference>,
+    off_axis: Vec<&'c Reference>,
+}
+
 impl VsK<'_, '_> {
-    pub fn draw<DB: DrawingBackend>(
-        &self,
-        area: &DrawingArea<DB, Shift>,
-        caption: &str,
-    ) -> Result<(), DrawingAreaErrorKind<DB::ErrorType>> {
+    /// Each method's points, nudged sideways by its place among the methods.
+    fn lines(&self) -> Vec<(Method, Style, Vec<Point>)> {
+        let methods = self.data.methods();
+        let ks: Vec<f64> = self.data.ks().into_iter().map(|k| k as f64).collect();
+        let gap = ks.windows(2).map(|w| w[1] - w[0]).fold(2.0, f64::min);
+        let step = match methods.len() {
+            0 | 1 => 0.0,
+            n => 0.35 * gap / (n - 1) as f64,
+        };
+        let centre = (methods.len() as f64 - 1.0) / 2.0;
+        methods
+            .iter()
+            .enumerate()
+            .map(|(i, &method)| {
+                let nudge = (i as f64 - centre) * step;
+                let points = self
+                    .data
+                    .ks_of(method)
+                    .into_iter()
+                    .filter_map(|k| {
+                        let (c, lo, hi) = self.summary(method, k)?;
+                        Some((k as f64 + nudge, c, lo, hi))
+                    })
+                    .collect();
+                (method, method_style(method), points)
+            })
+            .filter(|(_, _, points): &(_, _, Vec<_>)| !points.is_empty())
+            .collect()
+    }
+
+    /// (centre, low, high) of `method` at `k` over its seeds; `None` without a finite value.
+    fn summary(&self, method: Method, k: usize) -> Option<(f64, f64, f64)> {
+        let mut values: Vec<f64> = self
+            .data
+            .per_seed(method, k, self.value)
+            .into_values()
+            .filter(|v| v.is_finite())
+            .collect();
+        values.sort_by(f64::total_cmp);
+        let centre = match self.statistic {
+            Statistic::MeanSd => prefbench_results::stats::Summary::of(&values)
+                .map(|s| (s.mean, s.mean - s.std, s.mean + s.std)),
+            Statistic::MedianIqr => {
+                median(&values).map(|m| (m, quantile(&values, 0.25), quantile(&values, 0.75)))
+            }
+        }?;
+        centre.0.is_finite().then_some(centre)
+    }
+
+    fn plan(&self) -> Plan<'_> {
+        let lines = self.lines();
         let ks = self.data.ks();
         let (k_min, k_max) = match (ks.first(), ks.last()) {
-            (Some(&lo), Some(&hi)) => (lo as i32, hi as i32),
-            _ => (0, 1),
+            (Some(&lo), Some(&hi)) => (lo as f64, hi as f64),
+            _ => (0.0, 1.0),
         };
         let references: Vec<&Reference> = self
             .references
             .iter()
             .filter(|r| r.value.is_finite())
             .collect();
-        let core: Vec<f64> = self
-            .cells
-            .values()
-            .flat_map(|s| [s.mean - s.std, s.mean + s.std])
+        let core: Vec<f64> = lines
+            .iter()
+            .flat_map(|(_, _, points)| points.iter().flat_map(|p| [p.2, p.3]))
             .chain(
                 references
                     .iter()
@@ -88,148 +161,157 @@ impl VsK<'_, '_> {
                 .map(|r| r.value),
         );
         let (y_lo, y_hi) = padded_range(y, self.lower, self.upper);
-        let (references, off_axis): (Vec<&Reference>, Vec<&Reference>) = references
+        let (on_axis, off_axis) = references
             .into_iter()
             .partition(|r| (y_lo..=y_hi).contains(&r.value));
-        let (x_lo, x_hi) = ((k_min - 1).max(0), k_max + 1);
-        let mut drawn: Vec<Vec<(f64, f64)>> = Vec::new();
+        Plan {
+            lines,
+            x: ((k_min - 1.0).max(0.0), k_max + 1.0),
+            y: (y_lo, y_hi),
+            decimals: tick_decimals((y_lo, y_hi), self.decimals),
+            on_axis,
+            off_axis,
+        }
+    }
 
-        area.fill(&WHITE)?;
-        let mut chart = ChartBuilder::on(area)
-            .caption(caption, (FAMILY, 24))
-            .margin(16)
-            .x_label_area_size(50)
-            .y_label_area_size(70)
+    fn frame_of(&self, plan: &Plan) -> Frame {
+        let tick = |v: f64| format!("{v:.*}", plan.decimals);
+        let axes = Axes {
+            title: None,
+            x_desc: "K (negatives per sample)".into(),
+            y_desc: self.y_desc.into(),
+            y_ticks: vec![tick(plan.y.0), tick(plan.y.1)],
+            x_ticks: XTicks::Ends(k_tick(plan.x.0), k_tick(plan.x.1)),
+        };
+        let methods = plan
+            .lines
+            .iter()
+            .map(|(m, style, _)| Entry::new(m.name(), Swatch::Method(*style)));
+        let on = plan
+            .on_axis
+            .iter()
+            .map(|r| Entry::new(r.label.clone(), Swatch::Line(r.colour, r.dash)));
+        let off = plan.off_axis.iter().map(|r| {
+            Entry::new(
+                format!("{} (off the axis)", r.label),
+                Swatch::Line(r.colour, r.dash),
+            )
+        });
+        let entries = methods.chain(on).chain(off).collect();
+        Frame::new(&self.caption(), &[axes], 1, entries, Place::Right)
+    }
+}
+
+impl Chart for VsK<'_, '_> {
+    fn stem(&self) -> String {
+        format!("{}-{}", self.prefix, self.data.file_stem())
+    }
+
+    fn caption(&self) -> String {
+        format!("{} on {}", self.title, self.data.label())
+    }
+
+    fn frame(&self) -> Frame {
+        self.frame_of(&self.plan())
+    }
+
+    fn draw<DB: DrawingBackend>(
+        &self,
+        root: &DrawingArea<DB, Shift>,
+    ) -> Result<(), DrawingAreaErrorKind<DB::ErrorType>> {
+        let plan = self.plan();
+        let frame = self.frame_of(&plan);
+        let panel = &frame.panels[0];
+        let area = panel.outer.area(root);
+        let ((x_lo, x_hi), (y_lo, y_hi)) = (plan.x, plan.y);
+        let mut chart = panel
+            .builder(&area)
             .build_cartesian_2d(x_lo..x_hi, y_lo..y_hi)?;
-        let tick_step = (y_hi - y_lo) / 10.0;
-        let needed = (-tick_step.log10()).ceil().max(0.0) as usize;
-        let decimals = self.decimals.max(needed);
         chart
             .configure_mesh()
-            .x_desc("K (negatives per sample)")
-            .y_desc(self.y_desc)
-            .axis_desc_style((FAMILY, 18))
-            .label_style((FAMILY, 14))
-            .y_label_formatter(&|v| format!("{v:.decimals$}"))
+            .label_style((FAMILY, TICK_SIZE))
+            .x_label_formatter(&|v| k_label(*v))
+            .y_label_formatter(&|v| format!("{v:.*}", plan.decimals))
             .max_light_lines(1)
             .draw()?;
-
-        // The band stays inside the axis, itself inside [lower, upper].
-        let edge = |m: f64, s: f64, sign: f64| {
-            let v = m + sign * s;
-            if v.is_nan() {
-                m
-            } else {
-                v.max(y_lo).min(y_hi)
-            }
-        };
-        let lines: Vec<Line> = self
-            .data
-            .methods()
-            .into_iter()
-            .map(|method| {
-                let points = self
-                    .cells
+        let clamp = |v: f64| v.clamp(y_lo, y_hi);
+        // Back to front: reference lines, whiskers, lines, markers; so no whisker hides a
+        // marker.
+        for r in &plan.on_axis {
+            dashed(
+                &mut chart,
+                [(x_lo, r.value), (x_hi, r.value)],
+                r.colour,
+                r.dash,
+            )?;
+        }
+        for (_, style, points) in &plan.lines {
+            let whiskers = points.iter().map(|&(k, _, lo, hi)| {
+                PathElement::new(
+                    vec![(k, clamp(lo)), (k, clamp(hi))],
+                    style.colour.mix(0.7).stroke_width(1),
+                )
+            });
+            chart.draw_series(whiskers)?;
+        }
+        for (_, style, points) in &plan.lines {
+            let line: Vec<(f64, f64)> = points.iter().map(|p| (p.0, p.1)).collect();
+            dashed(&mut chart, line, style.colour, style.dash)?;
+        }
+        for (_, style, points) in &plan.lines {
+            chart.draw_series(
+                points
                     .iter()
-                    .filter(|(m, _, s)| *m == method && s.mean.is_finite())
-                    .map(|(_, k, s)| (k as i32, s.mean, s.std))
-                    .collect();
-                (method, method_colour(method), points)
-            })
-            .filter(|(_, _, points): &(_, _, Vec<_>)| !points.is_empty())
-            .collect();
-        // Back to front: reference lines, every band, every line, the reference labels; so no
-        // band tints another method's line.
-        for reference in &references {
-            let value = reference.value;
-            drawn.push(vec![(f64::from(x_lo), value), (f64::from(x_hi), value)]);
-            chart.draw_series(DashedLineSeries::new(
-                [(x_lo, value), (x_hi, value)],
-                reference.dash.0,
-                reference.dash.1,
-                reference.colour.stroke_width(2),
-            ))?;
+                    .map(|p| marker((p.0, p.1), style.marker, style.colour, style.filled, 4)),
+            )?;
         }
-        for (_, colour, points) in &lines {
-            let band = points
-                .iter()
-                .map(|&(k, m, s)| (k, edge(m, s, 1.0)))
-                .chain(points.iter().rev().map(|&(k, m, s)| (k, edge(m, s, -1.0))));
-            chart.draw_series(std::iter::once(Polygon::new(
-                band.collect::<Vec<_>>(),
-                colour.mix(0.15).filled(),
-            )))?;
-        }
-        for (method, colour, points) in &lines {
-            for offset in [-1.0, 0.0, 1.0] {
-                drawn.push(
-                    points
-                        .iter()
-                        .map(|&(k, m, s)| (f64::from(k), edge(m, s, offset)))
-                        .collect(),
-                );
-            }
-            let colour = *colour;
-            chart
-                .draw_series(
-                    LineSeries::new(
-                        points.iter().map(|&(k, m, _)| (k, m)),
-                        colour.stroke_width(2),
-                    )
-                    .point_size(4),
-                )?
-                .label(method.name())
-                .legend(move |(x, y)| {
-                    PathElement::new(vec![(x, y), (x + 24, y)], colour.stroke_width(3))
-                });
-        }
-        // Labels right-aligned just above their lines, pushed apart so that close values
-        // stay readable; the legend avoids them like data.
-        let gap = (y_hi - y_lo) * 0.04;
-        let mut sorted = references.clone();
-        sorted.sort_by(|a, b| a.value.total_cmp(&b.value));
-        let mut last = f64::NEG_INFINITY;
-        for reference in sorted {
-            let y = (reference.value + gap * 0.15).max(last + gap);
-            last = y;
-            let right = f64::from(x_hi);
-            drawn.push(vec![(right - 0.3 * f64::from(x_hi - x_lo), y), (right, y)]);
-            let font = (FAMILY, 13)
-                .into_font()
-                .color(&reference.colour)
-                .pos(Pos::new(HPos::Right, VPos::Bottom));
-            chart.draw_series(std::iter::once(Text::new(
-                reference.label.clone(),
-                (x_hi, y),
-                font,
-            )))?;
-        }
-        if !off_axis.is_empty() {
-            let names: Vec<&str> = off_axis.iter().map(|r| r.label.as_str()).collect();
-            let font = (FAMILY, 13)
-                .into_font()
-                .color(&BLACK.mix(0.7))
-                .pos(Pos::new(HPos::Left, VPos::Bottom));
-            let foot = y_lo + (y_hi - y_lo) * 0.01;
-            drawn.push(vec![(f64::from(x_lo), foot), (f64::from(x_hi) * 0.6, foot)]);
-            chart.draw_series(std::iter::once(Text::new(
-                format!("off the axis: {}", names.join(", ")),
-                (x_lo, foot),
-                font,
-            )))?;
-        }
-        chart
-            .configure_series_labels()
-            .position(legend_corner(
-                &drawn,
-                (f64::from(x_lo), f64::from(x_hi)),
-                (y_lo, y_hi),
-            ))
-            .label_font((FAMILY, 15))
-            .background_style(WHITE.mix(0.85))
-            .border_style(BLACK.mix(0.4))
-            .draw()?;
-        Ok(())
+        frame.draw_text(root)
+    }
+}
+
+/// A line through `points` in `dash`'s pattern.
+pub(crate) fn dashed<DB: DrawingBackend>(
+    chart: &mut ChartContext<'_, DB, Cartesian2d<RangedCoordf64, RangedCoordf64>>,
+    points: impl IntoIterator<Item = (f64, f64), IntoIter: Clone>,
+    colour: RGBColor,
+    dash: Dash,
+) -> Result<(), DrawingAreaErrorKind<DB::ErrorType>> {
+    let style = colour.stroke_width(2);
+    match dash.pattern() {
+        None => chart.draw_series(LineSeries::new(points, style))?,
+        Some((on, off)) => chart.draw_series(DashedLineSeries::new(points, on, off, style))?,
+    };
+    Ok(())
+}
+
+/// Decimals of y tick labels over `range`: at least `fewest`, more when ten ticks are closer
+/// together, so that no two ticks read the same.
+pub(crate) fn tick_decimals((lo, hi): (f64, f64), fewest: usize) -> usize {
+    let needed = (-((hi - lo) / 10.0).log10()).ceil().max(0.0) as usize;
+    fewest.max(needed)
+}
+
+/// A K tick label: whole numbers only, since K is a count.
+fn k_label(v: f64) -> String {
+    match (v - v.round()).abs() < 1e-9 {
+        true => format!("{v:.0}"),
+        false => String::new(),
+    }
+}
+
+/// The label plotters would print at an axis end, for the layout.
+fn k_tick(v: f64) -> String {
+    format!("{v:.0}")
+}
+
+/// The `p` quantile of sorted `values` by linear interpolation between order statistics
+/// (Hyndman and Fan's type 7, numpy's default).
+fn quantile(sorted: &[f64], p: f64) -> f64 {
+    let h = (sorted.len().saturating_sub(1)) as f64 * p;
+    let (i, frac) = (h.floor() as usize, h - h.floor());
+    match sorted.get(i + 1) {
+        Some(next) => sorted[i] + frac * (next - sorted[i]),
+        None => sorted.get(i).copied().unwrap_or(f64::NAN),
     }
 }
 
@@ -262,7 +344,7 @@ pub(crate) fn padded_range(
 
 #[cfg(test)]
 mod tests {
-    use super::padded_range;
+    use super::{padded_range, quantile};
 
     #[test]
     fn the_axis_never_leaves_the_bounds_nor_reverses() {
@@ -274,5 +356,14 @@ mod tests {
             let (lo, hi) = padded_range(values.into_iter(), f64::NEG_INFINITY, f64::INFINITY);
             assert!(lo.is_finite() && hi.is_finite() && lo < hi);
         }
+    }
+
+    #[test]
+    fn quartiles_interpolate_and_ignore_a_slow_outlier() {
+        let times = [10.0, 11.0, 12.0, 13.0, 100.0];
+        assert_eq!(quantile(&times, 0.25), 11.0);
+        assert_eq!(quantile(&times, 0.75), 13.0);
+        assert_eq!(quantile(&[1.0, 2.0], 0.25), 1.25);
+        assert_eq!(quantile(&[4.0], 0.75), 4.0);
     }
 }

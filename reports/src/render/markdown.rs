@@ -269,6 +269,15 @@ fn dataset(section: &DatasetSection) -> String {
     }
     if let Some(pairs) = &section.pairs {
         out += "### DynamicPO against its base\n\n";
+        if let Some(f) = &section.pairs_figure {
+            out += &self::figure(f);
+            out += &paragraph(&format!(
+                "*{}: a hollow dot per seed, the mean difference with its 95 % t interval, \
+                 the solid line at zero (no difference) and, where the paper gave a size, its \
+                 relative lift × the base's mean as a dashed line.*",
+                f.caption
+            ));
+        }
         out += &table(pairs);
     }
     out += "### Figures\n\n";

@@ -440,6 +440,18 @@ fn decide(rows: Vec<Row>, pipeline_check: bool) -> Endpoints {
     }
 }
 
+/// The paper's relative lift of `variant` over `base` in test HR@1 on `dataset` and the K it
+/// was measured at, when a primary endpoint compares the two (the paired-difference chart
+/// draws it as a reference); `None` for comparisons the paper gave no number for.
+pub(crate) fn paper_lift(variant: Method, base: Method, dataset: &str) -> Option<(usize, f64)> {
+    let endpoint = PRIMARIES.iter().find(|e| {
+        e.variant == variant
+            && e.measure == Measure::TestHr1
+            && matches!(e.base, Base::Method(m, _) if m == base)
+    })?;
+    Some((endpoint.k, endpoint.paper?.on(dataset)))
+}
+
 /// `variant − base, measure, K = k` as the table prints it.
 fn comparison(e: &Endpoint) -> String {
     let measure = match e.measure {
