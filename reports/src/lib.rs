@@ -70,8 +70,37 @@ pub enum ReportError {
     Records(#[from] StoreError),
 }
 
+/// Removes the charts (`.svg`, `.png`) of `figures_dir` that this report did not write: a
+/// chart an earlier report drew and this one no longer draws (a section that went away, a
+/// single-K chart) would otherwise stay beside the report, unlinked yet sealed into the
+/// directory's manifest as if it were part of it. Other files are left alone.
+fn remove_stale_charts(figures_dir: &Path, written: &[PathBuf]) -> Result<(), ReportError> {
+    let entries = std::fs::read_dir(figures_dir).map_err(prefbench_io::IoError::at(
+        figures_dir,
+        "listing the directory",
+    ))?;
+    for entry in entries {
+        let path = entry
+            .map_err(prefbench_io::IoError::at(
+                figures_dir,
+                "listing the directory",
+            ))?
+            .path();
+        let chart = matches!(
+            path.extension().and_then(|e| e.to_str()),
+            Some("svg" | "png")
+        );
+        if chart && path.is_file() && !written.contains(&path) {
+            std::fs::remove_file(&path)
+                .map_err(prefbench_io::IoError::at(&path, "removing a stale chart"))?;
+        }
+    }
+    Ok(())
+}
+
 /// Writes `dir/report.md`, `dir/report.json` and the charts under `dir/figures/`, replacing
-/// earlier ones, each atomically. Never fails on partial data: a partial matrix shows missing
+/// earlier ones (and removing charts an earlier report drew that this one does not), each
+/// atomically. Never fails on partial data: a partial matrix shows missing
 /// cells, no records give a short report. Identical copies of a record count once (read the
 /// store with `prefbench_results::store::read_unique` to warn about them); two different
 /// records under one id are refused with [`ReportError::Records`] before anything is written.
@@ -96,6 +125,7 @@ pub fn write_report(
         .flat_map(|f| f.pairs.iter().chain(&f.others))
         .flat_map(|f| [dir.join(&f.svg), dir.join(&f.png)])
         .collect();
+    remove_stale_charts(&figures_dir, &files)?;
     let report = analysis::report(ctx, &records, &datasets, figures);
     let (markdown, json) = (dir.join("report.md"), dir.join("report.json"));
     output::write_text(&markdown, &render::markdown::report(&report))?;

@@ -308,3 +308,20 @@ fn synthetic_is_what_the_card_says_not_what_the_name_suggests() {
     );
     assert!(text.contains("`generated` is synthetic"), "{text}");
 }
+
+/// A chart an earlier report drew that this one no longer draws is removed, so the directory
+/// (and the manifest sealed over it) holds only what the report links; other files stay.
+#[test]
+fn charts_of_an_earlier_report_that_this_one_does_not_draw_are_removed() {
+    let dir = scratch!("report-stale-charts");
+    fs::create_dir_all(dir.join("figures")).unwrap();
+    for name in ["hr1-vs-k-gone.png", "hr1-vs-k-gone.svg", "notes.txt"] {
+        fs::write(dir.join("figures").join(name), "old").unwrap();
+    }
+    let (files, _) = write(&dir, &records());
+    assert!(!files.figures.is_empty());
+    assert!(files.figures.iter().all(|f| f.is_file()));
+    assert!(!dir.join("figures/hr1-vs-k-gone.png").exists());
+    assert!(!dir.join("figures/hr1-vs-k-gone.svg").exists());
+    assert!(dir.join("figures/notes.txt").exists(), "not a chart: kept");
+}

@@ -117,7 +117,9 @@ mod tests {
     fn the_hierarchical_interval_holds_the_estimate_and_widens_with_sample_noise() {
         // Five seeds of 400 samples: the variant hits 5 more samples than the base per seed.
         let seed_hits = |shift: usize| {
-            let base: Vec<u8> = (0..400).map(|i| u8::from((i + shift) % 3 == 0)).collect();
+            let base: Vec<u8> = (0..400)
+                .map(|i| u8::from((i + shift).is_multiple_of(3)))
+                .collect();
             let mut variant = base.clone();
             let mut changed = 0;
             for v in variant.iter_mut() {
