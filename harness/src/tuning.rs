@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context as _, Result};
 use prefbench_reports::{markdown_table, Column, Table, Value};
-use prefbench_results::RunRecord;
+use prefbench_results::{RunIdentity, RunRecord};
 use prefbench_vocabulary::{DynamicVariant, Method};
 
 use crate::config::{ExperimentConfig, MethodSetting};
@@ -37,19 +37,24 @@ pub struct MethodTuning {
 
 /// The tuning of every method of `config` that has records, in the config's method order.
 /// A grid point without records yet is left out (the matrix is still running).
-pub fn choose(config: &ExperimentConfig, records: &[&RunRecord]) -> Result<Vec<MethodTuning>> {
+pub fn choose(config: &ExperimentConfig, records: &[&RunRecord]) -> Vec<MethodTuning> {
+    // Each record's identity, read once: a record that is not one matches no grid point.
+    let identified: Vec<(&RunRecord, RunIdentity)> = records
+        .iter()
+        .filter_map(|&r| Some((r, r.identity().ok()?)))
+        .collect();
     let mut tunings = Vec::new();
     for &method in &config.methods {
         let mut points = Vec::new();
         for setting in config.settings_of(method) {
-            let runs: Vec<&RunRecord> = records
+            let runs: Vec<&RunRecord> = identified
                 .iter()
-                .copied()
-                .filter(|r| r.cell.method == method)
-                .filter(|r| {
-                    r.identity()
-                        .is_ok_and(|i| i.po.lr == setting.lr && i.objective == setting.objective)
+                .filter(|(r, i)| {
+                    r.cell.method == method
+                        && i.po.lr == setting.lr
+                        && i.objective == setting.objective
                 })
+                .map(|(r, _)| *r)
                 .collect();
             if runs.is_empty() {
                 continue;
@@ -86,12 +91,12 @@ pub fn choose(config: &ExperimentConfig, records: &[&RunRecord]) -> Result<Vec<M
             chosen,
         });
     }
-    Ok(tunings)
+    tunings
 }
 
 /// Writes `tune.md` and `tuned.yaml` into `dir`; returns the path of `tune.md`.
 pub fn write(dir: &Path, config: &ExperimentConfig, records: &[&RunRecord]) -> Result<PathBuf> {
-    let tunings = choose(config, records)?;
+    let tunings = choose(config, records);
     let path = dir.join("tune.md");
     prefbench_io::write_atomic(&path, render(config, &tunings).as_bytes())
         .with_context(|| format!("cannot write {}", path.display()))?;
@@ -208,7 +213,6 @@ pub fn render(config: &ExperimentConfig, tunings: &[MethodTuning]) -> String {
 mod tests {
     use super::*;
     use crate::config::Source;
-    use prefbench_results::RunIdentity;
 
     fn config() -> ExperimentConfig {
         Source::new(
@@ -243,7 +247,7 @@ mod tests {
             record("dynamicpo-dmpo", 0, 1e-3, 2.0, 0.6),
         ];
         let refs: Vec<&RunRecord> = records.iter().collect();
-        let tunings = choose(&config(), &refs).unwrap();
+        let tunings = choose(&config(), &refs);
         assert_eq!(tunings.len(), 2);
         let dmpo = &tunings[0];
         assert_eq!(dmpo.points.len(), 2);

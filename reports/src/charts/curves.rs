@@ -3,7 +3,7 @@
 //! C7's "higher reward win rate during training". Per-step values of a small batch are noisy
 //! enough to hide the trend, so each line is an exponential moving average ([`ema`]) drawn
 //! over the raw mean, which stays faintly visible behind it. One legend below both panels.
-use super::frame::{Axes, Frame, Place, XTicks, TICK_SIZE};
+use super::frame::{draw_panels, Axes, Frame, PanelPlan, Place, XTicks, TICK_SIZE};
 use super::legend::{Entry, Swatch};
 use super::marker::marker;
 use super::vs_k::{dashed, padded_range};
@@ -127,7 +127,7 @@ struct Plan {
 /// Markers per line: enough to tell lines apart by shape, few enough not to hide them.
 const MARKERS: usize = 6;
 
-impl Plan {
+impl PanelPlan for Plan {
     fn draw<DB: DrawingBackend>(
         &self,
         root: &DrawingArea<DB, Shift>,
@@ -208,11 +208,7 @@ impl Chart for Curves<'_, '_> {
         root: &DrawingArea<DB, Shift>,
     ) -> Result<(), DrawingAreaErrorKind<DB::ErrorType>> {
         let plans = self.plans();
-        let frame = self.frame_of(&plans);
-        for (plan, panel) in plans.iter().zip(&frame.panels) {
-            plan.draw(root, panel)?;
-        }
-        frame.draw_text(root)
+        draw_panels(root, &plans, &self.frame_of(&plans))
     }
 }
 

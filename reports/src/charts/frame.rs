@@ -547,3 +547,25 @@ pub(crate) fn draw_labels<'l, DB: DrawingBackend>(
     }
     Ok(())
 }
+
+/// One panel's drawing of a multi-panel chart, in the place its [`Frame`] gives it.
+pub(crate) trait PanelPlan {
+    fn draw<DB: DrawingBackend>(
+        &self,
+        root: &DrawingArea<DB, Shift>,
+        panel: &Panel,
+    ) -> Result<(), DrawingAreaErrorKind<DB::ErrorType>>;
+}
+
+/// Draws each of `plans` in its panel of `frame`, then the frame's own text (title, legend):
+/// the whole drawing of a chart whose panels are its plans.
+pub(crate) fn draw_panels<DB: DrawingBackend, P: PanelPlan>(
+    root: &DrawingArea<DB, Shift>,
+    plans: &[P],
+    frame: &Frame,
+) -> Result<(), DrawingAreaErrorKind<DB::ErrorType>> {
+    for (plan, panel) in plans.iter().zip(&frame.panels) {
+        plan.draw(root, panel)?;
+    }
+    frame.draw_text(root)
+}

@@ -5,7 +5,9 @@
 //! units (lift × the base's mean) as a dashed reference: whether an effect is there, and
 //! whether it is as large as claimed, in one look. One panel per pair when the section ran
 //! several K; one panel of all pairs when it ran one.
-use super::frame::{slot_range, Axes, Frame, Panel, Place, XTicks, TICK_SIZE};
+use super::frame::{
+    draw_panels, slot_range, Axes, Frame, Panel, PanelPlan, Place, XTicks, TICK_SIZE,
+};
 use super::legend::{Entry, Swatch};
 use super::marker::marker;
 use super::vs_k::{padded_range, tick_decimals};
@@ -160,7 +162,7 @@ impl Paired<'_, '_> {
     }
 }
 
-impl Plan {
+impl PanelPlan for Plan {
     fn draw<DB: DrawingBackend>(
         &self,
         root: &DrawingArea<DB, Shift>,
@@ -247,10 +249,6 @@ impl Chart for Paired<'_, '_> {
         root: &DrawingArea<DB, Shift>,
     ) -> Result<(), DrawingAreaErrorKind<DB::ErrorType>> {
         let plans = self.plans();
-        let frame = self.frame_of(&plans);
-        for (plan, panel) in plans.iter().zip(&frame.panels) {
-            plan.draw(root, panel)?;
-        }
-        frame.draw_text(root)
+        draw_panels(root, &plans, &self.frame_of(&plans))
     }
 }

@@ -196,6 +196,10 @@ fn by_seed<'a>(
 /// The paired comparison of `endpoint` on `data` at `epoch`, over the seeds both sides ran.
 fn compare(endpoint: &Endpoint, data: &DatasetResults, epoch: Epoch) -> Option<Measured> {
     let variants = by_seed(data, endpoint.variant, endpoint.k);
+    let bases_by_seed = match endpoint.base {
+        Base::Sft => BTreeMap::new(),
+        Base::Method(method, k) => by_seed(data, method, k),
+    };
     let mut diffs = Vec::new();
     let mut bases = Vec::new();
     let mut hits = Vec::new();
@@ -203,8 +207,8 @@ fn compare(endpoint: &Endpoint, data: &DatasetResults, epoch: Epoch) -> Option<M
         let v = value(variant, endpoint.measure, epoch)?;
         let (b, base_ranks) = match endpoint.base {
             Base::Sft => (variant.sft.test.hr_at_1, None),
-            Base::Method(method, k) => {
-                let Some(base) = by_seed(data, method, k).remove(seed) else {
+            Base::Method(..) => {
+                let Some(base) = bases_by_seed.get(seed) else {
                     continue;
                 };
                 (value(base, endpoint.measure, epoch)?, ranks(base, epoch))
