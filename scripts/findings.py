@@ -5,7 +5,8 @@ First the pre-registered primary endpoints (docs/claims.md): one row per endpoin
 protocol with Δ [95 % t CI], the relative lift beside the paper's, the Holm p and the outcome,
 and the outcome at the last epoch. Then the per-claim verdict table: one row per claim and
 policy with at least one testable dataset, one column per real dataset (both LastFM variants
-and MovieLens-100K leave-one-out); paired comparisons condensed to "base→variant, Δ [t 95 %],
+and MovieLens-100K leave-one-out) and protocol (the paper's; the tuned one where it ran, after
+the paper's column of that dataset); paired comparisons condensed to "base→variant, Δ [t 95 %],
 Holm p, n". The report itself (report.md) carries the full evidence, power and minimum
 detectable effects.
 """
@@ -13,8 +14,29 @@ import json
 import re
 import sys
 
-COLUMNS = [("lastfm-raw", "`lastfm-raw` (id order)"), ("lastfm-dated", "`lastfm-dated` (date order)"),
-           ("movielens-loo", "`movielens-loo` (time order)")]
+DATASETS = [("lastfm-raw", "`lastfm-raw` (id order)"), ("lastfm-dated", "`lastfm-dated` (date order)"),
+            ("movielens-loo", "`movielens-loo` (time order)")]
+PROTOCOL = re.compile(r" \[(\w+) protocol\]$")
+
+
+def column(label):
+    """(dataset, protocol) of an evidence's dataset label: "lastfm-dated [tuned protocol]"
+    is ("lastfm-dated", "tuned"); a label without a protocol is the paper's."""
+    m = PROTOCOL.search(label)
+    return (label[:m.start()], m[1]) if m else (label, "paper")
+
+
+def columns(report):
+    """The table's columns: each real dataset under the paper's protocol, then under every
+    other protocol some claim's evidence holds for it."""
+    seen = {column(e["dataset"]) for v in report["claims"]["verdicts"]
+            if not isinstance(v["evidence"], str) for e in v["evidence"]}
+    out = []
+    for dataset, title in DATASETS:
+        out.append(((dataset, "paper"), title))
+        for protocol in sorted(p for d, p in seen if d == dataset and p != "paper"):
+            out.append(((dataset, protocol), f"{title}, {protocol}"))
+    return out
 VERDICT = {"reproduced": "**reproduced**", "not_reproduced": "**not reproduced**",
            "inconclusive": "inconclusive", "not_testable": "not testable"}
 # "K = 15: dmpo 0.7614 → dynamicpo-dmpo 0.7726; Δ +0.0112 (...); ... Holm p = 0.041 ..."
@@ -82,20 +104,21 @@ def primaries(report):
 def main():
     report = json.load(open(sys.argv[1] if len(sys.argv) > 1 else "published/report.json"))
     primaries(report)
-    print("| claim | policy | " + " | ".join(title for _, title in COLUMNS) + " |")
-    print("|:--|:--|" + ":--|" * len(COLUMNS))
+    table = columns(report)
+    print("| claim | policy | " + " | ".join(title for _, title in table) + " |")
+    print("|:--|:--|" + ":--|" * len(table))
     for verdict in report["claims"]["verdicts"]:
         claim = verdict["id"]
         if isinstance(verdict["evidence"], str):
             cell = VERDICT[verdict["verdict"]] + " over all datasets: " + verdict["evidence"]
-            print(f"| {claim} | {verdict['policy']} | {cell} |" + " |" * (len(COLUMNS) - 1))
+            print(f"| {claim} | {verdict['policy']} | {cell} |" + " |" * (len(table) - 1))
             continue
-        by_dataset = {e["dataset"]: e for e in verdict["evidence"]}
-        if all(e["verdict"] == "not_testable" for e in by_dataset.values()):
+        by_column = {column(e["dataset"]): e for e in verdict["evidence"]}
+        if all(e["verdict"] == "not_testable" for e in by_column.values()):
             continue
         cells = []
-        for dataset, _ in COLUMNS:
-            e = by_dataset.get(dataset)
+        for key, _ in table:
+            e = by_column.get(key)
             cells.append("—" if e is None else VERDICT[e["verdict"]] + ": " + condensed(claim, e["evidence"]).replace("|", "\\|"))
         print(f"| {claim} | {verdict['policy']} | " + " | ".join(cells) + " |")
 

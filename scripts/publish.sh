@@ -21,7 +21,7 @@ out=${4:-published}
 bin=${PREFBENCH:-./target/release/prefbench}
 [ -n "${PREFBENCH:-}" ] || make build
 # Resume from the published store: records already in OUT_DIR are not trained again.
-presets="lastfm-paper lastfm-paper-ids lastfm-paper-gru movielens-paper"
+presets="lastfm-paper lastfm-paper-ids lastfm-paper-gru movielens-paper tuned-lastfm-dated"
 for preset in $presets; do
   if [ -s "$out/results.jsonl" ] && [ ! -s "$work/$preset/results.jsonl" ]; then
     "$bin" results merge "$out" -o "$work/$preset"
@@ -31,17 +31,33 @@ done
 "$bin" run --preset lastfm-paper-ids --jobs 1 --threads 1 --from "$from" --out "$work/lastfm-paper-ids"
 "$bin" run --preset lastfm-paper-gru --jobs 2 --threads 1 --from "$from" --out "$work/lastfm-paper-gru"
 "$bin" run --preset movielens-paper --jobs 2 --threads 1 --from "$movielens" --out "$work/movielens-paper"
+# The tuned protocol: the grid (resumed from the published tuning records), then the evaluation.
+tunings="tune-lastfm-dated"
+for tuning in $tunings; do
+  if [ -s "$out/tuning/$tuning/results.jsonl" ] && [ ! -s "$work/$tuning/results.jsonl" ]; then
+    "$bin" results merge "$out/tuning/$tuning" -o "$work/$tuning"
+  fi
+done
+"$bin" tune --preset tune-lastfm-dated --jobs 2 --threads 1 --from "$from" --out "$work/tune-lastfm-dated"
+"$bin" run --preset tuned-lastfm-dated --jobs 2 --threads 1 --from "$from" --out "$work/tuned-lastfm-dated"
 staging="$out.new"
 rm -rf "$staging"
 mkdir -p "$staging"
 "$bin" results merge "$work/lastfm-paper" "$work/lastfm-paper-ids" "$work/lastfm-paper-gru" \
-  "$work/movielens-paper" -o "$staging"
+  "$work/movielens-paper" "$work/tuned-lastfm-dated" -o "$staging"
 cp "$work/lastfm-paper/config.yaml" "$staging/config.yaml"
 cp "$work/lastfm-paper-ids/config.yaml" "$staging/config-ids.yaml"
 cp "$work/lastfm-paper-gru/config.yaml" "$staging/config-gru.yaml"
 cp "$work/movielens-paper/config.yaml" "$staging/config-movielens.yaml"
+cp "$work/tuned-lastfm-dated/config.yaml" "$staging/config-tuned-lastfm-dated.yaml"
+for tuning in $tunings; do
+  mkdir -p "$staging/tuning/$tuning"
+  for file in config.yaml results.jsonl tune.md tuned.yaml; do
+    cp "$work/$tuning/$file" "$staging/tuning/$tuning/$file"
+  done
+done
 cp "$work/lastfm-paper/env.json" "$staging/env.json"
-cat "$work"/*-paper*/failures.jsonl > "$staging/failures.jsonl" 2>/dev/null || true
+cat "$work"/*-paper*/failures.jsonl "$work"/tuned-*/failures.jsonl > "$staging/failures.jsonl" 2>/dev/null || true
 [ -s "$staging/failures.jsonl" ] || rm -f "$staging/failures.jsonl"
 for card in "$work"/lastfm-paper/datasets/*/card.json "$work"/movielens-paper/datasets/*/card.json; do
   name=$(basename "$(dirname "$card")")

@@ -29,14 +29,18 @@ fn published_report_rebuilds_byte_for_byte() {
     for rel in [
         "results.jsonl",
         "config.yaml",
-        "config-ids.yaml",
-        "config-gru.yaml",
-        "config-movielens.yaml",
         "env.json",
         "failures.jsonl",
         "overhead.json",
     ] {
         copy(rel, &out);
+    }
+    // Every `config-*.yaml` (the report shows each as a resolved config).
+    for entry in std::fs::read_dir(published()).expect("published/") {
+        let name = entry.unwrap().file_name().to_string_lossy().into_owned();
+        if name.starts_with("config-") && name.ends_with(".yaml") {
+            copy(&name, &out);
+        }
     }
     assert!(
         out.join("results.jsonl").is_file(),

@@ -68,6 +68,11 @@ impl Protocol {
             Self::Tuned => "tuned",
         }
     }
+
+    /// The name of a run's protocol, `None` being the paper's (one setting for all methods).
+    pub fn name_of(protocol: Option<Self>) -> &'static str {
+        protocol.map_or("paper", Self::name)
+    }
 }
 
 /// `PoConfig` without `ensemble`: how runs were packed into stacks is not part of what they

@@ -46,20 +46,85 @@ pub fn setting(spec: &Value, ignore: &[&str]) -> Value {
 pub const PER_METHOD: [(&str, &str); 3] =
     [("po", "lr"), ("objective", "beta"), ("objective", "margin")];
 
+/// The spec key of [`crate::RunIdentity::protocol`] (tested equal).
+pub const PROTOCOL: &str = "protocol";
+
 /// The setting the runs of one *protocol* share: [`setting`], and for a tuned-protocol run
 /// without [`PER_METHOD`] (each method has its own), so a report sets a tuned protocol's
 /// methods side by side as it sets the methods of one shared setting.
 pub fn protocol_setting(spec: &Value) -> Value {
     let mut shared = setting(spec, &[]);
-    let tuned = crate::RunIdentity::deserialize(spec).is_ok_and(|i| i.protocol.is_some());
-    if let (true, Value::Object(map)) = (tuned, &mut shared) {
+    if protocol(spec).is_some() {
+        without_per_method(&mut shared);
+    }
+    shared
+}
+
+/// The protocol a spec names (`None`: the paper's, one setting for all), read as its type
+/// from where [`crate::RunIdentity`] writes it (tested equal to [`PROTOCOL`]).
+fn protocol(spec: &Value) -> Option<crate::Protocol> {
+    spec.get(PROTOCOL)
+        .and_then(|v| crate::Protocol::deserialize(v).ok())
+}
+
+fn without_per_method(setting: &mut Value) {
+    if let Value::Object(map) = setting {
         for (section, key) in PER_METHOD {
             if let Some(Value::Object(inner)) = map.get_mut(section) {
                 inner.remove(key);
             }
         }
     }
-    shared
+}
+
+/// What tells apart report sections that share dataset and regime ([`section_labels`]).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SectionLabel {
+    /// The protocol's name ([`crate::Protocol::name_of`]) when the sections differ in protocol.
+    pub protocol: Option<&'static str>,
+    /// The other leaves that differ, as [`differences`] writes them; empty when none.
+    pub differences: String,
+}
+
+impl std::fmt::Display for SectionLabel {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match (self.protocol, self.differences.is_empty()) {
+            (Some(protocol), true) => write!(f, "{protocol} protocol"),
+            (Some(protocol), false) => write!(f, "{protocol} protocol, {}", self.differences),
+            (None, _) => f.write_str(&self.differences),
+        }
+    }
+}
+
+/// For report sections that share dataset and regime, given one spec of each: the labels that
+/// tell them apart ([`differences`] of their [`protocol_setting`]s). Sections of different
+/// protocols are named by their protocol ("paper protocol", "tuned protocol"), followed by
+/// whatever else differs; the per-method settings, which a tuned protocol sets per method, are
+/// then not listed, since "tuned" already says they differ.
+pub fn section_labels(specs: &[&Value]) -> Vec<SectionLabel> {
+    let protocols: Vec<Option<crate::Protocol>> = specs.iter().map(|s| protocol(s)).collect();
+    let mixed = protocols.iter().collect::<BTreeSet<_>>().len() > 1;
+    let settings: Vec<Value> = specs
+        .iter()
+        .map(|spec| {
+            let mut shared = protocol_setting(spec);
+            if mixed {
+                without_per_method(&mut shared);
+                if let Value::Object(map) = &mut shared {
+                    map.remove(PROTOCOL);
+                }
+            }
+            shared
+        })
+        .collect();
+    protocols
+        .into_iter()
+        .zip(differences(&settings.iter().collect::<Vec<_>>()))
+        .map(|(protocol, differences)| SectionLabel {
+            protocol: mixed.then(|| crate::Protocol::name_of(protocol)),
+            differences,
+        })
+        .collect()
 }
 
 /// A cell and the setting its seeds share: the key of every statistic over seeds.
@@ -198,7 +263,7 @@ mod tests {
         };
         let shared = protocol_setting(&tuned.canonical_and_id().0);
         assert!(shared["po"].get("lr").is_none() && shared["objective"].get("beta").is_none());
-        assert_eq!(shared["protocol"], "tuned");
+        assert_eq!(shared[PROTOCOL], crate::Protocol::Tuned.name());
         assert_eq!(
             protocol_setting(&spec),
             setting(&spec, &[]),
@@ -252,5 +317,34 @@ mod tests {
         );
         assert_eq!(differences(&[&a, &a]), ["", ""]);
         assert_eq!(differences(&[&a]), [""]);
+    }
+
+    #[test]
+    fn sections_of_two_protocols_are_named_by_protocol() {
+        let paper = json!({"po": {"lr": 0.001, "epochs": 3}, "objective": {"beta": 1.0}});
+        let tuned = json!({"po": {"lr": 0.0001, "epochs": 3}, "objective": {"beta": 3.0},
+                           "protocol": "tuned"});
+        let longer = json!({"po": {"lr": 0.0001, "epochs": 5}, "objective": {"beta": 3.0},
+                            "protocol": "tuned"});
+        let labels = |specs: &[&Value]| -> Vec<String> {
+            section_labels(specs)
+                .iter()
+                .map(ToString::to_string)
+                .collect()
+        };
+        assert_eq!(
+            labels(&[&paper, &tuned]),
+            ["paper protocol", "tuned protocol"]
+        );
+        assert_eq!(
+            labels(&[&paper, &longer]),
+            ["paper protocol, po.epochs=3", "tuned protocol, po.epochs=5"]
+        );
+        assert_eq!(
+            section_labels(&[&paper, &longer])[1].differences,
+            "po.epochs=5"
+        );
+        // One protocol: the plain differences.
+        assert_eq!(labels(&[&tuned, &longer]), ["po.epochs=3", "po.epochs=5"]);
     }
 }

@@ -67,6 +67,10 @@ const PRESETS: &[(&str, &str)] = &[
         "tune-movielens",
         include_str!("../../../configs/tune-movielens.yaml"),
     ),
+    (
+        "tuned-lastfm-dated",
+        include_str!("../../../configs/tuned-lastfm-dated.yaml"),
+    ),
 ];
 
 /// Where to train.

@@ -20,6 +20,57 @@ fn every_preset_parses_and_validates() {
     }
 }
 
+/// A shipped tuned protocol (`tuned-X`, issue 31) holds what its published tuning (`tune-X`,
+/// `published/tuning/tune-X/tuned.yaml`) chose for each of its methods, and every setting but
+/// the matrix's axes is the tuning's: a setting pasted from another tuning, or edited after it,
+/// fails here.
+#[test]
+fn tuned_presets_hold_what_their_published_tuning_chose() {
+    #[derive(Deserialize)]
+    struct Chosen {
+        method_settings: BTreeMap<Method, MethodSetting>,
+    }
+    let tuned: Vec<&str> = preset_names()
+        .into_iter()
+        .filter(|n| n.starts_with("tuned-"))
+        .collect();
+    assert!(!tuned.is_empty(), "no tuned-* preset");
+    for name in tuned {
+        let config = ExperimentConfig::preset(name).unwrap();
+        let tuning = name.replacen("tuned-", "tune-", 1);
+        let grid = ExperimentConfig::preset(&tuning).unwrap();
+        let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../published/tuning")
+            .join(&tuning)
+            .join("tuned.yaml");
+        let text = std::fs::read_to_string(&path)
+            .unwrap_or_else(|e| panic!("{}: {e} (scripts/publish.sh writes it)", path.display()));
+        let chosen: Chosen = serde_norway::from_str(&text).unwrap();
+        for (method, setting) in &config.method_settings {
+            assert_eq!(
+                chosen.method_settings.get(method),
+                Some(setting),
+                "{name}: {method}'s setting is not what {} chose",
+                path.display()
+            );
+        }
+        assert_eq!(
+            (&config.datasets, &config.k, &config.method_k),
+            (&grid.datasets, &grid.k, &grid.method_k),
+            "{name}"
+        );
+        assert_eq!(
+            (&config.model, &config.sft, &config.po, &config.objective),
+            (&grid.model, &grid.sft, &grid.po, &grid.objective),
+            "{name}"
+        );
+        assert!(
+            config.seeds.iter().all(|s| !grid.seeds.contains(s)),
+            "{name}: evaluation seeds must be disjoint from the tuning seeds"
+        );
+    }
+}
+
 #[test]
 fn unknown_preset_lists_the_presets() {
     let err = ExperimentConfig::preset("nope").unwrap_err().to_string();

@@ -5,7 +5,7 @@ use super::metric::{last_epoch_test, Metric};
 use super::regime::Regime;
 use crate::context::{DatasetFacts, TrivialBaseline};
 use crate::model::{Column, Table, Value};
-use prefbench_results::setting::{canonical, differences, protocol_setting};
+use prefbench_results::setting::{canonical, protocol_setting, section_labels, SectionLabel};
 use prefbench_results::stats::{aggregate, Summary};
 use prefbench_results::{Protocol, RunRecord, SftMetrics};
 use prefbench_vocabulary::Method;
@@ -66,8 +66,9 @@ pub(crate) struct DatasetResults<'a> {
     several_regimes: bool,
     /// Whether the report holds more than one architecture, so labels must name it.
     several_architectures: bool,
-    /// ` [po.lr=0.001]` when the dataset ran several settings under this regime, else empty.
-    setting_note: String,
+    /// What tells this section from the dataset's others under this regime (its protocol,
+    /// `po.lr=0.001`, …); empty when the dataset ran one setting.
+    setting_label: SectionLabel,
     /// 1-based place among those settings, for unique figure names; 0 when there is one.
     setting_index: usize,
     records: Vec<&'a RunRecord>,
@@ -100,28 +101,20 @@ impl<'a> DatasetResults<'a> {
         by_key
             .keys()
             .for_each(|k| groups.entry((k.0, &k.1)).or_default().push(k));
-        let mut notes: BTreeMap<Key, (String, usize)> = BTreeMap::new();
+        let mut notes: BTreeMap<Key, (SectionLabel, usize)> = BTreeMap::new();
         for keys in groups.values() {
-            let settings: Vec<serde_json::Value> = keys
-                .iter()
-                .map(|k| protocol_setting(&by_key[*k][0].spec))
-                .collect();
-            let labels = differences(&settings.iter().collect::<Vec<_>>());
+            let specs: Vec<&serde_json::Value> = keys.iter().map(|k| &by_key[*k][0].spec).collect();
+            let labels = section_labels(&specs);
             for (i, (key, label)) in keys.iter().zip(labels).enumerate() {
-                let note = if label.is_empty() {
-                    String::new()
-                } else {
-                    format!(" [{label}]")
-                };
                 let index = if keys.len() > 1 { i + 1 } else { 0 };
-                notes.insert((*key).clone(), (note, index));
+                notes.insert((*key).clone(), (label, index));
             }
         }
         by_key
             .into_iter()
             .map(|(key, mut records)| {
                 records.sort_by(|a, b| (&a.cell, a.seed, &a.id).cmp(&(&b.cell, b.seed, &b.id)));
-                let (setting_note, setting_index) = notes.remove(&key).unwrap_or_default();
+                let (setting_label, setting_index) = notes.remove(&key).unwrap_or_default();
                 let (name, regime, _) = key;
                 let facts = facts.get(name);
                 Self {
@@ -129,7 +122,7 @@ impl<'a> DatasetResults<'a> {
                     regime,
                     several_regimes,
                     several_architectures,
-                    setting_note,
+                    setting_label,
                     setting_index,
                     records,
                     trivial: facts.map_or(&[], |f| &f.trivial),
@@ -155,14 +148,20 @@ impl<'a> DatasetResults<'a> {
     }
 
     /// ` [setting=value, …]` when the dataset ran several settings under this regime.
-    pub fn setting_note(&self) -> &str {
-        &self.setting_note
+    pub fn setting_note(&self) -> String {
+        bracketed(&self.setting_label.to_string())
+    }
+
+    /// [`Self::setting_note`] without the protocol, for tables with a protocol column of their
+    /// own.
+    pub fn setting_note_beyond_protocol(&self) -> String {
+        bracketed(&self.setting_label.differences)
     }
 
     /// [`Self::regime_note`] and [`Self::setting_note`]: what tells this section from the
     /// dataset's others.
     pub fn qualifier(&self) -> String {
-        format!("{}{}", self.regime_note(), self.setting_note)
+        format!("{}{}", self.regime_note(), self.setting_note())
     }
 
     /// The dataset's name and [`Self::qualifier`].
@@ -170,14 +169,18 @@ impl<'a> DatasetResults<'a> {
         format!("{}{}", self.name, self.qualifier())
     }
 
-    /// The dataset's part of figure file names, with its regime when the report holds several
-    /// and the setting's place when the dataset ran several.
+    /// The dataset's part of figure file names, with its regime when the report holds several,
+    /// `-tuned` for a tuned protocol's section beside the paper protocol's (whose names stay as
+    /// they were without it), and the setting's place when settings differ otherwise.
     pub fn file_stem(&self) -> String {
         let mut stem = file_safe(self.name);
         if self.several_regimes {
             stem += &format!("-{}", self.regime.file_suffix(self.several_architectures));
         }
-        if self.setting_index > 0 {
+        if let (Some(_), Some(protocol)) = (self.setting_label.protocol, self.protocol()) {
+            stem += &format!("-{}", protocol.name());
+        }
+        if !self.setting_label.differences.is_empty() {
             stem += &format!("-setting{}", self.setting_index);
         }
         stem
@@ -303,4 +306,13 @@ fn file_safe(name: &str) -> String {
             _ => '-',
         })
         .collect()
+}
+
+/// ` [label]`, or nothing for an empty label: how a section's qualifier follows its name.
+fn bracketed(label: &str) -> String {
+    if label.is_empty() {
+        String::new()
+    } else {
+        format!(" [{label}]")
+    }
 }

@@ -27,6 +27,7 @@ pub(crate) fn section(e: &Endpoints) -> String {
     );
     let primaries: Vec<&EndpointRow> = e.rows.iter().filter(|r| r.primary).collect();
     out += &table(&numbers("Primary endpoints", &primaries));
+    out += &provisional(&primaries);
     out += &table(&robustness(&primaries));
     let secondaries: Vec<&EndpointRow> = e.rows.iter().filter(|r| !r.primary).collect();
     if !secondaries.is_empty() {
@@ -35,6 +36,28 @@ pub(crate) fn section(e: &Endpoints) -> String {
              protocol)",
             &secondaries,
         ));
+    }
+    out
+}
+
+/// A note for each protocol some of whose primaries have not run: its Holm family is the
+/// registered one, so the adjusted p of the rows that ran can only grow as the others join.
+fn provisional(primaries: &[&EndpointRow]) -> String {
+    let mut protocols: Vec<&str> = primaries.iter().map(|r| r.protocol).collect();
+    protocols.dedup();
+    let mut out = String::new();
+    for protocol in protocols {
+        let rows: Vec<&&EndpointRow> = primaries
+            .iter()
+            .filter(|r| r.protocol == protocol)
+            .collect();
+        let run = rows.iter().filter(|r| r.outcome != Outcome::NotRun).count();
+        if run > 0 && run < rows.len() {
+            out += &paragraph(&format!(
+                "**Provisional ({protocol}):** Holm is over the {run} of its {} primaries that                  have run; the adjusted p of these rows can only grow as the others join, so                  their outcomes may still change.",
+                rows.len()
+            ));
+        }
     }
     out
 }

@@ -86,10 +86,13 @@ pub(crate) fn endpoints(datasets: &[DatasetResults]) -> Option<Endpoints> {
     let mut rows = Vec::new();
     for (catalogue, primary) in [(&PRIMARIES[..], true), (&SECONDARIES[..], false)] {
         for protocol in [Some(Protocol::Tuned), None] {
+            let of_protocol: Vec<&DatasetResults> = sections
+                .iter()
+                .copied()
+                .filter(|d| d.protocol() == protocol)
+                .collect();
             for endpoint in catalogue {
-                let mut found = false;
-                for &data in sections.iter().filter(|d| d.protocol() == protocol) {
-                    found = true;
+                for &data in &of_protocol {
                     let endpoint = match pipeline_check {
                         true => at_shared_k(endpoint, data),
                         false => *endpoint,
@@ -102,9 +105,13 @@ pub(crate) fn endpoints(datasets: &[DatasetResults]) -> Option<Endpoints> {
                         rows.push(row);
                     }
                 }
-                // A pre-registered primary that has not run yet is listed as such.
-                if !found && primary && !pipeline_check {
-                    for dataset in DATASETS {
+                // A pre-registered primary on a dataset this protocol has not run yet is listed
+                // as such.
+                if primary && !pipeline_check {
+                    let missing = DATASETS
+                        .iter()
+                        .filter(|name| !of_protocol.iter().any(|d| d.name == **name));
+                    for dataset in missing {
                         rows.push(Row {
                             endpoint: *endpoint,
                             primary,
@@ -154,7 +161,7 @@ fn measure<'a>(
         endpoint,
         primary,
         protocol,
-        dataset: format!("{}{}", data.name, data.setting_note()),
+        dataset: format!("{}{}", data.name, data.setting_note_beyond_protocol()),
         data: Some(data),
         selected: compare(&endpoint, data, Epoch::Selected),
         last: compare(&endpoint, data, Epoch::Last),
@@ -419,7 +426,7 @@ fn decide(rows: Vec<Row>, pipeline_check: bool) -> Endpoints {
                 id: row.endpoint.id,
                 claim: row.endpoint.claim,
                 primary: row.primary,
-                protocol: row.protocol.map_or("paper", Protocol::name),
+                protocol: Protocol::name_of(row.protocol),
                 pre_registered: row.protocol.is_some(),
                 dataset: row.dataset.clone(),
                 comparison: comparison(&row.endpoint),
