@@ -8,7 +8,9 @@ use std::io::{BufRead, BufReader, Write};
 use std::os::unix::process::ExitStatusExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
 
+use crate::server::{serve, Reply, HOLD};
 use crate::support::{command, prefbench, refused_config, text};
 
 /// 2 methods × K {1, 3} × 1 seed: 4 runs sharing one SFT reference.
@@ -59,6 +61,166 @@ fn a_closed_stdout_ends_the_process_by_sigpipe_without_a_panic() {
         assert!(!stderr.contains("panicked"), "{args:?}: {stderr}");
         assert_eq!(o.status.signal(), Some(libc::SIGPIPE), "{args:?}: {stderr}");
     }
+}
+
+/// Every command that prints a result, with stdout on `/dev/full` (each write fails with
+/// ENOSPC): an error naming stdout and exit 1, never a panic (101).
+#[test]
+fn a_full_stdout_is_an_error_naming_stdout_not_a_panic() {
+    let tmp = tempfile::tempdir().unwrap();
+    let golden = golden_fixture();
+    let golden = golden.to_str().unwrap();
+    for args in [
+        &["data", "list"][..],
+        &["env"],
+        &["--help"],
+        &["run", "--preset", "paper", "--dry-run"],
+        &["loss", "eval", golden],
+        &["loss", "eval", golden, "--check"],
+    ] {
+        let full = OpenOptions::new().write(true).open("/dev/full").unwrap();
+        let o = command(args, tmp.path())
+            .stdout(full)
+            .output()
+            .expect("prefbench runs");
+        let stderr = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(1), "{args:?}: {stderr}");
+        assert!(
+            stderr.starts_with("error: cannot write the command's output to stdout")
+                && stderr.contains("No space left on device")
+                && !stderr.contains("panicked"),
+            "{args:?}: {stderr}"
+        );
+    }
+}
+
+/// A missing file is named with its OS cause once, not once per layer of the error.
+#[test]
+fn a_missing_file_is_reported_with_one_os_cause() {
+    let tmp = tempfile::tempdir().unwrap();
+    for args in [
+        &["report", "nowhere"][..],
+        &["loss", "eval", "nowhere.json"],
+    ] {
+        let o = prefbench(args, tmp.path());
+        let err = text(&o);
+        assert_eq!(o.status.code(), Some(1), "{args:?}: {err}");
+        assert_eq!(err.matches("(os error 2)").count(), 1, "{args:?}: {err}");
+    }
+}
+
+/// A cache disk that fills while the SFT checkpoint is written (the file-size limit,
+/// RLIMIT_FSIZE, with SIGXFSZ ignored, makes writes past 8 KiB fail; the config and the card
+/// fit): an error naming the file, not libtorch's abort (134) nor "diverged"; no staging
+/// directory is left, and the same command without the limit then runs.
+#[test]
+fn a_full_cache_disk_is_an_error_naming_the_checkpoint_file() {
+    use std::os::unix::process::CommandExt;
+    let tmp = tempfile::tempdir().unwrap();
+    std::fs::write(tmp.path().join("tiny.yaml"), TINY).unwrap();
+    let args = ["run", "tiny.yaml", "--out", "out"];
+    let mut limited = command(&args, tmp.path());
+    // SAFETY: only async-signal-safe calls between fork and exec.
+    unsafe {
+        limited.pre_exec(|| {
+            libc::signal(libc::SIGXFSZ, libc::SIG_IGN);
+            let limit = libc::rlimit {
+                rlim_cur: 8192,
+                rlim_max: 8192,
+            };
+            match libc::setrlimit(libc::RLIMIT_FSIZE, &limit) {
+                0 => Ok(()),
+                _ => Err(std::io::Error::last_os_error()),
+            }
+        })
+    };
+    let o = limited.output().unwrap();
+    let err = text(&o);
+    assert_eq!(o.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains("policy.ot: writing failed: File too large")
+            && err.contains("has free space")
+            && !err.contains("diverged"),
+        "{err}"
+    );
+    let sft = tmp.path().join("cache/sft");
+    let left: Vec<_> = std::fs::read_dir(&sft).unwrap().collect();
+    assert!(left.is_empty(), "{left:?}");
+    let o = prefbench(&args, tmp.path());
+    assert!(o.status.success(), "{}", text(&o));
+}
+
+/// Under umask 022 every file of a run directory (records, report, figures, manifest, cards)
+/// is 0644 and every directory 0755, as for any file its user writes: readable by the group.
+#[test]
+fn every_file_of_a_run_directory_follows_the_umask() {
+    use std::os::unix::fs::PermissionsExt;
+    use std::os::unix::process::CommandExt;
+    let tmp = tempfile::tempdir().unwrap();
+    std::fs::write(tmp.path().join("tiny.yaml"), TINY).unwrap();
+    let mut run = command(&["run", "tiny.yaml", "--out", "out"], tmp.path());
+    // SAFETY: umask is async-signal-safe.
+    unsafe {
+        run.pre_exec(|| {
+            libc::umask(0o022);
+            Ok(())
+        })
+    };
+    let o = run.output().unwrap();
+    assert!(o.status.success(), "{}", text(&o));
+    let mut stack = vec![tmp.path().join("out")];
+    let mut files = 0;
+    while let Some(dir) = stack.pop() {
+        for entry in std::fs::read_dir(&dir).unwrap() {
+            let path = entry.unwrap().path();
+            let meta = std::fs::symlink_metadata(&path).unwrap();
+            let mode = meta.permissions().mode() & 0o777;
+            if meta.is_dir() {
+                assert_eq!(mode, 0o755, "{}", path.display());
+                stack.push(path);
+            } else {
+                assert_eq!(mode, 0o644, "{}: {mode:o}", path.display());
+                files += 1;
+            }
+        }
+    }
+    assert!(files >= 10, "{files} files");
+}
+
+/// The first Ctrl-C during `data fetch` stops the download within a piece of the body: exit
+/// 130, one message naming the `.part` file, whose bytes stay for the next fetch to resume.
+#[test]
+fn a_download_stops_at_the_first_sigint_keeping_its_bytes() {
+    let tmp = tempfile::tempdir().unwrap();
+    let server = serve(vec![Reply::Trickle(vec![b'x'; 1000])]);
+    let args = ["data", "fetch", "lastfm-raw", "--mirror", &server.base];
+    let child = command(&args, tmp.path())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let part = tmp
+        .path()
+        .join("cache/downloads/lastfm-raw/hetrec2011-lastfm-2k.zip.part");
+    let started = Instant::now();
+    while std::fs::metadata(&part).map_or(0, |m| m.len()) < 3 {
+        assert!(started.elapsed() < HOLD, "no bytes arrived");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    // SAFETY: kill has no memory effects.
+    unsafe { libc::kill(child.id() as libc::pid_t, libc::SIGINT) };
+    let sent = Instant::now();
+    let o = child.wait_with_output().unwrap();
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(sent.elapsed() < Duration::from_secs(2), "{err}");
+    assert_eq!(o.status.code(), Some(130), "{:?}: {err}", o.status);
+    assert!(
+        !err.contains("error: ")
+            && err.contains("interrupted: ")
+            && err.contains("hetrec2011-lastfm-2k.zip.part and the next fetch resumes"),
+        "{err}"
+    );
+    assert!(std::fs::metadata(&part).unwrap().len() >= 3);
 }
 
 /// The ids of a store, checking that every line is a whole record.

@@ -40,6 +40,13 @@ pub enum DatasetError {
         part: PathBuf,
     },
 
+    #[error("{url}: interrupted; the {received} bytes received are kept in {} and the next fetch resumes from there", .part.display())]
+    Interrupted {
+        url: String,
+        received: u64,
+        part: PathBuf,
+    },
+
     #[error("{url}: the server's TLS certificate was refused ({message}); not retried: certificates of dataset hosts (GroupLens' among them) have expired before: get the files another way and pass --from DIR (the extracted members, where the dataset reads them) or --mirror URL|DIR (a copy of the same files); both are checked against the pinned sha256")]
     Tls { url: String, message: String },
 

@@ -5,6 +5,7 @@
 //! runs under a time limit, and every failure path is checked for leftovers in the cache.
 use std::error::Error;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
@@ -334,6 +335,47 @@ fn a_trickling_download_ends_at_the_whole_file_deadline_keeping_its_bytes() {
     );
     assert_eq!(server.requests().len(), 1, "no attempt after the deadline");
     assert_no_leftovers(cache.path(), &[]);
+}
+
+/// A stop asked for during a download (the CLI's first Ctrl-C) ends it within a piece of the
+/// body: `Interrupted`, the bytes so far kept for the next fetch, no further attempt.
+#[test]
+fn a_stopped_download_ends_at_once_keeping_its_bytes() {
+    static STOP: AtomicBool = AtomicBool::new(false);
+    let b = body();
+    let server = serve(vec![Reply::Trickle(b.clone())]);
+    let url = server.url("data.json.gz");
+    let cache = tempfile::tempdir().unwrap();
+    let opts = FetchOptions {
+        stop: Some(&STOP),
+        ..options(cache.path(), 3)
+    };
+    let part = cache.path().join("downloads/d/data.json.gz.part");
+    let watched = part.clone();
+    std::thread::spawn(move || {
+        while std::fs::metadata(&watched).map_or(0, |m| m.len()) < 3 {
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        STOP.store(true, Ordering::SeqCst);
+    });
+    let file = entry(url.clone(), Some(sha(&b)), None);
+    let started = Instant::now();
+    let err = within(move || fetch_file("d", &file, &opts)).unwrap_err();
+    assert!(started.elapsed() < HOLD, "{err}");
+    assert!(matches!(err, DatasetError::Interrupted { .. }), "{err}");
+    let message = err.to_string();
+    assert!(
+        message.starts_with(&format!("{url}: interrupted; the "))
+            && message.contains("the next fetch resumes from there"),
+        "{message}"
+    );
+    let kept = std::fs::read(&part).unwrap();
+    assert!(
+        kept.len() >= 3 && b.starts_with(&kept),
+        "{} bytes",
+        kept.len()
+    );
+    assert_eq!(server.requests().len(), 1, "no attempt after the stop");
 }
 
 #[test]

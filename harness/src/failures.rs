@@ -11,6 +11,7 @@ use prefbench_results::RunKey;
 use prefbench_vocabulary::PolicyConfig;
 use serde::{Deserialize, Serialize};
 
+use crate::console::{self, errln};
 use crate::output_dir::{self, OutputDir};
 use crate::plan::matrix::RunSpec;
 
@@ -26,18 +27,23 @@ pub struct RunFailure {
     pub error: String,
 }
 
+/// Whether `error` is a divergence (a non-finite training loss), the one error that is a
+/// result of the method rather than a reason to stop.
+pub fn diverged(error: &anyhow::Error) -> bool {
+    error
+        .chain()
+        .any(|e| matches!(e.downcast_ref(), Some(TrainError::NonFinite { .. })))
+}
+
 impl RunFailure {
     /// The failure of `spec` when `error` is a divergence; `None` for every other error, which
     /// stops the matrix instead (a bug or an I/O problem is not a result of the method).
     pub fn of(spec: &RunSpec, error: &anyhow::Error) -> Option<Self> {
-        let diverged = error
-            .chain()
-            .any(|e| matches!(e.downcast_ref(), Some(TrainError::NonFinite { .. })));
-        diverged.then(|| Self {
+        diverged(error).then(|| Self {
             id: spec.id.clone(),
             key: spec.key.clone(),
             model: spec.model.clone(),
-            error: format!("{error:#}"),
+            error: console::chain(error),
         })
     }
 }
@@ -77,7 +83,7 @@ pub fn read(out: &Path) -> Vec<RunFailure> {
         .filter_map(|(i, l)| match serde_json::from_str(l) {
             Ok(f) => Some(f),
             Err(e) => {
-                eprintln!("warning: {}:{}: skipped ({e})", path.display(), i + 1);
+                errln!("warning: {}:{}: skipped ({e})", path.display(), i + 1);
                 None
             }
         })

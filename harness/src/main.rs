@@ -9,6 +9,7 @@
 mod colour;
 mod commands;
 mod config;
+mod console;
 mod environment;
 mod execute;
 mod failures;
@@ -26,6 +27,8 @@ use std::process::ExitCode;
 
 use clap::Parser;
 
+use console::errln;
+
 fn main() -> ExitCode {
     signals::default_sigpipe();
     tracing_subscriber::fmt()
@@ -42,7 +45,7 @@ fn main() -> ExitCode {
     match commands::dispatch(cli) {
         Ok(code) => code,
         Err(err) => {
-            eprintln!("error: {err:#}");
+            errln!("error: {}", console::chain(&err));
             ExitCode::FAILURE
         }
     }
@@ -56,9 +59,17 @@ fn usage(error: &clap::Error) -> ExitCode {
         true => text.ansi().to_string(),
         false => text.to_string(),
     };
-    match error.use_stderr() {
-        true => eprint!("{}", styled(colour::enabled(&std::io::stderr()))),
-        false => print!("{}", styled(colour::enabled(&std::io::stdout()))),
+    if error.use_stderr() {
+        console::write_stderr(format_args!(
+            "{}",
+            styled(colour::enabled(&std::io::stderr()))
+        ));
+    } else if let Err(err) = console::write_stdout(format_args!(
+        "{}",
+        styled(colour::enabled(&std::io::stdout()))
+    )) {
+        errln!("error: {}", console::chain(&err));
+        return ExitCode::FAILURE;
     }
     ExitCode::from(u8::try_from(error.exit_code()).unwrap_or(2))
 }

@@ -12,6 +12,7 @@ use prefbench_results::store::read_unique;
 pub const OVERHEAD_FILE: &str = "overhead.json";
 
 use crate::config::{ExperimentConfig, Source};
+use crate::console::{self, errln};
 use crate::failures::{self, RunFailure};
 use crate::output_dir::OutputDir;
 
@@ -24,7 +25,7 @@ pub fn write(dir: &Path) -> Result<PathBuf> {
     let unique = read_unique(std::slice::from_ref(&records_path))
         .with_context(|| format!("cannot build the report of {}", dir.display()))?;
     for duplicate in &unique.duplicates {
-        eprintln!("warning: {}: {duplicate}", records_path.display());
+        errln!("warning: {}: {duplicate}", records_path.display());
     }
     let read = |path: PathBuf| std::fs::read_to_string(path).ok();
     let config = read(out.config());
@@ -93,7 +94,10 @@ fn parse_config(path: &Path, text: &str) -> Option<ExperimentConfig> {
     match Source::new(text, path.display().to_string()).parse() {
         Ok(config) => Some(config),
         Err(e) => {
-            eprintln!("warning: {e:#}; the report is titled by its directory");
+            errln!(
+                "warning: {}; the report is titled by its directory",
+                console::chain(&e)
+            );
             None
         }
     }

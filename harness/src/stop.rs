@@ -38,6 +38,12 @@ impl StopToken {
         self.flag.store(true, Ordering::SeqCst);
     }
 
+    /// The flag itself, for code outside the harness that polls it (a download: see
+    /// `FetchOptions::stop`).
+    pub fn flag(&self) -> &'static AtomicBool {
+        self.flag
+    }
+
     /// Whether a stop was asked for.
     pub fn is_stopped(&self) -> bool {
         self.flag.load(Ordering::SeqCst)

@@ -5,6 +5,7 @@
 //! so that the rename itself is on disk.
 use std::fs::{self, File};
 use std::io::Write;
+use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 
 use tempfile::NamedTempFile;
@@ -22,7 +23,9 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), IoError> {
 /// A new temporary file in `path`'s directory (created if needed), for content that is
 /// checked before it may replace `path` with [`persist`]; dropped, it deletes itself. Its name
 /// starts with `.` and the target's name and keeps the target's extension, for encoders that
-/// go by it.
+/// go by it. It is created with mode 0666 less the umask, as `File::create` would create the
+/// file itself, rather than tempfile's private 0600: a renamed temporary file keeps its mode,
+/// and a report or a record must be as readable as any other file its user writes.
 pub fn temp_file_beside(path: &Path) -> Result<NamedTempFile, IoError> {
     let dir = parent(path);
     fs::create_dir_all(dir).map_err(IoError::at(dir, "creating the directory"))?;
@@ -31,6 +34,7 @@ pub fn temp_file_beside(path: &Path) -> Result<NamedTempFile, IoError> {
         .extension()
         .map_or_else(String::new, |e| format!(".{}", e.to_string_lossy()));
     tempfile::Builder::new()
+        .permissions(fs::Permissions::from_mode(0o666))
         .prefix(&format!(".{name}."))
         .suffix(&suffix)
         .tempfile_in(dir)
@@ -172,6 +176,23 @@ mod tests {
         drop(tmp);
         assert_eq!(names(dir.path()), ["chart.png"]);
         assert_eq!(fs::read(&path).unwrap(), b"old");
+    }
+
+    /// Under umask 027 a replaced file is 0640, as `File::create` would make it (tempfile's
+    /// own 0600 would hide a report from the group that should read it).
+    #[test]
+    fn a_replaced_file_gets_the_mode_the_umask_allows() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("report.md");
+        // SAFETY: umask has no memory effects; no other test of this crate reads it.
+        let before = unsafe { libc::umask(0o027) };
+        let written = write_atomic(&path, b"x");
+        // SAFETY: as above.
+        unsafe { libc::umask(before) };
+        written.unwrap();
+        let mode = fs::metadata(&path).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o640, "{mode:o}");
     }
 
     #[test]

@@ -20,6 +20,12 @@ pub enum StoreError {
         source: serde_json::Error,
     },
     #[error(
+        "{path}: starts with a UTF-8 byte-order mark (bytes EF BB BF, as some editors save), \
+         which a JSON Lines file must not have; remove those 3 bytes (`sed -i '1s/^\\xEF\\xBB\\xBF//' \
+         {path}`)"
+    )]
+    ByteOrderMark { path: PathBuf },
+    #[error(
         "{path}:{line}: record has schema {found} but this prefbench reads schemas 2 to {expected}; \
          rerun those runs with this version, or report them with the prefbench that wrote them"
     )]

@@ -204,6 +204,11 @@ fn parse(path: &Path) -> Result<Parsed, StoreError> {
 }
 
 fn parse_bytes(path: &Path, bytes: &[u8]) -> Result<Parsed, StoreError> {
+    if bytes.starts_with(b"\xEF\xBB\xBF") {
+        return Err(StoreError::ByteOrderMark {
+            path: path.to_path_buf(),
+        });
+    }
     let ends_with_newline = bytes.last().is_none_or(|&b| b == b'\n');
     let lines: Vec<&[u8]> = bytes.split(|&b| b == b'\n').collect();
     let count = lines.len() - usize::from(ends_with_newline);

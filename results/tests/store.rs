@@ -94,6 +94,21 @@ fn other_schema_is_refused_with_line_number() {
     assert!(err.to_string().contains("results.jsonl:2"), "{err}");
 }
 
+/// A byte-order mark (an editor's) is named as such, not as JSON that fails at column 1.
+#[test]
+fn a_byte_order_mark_is_named_as_the_cause() {
+    let path = scratch!("bom").join("results.jsonl");
+    let good = serde_json::to_string(&stored("dmpo", 1, 0)).unwrap();
+    fs::write(&path, format!("\u{feff}{good}\n")).unwrap();
+    let message = read_records(&path).unwrap_err().to_string();
+    assert!(
+        message.contains("results.jsonl: starts with a UTF-8 byte-order mark")
+            && message.contains("remove those 3 bytes")
+            && !message.contains("column 1"),
+        "{message}"
+    );
+}
+
 #[test]
 fn corrupt_middle_line_names_file_and_line() {
     let path = scratch!("corrupt").join("results.jsonl");

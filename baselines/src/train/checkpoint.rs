@@ -17,9 +17,11 @@
 //! directory and the reason, and train again (and [`save`] then replaces the invalid copy).
 //! [`save`] refuses to cache anything non-finite. The manifest guards against accidents, not
 //! against someone who rewrites it to match: the cache is the user's own directory.
+use std::cell::RefCell;
 use std::collections::BTreeMap;
-use std::io::ErrorKind;
+use std::io::{ErrorKind, Write};
 use std::path::{Path, PathBuf};
+use std::rc::Rc;
 
 use prefbench_io::{rename_durably, sha256_file, sync_directory, IoError};
 use prefbench_vocabulary::SftMetrics;
@@ -86,7 +88,7 @@ impl SftSummary {
 /// Why a checkpoint could not be written, or cannot be used.
 #[derive(Debug, thiserror::Error)]
 pub enum CheckpointError {
-    #[error("SFT cache {}; check that the cache directory ($PREFBENCH_CACHE) is writable, or delete {}", .0, .0.path.display())]
+    #[error("SFT cache {0}; check that the cache directory ($PREFBENCH_CACHE) is writable and has free space")]
     Io(#[from] IoError),
     /// A checkpoint that is there but must not be used; callers train again.
     #[error("SFT cache {path} is not used: {reason}")]
@@ -421,15 +423,14 @@ pub fn save(
 
     let parent = dir.parent().unwrap_or(Path::new("."));
     std::fs::create_dir_all(parent).map_err(io(parent, "creating directory"))?;
+    remove_abandoned(parent);
     let staging = sibling(parent, dir, "tmp");
     std::fs::create_dir(&staging).map_err(io(&staging, "creating directory"))?;
     let write = || -> Result<(), CheckpointError> {
-        policy
-            .vs
-            .save(staging.join(WEIGHTS))
-            .map_err(torch(&staging))?;
-        Tensor::save_multi(&[(TRAIN_LOG_PROBS, &reference)], staging.join(REFERENCE))
-            .map_err(torch(&staging))?;
+        write_tensors(&staging.join(WEIGHTS), |out| policy.vs.save_to_stream(out))?;
+        write_tensors(&staging.join(REFERENCE), |out| {
+            Tensor::save_multi_to_stream(&[(TRAIN_LOG_PROBS, &reference)], out)
+        })?;
         let meta = serde_json::to_vec_pretty(&meta).map_err(|e| refuse(e.to_string()))?;
         std::fs::write(staging.join(META), meta).map_err(io(&staging.join(META), "writing"))?;
         write_manifest(&staging)?;
@@ -438,6 +439,71 @@ pub fn save(
     let result = write().and_then(|()| put_in_place(&staging, dir, parent, &expected));
     let _ = std::fs::remove_dir_all(&staging);
     result
+}
+
+/// libtorch's tensor file format, built in memory: libtorch's writer takes its output by value
+/// (boxed as `'static`), so the bytes are shared with the caller through this handle.
+#[derive(Clone, Default)]
+struct Buffer(Rc<RefCell<Vec<u8>>>);
+
+impl Write for Buffer {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        self.0.borrow_mut().extend_from_slice(bytes);
+        Ok(bytes.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// Writes tensors to `path` in libtorch's format: `serialise` builds the file in memory, and
+/// Rust writes it, so a full disk is an [`IoError`] naming the file. libtorch writing the file
+/// itself throws a C++ exception from its writer's destructor on a failed write, which aborts
+/// the process (exit 134) where no `Result` can catch it.
+fn write_tensors(
+    path: &Path,
+    serialise: impl FnOnce(Buffer) -> Result<(), tch::TchError>,
+) -> Result<(), CheckpointError> {
+    let buffer = Buffer::default();
+    serialise(buffer.clone()).map_err(torch(path))?;
+    let bytes = buffer.0.take();
+    std::fs::write(path, bytes).map_err(io(path, "writing"))
+}
+
+/// Removes the staging and moved-aside directories (see [`sibling`]) in `parent` whose process
+/// is gone: a process killed while saving leaves one, which would otherwise hold its disk space
+/// for good (on a full disk, every later save would fail the same way). Best effort: a
+/// directory that cannot be removed now is tried again at the next save.
+fn remove_abandoned(parent: &Path) {
+    let Ok(entries) = std::fs::read_dir(parent) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        if name.to_str().and_then(sibling_owner).is_some_and(gone) {
+            let _ = std::fs::remove_dir_all(entry.path());
+        }
+    }
+}
+
+/// Whether no process `pid` exists (one of another user's counts as existing).
+fn gone(pid: libc::pid_t) -> bool {
+    // SAFETY: kill with signal 0 sends nothing; it only checks that the process exists.
+    let missing = unsafe { libc::kill(pid, 0) } != 0;
+    missing && std::io::Error::last_os_error().raw_os_error() == Some(libc::ESRCH)
+}
+
+/// The process id in a name that [`sibling`] made (`.NAME.tmp-PID-NANOS`,
+/// `.NAME.stale-PID-NANOS`), if it is one.
+fn sibling_owner(name: &str) -> Option<libc::pid_t> {
+    let rest = name.strip_prefix('.')?;
+    let (_, tail) = rest
+        .rsplit_once(".tmp-")
+        .or_else(|| rest.rsplit_once(".stale-"))?;
+    let (pid, nanos) = tail.split_once('-')?;
+    nanos.parse::<u128>().ok()?;
+    pid.parse().ok()
 }
 
 /// Writes `manifest.json` with the hashes of the files now in `dir`.
@@ -780,5 +846,81 @@ mod tests {
         let (loaded, _) = load(&dir, &mut policy(1), 4).unwrap().unwrap();
         assert!(loaded.equal(&other));
         assert_eq!(std::fs::read_dir(tmp.path()).unwrap().count(), 1);
+    }
+
+    /// Set in the child process of [`a_full_disk_is_an_error_naming_the_file_not_an_abort`].
+    const FULL_DISK_CHILD: &str = "PREFBENCH_TEST_FULL_DISK_DIR";
+
+    /// A disk that fills while the weights are written: the file-size limit (RLIMIT_FSIZE, with
+    /// SIGXFSZ ignored) makes every write past 1 KiB fail, in a child process so that no other
+    /// test sees the limit. The save fails with an error naming the file, leaves no staging
+    /// directory, and the process lives on (libtorch writing the file itself aborted: exit 134).
+    #[test]
+    fn a_full_disk_is_an_error_naming_the_file_not_an_abort() {
+        use std::os::unix::process::CommandExt;
+        if let Some(dir) = std::env::var_os(FULL_DISK_CHILD) {
+            let dir = Path::new(&dir).join("key");
+            let log_probs = Tensor::zeros([4, 20], (Kind::Float, Device::Cpu));
+            let err = save(&dir, &policy(0), &log_probs, &summary()).unwrap_err();
+            let text = err.to_string();
+            assert!(
+                text.contains(".key.tmp-") && text.contains("policy.ot: writing failed"),
+                "{text}"
+            );
+            let parent = dir.parent().unwrap();
+            assert_eq!(std::fs::read_dir(parent).unwrap().count(), 0, "left behind");
+            return;
+        }
+        let tmp = tempfile::tempdir().unwrap();
+        let mut child = std::process::Command::new(std::env::current_exe().unwrap());
+        child
+            .args([
+                "train::checkpoint::tests::a_full_disk_is_an_error_naming_the_file_not_an_abort",
+                "--exact",
+                "--test-threads=1",
+            ])
+            .env(FULL_DISK_CHILD, tmp.path());
+        // SAFETY: only async-signal-safe calls between fork and exec.
+        unsafe {
+            child.pre_exec(|| {
+                libc::signal(libc::SIGXFSZ, libc::SIG_IGN);
+                let limit = libc::rlimit {
+                    rlim_cur: 1024,
+                    rlim_max: 1024,
+                };
+                match libc::setrlimit(libc::RLIMIT_FSIZE, &limit) {
+                    0 => Ok(()),
+                    _ => Err(std::io::Error::last_os_error()),
+                }
+            })
+        };
+        let out = child.output().unwrap();
+        let text = String::from_utf8_lossy(&out.stdout).into_owned()
+            + &String::from_utf8_lossy(&out.stderr);
+        assert!(out.status.success(), "{:?}\n{text}", out.status);
+        assert!(text.contains("1 passed"), "{text}");
+    }
+
+    /// A staging or moved-aside directory that a killed process left is removed by the next
+    /// save into the same cache; one of a process still running is kept.
+    #[test]
+    fn a_stale_staging_directory_is_removed_by_the_next_save() {
+        let tmp = tempfile::tempdir().unwrap();
+        let mut gone = std::process::Command::new("true").spawn().unwrap();
+        let dead = gone.id();
+        gone.wait().unwrap();
+        let stale = tmp.path().join(format!(".other.tmp-{dead}-1"));
+        let moved = tmp.path().join(format!(".other.stale-{dead}-2"));
+        let live = tmp
+            .path()
+            .join(format!(".other.tmp-{}-3", std::process::id()));
+        for d in [&stale, &moved, &live] {
+            std::fs::create_dir(d).unwrap();
+            std::fs::write(d.join(WEIGHTS), "half").unwrap();
+        }
+        let log_probs = Tensor::zeros([4, 20], (Kind::Float, Device::Cpu));
+        save(&tmp.path().join("key"), &policy(0), &log_probs, &summary()).unwrap();
+        assert!(!stale.exists() && !moved.exists());
+        assert!(live.exists());
     }
 }

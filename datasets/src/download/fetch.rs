@@ -50,9 +50,12 @@ pub fn fetch_dataset(
 }
 
 /// Whether a failure to fetch an archive is one its members, fetched one by one, may avoid:
-/// anything about the server or the bytes it sent, not a local disk error.
+/// anything about the server or the bytes it sent, not a local disk error nor a stop.
 fn falls_back(e: &DatasetError) -> bool {
-    !matches!(e, DatasetError::Io { .. } | DatasetError::Unlocked { .. })
+    !matches!(
+        e,
+        DatasetError::Io { .. } | DatasetError::Unlocked { .. } | DatasetError::Interrupted { .. }
+    )
 }
 
 /// The members of `archive`, each fetched from its own URL and verified against its own pin,

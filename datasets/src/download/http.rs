@@ -40,10 +40,12 @@ pub(super) fn client(opts: &FetchOptions) -> Result<Client, DatasetError> {
         })
 }
 
-/// How one attempt ended: the complete file's sha256, or why to retry (resuming).
+/// How one attempt ended: the complete file's sha256, why to retry (resuming), or stopped by
+/// [`FetchOptions::stop`] (the bytes so far kept).
 pub(super) enum Attempt {
     Done(String),
     Retry(String),
+    Stopped,
 }
 
 /// A readable duration: `200 ms`, `60 s`.
@@ -202,8 +204,10 @@ impl Transfer<'_> {
             basis,
             read_timeout: opts.read_timeout,
             deadline,
+            opts,
         };
         match body.stream(response, &mut out, &mut hasher, part, bar)? {
+            Some(_) if opts.stopped() => Ok(Attempt::Stopped),
             Some(why) => Ok(Attempt::Retry(why)),
             None => {
                 out.sync_all().map_err(DatasetError::io("writing", part))?;
@@ -243,6 +247,8 @@ struct Body<'a> {
     read_timeout: Duration,
     /// When the whole file's time is up: reading stops there (the bytes so far kept).
     deadline: Instant,
+    /// Whose `stop` ends reading too.
+    opts: &'a FetchOptions,
 }
 
 impl Body<'_> {
@@ -296,6 +302,9 @@ impl Body<'_> {
                     "the deadline passed after {} bytes of the body",
                     have - self.start
                 )));
+            }
+            if self.opts.stopped() {
+                return Ok(Some("stopped".into()));
             }
         }
         Ok(match self.total {

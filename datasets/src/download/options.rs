@@ -1,6 +1,7 @@
 //! What a fetch may do (the CLI's `--cache`, `--offline`, `--mirror`, `--locked`, retries,
 //! timeouts, size caps) and what it returns.
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use crate::card::SourceFile;
@@ -50,6 +51,12 @@ pub struct FetchOptions {
     /// Size cap of files whose registry entry has no `size` (those with one are capped at it
     /// exactly): a longer body stops there with an error.
     pub max_size: u64,
+    /// Set (by the caller's SIGINT handler) to stop: a download checks it after every piece of
+    /// the body and between attempts, and ends with [`DatasetError::Interrupted`], keeping the
+    /// bytes received for the next fetch.
+    ///
+    /// [`DatasetError::Interrupted`]: crate::DatasetError::Interrupted
+    pub stop: Option<&'static AtomicBool>,
 }
 
 /// Default [`FetchOptions::max_size`]: 4 GiB; the largest file of the registry (Steam's
@@ -76,7 +83,13 @@ impl FetchOptions {
             read_timeout: Duration::from_secs(60),
             deadline: DEFAULT_DEADLINE,
             max_size: DEFAULT_MAX_SIZE,
+            stop: None,
         }
+    }
+
+    /// Whether [`FetchOptions::stop`] was set.
+    pub(super) fn stopped(&self) -> bool {
+        self.stop.is_some_and(|s| s.load(Ordering::SeqCst))
     }
 
     /// Final path of a dataset's file in the cache.

@@ -2,7 +2,7 @@
 use std::fs;
 use std::path::Path;
 use std::thread::sleep;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use indicatif::{ProgressBar, ProgressStyle};
 use reqwest::blocking::Client;
@@ -86,10 +86,20 @@ fn download(
         seen_total: None,
     };
     let attempts = opts.retry.attempts.max(1);
+    let interrupted = || {
+        bar.abandon();
+        DatasetError::Interrupted {
+            url: url.to_string(),
+            received: fs::metadata(part).map_or(0, |m| m.len()),
+            part: part.to_path_buf(),
+        }
+    };
     for attempt in 1..=attempts {
         if attempt > 1 {
             tracing::info!("{url}: {failure}; retrying in {delay:?} (attempt {attempt})");
-            sleep(delay);
+            if !wait(delay, opts) {
+                return Err(interrupted());
+            }
             delay = (delay * 2).min(opts.retry.max_delay);
         }
         match transfer.try_once() {
@@ -97,6 +107,7 @@ fn download(
                 bar.finish_and_clear();
                 return Ok(hash);
             }
+            Ok(Attempt::Stopped) => return Err(interrupted()),
             Ok(Attempt::Retry(why)) => failure = why,
             Err(e) => {
                 bar.abandon();
@@ -131,4 +142,18 @@ fn download(
         message: failure,
         attempts,
     })
+}
+
+/// Sleeps for `delay` unless [`FetchOptions::stop`] is set first (checked every 50 ms);
+/// returns whether the whole delay passed.
+fn wait(delay: Duration, opts: &FetchOptions) -> bool {
+    let until = Instant::now() + delay;
+    while !opts.stopped() {
+        let left = until.saturating_duration_since(Instant::now());
+        if left.is_zero() {
+            return true;
+        }
+        sleep(left.min(Duration::from_millis(50)));
+    }
+    false
 }

@@ -12,6 +12,8 @@ use prefbench_reports::compare::{compare, Thresholds};
 use prefbench_results::store::read_unique;
 use prefbench_results::RunRecord;
 
+use crate::console::{errln, out};
+
 #[derive(Args)]
 pub struct CompareArgs {
     /// The reference result set: an output directory or a `results.jsonl`.
@@ -50,7 +52,7 @@ pub fn run(args: CompareArgs) -> Result<ExitCode> {
             args.new.display()
         )));
     }
-    print!("{}", comparison.to_markdown());
+    out!("{}", comparison.to_markdown())?;
     Ok(if comparison.regressed() {
         ExitCode::from(1)
     } else {
@@ -74,12 +76,12 @@ fn load(path: &Path) -> Result<Vec<RunRecord>, String> {
     }
     let unique = read_unique(std::slice::from_ref(&file)).map_err(|e| e.to_string())?;
     for duplicate in &unique.duplicates {
-        eprintln!("warning: {}: {duplicate}", file.display());
+        errln!("warning: {}: {duplicate}", file.display());
     }
     Ok(unique.records)
 }
 
 fn unusable(message: &str) -> ExitCode {
-    eprintln!("error: {message}");
+    errln!("error: {message}");
     ExitCode::from(UNUSABLE)
 }

@@ -5,6 +5,10 @@ use anyhow::{Context, Result};
 use prefbench_datasets::{fetch_dataset, verify_dataset, Registry};
 use prefbench_datasets::{prepare, DatasetCard, FetchOptions, Mirror, PrepareOptions, Split};
 
+use crate::console::{errln, outln};
+use crate::signals;
+use crate::stop::StopToken;
+
 #[derive(clap::Subcommand)]
 pub enum DataCommand {
     /// List the known datasets, their files and whether each is in the cache.
@@ -87,6 +91,7 @@ impl FetchArgs {
             offline: self.offline,
             mirror: self.mirror.clone(),
             locked: self.locked,
+            stop: Some(StopToken::process().flag()),
             ..self.cache.options()
         }
     }
@@ -97,14 +102,14 @@ pub fn run(cmd: DataCommand) -> Result<()> {
     match cmd {
         DataCommand::List { cache } => {
             let opts = cache.options();
-            println!("cache: {}", opts.cache.display());
+            outln!("cache: {}", opts.cache.display())?;
             for (name, d) in &registry.datasets {
-                println!(
+                outln!(
                     "\n{name}  (recipe {} v{})\n  {}",
                     d.recipe.name,
                     d.recipe.version,
                     d.description.trim()
-                );
+                )?;
                 for f in &d.files {
                     let state = if opts.cached_path(name, &f.name).is_file() {
                         "cached"
@@ -116,29 +121,30 @@ pub fn run(cmd: DataCommand) -> Result<()> {
                     } else {
                         "unpinned (datasets.lock)"
                     };
-                    println!("  - {} [{state}, {pin}]", f.name);
+                    outln!("  - {} [{state}, {pin}]", f.name)?;
                     for m in &f.members {
                         let state = if opts.cached_path(name, &m.name).is_file() {
                             "cached"
                         } else {
                             "not cached"
                         };
-                        println!("      member {} [{state}, pinned; fetched alone when the archive fails]", m.name);
+                        outln!("      member {} [{state}, pinned; fetched alone when the archive fails]", m.name)?;
                     }
                 }
             }
         }
         DataCommand::Fetch { name, fetch } => {
+            signals::install();
             let entry = registry.get(&name)?;
             let opts = fetch.options();
             let first = !opts.cache.join("downloads").join(&name).exists();
             for f in
                 fetch_dataset(&name, entry, &opts).with_context(|| format!("fetching {name}"))?
             {
-                println!("{}  {}", f.source.sha256, f.path.display());
+                outln!("{}  {}", f.source.sha256, f.path.display())?;
             }
             if first {
-                eprintln!("Terms of use of {name}: {}", entry.terms.trim());
+                errln!("Terms of use of {name}: {}", entry.terms.trim());
             }
         }
         DataCommand::Verify { name, cache } => {
@@ -146,45 +152,50 @@ pub fn run(cmd: DataCommand) -> Result<()> {
             for f in verify_dataset(&name, entry, &cache.options())
                 .with_context(|| format!("verifying {name}"))?
             {
-                println!("ok  {}  {}", f.source.sha256, f.path.display());
+                outln!("ok  {}  {}", f.source.sha256, f.path.display())?;
             }
         }
         DataCommand::Prepare { name, fetch, from } => {
+            signals::install();
             let opts = PrepareOptions {
                 fetch: fetch.options(),
                 from,
             };
             let (_, card) = prepare(&name, &opts).with_context(|| format!("preparing {name}"))?;
-            print_summary(&card);
+            print_summary(&card)?;
         }
         DataCommand::Card { name, fetch, from } => {
+            signals::install();
             let opts = PrepareOptions {
                 fetch: fetch.options(),
                 from,
             };
             let (_, card) = prepare(&name, &opts).with_context(|| format!("preparing {name}"))?;
-            println!("{}", serde_json::to_string_pretty(&card)?);
+            outln!("{}", serde_json::to_string_pretty(&card)?)?;
         }
     }
     Ok(())
 }
 
-fn print_summary(card: &DatasetCard) {
+fn print_summary(card: &DatasetCard) -> Result<()> {
     let kind = if card.synthetic { " (synthetic)" } else { "" };
-    println!(
+    outln!(
         "{}{kind}: {} items, recipe {} v{}",
-        card.name, card.n_items, card.provenance.recipe.name, card.provenance.recipe.version
-    );
+        card.name,
+        card.n_items,
+        card.provenance.recipe.name,
+        card.provenance.recipe.version
+    )?;
     for split in Split::ALL {
         if let Some(s) = card.split(split) {
-            println!(
+            outln!(
                 "  {:5}  {:>7} samples  {:>6} users  {:>6} items seen  {} violations",
                 split.name(),
                 s.samples,
                 s.users,
                 s.items_seen,
                 s.checks.violations()
-            );
+            )?;
         }
     }
     for d in &card.provenance.derived {
@@ -193,9 +204,10 @@ fn print_summary(card: &DatasetCard) {
             Some(false) => "DIFFERS from the published file",
             None => "no published hash",
         };
-        println!("  wrote {}  sha256 {}  {verdict}", d.file, d.sha256);
+        outln!("  wrote {}  sha256 {}  {verdict}", d.file, d.sha256)?;
     }
     for note in &card.provenance.notes {
-        println!("  note: {note}");
+        outln!("  note: {note}")?;
     }
+    Ok(())
 }

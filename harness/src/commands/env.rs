@@ -3,48 +3,49 @@ use std::process::ExitCode;
 
 use anyhow::Result;
 
+use crate::console::outln;
 use crate::environment;
 
 pub fn print() -> Result<ExitCode> {
     let env = environment::capture();
-    println!("prefbench  {}", env.prefbench);
-    println!(
+    outln!("prefbench  {}", env.prefbench)?;
+    outln!(
         "git commit {}",
         env.git_commit.as_deref().unwrap_or("unknown")
-    );
-    println!("tch        {}", env.tch);
-    println!(
+    )?;
+    outln!("tch        {}", env.tch)?;
+    outln!(
         "libtorch   {}",
         env.libtorch
             .as_deref()
             .unwrap_or("unknown (LIBTORCH route)")
-    );
+    )?;
     match &env.libtorch_loaded {
-        Some(l) => println!(
+        Some(l) => outln!(
             "loaded     {} from {}",
             l.version.as_deref().unwrap_or("libtorch"),
             l.dir
-        ),
-        None => println!("loaded     unknown (no /proc/self/maps)"),
+        )?,
+        None => outln!("loaded     unknown (no /proc/self/maps)")?,
     }
-    println!("os         {} {}", env.os, env.arch);
-    println!(
+    outln!("os         {} {}", env.os, env.arch)?;
+    outln!(
         "cpu        {}",
         env.cpu_model.as_deref().unwrap_or("unknown")
-    );
-    println!("cores      {}", env.cores);
-    println!("threads    {} (libtorch intra-op)", env.torch_threads);
-    println!(
+    )?;
+    outln!("cores      {}", env.cores)?;
+    outln!("threads    {} (libtorch intra-op)", env.torch_threads)?;
+    outln!(
         "cuda       {}",
         if env.cuda_available {
             "available"
         } else {
             "not available"
         }
-    );
+    )?;
     for name in &env.cuda_device_names {
-        println!("device     {name}");
+        outln!("device     {name}")?;
     }
-    println!("cudnn      {}", env.cudnn_available);
+    outln!("cudnn      {}", env.cudnn_available)?;
     Ok(ExitCode::SUCCESS)
 }

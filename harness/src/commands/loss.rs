@@ -8,6 +8,7 @@ use clap::{Subcommand, ValueEnum};
 use prefbench_baselines::golden;
 
 use crate::config::DeviceChoice;
+use crate::console::{errln, outln};
 use crate::environment::resolve_device;
 
 #[derive(Subcommand)]
@@ -47,13 +48,13 @@ pub fn run(command: LossCommand) -> Result<ExitCode> {
     };
     let evaluation = golden::evaluate(&file, kind, resolve_device(device)?)?;
     if !check {
-        println!("{}", serde_json::to_string_pretty(&evaluation.to_file())?);
+        outln!("{}", serde_json::to_string_pretty(&evaluation.to_file())?)?;
         return Ok(ExitCode::SUCCESS);
     }
     let summary = evaluation.check();
-    println!("{summary}");
+    outln!("{summary}")?;
     if summary.values == 0 {
-        eprintln!(
+        errln!(
             "error: nothing was checked: no case of {} has expected values (`expected`), so \
              --check compared 0 values",
             file.display()
@@ -61,7 +62,7 @@ pub fn run(command: LossCommand) -> Result<ExitCode> {
         return Ok(ExitCode::FAILURE);
     }
     if !summary.unchecked_cases.is_empty() {
-        eprintln!(
+        errln!(
             "note: {} of {} cases have no expected values and were not checked: {}",
             summary.unchecked_cases.len(),
             summary.cases,
@@ -72,7 +73,7 @@ pub fn run(command: LossCommand) -> Result<ExitCode> {
         Ok(ExitCode::SUCCESS)
     } else {
         for id in &summary.failing_cases {
-            println!("failed: {id}");
+            outln!("failed: {id}")?;
         }
         Ok(ExitCode::FAILURE)
     }

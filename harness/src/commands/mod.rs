@@ -15,6 +15,7 @@ use std::process::ExitCode;
 use anyhow::Result;
 use clap::{Parser, Subcommand};
 
+use crate::console::outln;
 use crate::manifest;
 
 #[derive(Parser)]
@@ -77,28 +78,30 @@ enum Command {
 
 pub fn dispatch(cli: Cli) -> Result<ExitCode> {
     match cli.command.unwrap_or(Command::Run(run::RunArgs::default())) {
-        Command::Run(args) => run::run(args),
-        Command::Tune(args) => tune::run(args),
+        Command::Run(args) => exit::stopped_download(run::run(args)),
+        Command::Tune(args) => exit::stopped_download(tune::run(args)),
         Command::Report { dir } => {
-            println!("{}", manifest::report_and_seal(&dir)?.display());
+            outln!("{}", manifest::report_and_seal(&dir)?.display())?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Verify { dir } => {
             let verified = manifest::verify(&dir)?;
-            println!(
+            outln!(
                 "{}: {} files match manifest.json, {} records pass their checks, report.md and \
                  report.json rebuild byte for byte",
                 dir.display(),
                 verified.files,
                 verified.records
-            );
+            )?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Env => env::print(),
         Command::Bench { command } => bench::run(command),
         Command::Loss { command } => loss::run(command),
         Command::Compare(args) => compare::run(args),
-        Command::Data { command } => data::run(command).map(|()| ExitCode::SUCCESS),
+        Command::Data { command } => {
+            exit::stopped_download(data::run(command).map(|()| ExitCode::SUCCESS))
+        }
         Command::Results { command } => results::run(command),
     }
 }

@@ -6,6 +6,7 @@ use anyhow::{bail, Context, Result};
 use clap::Subcommand;
 use prefbench_results::store::{merge, write_records};
 
+use crate::console::outln;
 use crate::lock::{OutputLock, Owner};
 use crate::output_dir::{results_file, OutputDir};
 
@@ -64,12 +65,12 @@ pub fn run(command: ResultsCommand) -> Result<ExitCode> {
     }
     let records = merge(&files).context("cannot merge the results stores")?;
     write_records(&target, &records)?;
-    println!(
+    outln!(
         "{} records from {} stores in {}",
         records.len(),
         files.len(),
         target.display()
-    );
+    )?;
     Ok(ExitCode::SUCCESS)
 }
 

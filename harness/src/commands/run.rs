@@ -9,6 +9,7 @@ use clap::Args;
 use super::data::FetchArgs;
 use super::exit::{interrupted, stopped_matrix};
 use crate::config::{DeviceChoice, ExperimentConfig, InvalidField, Source};
+use crate::console::{out, outln};
 use crate::environment::{cores, resolve_device};
 use crate::execute::jobs::child;
 use crate::execute::memory;
@@ -275,10 +276,10 @@ pub fn run_config(args: RunArgs, config: ExperimentConfig, source: Source) -> Re
                 args.estimate_from
             }
         };
-        print!(
+        out!(
             "{}",
             estimate::describe(&config, args.shard, args.jobs, &sources)?
-        );
+        )?;
         return Ok(ExitCode::SUCCESS);
     }
     let mut options = args.matrix.options(&config, &source, out, args.jobs)?;
@@ -298,7 +299,7 @@ pub fn run_config(args: RunArgs, config: ExperimentConfig, source: Source) -> Re
     };
     match execute::run(&config, &options, schedule, &mut Terminal::default(), &stop)? {
         Finished::Report(report) => {
-            println!("{}", report.display());
+            outln!("{}", report.display())?;
             Ok(ExitCode::SUCCESS)
         }
         Finished::Interrupted => Ok(stopped_matrix(&options.out)),

@@ -7,6 +7,7 @@ use prefbench_results::RunRecord;
 
 use super::reference::policy_note;
 use super::train::RunOutcome;
+use crate::console::errln;
 use crate::failures::FailureLog;
 use crate::observe::Observer;
 use crate::output_dir::OutputDir;
@@ -52,7 +53,7 @@ pub fn open_store(out: &OutputDir) -> Result<ResultsStore> {
     let path = out.results();
     match ResultsStore::open(&path) {
         Err(StoreError::PartialTail { line, .. }) => {
-            eprintln!(
+            errln!(
                 "warning: {}:{line}: dropped the incomplete last line left by a killed run; \
                  that run is trained again",
                 path.display()

@@ -10,7 +10,7 @@ use super::context::Context;
 use super::data::Prepared;
 use super::reference::{policy_note, Reference};
 use super::stack::{run_stack, StackRun};
-use crate::failures::RunFailure;
+use crate::failures::{diverged, RunFailure};
 use crate::observe::Observer;
 use crate::plan::matrix::Group;
 use crate::plan::stacks::{families, most_members, sizes};
@@ -59,15 +59,14 @@ pub fn train_groups(
             match Reference::train(context, prepared, group.seed, group.model, observer) {
                 Ok(reference) => references.push((group, reference)),
                 Err(error) if stopped(&error) => return Ok(Trained::Stopped),
+                // An unwritable cache, say: the error as it is, not as a divergence.
+                Err(error) if !diverged(&error) => return Err(error),
                 Err(error) => {
                     let error = error.context("the SFT reference of this run diverged");
-                    let failures: Option<Vec<RunFailure>> = group
-                        .runs
-                        .iter()
-                        .map(|spec| RunFailure::of(spec, &error))
-                        .collect();
-                    for failure in failures.ok_or(error)? {
-                        finished(RunOutcome::Failed(failure), observer)?;
+                    for spec in &group.runs {
+                        if let Some(failure) = RunFailure::of(spec, &error) {
+                            finished(RunOutcome::Failed(failure), observer)?;
+                        }
                     }
                 }
             }

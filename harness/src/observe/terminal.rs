@@ -4,6 +4,7 @@
 use indicatif::{MultiProgress, ProgressBar, ProgressStyle};
 
 use super::Observer;
+use crate::console::errln;
 
 /// Draws the progress of a matrix on stderr.
 pub struct Terminal {
@@ -64,7 +65,7 @@ impl Observer for Terminal {
     /// Shown above the bars or, without a terminal, on stderr.
     fn line(&mut self, text: &str) {
         if self.multi.is_hidden() {
-            eprintln!("{text}");
+            errln!("{text}");
         } else {
             let _ = self.multi.println(text);
         }

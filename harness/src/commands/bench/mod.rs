@@ -26,6 +26,7 @@ mod overhead;
 mod stacks;
 
 use crate::config::DeviceChoice;
+use crate::console::{out, outln};
 use crate::environment::resolve_device;
 
 #[derive(Subcommand)]
@@ -173,7 +174,7 @@ fn po_step(args: PoStepArgs) -> Result<ExitCode> {
             "timings": timings,
             "stacks": stacks,
         });
-        println!("{}", serde_json::to_string_pretty(&value)?);
+        outln!("{}", serde_json::to_string_pretty(&value)?)?;
         return Ok(ExitCode::SUCCESS);
     }
     let mut out = format!(
@@ -195,7 +196,7 @@ fn po_step(args: PoStepArgs) -> Result<ExitCode> {
     if let Some(stacks) = &stacks {
         out.push_str(&stacks.markdown());
     }
-    print!("{out}");
+    out!("{out}")?;
     Ok(ExitCode::SUCCESS)
 }
 

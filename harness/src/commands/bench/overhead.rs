@@ -20,6 +20,7 @@ use prefbench_vocabulary::{DynamicVariant, Method, MAX_K};
 use tch::Device;
 
 use crate::config::DeviceChoice;
+use crate::console::{errln, out, outln};
 use crate::environment::{capture, resolve_device};
 
 #[derive(Args)]
@@ -68,12 +69,12 @@ pub fn run(args: OverheadArgs) -> Result<ExitCode> {
         warmup: args.warmup,
     };
     let record = measure(spec, timing, device, args.threads, |variant, base| {
-        eprintln!("timing {variant} against {base}…");
+        errln!("timing {variant} against {base}…");
     })?;
     let analysis = analyse(&record).context("analysing the measurement")?;
     write(&args.out, &record)?;
-    print!("{}", table(&record, &analysis));
-    println!("written to {}", args.out.display());
+    out!("{}", table(&record, &analysis))?;
+    outln!("written to {}", args.out.display())?;
     Ok(ExitCode::SUCCESS)
 }
 
