@@ -9,3 +9,4 @@ mod end_to_end;
 mod faults;
 mod published;
 mod runner;
+mod slurm;

@@ -81,6 +81,18 @@ pub struct Group<'a> {
     pub runs: Vec<&'a RunSpec>,
 }
 
+/// The matrix of `config` before its datasets are prepared: the ids use placeholder dataset
+/// hashes, so only its shape (runs, groups, shards) means anything. What `--dry-run` and
+/// `prefbench shards` plan with.
+pub fn expand_unprepared(config: &ExperimentConfig) -> Vec<RunSpec> {
+    let unprepared: Vec<(String, String)> = config
+        .datasets
+        .iter()
+        .map(|d| (d.clone(), String::new()))
+        .collect();
+    expand(config, &unprepared)
+}
+
 /// Groups `runs` by (dataset, seed, policy), in order of first appearance. A matrix has few
 /// groups, so a linear search beats keeping a map ordered by first appearance.
 pub fn groups<'a>(runs: impl IntoIterator<Item = &'a RunSpec>) -> Vec<Group<'a>> {
