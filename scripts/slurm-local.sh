@@ -69,7 +69,7 @@ write_config() {
   cpus=$(nproc)
   mem_kib=$(awk '/^MemTotal:/ {print $2}' /proc/meminfo)
   # 95% of MemTotal: slurmd drains a node whose configured memory exceeds what it measures.
-  local mem_mib=$((mem_kib / 1024 * 95 / 100))
+  local mem_mib=$((mem_kib * 95 / 100 / 1024))
   mkdir -p "$DIR/munge" "$DIR/ctld" "$DIR/d" "$DIR/log"
   chmod 0700 "$DIR/munge"
   cat >"$CONF" <<EOF

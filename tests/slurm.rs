@@ -76,14 +76,14 @@ fn ended(id: &str, limit: Duration) -> String {
 }
 
 /// Puts an ended task back in the queue to run now (a requeued job otherwise waits its
-/// BeginTime, about two minutes).
-fn requeue(id: &str) {
+/// BeginTime, about two minutes), with `changes` (`TimeLimit=5`): an ended job cannot be
+/// updated, a requeued one can.
+fn requeue(id: &str, changes: &[&str]) {
     slurm("scontrol", &["requeue", id], Path::new("."));
-    slurm(
-        "scontrol",
-        &["update", &format!("jobid={id}"), "StartTime=now"],
-        Path::new("."),
-    );
+    let job = format!("jobid={id}");
+    let mut update = vec!["update", &job, "StartTime=now"];
+    update.extend(changes);
+    slurm("scontrol", &update, Path::new("."));
 }
 
 /// The records of a store, parsed, checking that every line is whole.
@@ -228,7 +228,7 @@ fn the_array_recipe_matches_a_local_run_and_survives_cancel_time_limit_and_failu
     );
 
     // Resubmitted, task 2 resumes: its stored run is kept, the other trained, none twice.
-    requeue(&format!("{array}_2"));
+    requeue(&format!("{array}_2"), &[]);
     assert_eq!(
         ended(&format!("{array}_2"), Duration::from_secs(60)),
         "COMPLETED"
@@ -278,12 +278,7 @@ fn the_array_recipe_matches_a_local_run_and_survives_cancel_time_limit_and_failu
     assert_eq!(field(&job(&limited_task), "ExitCode"), "130:0", "{log}");
     assert_eq!(records(&limited_store).len(), 1);
     // Requeued with room enough, it resumes: the records of seed 1 of the local run.
-    slurm(
-        "scontrol",
-        &["update", &format!("jobid={limited_task}"), "TimeLimit=5"],
-        dir,
-    );
-    requeue(&limited_task);
+    requeue(&limited_task, &["TimeLimit=5"]);
     assert_eq!(ended(&limited_task, Duration::from_secs(60)), "COMPLETED");
     let finished = records(&limited_store);
     let local_seed1: Vec<Value> = records(&dir.join("local/results.jsonl"))
@@ -324,16 +319,16 @@ fn compare_with_local(dir: &Path) {
     for (name, source, records) in [("a", "out", &merged), ("b", "local", &local)] {
         let target = dir.join(name);
         std::fs::create_dir(&target).unwrap();
-        let mut text = String::new();
+        let mut store = String::new();
         for record in records.iter() {
             let mut r = record.clone();
             for key in ["timings", "environment"] {
                 r[key] = timings[id(record)][key].clone();
             }
-            text.push_str(&serde_json::to_string(&r).unwrap());
-            text.push('\n');
+            store.push_str(&serde_json::to_string(&r).unwrap());
+            store.push('\n');
         }
-        std::fs::write(target.join("results.jsonl"), text).unwrap();
+        std::fs::write(target.join("results.jsonl"), store).unwrap();
         let source = dir.join(source);
         std::fs::copy(source.join("config.yaml"), target.join("config.yaml")).unwrap();
         let card = "datasets/synthetic/card.json";
