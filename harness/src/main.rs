@@ -6,6 +6,7 @@
 //! (SIGINT, SIGTERM). When the reader of stdout or stderr goes away (`prefbench data list |
 //! head -1`), the process ends quietly by SIGPIPE's default action, which shells report as 141;
 //! see `signals` for why no stored record is lost then.
+mod carry;
 mod colour;
 mod commands;
 mod config;

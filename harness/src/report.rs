@@ -49,6 +49,14 @@ pub fn write(dir: &Path) -> Result<PathBuf> {
             datasets.insert(name, DatasetFacts::from_card(&card));
         }
     }
+    for name in uncarded(&unique.records, &datasets) {
+        errln!(
+            "warning: {}: no card for dataset `{name}`: its verdicts count as real data and its \
+             trivial baselines are not shown; merge output directories (not their results.jsonl) \
+             to carry the cards",
+            out.dataset_card(&name).display()
+        );
+    }
     if let Some(config) = &config {
         sections.push(("Resolved config".to_string(), fenced("yaml", config)));
     }
@@ -130,6 +138,19 @@ fn failed_run(f: &RunFailure) -> FailedRun {
         policy: f.model.label(),
         why: f.error.clone(),
     }
+}
+
+/// The datasets of `records` that have no card among `cards`, in name order.
+fn uncarded<T>(
+    records: &[prefbench_results::RunRecord],
+    cards: &std::collections::BTreeMap<String, T>,
+) -> std::collections::BTreeSet<String> {
+    records
+        .iter()
+        .map(|r| &r.cell.dataset)
+        .filter(|name| !cards.contains_key(*name))
+        .cloned()
+        .collect()
 }
 
 /// `(dataset name, card.json text)` of every `datasets/<name>/card.json`, in name order.

@@ -7,6 +7,7 @@ mod exit;
 mod loss;
 mod results;
 mod run;
+mod shards;
 mod tune;
 
 use std::path::PathBuf;
@@ -37,6 +38,9 @@ enum Command {
     /// Run a tuning matrix (a config with a `grid`; default: the `tune` preset) and choose each
     /// method's setting on validation HR@1 (`tune.md`, `tuned.yaml`).
     Tune(run::RunArgs),
+    /// Print how many shards a matrix splits into (its (dataset, seed, policy) groups; more
+    /// shards would be empty): what sizes a Slurm array or a CI shard matrix.
+    Shards(shards::ShardsArgs),
     /// Rebuild `report.md`, `report.json` and the figures of an output directory from its
     /// records, then its `manifest.json`.
     Report {
@@ -80,6 +84,7 @@ pub fn dispatch(cli: Cli) -> Result<ExitCode> {
     match cli.command.unwrap_or(Command::Run(run::RunArgs::default())) {
         Command::Run(args) => exit::stopped_download(run::run(args)),
         Command::Tune(args) => exit::stopped_download(tune::run(args)),
+        Command::Shards(args) => shards::run(args),
         Command::Report { dir } => {
             outln!("{}", manifest::report_and_seal(&dir)?.display())?;
             Ok(ExitCode::SUCCESS)

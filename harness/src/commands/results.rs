@@ -6,15 +6,17 @@ use anyhow::{bail, Context, Result};
 use clap::Subcommand;
 use prefbench_results::store::{merge, write_records};
 
-use crate::console::outln;
+use crate::carry::carry;
+use crate::console::{errln, outln};
 use crate::lock::{OutputLock, Owner};
 use crate::output_dir::{results_file, OutputDir};
 
 #[derive(Subcommand)]
 pub enum ResultsCommand {
     /// Join results stores (output directories or results.jsonl files) into OUT, one record per
-    /// run id; two different records with one id are refused. Build the report with
-    /// `prefbench report OUT`.
+    /// run id; two different records with one id are refused. Into an output directory, the
+    /// inputs' dataset cards, config.yaml, env.json (where they agree) and failed runs come
+    /// along, so `prefbench report OUT` reads what it reads after `prefbench run`.
     Merge {
         /// Stores to join, in order (the first copy of a record is kept).
         #[arg(required = true)]
@@ -64,6 +66,14 @@ pub fn run(command: ResultsCommand) -> Result<ExitCode> {
         files.insert(0, target.clone());
     }
     let records = merge(&files).context("cannot merge the results stores")?;
+    // Cards and the rest first: a refusal leaves the target's store as it was.
+    let carried = match target == dir.results() {
+        true => {
+            let stored = records.iter().map(|r| r.id.as_str()).collect();
+            Some(carry(&inputs, &dir, &stored)?)
+        }
+        false => None,
+    };
     write_records(&target, &records)?;
     outln!(
         "{} records from {} stores in {}",
@@ -71,6 +81,14 @@ pub fn run(command: ResultsCommand) -> Result<ExitCode> {
         files.len(),
         target.display()
     )?;
+    if let Some(carried) = carried {
+        if !carried.files.is_empty() {
+            outln!("carried beside them: {}", carried.files.join(", "))?;
+        }
+        for note in carried.notes {
+            errln!("note: {note}");
+        }
+    }
     Ok(ExitCode::SUCCESS)
 }
 

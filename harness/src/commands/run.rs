@@ -10,14 +10,14 @@ use super::data::FetchArgs;
 use super::exit::{interrupted, stopped_matrix};
 use crate::config::{DeviceChoice, ExperimentConfig, InvalidField, Source};
 use crate::console::{out, outln};
-use crate::environment::{cores, resolve_device};
+use crate::environment::{allotted_cores, cores, resolve_device};
 use crate::execute::jobs::child;
 use crate::execute::memory;
 use crate::execute::{self, Finished, RunOptions, Schedule, Trained};
 use crate::observe::terminal::Terminal;
 use crate::output_dir::OutputDir;
 use crate::plan::estimate;
-use crate::plan::shard::Shard;
+use crate::plan::slurm::ShardChoice;
 use crate::signals;
 use crate::stop::StopToken;
 
@@ -25,12 +25,8 @@ use crate::stop::StopToken;
 /// on which device and threads, and where the data comes from.
 #[derive(Args, Default)]
 pub struct MatrixArgs {
-    /// A YAML experiment config (see configs/); without it, --preset or the command's default
-    /// preset (`demo` for run, `tune` for tune).
-    config: Option<PathBuf>,
-    /// A shipped preset by name.
-    #[arg(long, conflicts_with = "config")]
-    preset: Option<String>,
+    #[command(flatten)]
+    source: ConfigArgs,
     /// Output directory [default: prefbench-out/<config name>].
     #[arg(long)]
     out: Option<PathBuf>,
@@ -77,7 +73,18 @@ fn parse_size(text: &str) -> Result<u64, String> {
         })
 }
 
-impl MatrixArgs {
+/// Which config: a file or a preset.
+#[derive(Args, Default)]
+pub struct ConfigArgs {
+    /// A YAML experiment config (see configs/); without it, --preset or the command's default
+    /// preset (`demo` for run, `tune` for tune).
+    config: Option<PathBuf>,
+    /// A shipped preset by name.
+    #[arg(long, conflicts_with = "config")]
+    preset: Option<String>,
+}
+
+impl ConfigArgs {
     /// The config file, else the named preset, else `default_preset`, parsed; with its source,
     /// which the planner's refusals point into ([`MatrixArgs::threads`]).
     pub fn config(&self, default_preset: &str) -> Result<(ExperimentConfig, Source)> {
@@ -86,6 +93,13 @@ impl MatrixArgs {
             (None, name) => Source::preset(name.as_deref().unwrap_or(default_preset))?,
         };
         Ok((source.parse()?, source))
+    }
+}
+
+impl MatrixArgs {
+    /// [`ConfigArgs::config`] of these arguments.
+    pub fn config(&self, default_preset: &str) -> Result<(ExperimentConfig, Source)> {
+        self.source.config(default_preset)
     }
 
     /// `--out`, or `prefbench-out/<config name>`.
@@ -96,16 +110,18 @@ impl MatrixArgs {
     }
 
     /// Threads per run on this machine: `--threads`, else the config's, at most the cores
-    /// (shared by `jobs` runs at a time), 0 meaning all of them. This is where a config meets
-    /// the machine: the file stays valid anywhere, and a refusal names whichever of the two
-    /// asked, with the config's line.
+    /// (shared by `jobs` runs at a time), 0 meaning all the cores this process was given (a
+    /// Slurm task's `--cpus-per-task`, else the machine's). This is where a config meets the
+    /// machine: the file stays valid anywhere, and a refusal names whichever of the two asked,
+    /// with the config's line.
     pub fn threads(
         &self,
         config: &ExperimentConfig,
         source: &Source,
         jobs: usize,
     ) -> Result<usize> {
-        let per_job = (cores() / jobs).max(1);
+        let allotted = allotted_cores().map_err(anyhow::Error::msg)?;
+        let per_job = (allotted / jobs).max(1);
         let (threads, from) = match self.threads {
             Some(n) => {
                 check_threads(n).map_err(|e| anyhow!("--threads {n}: {e}"))?;
@@ -125,10 +141,9 @@ impl MatrixArgs {
         Ok(match threads {
             0 => per_job,
             n if n > per_job && jobs > 1 => bail!(
-                "{from} with --jobs {jobs}: {} threads on {} cores; use at most {per_job} \
-                 threads per job (or 0 for that)",
-                n * jobs,
-                cores()
+                "{from} with --jobs {jobs}: {} threads on {allotted} cores; use at most \
+                 {per_job} threads per job (or 0 for that)",
+                n * jobs
             ),
             n => n,
         })
@@ -231,9 +246,10 @@ pub struct RunArgs {
     #[command(flatten)]
     pub matrix: MatrixArgs,
     /// Run only part I of N of the matrix (whole (dataset, seed) groups, balanced by cost);
-    /// join the parts with `prefbench results merge`.
-    #[arg(long, value_name = "I/N")]
-    shard: Option<Shard>,
+    /// join the parts with `prefbench results merge`. `slurm`: the part of this Slurm
+    /// job-array task (its place in the array of SLURM_ARRAY_TASK_COUNT tasks).
+    #[arg(long, value_name = "I/N|slurm")]
+    shard: Option<ShardChoice>,
     /// Runs at a time, each in its own process with cores / N threads.
     #[arg(long, default_value_t = 1, value_name = "N")]
     jobs: usize,
@@ -264,6 +280,11 @@ pub fn run_config(args: RunArgs, config: ExperimentConfig, source: Source) -> Re
         );
     }
     let out = args.matrix.out(&config);
+    let shard = args
+        .shard
+        .map(|choice| choice.resolve(|name| std::env::var(name).ok()))
+        .transpose()
+        .map_err(anyhow::Error::msg)?;
     if args.dry_run {
         // The plan is this machine's: what it cannot run is refused here too.
         args.matrix.threads(&config, &source, args.jobs)?;
@@ -278,7 +299,7 @@ pub fn run_config(args: RunArgs, config: ExperimentConfig, source: Source) -> Re
         };
         out!(
             "{}",
-            estimate::describe(&config, args.shard, args.jobs, &sources)?
+            estimate::describe(&config, shard, args.jobs, &sources)?
         )?;
         return Ok(ExitCode::SUCCESS);
     }
@@ -294,7 +315,7 @@ pub fn run_config(args: RunArgs, config: ExperimentConfig, source: Source) -> Re
         });
     }
     let schedule = Schedule {
-        shard: args.shard,
+        shard,
         jobs: args.jobs,
     };
     match execute::run(&config, &options, schedule, &mut Terminal::default(), &stop)? {

@@ -38,13 +38,7 @@ pub fn describe(
     jobs: usize,
     timing_sources: &[PathBuf],
 ) -> Result<String> {
-    // Ids need prepared datasets; the plan does not, so it expands with placeholder hashes.
-    let unprepared: Vec<(String, String)> = config
-        .datasets
-        .iter()
-        .map(|d| (d.clone(), String::new()))
-        .collect();
-    let runs = matrix::expand(config, &unprepared);
+    let runs = matrix::expand_unprepared(config);
     let all = matrix::groups(&runs);
     let total_groups = all.len();
     let groups = match shard {

@@ -83,6 +83,18 @@ pub struct Group<'a> {
     pub runs: Vec<&'a RunSpec>,
 }
 
+/// The matrix of `config` before its datasets are prepared: the ids use placeholder dataset
+/// hashes, so only its shape (runs, groups, shards) means anything. What `--dry-run` and
+/// `prefbench shards` plan with.
+pub fn expand_unprepared(config: &ExperimentConfig) -> Vec<RunSpec> {
+    let unprepared: Vec<(String, String)> = config
+        .datasets
+        .iter()
+        .map(|d| (d.clone(), String::new()))
+        .collect();
+    expand(config, &unprepared)
+}
+
 /// Groups `runs` by (dataset, seed, policy), in order of first appearance, in time linear in
 /// the runs: a map from the key to its group's position (a search of the groups made a dry run
 /// of 80 000 seeds take minutes). A matrix has few policies, so each run's is found by a

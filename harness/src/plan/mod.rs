@@ -5,4 +5,5 @@ pub mod estimate;
 pub mod identity;
 pub mod matrix;
 pub mod shard;
+pub mod slurm;
 pub mod stacks;

@@ -3,8 +3,8 @@
 //! C7's "higher reward win rate during training". Per-step values of a small batch are noisy
 //! enough to hide the trend, so each line is an exponential moving average ([`ema`]) drawn
 //! over the raw mean, which stays faintly visible behind it. One legend below both panels.
-use super::frame::{draw_panels, Axes, Frame, PanelPlan, Place, XTicks, TICK_SIZE};
-use super::legend::{Entry, Swatch};
+use super::frame::{draw_panels, Axes, Frame, PanelPlan, XTicks, TICK_SIZE};
+use super::legend::{Entry, Place, Swatch};
 use super::marker::marker;
 use super::vs_k::{dashed, padded_range};
 use super::Chart;

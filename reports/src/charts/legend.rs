@@ -1,7 +1,7 @@
 //! The legend as a box of its own beside or below the plots ([`Place`]), never over data:
 //! its entries, where each goes, and how each swatch is drawn.
-use super::frame::{draw_labels, text_width, Label, Place, Rect};
 use super::marker::marker;
+use super::text::{draw_labels, text_width, Label, Rect};
 use crate::palette::{Dash, Style};
 use plotters::coord::Shift;
 use plotters::prelude::*;
@@ -14,6 +14,15 @@ const PAD: i32 = 8;
 /// Between a swatch and its label, and between columns of a legend below the plots.
 const SPACE: i32 = 6;
 const COLUMN_GAP: i32 = 18;
+
+/// Where the legend goes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Place {
+    /// A column to the right of the panels.
+    Right,
+    /// Rows below the panels.
+    Below,
+}
 
 /// What a legend entry's swatch shows.
 #[derive(Debug, Clone, Copy, PartialEq)]

@@ -10,6 +10,7 @@ mod marker;
 mod metric_vs_k;
 mod paired;
 mod stages;
+mod text;
 mod vs_k;
 
 use crate::analysis::dataset::DatasetResults;

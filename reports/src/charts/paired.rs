@@ -5,10 +5,8 @@
 //! units (lift × the base's mean) as a dashed reference: whether an effect is there, and
 //! whether it is as large as claimed, in one look. One panel per pair when the section ran
 //! several K; one panel of all pairs when it ran one.
-use super::frame::{
-    draw_panels, slot_range, Axes, Frame, Panel, PanelPlan, Place, XTicks, TICK_SIZE,
-};
-use super::legend::{Entry, Swatch};
+use super::frame::{draw_panels, slot_range, Axes, Frame, Panel, PanelPlan, XTicks, TICK_SIZE};
+use super::legend::{Entry, Place, Swatch};
 use super::marker::marker;
 use super::vs_k::{padded_range, tick_decimals};
 use super::Chart;

@@ -2,8 +2,8 @@
 //! of SFT and of the reference log-likelihoods, PO steps, the rest of PO, each split's
 //! evaluation), so the stage worth cutting is the widest colour. The numbers are in the
 //! report's cost section. The stages' legend sits below the bars.
-use super::frame::{Axes, Frame, Place, XTicks, TICK_SIZE};
-use super::legend::{Entry, Swatch};
+use super::frame::{Axes, Frame, XTicks, TICK_SIZE};
+use super::legend::{Entry, Place, Swatch};
 use super::Chart;
 use crate::analysis::dataset::DatasetResults;
 use crate::analysis::stages::{Profile, STAGES};

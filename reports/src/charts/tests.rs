@@ -3,8 +3,9 @@
 //! and its legend off the plots; the extents it checks cover the ink the rasteriser draws; and
 //! the check itself fails on the layout the charts had before (a one-line 24 px title, the
 //! legend inside the plot).
-use super::frame::{text_width, Axes, Frame, Label, Place, Rect, XTicks};
-use super::legend::{Entry, Legend, Swatch};
+use super::frame::{Axes, Frame, XTicks};
+use super::legend::{Entry, Legend, Place, Swatch};
+use super::text::{text_width, Label, Rect};
 use super::{charts, Chart, Kind, SIZE};
 use crate::analysis::dataset::DatasetResults;
 use crate::context::DatasetFacts;
@@ -173,7 +174,7 @@ fn ink_outside(labels: &[Label]) -> Vec<(usize, (u32, u32))> {
         let mut buffer = vec![255u8; (w * h * 3) as usize];
         {
             let root = BitMapBackend::with_buffer(&mut buffer, SIZE).into_drawing_area();
-            super::frame::draw_labels(&root, std::iter::once(label)).unwrap();
+            super::text::draw_labels(&root, std::iter::once(label)).unwrap();
             root.present().unwrap();
         }
         let extent = label.extent();

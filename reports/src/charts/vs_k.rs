@@ -5,8 +5,8 @@
 //! (`hr1_vs_k.rs`, `metric_vs_k.rs`) say what value to plot and how to summarise it.
 //! Non-finite values are not drawn; a section that ran one K gets no such chart (see
 //! [`super::render_dataset`]).
-use super::frame::{Axes, Frame, Place, XTicks, TICK_SIZE};
-use super::legend::{Entry, Swatch};
+use super::frame::{Axes, Frame, XTicks, TICK_SIZE};
+use super::legend::{Entry, Place, Swatch};
 use super::marker::marker;
 use super::Chart;
 use crate::analysis::dataset::DatasetResults;

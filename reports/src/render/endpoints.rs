@@ -54,7 +54,9 @@ fn provisional(primaries: &[&EndpointRow]) -> String {
         let run = rows.iter().filter(|r| r.outcome != Outcome::NotRun).count();
         if run > 0 && run < rows.len() {
             out += &paragraph(&format!(
-                "**Provisional ({protocol}):** Holm is over the {run} of its {} primaries that                  have run; the adjusted p of these rows can only grow as the others join, so                  their outcomes may still change.",
+                "**Provisional ({protocol}):** Holm is over the {run} of its {} primaries that \
+                 have run; the adjusted p of these rows can only grow as the others join, so \
+                 their outcomes may still change.",
                 rows.len()
             ));
         }
