@@ -43,20 +43,24 @@ fn with_stdout_closed(args: &[&str], cwd: &Path) -> Output {
         .expect("prefbench runs")
 }
 
+/// Commands that print a result on stdout, from a list to a whole report's worth.
+fn printing_commands(golden: &str) -> Vec<Vec<&str>> {
+    vec![
+        vec!["data", "list"],
+        vec!["env"],
+        vec!["--help"],
+        vec!["run", "--preset", "paper", "--dry-run"],
+        vec!["loss", "eval", golden],
+        vec!["loss", "eval", golden, "--check"],
+    ]
+}
+
 #[test]
 fn a_closed_stdout_ends_the_process_by_sigpipe_without_a_panic() {
     let tmp = tempfile::tempdir().unwrap();
     let golden = golden_fixture();
-    let golden = golden.to_str().unwrap();
-    for args in [
-        &["data", "list"][..],
-        &["env"],
-        &["--help"],
-        &["run", "--preset", "paper", "--dry-run"],
-        &["loss", "eval", golden],
-        &["loss", "eval", golden, "--check"],
-    ] {
-        let o = with_stdout_closed(args, tmp.path());
+    for args in printing_commands(golden.to_str().unwrap()) {
+        let o = with_stdout_closed(&args, tmp.path());
         let stderr = String::from_utf8_lossy(&o.stderr);
         assert!(!stderr.contains("panicked"), "{args:?}: {stderr}");
         assert_eq!(o.status.signal(), Some(libc::SIGPIPE), "{args:?}: {stderr}");
@@ -69,17 +73,9 @@ fn a_closed_stdout_ends_the_process_by_sigpipe_without_a_panic() {
 fn a_full_stdout_is_an_error_naming_stdout_not_a_panic() {
     let tmp = tempfile::tempdir().unwrap();
     let golden = golden_fixture();
-    let golden = golden.to_str().unwrap();
-    for args in [
-        &["data", "list"][..],
-        &["env"],
-        &["--help"],
-        &["run", "--preset", "paper", "--dry-run"],
-        &["loss", "eval", golden],
-        &["loss", "eval", golden, "--check"],
-    ] {
+    for args in printing_commands(golden.to_str().unwrap()) {
         let full = OpenOptions::new().write(true).open("/dev/full").unwrap();
-        let o = command(args, tmp.path())
+        let o = command(&args, tmp.path())
             .stdout(full)
             .output()
             .expect("prefbench runs");
@@ -209,10 +205,8 @@ fn a_download_stops_at_the_first_sigint_keeping_its_bytes() {
     }
     // SAFETY: kill has no memory effects.
     unsafe { libc::kill(child.id() as libc::pid_t, libc::SIGINT) };
-    let sent = Instant::now();
     let o = child.wait_with_output().unwrap();
     let err = String::from_utf8_lossy(&o.stderr);
-    assert!(sent.elapsed() < Duration::from_secs(2), "{err}");
     assert_eq!(o.status.code(), Some(130), "{:?}: {err}", o.status);
     assert!(
         !err.contains("error: ")
@@ -220,6 +214,9 @@ fn a_download_stops_at_the_first_sigint_keeping_its_bytes() {
             && err.contains("hetrec2011-lastfm-2k.zip.part and the next fetch resumes"),
         "{err}"
     );
+    // No wall-clock bound (a loaded machine must not fail this): a fetch that ignored the
+    // signal would outlive the server's trickle (a byte per 100 ms, given up after `HOLD`)
+    // and end in a download error or further attempts, not in 130 and this message.
     assert!(std::fs::metadata(&part).unwrap().len() >= 3);
 }
 

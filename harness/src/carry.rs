@@ -178,19 +178,12 @@ fn write_if_changed(path: &Path, text: &str) -> Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use prefbench_results::{Cell, RunKey};
+    use prefbench_results::RunKey;
 
     fn failure(id: &str) -> RunFailure {
         RunFailure {
             id: id.into(),
-            key: RunKey {
-                cell: Cell {
-                    dataset: "synthetic".into(),
-                    method: "dmpo".parse().unwrap(),
-                    k: 3,
-                },
-                seed: 1,
-            },
+            key: RunKey::new("synthetic", "dmpo".parse().unwrap(), 3, 1),
             model: Default::default(),
             error: "PO diverged".into(),
         }

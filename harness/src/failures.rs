@@ -96,19 +96,11 @@ mod tests {
 
     #[test]
     fn failures_round_trip_and_reset() {
-        use prefbench_results::Cell;
         use prefbench_vocabulary::Architecture;
         let dir = tempfile::tempdir().unwrap();
         let failure = RunFailure {
             id: "abc".into(),
-            key: RunKey {
-                cell: Cell {
-                    dataset: "synthetic".into(),
-                    method: "dmpo".parse().unwrap(),
-                    k: 3,
-                },
-                seed: 1,
-            },
+            key: RunKey::new("synthetic", "dmpo".parse().unwrap(), 3, 1),
             model: PolicyConfig {
                 architecture: Architecture::Gru,
                 ..PolicyConfig::default()
