@@ -254,7 +254,15 @@ fn hashes(dir: &Path) -> Result<BTreeMap<String, String>> {
             }
             if kind.is_dir() {
                 pending.push(rel);
-            } else if kind.is_file() {
+            } else if !kind.is_file() {
+                bail!(
+                    "{}: {}, not a regular file: prefbench writes only files and folders \
+                     here, so it can neither seal nor verify this entry; remove it (or keep \
+                     such entries out of the output directory)",
+                    entry.path().display(),
+                    special_kind(&kind)
+                );
+            } else {
                 let key = rel
                     .components()
                     .map(|c| c.as_os_str().to_string_lossy())
@@ -265,6 +273,18 @@ fn hashes(dir: &Path) -> Result<BTreeMap<String, String>> {
         }
     }
     Ok(files)
+}
+
+/// What a directory entry that is neither a file nor a folder is, in words.
+fn special_kind(kind: &std::fs::FileType) -> &'static str {
+    use std::os::unix::fs::FileTypeExt;
+    match () {
+        _ if kind.is_symlink() => "a symbolic link",
+        _ if kind.is_fifo() => "a FIFO",
+        _ if kind.is_socket() => "a socket",
+        _ if kind.is_block_device() || kind.is_char_device() => "a device",
+        _ => "a special file",
+    }
 }
 
 #[cfg(test)]
@@ -342,5 +362,28 @@ mod tests {
             err.contains("report.md: listed in the manifest but missing"),
             "{err}"
         );
+    }
+
+    /// An entry added after sealing that is not a regular file (a link to a sealed file, a
+    /// FIFO) is refused by name and kind, not passed over.
+    #[test]
+    fn links_and_fifos_added_after_sealing_are_refused() {
+        let dir = sealed();
+        let link = dir.path().join("figures/b.svg");
+        std::os::unix::fs::symlink(dir.path().join("figures/a.svg"), &link).unwrap();
+        let err = format!("{:#}", unchanged(dir.path()).unwrap_err());
+        assert!(
+            err.contains("b.svg: a symbolic link, not a regular file"),
+            "{err}"
+        );
+        std::fs::remove_file(&link).unwrap();
+        let fifo = dir.path().join("pipe");
+        let path = std::ffi::CString::new(fifo.to_str().unwrap()).unwrap();
+        // SAFETY: a valid C string; mkfifo only creates the entry.
+        assert_eq!(unsafe { libc::mkfifo(path.as_ptr(), 0o600) }, 0);
+        let err = format!("{:#}", unchanged(dir.path()).unwrap_err());
+        assert!(err.contains("pipe: a FIFO, not a regular file"), "{err}");
+        std::fs::remove_file(&fifo).unwrap();
+        unchanged(dir.path()).unwrap();
     }
 }
