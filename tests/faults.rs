@@ -361,6 +361,27 @@ fn bad_golden_files_are_refused_and_checking_nothing_fails() {
     assert!(o.status.success(), "{}", text(&o));
 }
 
+/// Inputs whose objective overflows to NaN: `loss eval` refuses to write them (JSON would
+/// hold `null`, which `--check` cannot read back) and names the case and field.
+#[test]
+fn a_computed_value_that_is_not_finite_is_refused_not_written_as_null() {
+    let tmp = tempfile::tempdir().unwrap();
+    let golden = r#"{"format": "prefbench golden loss vectors v1", "cases": [{"id": "overflow",
+        "input": {"beta": 1.0, "policy_chosen": [1e308], "policy_rejected": [[1e308]],
+        "reference_chosen": [-1e308], "reference_rejected": [[-1e308]]}}]}"#;
+    std::fs::write(tmp.path().join("overflow.json"), golden).unwrap();
+    let o = prefbench(&["loss", "eval", "overflow.json"], tmp.path());
+    let err = text(&o);
+    assert_eq!(o.status.code(), Some(1), "{err}");
+    assert!(o.stdout.is_empty(), "nothing written: {err}");
+    assert!(
+        err.contains(
+            "overflow.json: case overflow: the computed expected.dpo.losses is not finite"
+        ),
+        "{err}"
+    );
+}
+
 /// Holds `dir`'s lock the way a live `prefbench run` does (same lock file, same OS lock).
 fn hold_lock(dir: &Path) -> File {
     let mut file = OpenOptions::new()

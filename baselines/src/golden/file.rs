@@ -152,6 +152,39 @@ impl GoldenFile {
     }
 }
 
+impl GoldenFile {
+    /// The first expected value JSON cannot hold (NaN or ±∞, which serde_json writes as
+    /// `null`, so the file would not read back), as (case, `expected.method.field`).
+    pub fn first_non_finite(&self) -> Option<(String, String)> {
+        self.cases.iter().enumerate().find_map(|(index, case)| {
+            case.expected.iter().flatten().find_map(|(method, values)| {
+                values
+                    .non_finite()
+                    .map(|field| (case.id_or(index), format!("expected.{method}.{field}")))
+            })
+        })
+    }
+}
+
+impl MethodValues {
+    /// The name of the first field holding a value that is not finite.
+    fn non_finite(&self) -> Option<&'static str> {
+        let any = |v: &[f64]| v.iter().any(|x| !x.is_finite());
+        let any2 = |v: &[Vec<f64>]| v.iter().any(|row| any(row));
+        [
+            ("losses", any(&self.losses)),
+            ("grad_policy_chosen", any(&self.grad_policy_chosen)),
+            ("grad_policy_rejected", any2(&self.grad_policy_rejected)),
+            (
+                "boundary_betas",
+                self.boundary_betas.as_deref().is_some_and(any2),
+            ),
+        ]
+        .into_iter()
+        .find_map(|(field, bad)| bad.then_some(field))
+    }
+}
+
 impl GoldenCase {
     /// The case's id, or `#index` when it has none.
     pub fn id_or(&self, index: usize) -> String {

@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use anyhow::Result;
+use anyhow::{bail, Result};
 use clap::{Subcommand, ValueEnum};
 use prefbench_baselines::golden;
 
@@ -48,7 +48,18 @@ pub fn run(command: LossCommand) -> Result<ExitCode> {
     };
     let evaluation = golden::evaluate(&file, kind, resolve_device(device)?)?;
     if !check {
-        outln!("{}", serde_json::to_string_pretty(&evaluation.to_file())?)?;
+        let computed = evaluation.to_file();
+        // serde_json would write `null`, which no reader of the format (--check included)
+        // accepts: refuse rather than print a file that cannot be read back.
+        if let Some((case, field)) = computed.first_non_finite() {
+            bail!(
+                "{}: case {case}: the computed {field} is not finite (NaN or ±∞), which a \
+                 golden file cannot hold; nothing was written. Scale the case's inputs (β and \
+                 the log-likelihoods) so the objective stays finite",
+                file.display()
+            );
+        }
+        outln!("{}", serde_json::to_string_pretty(&computed)?)?;
         return Ok(ExitCode::SUCCESS);
     }
     let summary = evaluation.check();
