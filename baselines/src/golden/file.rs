@@ -150,9 +150,7 @@ impl GoldenFile {
         }
         Ok(file)
     }
-}
 
-impl GoldenFile {
     /// The first expected value JSON cannot hold (NaN or ±∞, which serde_json writes as
     /// `null`, so the file would not read back), as (case, `expected.method.field`).
     pub fn first_non_finite(&self) -> Option<(String, String)> {
