@@ -160,6 +160,18 @@ fn unchanged(dir: &Path) -> Result<Manifest> {
             path.display()
         );
     }
+    // A sealed manifest only lists files inside its directory; an entry naming another place
+    // would otherwise be reported as missing, or copied from outside to rebuild the report.
+    if let Some(outside) = manifest.sha256.keys().find(|name| !inside(name)) {
+        bail!(
+            "{}: lists {outside:?}, a path outside {} (absolute, or through `..`); prefbench \
+             lists only files inside the directory, so the manifest was edited: restore it, or \
+             rebuild it with `prefbench report {}`",
+            path.display(),
+            dir.display(),
+            dir.display()
+        );
+    }
     let found = hashes(dir)?;
     let names: BTreeSet<&String> = manifest.sha256.keys().chain(found.keys()).collect();
     for name in names {
@@ -179,6 +191,15 @@ fn unchanged(dir: &Path) -> Result<Manifest> {
         }
     }
     Ok(manifest)
+}
+
+/// Whether a manifest entry names a path inside the directory: relative, of plain names only.
+fn inside(name: &str) -> bool {
+    let path = Path::new(name);
+    !name.is_empty()
+        && path
+            .components()
+            .all(|c| matches!(c, std::path::Component::Normal(_)))
 }
 
 /// Rebuilds the report from a copy of the directory's files in a temporary directory and
@@ -362,6 +383,28 @@ mod tests {
             err.contains("report.md: listed in the manifest but missing"),
             "{err}"
         );
+    }
+
+    /// A manifest edited to list a path outside its directory, and sealed again (the seal is a
+    /// hash anyone can recompute), is refused as naming an outside path, not as a missing file.
+    #[test]
+    fn an_entry_outside_the_directory_is_named_as_outside() {
+        let dir = sealed();
+        let path = OutputDir::at(dir.path()).manifest();
+        for outside in ["../elsewhere.md", "/etc/hostname", "figures/../../x"] {
+            let mut manifest: Manifest =
+                serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
+            manifest.sha256.insert(outside.into(), "0".repeat(64));
+            manifest.seal = manifest.sealed().unwrap();
+            std::fs::write(&path, manifest.text().unwrap()).unwrap();
+            let err = format!("{:#}", unchanged(dir.path()).unwrap_err());
+            assert!(
+                err.contains(&format!("lists {outside:?}, a path outside"))
+                    && !err.contains("missing"),
+                "{err}"
+            );
+        }
+        assert!(inside("figures/a.svg") && !inside("") && !inside("./a"));
     }
 
     /// An entry added after sealing that is not a regular file (a link to a sealed file, a

@@ -3,7 +3,7 @@
 //! modules that write and read it. Every write into it goes through `prefbench_io`.
 use std::path::{Path, PathBuf};
 
-use anyhow::{Context, Result};
+use anyhow::{bail, Context, Result};
 
 /// The store of finished runs inside an output directory.
 const RESULTS: &str = "results.jsonl";
@@ -23,6 +23,7 @@ impl OutputDir {
     /// Creates the directory and proves it writable before any training, naming it in the
     /// error if not.
     pub fn create(&self) -> Result<()> {
+        self.refuse_a_file()?;
         let fail = || {
             format!(
                 "output directory {} is not writable; choose another with --out DIR",
@@ -34,6 +35,28 @@ impl OutputDir {
         std::fs::write(&probe, b"").with_context(fail)?;
         std::fs::remove_file(&probe).with_context(fail)?;
         Ok(())
+    }
+
+    /// Refuses a path that is a file, or lies under one: creating the directory would fail with
+    /// the OS's "File exists" or "Not a directory", which reads like a permission problem.
+    pub fn refuse_a_file(&self) -> Result<()> {
+        let existing = self
+            .root
+            .ancestors()
+            .filter(|a| !a.as_os_str().is_empty())
+            .find_map(|a| std::fs::metadata(a).ok().map(|m| (a, m.is_dir())));
+        match existing {
+            Some((file, false)) if file == self.root => bail!(
+                "output directory {} is a file, not a directory; choose another with --out DIR",
+                self.root.display()
+            ),
+            Some((file, false)) => bail!(
+                "output directory {}: {} is a file, not a directory; choose another with --out DIR",
+                self.root.display(),
+                file.display()
+            ),
+            _ => Ok(()),
+        }
     }
 
     /// The directory itself.
@@ -108,5 +131,32 @@ pub fn remove_file(path: &Path) -> Result<()> {
             Err(e).with_context(|| format!("cannot remove {}", path.display()))
         }
         _ => Ok(()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `--out` naming a file, or a path under one, is refused as a file before anything is
+    /// created, not as "not writable" with the OS's "File exists".
+    #[test]
+    fn a_file_or_a_path_under_one_is_refused_as_a_file() {
+        let tmp = tempfile::tempdir().unwrap();
+        let file = tmp.path().join("afile");
+        std::fs::write(&file, "x").unwrap();
+        for (out, named) in [(file.clone(), "is a file"), (file.join("sub/dir"), ": ")] {
+            let err = format!("{:#}", OutputDir::at(&out).create().unwrap_err());
+            assert!(
+                err.contains(named)
+                    && err.contains("afile is a file, not a directory")
+                    && !err.contains("not writable"),
+                "{err}"
+            );
+        }
+        let fresh = OutputDir::at(tmp.path().join("new/out"));
+        fresh.refuse_a_file().unwrap();
+        fresh.create().unwrap();
+        assert!(fresh.root().is_dir());
     }
 }

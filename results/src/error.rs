@@ -65,6 +65,20 @@ pub enum StoreError {
         second: String,
     },
     #[error(
+        "the records at {first} and {second} share one SFT reference ({reference}: the same \
+         dataset content, seed, policy and SFT settings, trained on the same device and CPU \
+         model) but disagree on its `{field}`; one of them was edited or damaged: keep it out \
+         of the results (remove that line, or restore the file from a shard copy)"
+    )]
+    SharedReferenceDisagrees {
+        /// The reference's SFT cache key.
+        reference: String,
+        field: &'static str,
+        /// Where each record was read (`file:line`, or its place in the input).
+        first: String,
+        second: String,
+    },
+    #[error(
         "{path}: record {id} was not written: {invalid}; readers would refuse it (a bug in \
          prefbench: please report it with this message)"
     )]

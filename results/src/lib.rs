@@ -10,6 +10,7 @@ pub mod inference;
 pub mod overhead;
 pub mod record;
 pub mod setting;
+mod shared_reference;
 pub mod stats;
 pub mod store;
 mod unique;

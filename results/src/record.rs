@@ -17,6 +17,7 @@ pub const READABLE_SCHEMAS: [u32; 2] = [2, SCHEMA_VERSION];
 /// Wall-clock seconds of each stage of one run. SFT and the reference cache are shared by all
 /// PO runs of a (dataset, seed); `sft_cached` says whether this run paid for them.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Timings {
     pub sft_s: f64,
     pub reference_cache_s: f64,
@@ -60,8 +61,11 @@ pub struct Timings {
     pub stack_members: Option<usize>,
 }
 
-/// A finished PO run.
+/// A finished PO run. A field this version does not know is refused, at every level the
+/// record schema closes (`docs/schema/record.schema.json`, `additionalProperties: false`):
+/// read and then dropped, it would vanish from a merge without a word.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct RunRecord {
     pub schema: u32,
     /// Stable hash of the canonical run spec; the store's key.

@@ -1,8 +1,10 @@
 //! The rule of `merge`, `report` and `compare` on which records count (see the `store`
 //! module): one record per run id, identical copies collapse into one and are listed, two
-//! different records under one id are refused.
+//! different records under one id are refused, and so are records that share one SFT reference
+//! but disagree on it (`crate::shared_reference`).
 use crate::error::StoreError;
 use crate::record::RunRecord;
+use crate::shared_reference::check_shared_references;
 use std::borrow::Borrow;
 use std::collections::BTreeMap;
 use std::fmt;
@@ -66,6 +68,11 @@ pub(crate) fn keep_unique<R: Borrow<RunRecord>>(
             }
         }
     }
+    let mut origins = vec![""; records.len()];
+    for (at, origin, _) in seen.values() {
+        origins[*at] = origin;
+    }
+    check_shared_references(records.iter().map(Borrow::borrow).zip(origins))?;
     let duplicates = seen
         .into_iter()
         .filter(|(_, (_, _, copies))| *copies > 1)

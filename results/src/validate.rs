@@ -8,13 +8,20 @@
 //!
 //! - the id is recomputed from the spec ([`canonical_hash`]), the spec must read as a
 //!   [`RunIdentity`], and the cell, seed and version must be the identity's;
-//! - metrics are fractions of a whole number of samples, with HR@1 ≤ NDCG@5 ≤ HR@5 (each
-//!   sample's NDCG@5 lies between its two hits);
+//! - metrics are fractions of a whole number of samples, and NDCG@5 lies within the exact
+//!   bounds its two hit rates allow: a hit at 1 scores 1, a hit at ranks 2 to 5 between
+//!   1/log2(6) and 1/log2(3), a miss 0;
+//! - the SFT reference's kept epoch is the one its own curve says (the first best validation
+//!   HR@1 with early stopping, the last epoch without), with that epoch's validation HR@1;
 //! - K fits the 20 candidates (1..=19, DPO only at 1);
 //! - `epochs` holds every PO epoch of `spec.po.epochs`, `selected_epoch` is the one with the best
 //!   validation HR@1 (ties: the earliest), and `valid`, `test` and `final_train_loss` are
 //!   copies of the selected and the last epoch;
-//! - times are finite, non-negative and below a year, memory below a pebibyte.
+//! - times are finite, non-negative and below a year, memory below a pebibyte; a selection
+//!   share only where the method selects (DynamicPO and its ablations).
+//!
+//! What one record cannot show, that records sharing one SFT reference agree on it, is checked
+//! where records are read together (`crate::unique`).
 //!
 //! The dataset name is not checked against the registry: records are self-describing (the id
 //! binds the name to the data's content hash), the results crate does not know the registry,
@@ -54,6 +61,16 @@ pub fn validate(record: &RunRecord) -> Result<(), InvalidRecord> {
     curve(record)?;
     ranks(record)?;
     timings(&record.timings)?;
+    require(
+        spec.method.is_dynamic() || record.timings.selection_share == 0.0,
+        "timings.selection_share",
+        || {
+            format!(
+                "is {:?}, but {} selects no boundary, so nothing was timed",
+                record.timings.selection_share, spec.method
+            )
+        },
+    )?;
     require(record.threads >= 1, "threads", || {
         "is 0; a run uses at least one thread".into()
     })?;
@@ -196,12 +213,7 @@ fn po_epochs(r: &RunRecord, spec: &RunIdentity) -> Result<(), InvalidRecord> {
             })?;
         }
     }
-    let best = epochs.iter().enumerate().fold(0, |best, (i, e)| {
-        match e.valid.hr_at_1 > epochs[best].valid.hr_at_1 {
-            true => i,
-            false => best,
-        }
-    });
+    let best = first_best(epochs.iter().map(|e| e.valid.hr_at_1)) - 1;
     let selected = r.selected_epoch;
     require(selected == best + 1, "selected_epoch", || {
         format!(
@@ -229,7 +241,7 @@ fn po_epochs(r: &RunRecord, spec: &RunIdentity) -> Result<(), InvalidRecord> {
     )
 }
 
-/// Fractions of a whole number of samples, with HR@1 ≤ NDCG@5 ≤ HR@5.
+/// Fractions of a whole number of samples, NDCG@5 within the bounds of its hit rates.
 fn metrics(field: &str, m: &RankingMetrics) -> Result<(), InvalidRecord> {
     require(m.samples > 0, format!("{field}.samples"), || {
         "is 0; metrics are means over at least one sample".into()
@@ -255,15 +267,28 @@ fn metrics(field: &str, m: &RankingMetrics) -> Result<(), InvalidRecord> {
             },
         )?;
     }
+    let (lowest, highest) = ndcg_at_5_bounds(m.hr_at_1, m.hr_at_5);
     require(
-        m.hr_at_1 <= m.ndcg_at_5 + SLACK && m.ndcg_at_5 <= m.hr_at_5 + SLACK,
+        lowest - SLACK <= m.ndcg_at_5 && m.ndcg_at_5 <= highest + SLACK,
         format!("{field}.ndcg_at_5"),
         || {
             format!(
-                "is {:?}, not between HR@1 {:?} and HR@5 {:?}",
+                "is {:?}, outside [{lowest:.6}, {highest:.6}], what HR@1 {:?} and HR@5 {:?} \
+                 allow (every hit at rank 2 to 5 scoring 1/log2(6) to 1/log2(3))",
                 m.ndcg_at_5, m.hr_at_1, m.hr_at_5
             )
         },
+    )
+}
+
+/// The least and the most NDCG@5 a split can have with these hit rates: the hits at 1 score 1
+/// each, the other hits within the top 5 score 1/log2(rank + 1), at least 1/log2(6) (rank 5)
+/// and at most 1/log2(3) (rank 2), and misses 0.
+fn ndcg_at_5_bounds(hr_at_1: f64, hr_at_5: f64) -> (f64, f64) {
+    let lower_ranks = hr_at_5 - hr_at_1;
+    (
+        hr_at_1 + lower_ranks / 6f64.log2(),
+        hr_at_1 + lower_ranks / 3f64.log2(),
     )
 }
 
@@ -292,7 +317,45 @@ fn sft(r: &RunRecord, spec: &RunIdentity) -> Result<(), InvalidRecord> {
         within(format!("sft.valid_hr_at_1[{i}]"), hr, 0.0, 1.0)?;
         finite(format!("sft.train_loss[{i}]"), loss)?;
     }
-    Ok(())
+    if ran == 0 {
+        return Ok(());
+    }
+    // The trainer keeps the first epoch of best validation HR@1 when it stops early, the last
+    // epoch otherwise, and evaluates the kept weights again: the same validation HR@1.
+    let early_stopping = spec.reference.sft.patience > 0;
+    let kept = match early_stopping {
+        true => first_best(s.valid_hr_at_1.iter().copied()),
+        false => ran,
+    };
+    require(s.kept_epoch == kept, "sft.kept_epoch", || {
+        let rule = match early_stopping {
+            true => "the first epoch of best validation HR@1 (spec.sft.patience > 0)",
+            false => "the last epoch that ran (spec.sft.patience is 0)",
+        };
+        format!(
+            "is {} but its curve's kept epoch, {rule}, is {kept}",
+            s.kept_epoch
+        )
+    })?;
+    let at_kept = s.valid_hr_at_1[kept - 1];
+    require(s.valid.hr_at_1 == at_kept, "sft.valid.hr_at_1", || {
+        format!(
+            "is {:?} but sft.valid_hr_at_1 holds {at_kept:?} at the kept epoch {kept}",
+            s.valid.hr_at_1
+        )
+    })
+}
+
+/// The 1-based place of the first largest of `values` (1 when empty): model selection's rule,
+/// ties to the earliest.
+fn first_best(values: impl Iterator<Item = f64>) -> usize {
+    let mut best: Option<(usize, f64)> = None;
+    for (i, v) in values.enumerate() {
+        if best.is_none_or(|(_, b)| v > b) {
+            best = Some((i, v));
+        }
+    }
+    best.map_or(1, |(i, _)| i + 1)
 }
 
 /// The inspected steps: at least the first, in order, every share a fraction, the boundary at

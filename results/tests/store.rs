@@ -207,6 +207,56 @@ fn merge_dedups_identical_records_and_refuses_different_ones_under_one_id() {
     );
 }
 
+/// Runs of one SFT reference copy its block; an edit to one copy would move the report's SFT
+/// line without any record failing on its own, so records read together must agree on it,
+/// unless they ran on different CPU models, where the reference was trained again.
+#[test]
+fn records_sharing_an_sft_reference_must_agree_on_it_unless_trained_on_another_cpu() {
+    let dir = scratch!("shared-reference");
+    let with_curve = |method: &str, last_loss: f64| {
+        let mut r = stored(method, 5, 0);
+        r.sft.valid_hr_at_1 = vec![0.05, 0.07, r.sft.valid.hr_at_1];
+        r.sft.train_loss = vec![3.0, 2.0, last_loss];
+        r
+    };
+    let (a, b) = (with_curve("dmpo", 1.0), with_curve("sdpo", 1.0));
+    let path = dir.join("results.jsonl");
+    write_records(&path, &[a.clone(), b]).unwrap();
+    assert_eq!(
+        read_unique(std::slice::from_ref(&path))
+            .unwrap()
+            .records
+            .len(),
+        2
+    );
+
+    let edited = with_curve("sdpo", 1.0000001);
+    write_records(&path, &[a.clone(), edited.clone()]).unwrap();
+    let err = read_unique(std::slice::from_ref(&path))
+        .unwrap_err()
+        .to_string();
+    for part in [
+        "results.jsonl:1",
+        "results.jsonl:2",
+        "`sft.train_loss`",
+        "one SFT reference",
+    ] {
+        assert!(err.contains(part), "{part}: {err}");
+    }
+    assert!(unique(&[a.clone(), edited.clone()]).is_err());
+
+    let mut elsewhere = edited;
+    elsewhere.environment.cpu_model = Some("Intel(R) Xeon(R) Processor".into());
+    write_records(&path, &[a, elsewhere]).unwrap();
+    assert_eq!(
+        read_unique(std::slice::from_ref(&path))
+            .unwrap()
+            .records
+            .len(),
+        2
+    );
+}
+
 #[test]
 fn identical_copies_collapse_with_one_duplicate_per_id_and_conflicts_name_both_lines() {
     let dir = scratch!("unique");

@@ -11,6 +11,9 @@ fn genuine() -> Value {
     serde_json::from_str(prefbench_testkit::STORED_RECORD).unwrap()
 }
 
+/// An edit of a record's JSON.
+type Edit = fn(&mut Value);
+
 fn check(value: Value) -> Result<(), prefbench_results::InvalidRecord> {
     let record: RunRecord = serde_json::from_value(value).expect("still a well-formed record");
     validate(&record)
@@ -30,8 +33,7 @@ fn a_stored_record_passes_and_its_id_is_the_hash_of_its_spec() {
 
 #[test]
 fn each_kind_of_damage_is_refused_naming_the_field() {
-    type Edit = fn(&mut Value);
-    let cases: [(&str, Edit, &str, &str); 34] = [
+    let cases: [(&str, Edit, &str, &str); 38] = [
         (
             "HR@1 of 1e308",
             |r| r["test"]["hr_at_1"] = json!(1e308),
@@ -66,7 +68,31 @@ fn each_kind_of_damage_is_refused_naming_the_field() {
             "NDCG@5 below HR@1",
             |r| r["test"]["ndcg_at_5"] = json!(0.0),
             "test.ndcg_at_5",
-            "not between",
+            "outside [0.211868, 0.284663], what HR@1",
+        ),
+        (
+            "NDCG@5 between HR@1 and HR@5 but above what the hits allow",
+            |r| r["test"]["ndcg_at_5"] = r["test"]["hr_at_5"].clone(),
+            "test.ndcg_at_5",
+            "every hit at rank 2 to 5 scoring 1/log2(6) to 1/log2(3)",
+        ),
+        (
+            "a selection share on a method without selection",
+            |r| r["timings"]["selection_share"] = json!(0.25),
+            "timings.selection_share",
+            "is 0.25, but dmpo selects no boundary",
+        ),
+        (
+            "an SFT kept epoch that its curve does not give",
+            |r| with_sft_curve(r, [0.05, 0.07, 0.08771929824561403], 2),
+            "sft.kept_epoch",
+            "is 2 but its curve's kept epoch, the last epoch that ran (spec.sft.patience is 0), is 3",
+        ),
+        (
+            "an SFT validation HR@1 that is not its kept epoch's",
+            |r| with_sft_curve(r, [0.05, 0.07, 0.09], 3),
+            "sft.valid.hr_at_1",
+            "holds 0.09 at the kept epoch 3",
         ),
         (
             "a test HR@1 that is not the selected epoch's",
@@ -239,6 +265,60 @@ fn each_kind_of_damage_is_refused_naming_the_field() {
         let err = check(record).expect_err(what);
         assert_eq!(err.field, field, "{what}: {err}");
         assert!(err.problem.contains(problem), "{what}: {err}");
+    }
+}
+
+/// `record`'s SFT block with a curve of three epochs (it has none: it predates them) and
+/// `kept` as its kept epoch.
+fn with_sft_curve(record: &mut Value, valid_hr_at_1: [f64; 3], kept: usize) {
+    record["sft"]["valid_hr_at_1"] = json!(valid_hr_at_1);
+    record["sft"]["train_loss"] = json!([3.0, 2.0, 1.0]);
+    record["sft"]["kept_epoch"] = json!(kept);
+}
+
+/// The kept epoch's rule, both ways: the last epoch without early stopping, the first best one
+/// with it (ties to the earliest), and the block's validation HR@1 is that epoch's.
+#[test]
+fn an_sft_curve_that_gives_its_kept_epoch_passes_with_and_without_early_stopping() {
+    let hr = 0.08771929824561403;
+    let mut record = genuine();
+    with_sft_curve(&mut record, [0.05, 0.07, hr], 3);
+    check(record.clone()).unwrap();
+    record["spec"]["sft"]["patience"] = json!(1);
+    record["id"] = json!(canonical_hash(&record["spec"]));
+    with_sft_curve(&mut record, [0.05, hr, hr], 2);
+    check(record.clone()).unwrap();
+    with_sft_curve(&mut record, [0.05, hr, hr], 3);
+    let err = check(record).unwrap_err();
+    assert_eq!(err.field, "sft.kept_epoch", "{err}");
+    assert!(
+        err.problem
+            .contains("the first epoch of best validation HR@1"),
+        "{err}"
+    );
+}
+
+/// The record schema closes its objects (`additionalProperties: false`), and so does the
+/// reader: a field it does not know is refused where it stands, not read and then dropped by
+/// a merge.
+#[test]
+fn a_field_the_schema_does_not_know_is_refused_at_every_closed_level() {
+    let places: [(&str, Edit); 6] = [
+        ("the record", |r| r["note"] = json!("x")),
+        ("cell", |r| r["cell"]["note"] = json!("x")),
+        ("sft", |r| r["sft"]["note"] = json!("x")),
+        ("test metrics", |r| r["test"]["note"] = json!("x")),
+        ("an epoch", |r| r["epochs"][0]["note"] = json!("x")),
+        ("timings", |r| r["timings"]["note"] = json!("x")),
+    ];
+    for (place, edit) in places {
+        let mut record = genuine();
+        edit(&mut record);
+        let err = serde_json::from_value::<RunRecord>(record).expect_err(place);
+        assert!(
+            err.to_string().contains("unknown field `note`"),
+            "{place}: {err}"
+        );
     }
 }
 

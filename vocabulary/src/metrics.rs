@@ -5,6 +5,7 @@ use serde::{Deserialize, Serialize};
 
 /// Ranking metrics over the 20 candidates of one split.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct RankingMetrics {
     pub hr_at_1: f64,
     pub hr_at_5: f64,
@@ -14,6 +15,7 @@ pub struct RankingMetrics {
 
 /// Metrics at the end of one PO epoch.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct EpochPoint {
     /// 1-based.
     pub epoch: usize,
@@ -25,6 +27,7 @@ pub struct EpochPoint {
 
 /// One logged PO training step (thinned to a bounded number of points).
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct StepPoint {
     pub step: usize,
     pub loss: f64,
@@ -53,6 +56,7 @@ impl StepPoint {
 
 /// The SFT reference of a run, as trained (or loaded from the cache) before PO.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct SftMetrics {
     pub valid: RankingMetrics,
     pub test: RankingMetrics,

@@ -5,7 +5,10 @@ use serde::{Deserialize, Serialize};
 use crate::Method;
 
 /// The cell coordinates of a run, the part of the spec that reports group by.
+/// Fields it does not know are refused, as the record schema says; inside [`RunKey`], which
+/// flattens it, serde hands it only its own fields, so there the key's other fields pass.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Cell {
     pub dataset: String,
     pub method: Method,

@@ -62,15 +62,18 @@ fn parse_size(text: &str) -> Result<u64, String> {
         .iter()
         .find_map(|&(unit, scale)| text.strip_suffix(unit).map(|n| (n, scale)))
         .unwrap_or((text, 1));
-    number
-        .trim()
-        .parse::<u64>()
-        .ok()
-        .and_then(|n| n.checked_mul(scale))
-        .filter(|&bytes| bytes > 0)
-        .ok_or_else(|| {
-            format!("`{text}`: expected a whole number of bytes > 0, optionally with KiB, MiB, GiB or TiB (e.g. 8GiB)")
-        })
+    let digits = number.trim();
+    let too_large = || {
+        format!("`{text}`: more than 2^64 - 1 bytes (16 EiB), the largest size a budget can hold")
+    };
+    match digits.parse::<u64>() {
+        Ok(n) if n > 0 => n.checked_mul(scale).ok_or_else(too_large),
+        Err(e) if *e.kind() == std::num::IntErrorKind::PosOverflow => Err(too_large()),
+        _ => Err(format!(
+            "`{text}`: expected a whole number of bytes > 0, optionally with KiB, MiB, GiB or \
+             TiB (e.g. 8GiB)"
+        )),
+    }
 }
 
 /// Which config: a file or a preset.
@@ -198,10 +201,19 @@ mod tests {
         assert_eq!(parse_size("8GiB"), Ok(8 << 30));
         assert_eq!(parse_size("512MiB"), Ok(512 << 20));
         assert_eq!(parse_size("4096"), Ok(4096));
-        for bad in ["", "0", "8GB", "-1GiB", "1.5GiB", "99999999999TiB"] {
+        for bad in ["", "0", "8GB", "-1GiB", "1.5GiB"] {
             let err = parse_size(bad).unwrap_err();
             assert!(err.contains("e.g. 8GiB"), "{bad}: {err}");
         }
+        // A whole number > 0 is refused for its size, not with the rule it satisfies.
+        for huge in ["99999999999TiB", "17179869184GiB", "99999999999999999999"] {
+            let err = parse_size(huge).unwrap_err();
+            assert!(
+                err.contains("more than 2^64 - 1 bytes") && !err.contains("e.g."),
+                "{huge}: {err}"
+            );
+        }
+        assert_eq!(parse_size("16777215TiB"), Ok(16777215 << 40));
     }
 
     /// A config asking for more threads than this machine has parses (`threads: 64` is valid
@@ -288,6 +300,7 @@ pub fn run_config(args: RunArgs, config: ExperimentConfig, source: Source) -> Re
     if args.dry_run {
         // The plan is this machine's: what it cannot run is refused here too.
         args.matrix.threads(&config, &source, args.jobs)?;
+        OutputDir::at(&out).refuse_a_file()?;
         let sources = match args.estimate_from.is_empty() {
             true => vec![out],
             false => {

@@ -118,8 +118,12 @@ pub(super) fn distinct<T: Serialize>(values: &[T]) -> Result<(), String> {
     Ok(())
 }
 
+/// The longest file name (bytes) of Linux' file systems and of most others (NAME_MAX): the same
+/// limit on every machine, so a config's validity does not depend on where it is read.
+const MAX_NAME_BYTES: usize = 255;
+
 /// A name is one plain path component: not empty, no `/` or `\`, no `..`, not `.`, not absolute,
-/// no control characters, since the default output directory is `prefbench-out/<name>` and
+/// no control characters, at most [`MAX_NAME_BYTES`], since the default output directory is `prefbench-out/<name>` and
 /// must stay inside `prefbench-out/`.
 pub(super) fn check_name(name: &str) -> Result<(), String> {
     let problem = if name.is_empty() {
@@ -132,11 +136,14 @@ pub(super) fn check_name(name: &str) -> Result<(), String> {
         "is `.`"
     } else if name.chars().any(char::is_control) {
         "contains a control character"
+    } else if name.len() > MAX_NAME_BYTES {
+        "is longer than 255 bytes, the longest file name most file systems allow"
     } else {
         return Ok(());
     };
     Err(format!(
         "{name:?} {problem}; the name must be a plain directory name (not empty, no `/`, `\\` \
-         or `..`), since the default output directory is prefbench-out/<name>"
+         or `..`, at most {MAX_NAME_BYTES} bytes), since the default output directory is \
+         prefbench-out/<name>"
     ))
 }

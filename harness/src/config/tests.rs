@@ -362,6 +362,12 @@ fn repeated_axis_values_and_escaping_names_are_refused() {
             1,
             "control character",
         ),
+        (
+            with("name: x", &format!("name: {}", "n".repeat(256))),
+            "name",
+            1,
+            "longer than 255 bytes",
+        ),
     ];
     for (text, field, line, domain) in rows {
         let err = error(&text);
@@ -387,7 +393,13 @@ fn boundary_values_inside_the_domains_are_accepted() {
     assert!(SftConfig::default().validate().is_ok());
     assert!(PoConfig::default().validate().is_ok());
     assert!(PolicyConfig::default().validate().is_ok());
-    for name in ["demo", "paper-2026", "a.b", "ünïcode name"] {
+    for name in [
+        "demo",
+        "paper-2026",
+        "a.b",
+        "ünïcode name",
+        &"n".repeat(255),
+    ] {
         assert!(check_name(name).is_ok(), "{name}");
     }
 }

@@ -1,0 +1,66 @@
+//! The check no single record can make: runs that share one SFT reference agree on it. Every
+//! record copies its reference's metrics and curve (`sft`), and reports read that block for the
+//! SFT line and for "PO below its reference"; one edited copy would move both without any
+//! record failing [`crate::validate`].
+//!
+//! The same reference is the same [`SftIdentity`] trained on the same CPU model and device:
+//! a CPU run repeats bit for bit on one CPU model, but libtorch's kernels take different paths
+//! on different ones (the published `lastfm-dated` references trained on an AMD EPYC and on an
+//! Intel Xeon differ in the 7th digit of their SFT losses), so records of one identity from two
+//! kinds of machine hold two trainings of it, not two copies of one.
+use crate::error::StoreError;
+use crate::record::RunRecord;
+use prefbench_vocabulary::SftMetrics;
+use std::collections::BTreeMap;
+
+/// Refuses the first pair of `records` (each with where it was read) that share an SFT
+/// reference and disagree on its block, naming the first field that differs.
+pub(crate) fn check_shared_references<'a>(
+    records: impl IntoIterator<Item = (&'a RunRecord, &'a str)>,
+) -> Result<(), StoreError> {
+    let mut first: BTreeMap<(String, String, Option<String>), (&RunRecord, &str)> = BTreeMap::new();
+    for (record, origin) in records {
+        // A spec that does not read is refused by `validate`, which every reader applies.
+        let Ok(identity) = record.identity() else {
+            continue;
+        };
+        let machine = (record.device.clone(), record.environment.cpu_model.clone());
+        let key = (identity.reference.key(), machine.0, machine.1);
+        match first.get(&key) {
+            None => {
+                first.insert(key, (record, origin));
+            }
+            Some((earlier, earlier_origin)) => {
+                if let Some(field) = first_difference(&earlier.sft, &record.sft) {
+                    return Err(StoreError::SharedReferenceDisagrees {
+                        reference: key.0,
+                        field,
+                        first: earlier_origin.to_string(),
+                        second: origin.to_string(),
+                    });
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The first field of the SFT block, as the record spells it, in which `a` and `b` differ.
+fn first_difference(a: &SftMetrics, b: &SftMetrics) -> Option<&'static str> {
+    let SftMetrics {
+        valid,
+        test,
+        kept_epoch,
+        valid_hr_at_1,
+        train_loss,
+    } = a;
+    [
+        (*valid != b.valid, "sft.valid"),
+        (*test != b.test, "sft.test"),
+        (*kept_epoch != b.kept_epoch, "sft.kept_epoch"),
+        (*valid_hr_at_1 != b.valid_hr_at_1, "sft.valid_hr_at_1"),
+        (*train_loss != b.train_loss, "sft.train_loss"),
+    ]
+    .into_iter()
+    .find_map(|(differs, field)| differs.then_some(field))
+}
