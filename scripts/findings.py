@@ -1,9 +1,9 @@
 #!/usr/bin/env python3
 """Prints the README's "Findings" tables from a report.json (default published/report.json).
 
-First the pre-registered primary endpoints (docs/claims.md): one row per endpoint, dataset and
-protocol with Δ [95 % t CI], the relative lift beside the paper's, the Holm p and the outcome,
-and the outcome at the last epoch. Then the per-claim verdict table: one row per claim and
+First the pre-registered primary endpoints (docs/claims.md), as the report's first tables:
+one per protocol, a row per endpoint and dataset with Δ [95 % t CI], the relative lift beside
+the paper's, the Holm p and the outcome. Then the per-claim verdict table: one row per claim and
 policy with at least one testable dataset, one column per real dataset (both LastFM variants
 and MovieLens-100K leave-one-out) and protocol (the paper's; the tuned one where it ran, after
 the paper's column of that dataset); paired comparisons condensed to "base→variant, Δ [t 95 %],
@@ -63,9 +63,10 @@ def condensed(claim, text):
     return text
 
 
-OUTCOME = {"reproduced": "**reproduced**", "smaller_than_claimed": "**smaller than claimed**",
-           "ruled_out": "**ruled out**", "underpowered": "underpowered", "opposite": "**opposite**",
-           "baseline_does_not_train": "not testable (baseline does not train)", "not_run": "not run yet"}
+# Outcome labels of the compact first table (reports' `Outcome::short_label`).
+SHORT = {"reproduced": "reproduced", "smaller_than_claimed": "smaller", "ruled_out": "ruled out",
+         "underpowered": "underpowered", "opposite": "opposite",
+         "baseline_does_not_train": "not testable", "not_run": "not run yet"}
 
 
 def pct(x):
@@ -73,32 +74,38 @@ def pct(x):
 
 
 def primaries(report):
-    """The pre-registered primary endpoints, one compact numeric row each."""
-    print("| endpoint | dataset | protocol | Δ [95% t CI] | relative [95% CI] | paper | Holm p | outcome | at the last epoch |")
-    print("|:--|:--|:--|--:|--:|--:|--:|:--|:--|")
-    for row in report["endpoints"]["rows"]:
-        if not row["primary"]:
-            continue
-        t = row["test"]
-        cells = [row["id"], f"`{row['dataset']}`", row["protocol"]]
-        if t is None:
-            cells += ["–", "–", pct(row["paper_relative"]), "–", OUTCOME[row["outcome"]], "–"]
-        else:
-            sel, lo_hi = t["at_selected"], t["at_selected"]["t_ci95"]
-            rel = t["relative_ci95"]
-            p = sel["p_adjusted"]
-            last = t["at_last"]
-            outcome = OUTCOME[row["outcome"]] + (" (base < SFT)" if row["base_below_sft"] and row["outcome"] != "baseline_does_not_train" else "")
-            cells += [
-                f"{sel['effect']:+.4f} [{lo_hi[0]:+.4f}, {lo_hi[1]:+.4f}]",
-                f"{pct(t['relative_lift'])} [{pct(rel[0])}, {pct(rel[1])}]",
-                pct(row["paper_relative"]),
-                "–" if p is None else ("< 0.001" if p < 0.001 else f"{p:.3f}"),
-                outcome,
-                "–" if last is None else f"{OUTCOME[last['outcome']].strip('*')} (Δ {last['effect']:+.4f})",
-            ]
-        print("| " + " | ".join(cells) + " |")
-    print()
+    """The pre-registered primary endpoints, as the report's first tables: one per protocol,
+    one row per endpoint and dataset, numbers only, every row within 100 columns."""
+    rows = [r for r in report["endpoints"]["rows"] if r["primary"]]
+    protocols = list(dict.fromkeys(r["protocol"] for r in rows))
+    for protocol in protocols:
+        mine = [r for r in rows if r["protocol"] == protocol]
+        registered = " (pre-registered)" if all(r["pre_registered"] for r in mine) else ""
+        print(f"**At a glance, {protocol} protocol{registered}**: variant − base at K = 15, test HR@1 "
+              "(P-C7: reward win rate); relative = Δ / base, beside the paper's:")
+        print()
+        print("| endpoint | dataset | Δ [95% CI] | relative | paper | p (Holm) | outcome |")
+        print("|:--|:--|--:|--:|--:|--:|:--|")
+        flagged = False
+        for row in mine:
+            t = row["test"]
+            flag = row["base_below_sft"] and row["outcome"] != "baseline_does_not_train"
+            flagged |= flag
+            outcome = SHORT[row["outcome"]] + (" †" if flag else "")
+            if t is None:
+                delta = rel = p = "–"
+            else:
+                sel, (lo, hi) = t["at_selected"], t["at_selected"]["t_ci95"]
+                delta = f"{sel['effect']:+.4f} [{lo:+.4f}, {hi:+.4f}]"
+                rel = pct(t["relative_lift"])
+                q = sel["p_adjusted"]
+                p = "–" if q is None else ("< 0.001" if q < 0.001 else f"{q:.3f}")
+            print(f"| {row['id']} | {row['dataset']} | {delta} | {rel} | {pct(row['paper_relative'])} | {p} | {outcome} |")
+        print()
+        note = ("smaller: significant, the paper's size excluded; not testable: the base does not "
+                "train (it ends below its SFT reference)")
+        print(note + ("; † the base ends below its SFT reference" if flagged else "") + ".")
+        print()
 
 
 def main():

@@ -202,7 +202,7 @@ fn bad_input_gets_one_clear_line() {
     assert!(!o.status.success());
     let err = text(&o);
     assert!(
-        err.contains("file/out") && err.contains("not writable"),
+        err.contains("file/out: file is a file, not a directory") && !err.contains("writable"),
         "{err}"
     );
     assert!(!err.contains("SFT"), "refused before training: {err}");

@@ -146,6 +146,16 @@ impl Outcome {
             Self::NotSignificant => "no significant difference",
         }
     }
+
+    /// The label in the report's first, compact table, where the cell must stay short; the
+    /// table's note says what the two shortened ones mean.
+    pub fn short_label(self) -> &'static str {
+        match self {
+            Self::BaselineDoesNotTrain => "not testable",
+            Self::SmallerThanClaimed => "smaller",
+            other => other.label(),
+        }
+    }
 }
 
 /// A whole report.

@@ -26,7 +26,10 @@ pub(crate) fn section(e: &Endpoints) -> String {
          plan.",
     );
     let primaries: Vec<&EndpointRow> = e.rows.iter().filter(|r| r.primary).collect();
-    out += &table(&numbers("Primary endpoints", &primaries));
+    for protocol in protocols(&primaries) {
+        out += &table(&at_a_glance(protocol, &primaries));
+    }
+    out += &table(&numbers("Primary endpoints in detail", &primaries));
     out += &provisional(&primaries);
     out += &table(&robustness(&primaries));
     let secondaries: Vec<&EndpointRow> = e.rows.iter().filter(|r| !r.primary).collect();
@@ -40,13 +43,90 @@ pub(crate) fn section(e: &Endpoints) -> String {
     out
 }
 
+/// The protocols of `rows`, in their order.
+fn protocols(rows: &[&EndpointRow]) -> Vec<&'static str> {
+    let mut protocols: Vec<&str> = rows.iter().map(|r| r.protocol).collect();
+    protocols.dedup();
+    protocols
+}
+
+/// The first table a reader sees, one per protocol: a row per primary, numbers only, each cell
+/// short enough that a row fits in 100 columns (a test holds it to that). What is compared and
+/// the detail follow in [`numbers`].
+fn at_a_glance(protocol: &str, primaries: &[&EndpointRow]) -> Table {
+    let rows: Vec<&&EndpointRow> = primaries
+        .iter()
+        .filter(|r| r.protocol == protocol)
+        .collect();
+    let registered = rows.iter().all(|r| r.pre_registered);
+    let columns = vec![
+        Column::left("endpoint"),
+        Column::left("dataset"),
+        Column::right("Δ [95% CI]"),
+        Column::right("relative"),
+        Column::right("paper"),
+        Column::right("p (Holm)"),
+        Column::left("outcome"),
+    ];
+    let body = rows
+        .iter()
+        .map(|r| {
+            let (delta, relative, p) = match &r.test {
+                None => (
+                    MISSING.to_string(),
+                    MISSING.to_string(),
+                    MISSING.to_string(),
+                ),
+                Some(t) => (
+                    format!(
+                        "{} {}",
+                        signed(t.at_selected.effect, 4),
+                        interval(t.at_selected.t_ci95, 4)
+                    ),
+                    t.relative_lift.map_or(MISSING.into(), change),
+                    p_value(t.at_selected.p_adjusted),
+                ),
+            };
+            let flag = match flagged_below_sft(r) {
+                true => " †",
+                false => "",
+            };
+            vec![
+                text(r.id),
+                text(r.dataset.clone()),
+                text(delta),
+                text(relative),
+                text(r.paper_relative.map_or(MISSING.into(), change)),
+                text(p),
+                text(format!("{}{flag}", r.outcome.short_label())),
+            ]
+        })
+        .collect();
+    let title = format!(
+        "**At a glance, {protocol} protocol{}**: variant − base at K = 15, test HR@1 (P-C7: \
+         reward win rate); relative = Δ / base, beside the paper's:",
+        match registered {
+            true => " (pre-registered)",
+            false => "",
+        }
+    );
+    let mut glance = Table::new(Some(title), columns, body);
+    let mut note = String::from(
+        "smaller: significant, the paper's size excluded; not testable: the base does not \
+         train (it ends below its SFT reference)",
+    );
+    if rows.iter().any(|r| flagged_below_sft(r)) {
+        note += "; † the base ends below its SFT reference";
+    }
+    glance.notes.push(note + ".");
+    glance
+}
+
 /// A note for each protocol some of whose primaries have not run: its Holm family is the
 /// registered one, so the adjusted p of the rows that ran can only grow as the others join.
 fn provisional(primaries: &[&EndpointRow]) -> String {
-    let mut protocols: Vec<&str> = primaries.iter().map(|r| r.protocol).collect();
-    protocols.dedup();
     let mut out = String::new();
-    for protocol in protocols {
+    for protocol in protocols(primaries) {
         let rows: Vec<&&EndpointRow> = primaries
             .iter()
             .filter(|r| r.protocol == protocol)
@@ -139,10 +219,16 @@ fn numbers(title: &str, rows: &[&EndpointRow]) -> Table {
 
 /// The outcome, flagged when the base ends below its SFT reference without that deciding.
 fn outcome(r: &EndpointRow) -> String {
-    match r.base_below_sft && r.outcome != Outcome::BaselineDoesNotTrain {
+    match flagged_below_sft(r) {
         true => format!("{} (base < SFT)", r.outcome.label()),
         false => r.outcome.label().into(),
     }
+}
+
+/// Whether the base ends below its SFT reference without that deciding the outcome (where it
+/// decides, the outcome says so itself).
+fn flagged_below_sft(r: &EndpointRow) -> bool {
+    r.base_below_sft && r.outcome != Outcome::BaselineDoesNotTrain
 }
 
 /// Whether each primary's outcome depends on the checkpoint rule or the family.
@@ -210,4 +296,72 @@ fn robustness(rows: &[&EndpointRow]) -> Table {
         columns,
         body,
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{EndpointTest, EpochTest};
+
+    /// A primary with the widest values its cells can hold.
+    fn widest(outcome: Outcome) -> EndpointRow {
+        let at_selected = EpochTest {
+            effect: -0.1234,
+            t_ci95: Some((-0.1999, -0.0469)),
+            p: Some(1e-5),
+            p_adjusted: Some(1e-4),
+            outcome,
+        };
+        EndpointRow {
+            id: "P-C4m",
+            claim: "C4",
+            primary: true,
+            protocol: "tuned",
+            pre_registered: true,
+            dataset: "movielens-loo".into(),
+            comparison: "dynamicpo-mppo − mppo, HR@1, K = 15".into(),
+            paper_relative: Some(-0.139),
+            outcome,
+            base_below_sft: true,
+            test: Some(EndpointTest {
+                n: 5,
+                base_mean: 0.5,
+                hierarchical_ci95: None,
+                relative_lift: Some(-0.209),
+                relative_ci95: None,
+                seeds_needed: None,
+                at_selected,
+                at_last: None,
+                alternatives: Vec::new(),
+            }),
+        }
+    }
+
+    /// The first table's promise (issue 32): every row, header and rule fits in 100 columns,
+    /// whatever the outcome, with the widest numbers a row can hold.
+    #[test]
+    fn every_row_of_the_first_table_fits_in_100_columns() {
+        let outcomes = [
+            Outcome::Reproduced,
+            Outcome::SmallerThanClaimed,
+            Outcome::RuledOut,
+            Outcome::Underpowered,
+            Outcome::Opposite,
+            Outcome::BaselineDoesNotTrain,
+            Outcome::NotRun,
+        ];
+        let rows: Vec<EndpointRow> = outcomes.into_iter().map(widest).collect();
+        let refs: Vec<&EndpointRow> = rows.iter().collect();
+        let text = table(&at_a_glance("tuned", &refs));
+        let lines: Vec<&str> = text.lines().filter(|l| l.starts_with('|')).collect();
+        assert_eq!(lines.len(), 2 + outcomes.len(), "{text}");
+        for line in lines {
+            let width = line.chars().count();
+            assert!(width <= 100, "{width} columns: {line}");
+        }
+        assert!(
+            text.contains("| smaller † |") && text.contains("| not testable |"),
+            "{text}"
+        );
+    }
 }
