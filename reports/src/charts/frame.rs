@@ -40,7 +40,8 @@ pub(crate) enum XTicks {
     /// ends, are what can leave the canvas.
     Ends(String, String),
     /// Named slots of equal width centred on x = 0, 1, …, n − 1 over [`slot_range`], labelled
-    /// by the layout under each slot's centre, shrunk to the slot's width.
+    /// by the layout under each slot's centre, each line of a name (`\n`) shrunk to the slot's
+    /// width on its own.
     Slots(Vec<String>),
 }
 
@@ -322,8 +323,17 @@ fn panel(axes: &Axes, cell: Rect) -> Panel {
     let top = top + TICK_SIZE as i32;
     let tick_h = (TICK_SIZE * (BOX_HEIGHT + INK_ABOVE)).ceil() as i32;
     let desc_h = (DESC_SIZE * (BOX_HEIGHT + INK_ABOVE)).ceil() as i32;
+    // Slot names may run over several lines (a setting and its relative lift).
+    let tick_lines = match &axes.x_ticks {
+        XTicks::Slots(names) => names.iter().map(|n| n.lines().count()).max().unwrap_or(1),
+        XTicks::Ends(..) => 1,
+    }
+    .max(1) as i32;
+    // A label's extent reaches a pixel past its box on either side (rounding): 3 px between
+    // lines keep two of them apart.
+    let tick_step = tick_h + 3;
     // plotters puts x tick labels 5 px of tick mark and a few more below the axis.
-    let x_band = 10 + tick_h + 6 + desc_h;
+    let x_band = 10 + tick_h + tick_step * (tick_lines - 1) + 6 + desc_h;
     let widest = axes
         .y_ticks
         .iter()
@@ -376,10 +386,13 @@ fn panel(axes: &Axes, cell: Rect) -> Panel {
             let (lo, hi) = slot_range(names.len());
             let unit = f64::from(plot.width()) / (hi - lo);
             let width = unit as i32;
-            labels.extend(names.iter().enumerate().map(|(i, name)| {
+            labels.extend(names.iter().enumerate().flat_map(|(i, name)| {
                 let x = plot.x0 + ((i as f64 - lo) * unit).round() as i32;
-                let size = fit(name, TICK_SIZE, 9.0, width - 6);
-                Label::new(name.clone(), size, (x, tick_y), HPos::Center, VPos::Top)
+                name.lines().enumerate().map(move |(j, line)| {
+                    let size = fit(line, TICK_SIZE, 9.0, width - 6);
+                    let y = tick_y + j as i32 * tick_step;
+                    Label::new(line.to_string(), size, (x, y), HPos::Center, VPos::Top)
+                })
             }));
         }
     }

@@ -3,7 +3,8 @@
 //! dot per seed, the mean difference with its 95 % t interval, a zero line, and, where the
 //! paper published a size for the comparison, its relative lift turned into this base's
 //! units (lift × the base's mean) as a dashed reference: whether an effect is there, and
-//! whether it is as large as claimed, in one look. One panel per pair when the section ran
+//! whether it is as large as claimed, in one look; each setting's name carries its mean
+//! relative lift (Δ / the base's mean), the number to hold against the paper's. One panel per pair when the section ran
 //! several K; one panel of all pairs when it ran one.
 use super::frame::{draw_panels, slot_range, Axes, Frame, Panel, PanelPlan, XTicks, TICK_SIZE};
 use super::legend::{Entry, Place, Swatch};
@@ -56,8 +57,14 @@ impl Paired<'_, '_> {
         let reference = paper_lift(variant, base, self.data.name)
             .filter(|(paper_k, _)| *paper_k == k)
             .map(|(_, lift)| lift * p.base_mean);
+        // The relative lift (Δ / the base's mean) as the second line of the slot's name, under
+        // its interval: the quantity that compares with the paper's, beside the absolute one.
+        let relative = match p.base_mean > 0.0 {
+            true => format!("\n{:+.1}%", 100.0 * p.diff / p.base_mean),
+            false => String::new(),
+        };
         Some(Slot {
-            name,
+            name: name + &relative,
             style: method_style(variant),
             ci: Summary::of(&p.diffs).and_then(|s| s.ci95()),
             mean: p.diff,
@@ -82,7 +89,11 @@ impl Paired<'_, '_> {
                     })
                     .collect();
                 let k = single_k.first().copied().unwrap_or_default();
-                vec![(String::new(), format!("variant − its base, K = {k}"), slots)]
+                vec![(
+                    String::new(),
+                    format!("variant − its base, K = {k} (relative lift: Δ / base)"),
+                    slots,
+                )]
             }
             _ => pairs
                 .iter()
@@ -93,7 +104,7 @@ impl Paired<'_, '_> {
                         .collect();
                     (
                         format!("{v} − {b}"),
-                        "K (negatives per sample)".to_string(),
+                        "K (negatives per sample) and relative lift (Δ / base)".to_string(),
                         slots,
                     )
                 })
