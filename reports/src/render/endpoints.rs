@@ -2,7 +2,9 @@
 //! cell short (docs/claims.md, "Pre-registered analysis"); the per-claim prose follows.
 use super::blocks::{paragraph, table};
 use crate::format::{change, p_value, signed, signed_interval, MISSING};
-use crate::model::{Column, EndpointRow, Endpoints, EpochTest, Outcome, Table, Value};
+use crate::model::{
+    Column, EndpointRow, EndpointTest, Endpoints, EpochTest, Outcome, Table, Value,
+};
 
 /// The endpoints section of `report.md`.
 pub(crate) fn section(e: &Endpoints) -> String {
@@ -78,11 +80,7 @@ fn at_a_glance(protocol: &str, primaries: &[&EndpointRow]) -> Table {
                     MISSING.to_string(),
                 ),
                 Some(t) => (
-                    format!(
-                        "{} {}",
-                        signed(t.at_selected.effect, 4),
-                        interval(t.at_selected.t_ci95, 4)
-                    ),
+                    delta(t),
                     t.relative_lift.map_or(MISSING.into(), change),
                     p_value(t.at_selected.p_adjusted),
                 ),
@@ -152,6 +150,12 @@ fn interval(ci: Option<(f64, f64)>, decimals: usize) -> String {
     ci.map_or(MISSING.into(), |(lo, hi)| signed_interval(lo, hi, decimals))
 }
 
+/// Δ at the selected epoch with its 95% t interval: `+0.0076 [+0.0023, +0.0129]`.
+fn delta(t: &EndpointTest) -> String {
+    let at = &t.at_selected;
+    format!("{} {}", signed(at.effect, 4), interval(at.t_ci95, 4))
+}
+
 fn percent_interval(ci: Option<(f64, f64)>) -> String {
     ci.map_or(MISSING.into(), |(lo, hi)| {
         format!("[{}, {}]", change(lo), change(hi))
@@ -194,11 +198,7 @@ fn numbers(title: &str, rows: &[&EndpointRow]) -> Table {
                 ]),
                 Some(t) => row.extend([
                     Value::Count(t.n),
-                    text(format!(
-                        "{} {}",
-                        signed(t.at_selected.effect, 4),
-                        interval(t.at_selected.t_ci95, 4)
-                    )),
+                    text(delta(t)),
                     text(interval(t.hierarchical_ci95, 4)),
                     text(match t.relative_lift {
                         Some(lift) => {
@@ -301,7 +301,7 @@ fn robustness(rows: &[&EndpointRow]) -> Table {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::{EndpointTest, EpochTest};
+    use crate::model::EpochTest;
 
     /// A primary with the widest values its cells can hold.
     fn widest(outcome: Outcome) -> EndpointRow {
