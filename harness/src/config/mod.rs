@@ -71,6 +71,10 @@ const PRESETS: &[(&str, &str)] = &[
         "tuned-lastfm-dated",
         include_str!("../../../configs/tuned-lastfm-dated.yaml"),
     ),
+    (
+        "tuned-movielens",
+        include_str!("../../../configs/tuned-movielens.yaml"),
+    ),
 ];
 
 /// Where to train.
