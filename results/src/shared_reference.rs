@@ -11,6 +11,7 @@
 use crate::error::StoreError;
 use crate::record::RunRecord;
 use prefbench_vocabulary::SftMetrics;
+use serde::Serialize;
 use std::collections::BTreeMap;
 
 /// Refuses the first pair of `records` (each with where it was read) that share an SFT
@@ -45,7 +46,9 @@ pub(crate) fn check_shared_references<'a>(
     Ok(())
 }
 
-/// The first field of the SFT block, as the record spells it, in which `a` and `b` differ.
+/// The first field of the SFT block, as the record spells it, in which `a` and `b` differ as
+/// stored (JSON): the values a report reads, and a NaN, which a record cannot hold, equals
+/// itself there.
 fn first_difference(a: &SftMetrics, b: &SftMetrics) -> Option<&'static str> {
     let SftMetrics {
         valid,
@@ -55,12 +58,17 @@ fn first_difference(a: &SftMetrics, b: &SftMetrics) -> Option<&'static str> {
         train_loss,
     } = a;
     [
-        (*valid != b.valid, "sft.valid"),
-        (*test != b.test, "sft.test"),
-        (*kept_epoch != b.kept_epoch, "sft.kept_epoch"),
-        (*valid_hr_at_1 != b.valid_hr_at_1, "sft.valid_hr_at_1"),
-        (*train_loss != b.train_loss, "sft.train_loss"),
+        (!same(valid, &b.valid), "sft.valid"),
+        (!same(test, &b.test), "sft.test"),
+        (kept_epoch != &b.kept_epoch, "sft.kept_epoch"),
+        (!same(valid_hr_at_1, &b.valid_hr_at_1), "sft.valid_hr_at_1"),
+        (!same(train_loss, &b.train_loss), "sft.train_loss"),
     ]
     .into_iter()
     .find_map(|(differs, field)| differs.then_some(field))
+}
+
+/// Whether `a` and `b` are stored as the same JSON.
+fn same<T: Serialize>(a: &T, b: &T) -> bool {
+    serde_json::to_value(a).ok() == serde_json::to_value(b).ok()
 }
