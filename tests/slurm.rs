@@ -80,6 +80,10 @@ fn ended(id: &str, limit: Duration) -> String {
 /// updated, a requeued one can.
 fn requeue(id: &str, changes: &[&str]) {
     slurm("scontrol", &["requeue", id], Path::new("."));
+    // slurmd revokes the ended job's credential with a one-second granularity: a launch in the
+    // same second as the requeue is refused ("Job credential revoked", exit 1; seen once in a
+    // fresh-clone CI). Start it from the second after next.
+    std::thread::sleep(Duration::from_secs(2));
     let job = format!("jobid={id}");
     let mut update = vec!["update", &job, "StartTime=now"];
     update.extend(changes);
