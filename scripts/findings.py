@@ -1,9 +1,9 @@
 #!/usr/bin/env python3
 """Prints the README's "Findings" tables from a report.json (default published/report.json).
 
-First the pre-registered primary endpoints (docs/claims.md), as the report's first tables:
-one per protocol, a row per endpoint and dataset with Δ [95 % t CI], the relative lift beside
-the paper's, the Holm p and the outcome. Then the per-claim verdict table: one row per claim and
+First the pre-registered primary endpoints (docs/claims.md): the report's first tables, taken
+from the report.md beside the report.json (one per protocol, a row per endpoint and dataset with
+Δ [95 % t CI], the relative lift beside the paper's, the Holm p and the outcome). Then the per-claim verdict table: one row per claim and
 policy with at least one testable dataset, one column per real dataset (both LastFM variants
 and MovieLens-100K leave-one-out) and protocol (the paper's; the tuned one where it ran, after
 the paper's column of that dataset); paired comparisons condensed to "base→variant, Δ [t 95 %],
@@ -11,6 +11,7 @@ Holm p, n". The report itself (report.md) carries the full evidence, power and m
 detectable effects.
 """
 import json
+import os
 import re
 import sys
 
@@ -81,54 +82,18 @@ def condensed(claim, text):
     return text
 
 
-# Outcome labels of the compact first table (reports' `Outcome::short_label`).
-SHORT = {"reproduced": "reproduced", "smaller_than_claimed": "smaller", "ruled_out": "ruled out",
-         "underpowered": "underpowered", "opposite": "opposite",
-         "baseline_does_not_train": "not testable", "not_run": "not run yet"}
-
-
-def pct(x):
-    return "–" if x is None else f"{100 * x:+.1f}%"
-
-
-def primaries(report):
-    """The pre-registered primary endpoints, as the report's first tables: one per protocol,
-    one row per endpoint and dataset, numbers only, every row within 100 columns."""
-    rows = [r for r in report["endpoints"]["rows"] if r["primary"]]
-    protocols = list(dict.fromkeys(r["protocol"] for r in rows))
-    for protocol in protocols:
-        mine = [r for r in rows if r["protocol"] == protocol]
-        registered = " (pre-registered)" if all(r["pre_registered"] for r in mine) else ""
-        print(f"**At a glance, {protocol} protocol{registered}**: variant − base at K = 15, test HR@1 "
-              "(P-C7: reward win rate); relative = Δ / base, beside the paper's:")
-        print()
-        print("| endpoint | dataset | Δ [95% CI] | relative | paper | p (Holm) | outcome |")
-        print("|:--|:--|--:|--:|--:|--:|:--|")
-        flagged = False
-        for row in mine:
-            t = row["test"]
-            flag = row["base_below_sft"] and row["outcome"] != "baseline_does_not_train"
-            flagged |= flag
-            outcome = SHORT[row["outcome"]] + (" †" if flag else "")
-            if t is None:
-                delta = rel = p = "–"
-            else:
-                sel, (lo, hi) = t["at_selected"], t["at_selected"]["t_ci95"]
-                delta = f"{sel['effect']:+.4f} [{lo:+.4f}, {hi:+.4f}]"
-                rel = pct(t["relative_lift"])
-                q = sel["p_adjusted"]
-                p = "–" if q is None else ("< 0.001" if q < 0.001 else f"{q:.3f}")
-            print(f"| {row['id']} | {row['dataset']} | {delta} | {rel} | {pct(row['paper_relative'])} | {p} | {outcome} |")
-        print()
-        note = ("smaller: significant, the paper's size excluded; not testable: the base does not "
-                "train (it ends below its SFT reference)")
-        print(note + ("; † the base ends below its SFT reference" if flagged else "") + ".")
-        print()
+def primaries(report_json):
+    """The report's first tables, as `report.md` beside `report_json` has them (one per
+    protocol; the report renders them, so they are not spelt a second time here)."""
+    md = open(os.path.join(os.path.dirname(report_json) or ".", "report.md")).read()
+    first = md.index("**At a glance, ")
+    print(md[first:md.index("Primary endpoints in detail:", first)], end="")
 
 
 def main():
-    report = json.load(open(sys.argv[1] if len(sys.argv) > 1 else "published/report.json"))
-    primaries(report)
+    path = sys.argv[1] if len(sys.argv) > 1 else "published/report.json"
+    report = json.load(open(path))
+    primaries(path)
     table = columns(report)
     print("| claim | policy | " + " | ".join(title for _, title in table) + " |")
     print("|:--|:--|" + ":--|" * len(table))

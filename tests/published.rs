@@ -77,8 +77,8 @@ fn published_directory_verifies() {
 }
 
 /// The README's "Findings" table is the published report's verdicts, not a copy that drifts:
-/// `scripts/findings.py` prints it from `published/report.json`, and the README must hold
-/// every line of it.
+/// `scripts/findings.py` prints it from `published/report.json` (the first tables from the
+/// report.md beside it), and the README must hold every line of it.
 #[test]
 fn the_readme_findings_table_is_the_published_reports() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");

@@ -12,7 +12,7 @@ use crate::error::StoreError;
 use crate::record::RunRecord;
 use prefbench_vocabulary::SftMetrics;
 use serde::Serialize;
-use std::collections::BTreeMap;
+use std::collections::btree_map::{BTreeMap, Entry};
 
 /// Refuses the first pair of `records` (each with where it was read) that share an SFT
 /// reference and disagree on its block, naming the first field that differs.
@@ -25,16 +25,20 @@ pub(crate) fn check_shared_references<'a>(
         let Ok(identity) = record.identity() else {
             continue;
         };
-        let machine = (record.device.clone(), record.environment.cpu_model.clone());
-        let key = (identity.reference.key(), machine.0, machine.1);
-        match first.get(&key) {
-            None => {
-                first.insert(key, (record, origin));
+        let key = (
+            identity.reference.key(),
+            record.device.clone(),
+            record.environment.cpu_model.clone(),
+        );
+        match first.entry(key) {
+            Entry::Vacant(slot) => {
+                slot.insert((record, origin));
             }
-            Some((earlier, earlier_origin)) => {
+            Entry::Occupied(seen) => {
+                let (earlier, earlier_origin) = *seen.get();
                 if let Some(field) = first_difference(&earlier.sft, &record.sft) {
                     return Err(StoreError::SharedReferenceDisagrees {
-                        reference: key.0,
+                        reference: seen.key().0.clone(),
                         field,
                         first: earlier_origin.to_string(),
                         second: origin.to_string(),

@@ -123,8 +123,8 @@ pub(super) fn distinct<T: Serialize>(values: &[T]) -> Result<(), String> {
 const MAX_NAME_BYTES: usize = 255;
 
 /// A name is one plain path component: not empty, no `/` or `\`, no `..`, not `.`, not absolute,
-/// no control characters, at most [`MAX_NAME_BYTES`], since the default output directory is `prefbench-out/<name>` and
-/// must stay inside `prefbench-out/`.
+/// no control characters, at most [`MAX_NAME_BYTES`], since the default output directory is
+/// `prefbench-out/<name>` and must stay inside `prefbench-out/`.
 pub(super) fn check_name(name: &str) -> Result<(), String> {
     let problem = if name.is_empty() {
         "is empty"
