@@ -8,6 +8,9 @@ use std::process::{Child, ExitStatus, Stdio};
 use std::sync::mpsc::{self, Receiver};
 use std::time::Duration;
 
+use prefbench_results::store::read_records;
+use prefbench_results::PoWindow;
+
 use crate::support::{command, prefbench, refused_config, text};
 
 /// 2 methods × K {1, 3} × 3 seeds: 12 runs in 3 (dataset, seed) groups, a fraction of a second
@@ -211,6 +214,44 @@ fn shards_and_jobs_cover_the_matrix_and_merge_refuses_conflicts() {
     assert!(text(&o).contains("in 2 job(s)"), "{}", text(&o));
     assert_eq!(id_set(&dir.join("jobs/results.jsonl")), full);
     assert_eq!(ids(&dir.join("jobs/results.jsonl")).len(), RUNS);
+
+    // Each record says when, in which process and on which machine its PO trained, and the
+    // report counts the runs that shared the machine: none when one process ran them all.
+    let windows = |out: &str| -> Vec<PoWindow> {
+        read_records(dir.join(out).join("results.jsonl"))
+            .unwrap()
+            .into_iter()
+            .map(|r| r.timings.po_window.expect("schema 4 keeps the PO window"))
+            .collect()
+    };
+    let processes = |w: &[PoWindow]| w.iter().map(|w| w.process).collect::<BTreeSet<_>>();
+    let (alone, jobs) = (windows("full"), windows("jobs"));
+    assert_eq!(processes(&alone).len(), 1);
+    assert_eq!(processes(&jobs).len(), 2, "one process a job");
+    let machines: BTreeSet<_> = alone.iter().chain(&jobs).map(|w| &w.machine).collect();
+    assert_eq!(machines.len(), 1, "{machines:?}");
+    assert!(machines.iter().all(|m| m.is_some()), "Linux has a boot id");
+    let report = std::fs::read_to_string(dir.join("full/report.md")).unwrap();
+    assert!(
+        report.contains(&format!(
+            "{RUNS} run(s) had the machine to themselves among the runs read here and 0 shared"
+        )),
+        "{report}"
+    );
+    // Two jobs: whether their windows overlapped depends on timing, so the count is checked
+    // against the windows themselves.
+    let shared = jobs
+        .iter()
+        .filter(|w| jobs.iter().any(|o| w.competes_with(o)))
+        .count();
+    let report = std::fs::read_to_string(dir.join("jobs/report.md")).unwrap();
+    assert!(
+        report.contains(&format!(
+            "{} run(s) had the machine to themselves among the runs read here and {shared} shared",
+            RUNS - shared
+        )),
+        "{report}"
+    );
 }
 
 #[test]

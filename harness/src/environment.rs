@@ -41,6 +41,14 @@ pub fn allotted(cores: usize, slurm_cpus: Option<&str>) -> Result<usize, String>
     }
 }
 
+/// The machine's boot id (Linux: `/proc/sys/kernel/random/boot_id`), which every process under
+/// one running kernel shares, containers included: a record's PO window names it so that a
+/// reader can tell which runs competed for the same CPUs. `None` elsewhere.
+pub fn machine_id() -> Option<String> {
+    let id = std::fs::read_to_string("/proc/sys/kernel/random/boot_id").ok()?;
+    Some(id.trim().to_string()).filter(|id| !id.is_empty())
+}
+
 /// The versions and hardware visible to prefbench, as `prefbench env` prints them and every
 /// record stores them.
 pub fn capture() -> Environment {

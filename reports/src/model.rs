@@ -11,6 +11,7 @@ use serde::{Serialize, Serializer};
 /// Holm-adjusted p, power), `claims` names its dataset columns and its `statistics`, and a
 /// per-dataset evidence list holds the datasets that could not test the claim too.
 /// 3: `endpoints`, the pre-registered endpoints with five-outcome verdicts, comes first.
+/// Nested objects grow within a version (each dataset's `cost.machine_sharing` came in 3).
 pub const SCHEMA: u32 = 3;
 
 /// The epoch every table and verdict reads a run at, unless it says otherwise.
@@ -453,6 +454,23 @@ pub struct Cost {
     /// record carries a stage profile (records of older versions).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub stages: Option<Table>,
+    /// How many of the section's runs shared the machine with runs of other processes while
+    /// their PO trained ([`crate::analysis::sharing`]).
+    pub machine_sharing: SharingSummary,
+}
+
+/// How a section's runs trained, among the runs the report read: alone on their machine, or
+/// beside runs of other processes, or not said by their records (before schema 4).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
+pub struct SharingSummary {
+    /// Runs with no other process's run on their machine during their PO window.
+    pub alone: usize,
+    /// Runs that shared their machine with runs of other processes.
+    pub shared: usize,
+    /// The most other processes any one run shared with.
+    pub most_processes: usize,
+    /// Runs whose records do not say.
+    pub unknown: usize,
 }
 
 /// A dataset's rendered charts: the paired difference, shown with the pairs table, and the

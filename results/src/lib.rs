@@ -20,6 +20,6 @@ pub use environment::{Environment, LoadedLibtorch};
 pub use identity::{PoSettings, Protocol, RunIdentity, SftIdentity};
 pub use prefbench_vocabulary::{Cell, RunKey};
 pub use prefbench_vocabulary::{EpochPoint, RankingMetrics, SftMetrics, StepPoint};
-pub use record::{RunRecord, Timings, READABLE_SCHEMAS, SCHEMA_VERSION};
+pub use record::{PoWindow, RunRecord, Timings, READABLE_SCHEMAS, SCHEMA_VERSION};
 pub use setting::CellKey;
 pub use validate::{validate, InvalidRecord};

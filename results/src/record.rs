@@ -8,15 +8,16 @@ use prefbench_vocabulary::{
 use serde::{Deserialize, Serialize};
 
 /// Bumped whenever a field changes meaning or is added; readers refuse records of a schema
-/// they do not know ([`READABLE_SCHEMAS`]). Schema 3 added [`RunRecord::ranks`].
-pub const SCHEMA_VERSION: u32 = 3;
+/// they do not know ([`READABLE_SCHEMAS`]). Schema 3 added [`RunRecord::ranks`], schema 4
+/// [`Timings::po_window`].
+pub const SCHEMA_VERSION: u32 = 4;
 
-/// The schemas this prefbench reads: 2 (no per-sample ranks) and 3.
-pub const READABLE_SCHEMAS: [u32; 2] = [2, SCHEMA_VERSION];
+/// The schemas this prefbench reads: 2 (no per-sample ranks), 3 (no PO window) and 4.
+pub const READABLE_SCHEMAS: [u32; 3] = [2, 3, SCHEMA_VERSION];
 
 /// Wall-clock seconds of each stage of one run. SFT and the reference cache are shared by all
 /// PO runs of a (dataset, seed); `sft_cached` says whether this run paid for them.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Timings {
     pub sft_s: f64,
@@ -59,6 +60,42 @@ pub struct Timings {
     /// do not measure the run's own cost.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub stack_members: Option<usize>,
+    /// When and where the run's PO trained; present from schema 4 on. With the other
+    /// records' windows it tells which runs shared the machine's CPUs while they trained
+    /// (`--jobs`, a second prefbench, Slurm tasks on one node), which slows a run's
+    /// wall-clock without any fault of its method.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub po_window: Option<PoWindow>,
+}
+
+/// The wall-clock interval of a run's PO (training and evaluation; a stacked run: the
+/// stack's) and the process and machine that trained it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PoWindow {
+    /// Linux's boot id (`/proc/sys/kernel/random/boot_id`): the same for every process under
+    /// one running kernel, containers on one host included, and different on any other
+    /// machine or after a reboot; so it says which runs competed for the same CPUs. `None`
+    /// where the system has none.
+    pub machine: Option<String>,
+    /// The id of the process that trained the run. A process trains one stack at a time, so
+    /// windows of one process that overlap are one stack, not two runs competing.
+    pub process: u32,
+    /// Seconds since the Unix epoch (UTC), to the microsecond.
+    pub started_unix_s: f64,
+    pub finished_unix_s: f64,
+}
+
+impl PoWindow {
+    /// Whether the two runs trained at the same time on the same machine in different
+    /// processes, so each slowed the other. Windows that only touch do not overlap.
+    pub fn competes_with(&self, other: &PoWindow) -> bool {
+        self.machine.is_some()
+            && self.machine == other.machine
+            && self.process != other.process
+            && self.started_unix_s < other.finished_unix_s
+            && other.started_unix_s < self.finished_unix_s
+    }
 }
 
 /// A finished PO run. A field this version does not know is refused, at every level the

@@ -39,6 +39,8 @@ use std::fmt;
 const MAX_SECONDS: f64 = 365.25 * 24.0 * 3600.0;
 /// The most memory a record may claim, MiB: one pebibyte.
 const MAX_MIB: f64 = (1u64 << 30) as f64;
+/// The latest time a record may name, seconds since the Unix epoch: the year 10000.
+const MAX_UNIX_S: f64 = 253_402_300_800.0;
 /// Float slack of a share computed as a ratio of two float sums.
 const SLACK: f64 = 1e-9;
 
@@ -61,6 +63,7 @@ pub fn validate(record: &RunRecord) -> Result<(), InvalidRecord> {
     curve(record)?;
     ranks(record)?;
     timings(&record.timings)?;
+    po_window(record)?;
     require(
         spec.method.is_dynamic() || record.timings.selection_share == 0.0,
         "timings.selection_share",
@@ -427,6 +430,32 @@ fn ranks(r: &RunRecord) -> Result<(), InvalidRecord> {
         )?;
     }
     Ok(())
+}
+
+/// The PO window: kept from schema 4 on, required there; an interval of real time.
+fn po_window(r: &RunRecord) -> Result<(), InvalidRecord> {
+    let Some(window) = &r.timings.po_window else {
+        return require(r.schema < 4, "timings.po_window", || {
+            format!("is missing; schema {} records keep it", r.schema)
+        });
+    };
+    require(r.schema >= 4, "timings.po_window", || {
+        format!(
+            "is kept by schema 4 on, but the record has schema {}",
+            r.schema
+        )
+    })?;
+    let (start, end) = (window.started_unix_s, window.finished_unix_s);
+    within("timings.po_window.started_unix_s", start, 0.0, MAX_UNIX_S)?;
+    within("timings.po_window.finished_unix_s", end, 0.0, MAX_UNIX_S)?;
+    require(end >= start, "timings.po_window.finished_unix_s", || {
+        format!("is {end:?}, before started_unix_s {start:?}")
+    })?;
+    require(
+        window.machine.as_ref().is_none_or(|m| !m.is_empty()),
+        "timings.po_window.machine",
+        || "is empty; a machine without a boot id has none (null)".into(),
+    )
 }
 
 fn timings(t: &Timings) -> Result<(), InvalidRecord> {

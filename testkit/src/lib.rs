@@ -2,7 +2,8 @@
 //! tests of every crate that reads records (a dev-dependency only), so that no test crate
 //! keeps its own copy.
 use prefbench_results::{
-    Cell, Environment, EpochPoint, RankingMetrics, RunRecord, SftMetrics, Timings, SCHEMA_VERSION,
+    Cell, Environment, EpochPoint, PoWindow, RankingMetrics, RunRecord, SftMetrics, Timings,
+    SCHEMA_VERSION,
 };
 
 /// Ranking metrics whose HR@5 and NDCG@5 derive from HR@1, so tables can be checked by hand.
@@ -82,6 +83,13 @@ pub fn record(dataset: &str, method: &str, k: usize, seed: u64, hr_at_1: f64) ->
             eval_test_s: Some(0.125),
             cuda_peak_mib: None,
             stack_members: None,
+            // One process, one run after another: no run shared the machine.
+            po_window: Some(PoWindow {
+                machine: Some("0b8e6a4c-testkit".into()),
+                process: 4242,
+                started_unix_s: 1_765_000_000.0,
+                finished_unix_s: 1_765_000_000.0 + 10.25 * k as f64 + seed as f64,
+            }),
         },
         device: "cpu".into(),
         threads: 2,

@@ -1,11 +1,11 @@
 //! The third phase: one stack of PO runs trained from their references, each evaluated into a
 //! complete record (timings, environment, identity).
-use std::time::Instant;
+use std::time::{Instant, SystemTime};
 
 use anyhow::{Context as _, Result};
 use prefbench_baselines::policy::Policy;
 use prefbench_baselines::train::{Member, PoOutcome, PoTrainer};
-use prefbench_results::{RunRecord, Timings, SCHEMA_VERSION};
+use prefbench_results::{PoWindow, RunRecord, Timings, SCHEMA_VERSION};
 use prefbench_vocabulary::RunRanks;
 
 use super::context::Context;
@@ -13,6 +13,7 @@ use super::data::Prepared;
 use super::memory;
 use super::progress::Training;
 use super::reference::Reference;
+use crate::environment::machine_id;
 use crate::observe::Observer;
 use crate::plan::identity;
 use crate::plan::matrix::RunSpec;
@@ -52,7 +53,7 @@ pub fn run_stack(
         valid: &data.valid,
         test: &data.test,
     };
-    let started = Instant::now();
+    let (started, started_at) = (Instant::now(), unix_seconds(SystemTime::now()));
     let outcomes = trainer.train(
         &mut policy,
         &data.train,
@@ -60,6 +61,12 @@ pub fn run_stack(
         &mut Training::new(observer, context.stop),
     )?;
     let share = started.elapsed().as_secs_f64() / runs.len() as f64;
+    let window = PoWindow {
+        machine: machine_id(),
+        process: std::process::id(),
+        started_unix_s: started_at,
+        finished_unix_s: unix_seconds(SystemTime::now()).max(started_at),
+    };
     let stack_members = (runs.len() > 1).then_some(runs.len());
     Ok(runs
         .iter()
@@ -67,9 +74,29 @@ pub fn run_stack(
         .map(|(&(spec, reference), outcome)| {
             let outcome = outcome?;
             let po_s = share - outcome.eval_seconds;
-            record(context, data, spec, reference, outcome, po_s, stack_members)
+            let timing = StackTiming {
+                po_s,
+                stack_members,
+                window: window.clone(),
+            };
+            record(context, data, spec, reference, outcome, timing)
         })
         .collect())
+}
+
+/// Seconds since the Unix epoch, to the microsecond (0 for a clock set before 1970).
+fn unix_seconds(at: SystemTime) -> f64 {
+    at.duration_since(SystemTime::UNIX_EPOCH)
+        .map_or(0.0, |d| d.as_micros() as f64 / 1e6)
+}
+
+/// What a run's record takes from its stack's timing: `po_s`, its PO wall-clock (its share of
+/// the stack's); `stack_members`, the size of the stack, when more than one; `window`, the
+/// stack's PO window.
+struct StackTiming {
+    po_s: f64,
+    stack_members: Option<usize>,
+    window: PoWindow,
 }
 
 /// What the progress display calls a stack: the run itself when alone.
@@ -86,17 +113,20 @@ fn stack_name(runs: &[StackRun]) -> String {
     }
 }
 
-/// The record of one finished run. `po_s` is its PO wall-clock (its share of the stack's);
-/// `stack_members` the size of the stack it trained in, when more than one.
+/// The record of one finished run.
 fn record(
     context: &Context,
     data: &Prepared,
     spec: &RunSpec,
     reference: &Reference,
     outcome: PoOutcome,
-    po_s: f64,
-    stack_members: Option<usize>,
+    timing: StackTiming,
 ) -> Result<RunRecord> {
+    let StackTiming {
+        po_s,
+        stack_members,
+        window,
+    } = timing;
     let options = context.options;
     let selected = outcome
         .selected_epoch()
@@ -134,6 +164,7 @@ fn record(
             .then(memory::gpu_memory_mib)
             .flatten(),
         stack_members,
+        po_window: Some(window),
     };
     Ok(RunRecord {
         schema: SCHEMA_VERSION,

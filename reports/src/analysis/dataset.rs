@@ -3,6 +3,7 @@
 //! in one output directory) are two sections, labelled by what differs, never pooled.
 use super::metric::{last_epoch_test, Metric};
 use super::regime::Regime;
+use super::sharing::{self, Sharing};
 use crate::context::{DatasetFacts, TrivialBaseline};
 use crate::model::{Column, Table, Value};
 use prefbench_results::setting::{canonical, protocol_setting, section_labels, SectionLabel};
@@ -72,6 +73,8 @@ pub(crate) struct DatasetResults<'a> {
     /// 1-based place among those settings, for unique figure names; 0 when there is one.
     setting_index: usize,
     records: Vec<&'a RunRecord>,
+    /// Whether each of `records` shared the machine, by id, judged over every record read.
+    sharing: BTreeMap<&'a str, Sharing>,
     /// The dataset's trivial baselines, in the order its card lists them.
     pub trivial: &'a [TrivialBaseline],
     /// Whether the data is generated: such numbers test the machinery, not the paper.
@@ -101,6 +104,7 @@ impl<'a> DatasetResults<'a> {
         by_key
             .keys()
             .for_each(|k| groups.entry((k.0, &k.1)).or_default().push(k));
+        let sharing = sharing::of_all(records);
         let mut notes: BTreeMap<Key, (SectionLabel, usize)> = BTreeMap::new();
         for keys in groups.values() {
             let specs: Vec<&serde_json::Value> = keys.iter().map(|k| &by_key[*k][0].spec).collect();
@@ -117,6 +121,11 @@ impl<'a> DatasetResults<'a> {
                 let (setting_label, setting_index) = notes.remove(&key).unwrap_or_default();
                 let (name, regime, _) = key;
                 let facts = facts.get(name);
+                let sharing = records
+                    .iter()
+                    .filter_map(|r| sharing.get_key_value(r.id.as_str()))
+                    .map(|(&id, &s)| (id, s))
+                    .collect();
                 Self {
                     name,
                     regime,
@@ -125,6 +134,7 @@ impl<'a> DatasetResults<'a> {
                     setting_label,
                     setting_index,
                     records,
+                    sharing,
                     trivial: facts.map_or(&[], |f| &f.trivial),
                     synthetic: facts.is_some_and(|f| f.synthetic),
                 }
@@ -197,6 +207,14 @@ impl<'a> DatasetResults<'a> {
     /// Every run, in (cell, seed) order.
     pub fn records(&self) -> &[&'a RunRecord] {
         &self.records
+    }
+
+    /// Whether `record`, one of this section's runs, shared the machine while it trained.
+    pub fn sharing(&self, record: &RunRecord) -> Sharing {
+        self.sharing
+            .get(record.id.as_str())
+            .copied()
+            .unwrap_or(Sharing::Unknown)
     }
 
     /// Methods present, in name order (rows of tables, lines of charts).

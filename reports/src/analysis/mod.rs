@@ -4,7 +4,7 @@
 //!
 //! Records are split by (dataset, regime, setting) ([`dataset`]); each section's tables come
 //! from [`selection`] (metrics at the selected and the last epoch), [`lift`], [`trivial`],
-//! [`pairs`], [`cost`] and [`stages`], and the verdicts from [`claims`].
+//! [`pairs`], [`cost`] (with [`sharing`]) and [`stages`], and the verdicts from [`claims`].
 mod claims;
 mod cost;
 pub(crate) mod dataset;
@@ -14,6 +14,7 @@ pub(crate) mod metric;
 pub(crate) mod pairs;
 mod regime;
 mod selection;
+pub(crate) mod sharing;
 pub(crate) mod stages;
 mod trivial;
 

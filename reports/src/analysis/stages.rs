@@ -157,6 +157,7 @@ mod tests {
             eval_test_s: None,
             cuda_peak_mib: None,
             stack_members: None,
+            po_window: None,
         };
         assert_eq!(stages(&t, 4), None, "no profile, no stages");
         t.po_steps_s = Some(27.0);

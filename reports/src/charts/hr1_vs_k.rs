@@ -35,5 +35,6 @@ pub(crate) fn hr1_vs_k<'a, 'r>(data: &'a DatasetResults<'r>) -> VsK<'a, 'r> {
         decimals: 2,
         lower: 0.0,
         upper: 1.0,
+        marks_sharing: false,
     }
 }

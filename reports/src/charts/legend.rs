@@ -1,6 +1,6 @@
 //! The legend as a box of its own beside or below the plots ([`Place`]), never over data:
 //! its entries, where each goes, and how each swatch is drawn.
-use super::marker::marker;
+use super::marker::{marker, RING_RADIUS};
 use super::text::{draw_labels, text_width, Label, Rect};
 use crate::palette::{Dash, Style};
 use plotters::coord::Shift;
@@ -37,6 +37,10 @@ pub(crate) enum Swatch {
     Dot(RGBColor),
     /// A mean with its interval: a whisker through a filled dot.
     Interval(RGBColor),
+    /// A ring drawn around a point to mark it.
+    Ring(RGBColor),
+    /// None: the entry is a note.
+    Blank,
 }
 
 /// One legend entry.
@@ -163,6 +167,10 @@ impl Legend {
                     root.draw(&PathElement::new(whisker, colour.stroke_width(2)))?;
                     root.draw(&Circle::new(centre, 4, colour.filled()))?;
                 }
+                Swatch::Ring(colour) => {
+                    root.draw(&Circle::new(centre, RING_RADIUS, colour.stroke_width(2)))?
+                }
+                Swatch::Blank => {}
             }
         }
         draw_labels(root, self.labels())

@@ -7,6 +7,9 @@ use plotters::element::{Drawable, PointCollection};
 use plotters::prelude::*;
 use plotters_backend::{BackendCoord, DrawingErrorKind};
 
+/// The radius of the ring around a marked point, and of its legend swatch.
+pub(crate) const RING_RADIUS: i32 = 8;
+
 /// A marker at one point, `radius` pixels from centre to edge.
 pub(crate) struct MarkerElement<C> {
     at: C,

@@ -20,6 +20,7 @@ pub(crate) fn loss<'a, 'r>(data: &'a DatasetResults<'r>) -> VsK<'a, 'r> {
         decimals: 2,
         lower: f64::NEG_INFINITY,
         upper: f64::INFINITY,
+        marks_sharing: false,
     }
 }
 
@@ -38,6 +39,7 @@ pub(crate) fn boundary_share<'a, 'r>(data: &'a DatasetResults<'r>) -> VsK<'a, 'r
 
 /// PO wall-clock per method against K, as the median and interquartile range over seeds: a
 /// run slowed by others sharing the machine moves a mean and a standard deviation, not these.
+/// Cells where a run shared the machine with another process's run are ringed.
 pub(crate) fn wall_clock<'a, 'r>(data: &'a DatasetResults<'r>) -> VsK<'a, 'r> {
     VsK {
         prefix: "wallclock",
@@ -48,6 +50,7 @@ pub(crate) fn wall_clock<'a, 'r>(data: &'a DatasetResults<'r>) -> VsK<'a, 'r> {
         decimals: 0,
         lower: 0.0,
         upper: f64::INFINITY,
+        marks_sharing: true,
         ..loss(data)
     }
 }

@@ -7,9 +7,10 @@
 //! [`super::render_dataset`]).
 use super::frame::{Axes, Frame, XTicks, TICK_SIZE};
 use super::legend::{Entry, Place, Swatch};
-use super::marker::marker;
+use super::marker::{marker, RING_RADIUS};
 use super::Chart;
 use crate::analysis::dataset::DatasetResults;
+use crate::analysis::sharing::Sharing;
 use crate::fonts::FAMILY;
 use crate::palette::{method_style, Dash, Style};
 use plotters::coord::types::RangedCoordf64;
@@ -45,6 +46,9 @@ pub(crate) struct VsK<'a, 'r> {
     /// The y axis never leaves [lower, upper] (for example [0, 1] for rates).
     pub lower: f64,
     pub upper: f64,
+    /// Whether to ring the points of cells where a run shared the machine while it trained
+    /// (a wall-clock chart), and to say in the legend how many runs do not tell.
+    pub marks_sharing: bool,
 }
 
 /// A horizontal line across the chart, named in the legend with its value.
@@ -59,12 +63,28 @@ pub(crate) struct Reference {
     pub stretches_axis: bool,
 }
 
-/// One method's summary at one K: (K, centre, low and high end of the spread).
-type Point = (f64, f64, f64, f64);
+/// One method's summary at one K.
+#[derive(Debug, Clone, Copy)]
+struct Point {
+    /// K, nudged sideways by the method's place.
+    x: f64,
+    centre: f64,
+    /// The low and high end of the spread.
+    lo: f64,
+    hi: f64,
+    /// Whether a run of the cell shared the machine (only when the chart marks sharing).
+    ringed: bool,
+}
+
+/// The ring around a point whose cell has a run that shared the machine.
+const RING: RGBColor = RGBColor(0x52, 0x52, 0x52);
 
 /// What the chart draws, decided once for both the layout and the drawing.
 struct Plan<'c> {
     lines: Vec<(Method, Style, Vec<Point>)>,
+    /// Runs whose records do not say whether they shared the machine, when the chart marks
+    /// sharing.
+    sharing_unknown: usize,
     x: (f64, f64),
     y: (f64, f64),
     decimals: usize,
@@ -93,14 +113,28 @@ impl VsK<'_, '_> {
                     .ks_of(method)
                     .into_iter()
                     .filter_map(|k| {
-                        let (c, lo, hi) = self.summary(method, k)?;
-                        Some((k as f64 + nudge, c, lo, hi))
+                        let (centre, lo, hi) = self.summary(method, k)?;
+                        Some(Point {
+                            x: k as f64 + nudge,
+                            centre,
+                            lo,
+                            hi,
+                            ringed: self.marks_sharing && self.shared(method, k),
+                        })
                     })
                     .collect();
                 (method, method_style(method), points)
             })
             .filter(|(_, _, points): &(_, _, Vec<_>)| !points.is_empty())
             .collect()
+    }
+
+    /// Whether a run of `method` at `k` shared the machine while it trained.
+    fn shared(&self, method: Method, k: usize) -> bool {
+        self.data
+            .runs(method)
+            .filter(|r| r.cell.k == k)
+            .any(|r| matches!(self.data.sharing(r), Sharing::Shared { .. }))
     }
 
     /// (centre, low, high) of `method` at `k` over its seeds; `None` without a finite value.
@@ -136,7 +170,7 @@ impl VsK<'_, '_> {
             .collect();
         let core: Vec<f64> = lines
             .iter()
-            .flat_map(|(_, _, points)| points.iter().flat_map(|p| [p.2, p.3]))
+            .flat_map(|(_, _, points)| points.iter().flat_map(|p| [p.lo, p.hi]))
             .chain(
                 references
                     .iter()
@@ -164,8 +198,15 @@ impl VsK<'_, '_> {
         let (on_axis, off_axis) = references
             .into_iter()
             .partition(|r| (y_lo..=y_hi).contains(&r.value));
+        let sharing_unknown = match self.marks_sharing {
+            true => (self.data.records().iter())
+                .filter(|r| self.data.sharing(r) == Sharing::Unknown)
+                .count(),
+            false => 0,
+        };
         Plan {
             lines,
+            sharing_unknown,
             x: ((k_min - 1.0).max(0.0), k_max + 1.0),
             y: (y_lo, y_hi),
             decimals: tick_decimals((y_lo, y_hi), self.decimals),
@@ -197,7 +238,21 @@ impl VsK<'_, '_> {
                 Swatch::Line(r.colour, r.dash),
             )
         });
-        let entries = methods.chain(on).chain(off).collect();
+        let ringed = plan.lines.iter().flat_map(|(_, _, p)| p).any(|p| p.ringed);
+        let sharing = [
+            ringed.then(|| Entry::new("a run shared the machine", Swatch::Ring(RING))),
+            (plan.sharing_unknown > 0).then(|| {
+                Entry::new(
+                    format!("{} runs: sharing not recorded", plan.sharing_unknown),
+                    Swatch::Blank,
+                )
+            }),
+        ];
+        let entries = methods
+            .chain(on)
+            .chain(off)
+            .chain(sharing.into_iter().flatten())
+            .collect();
         Frame::new(&self.caption(), &[axes], 1, entries, Place::Right)
     }
 }
@@ -246,23 +301,30 @@ impl Chart for VsK<'_, '_> {
             )?;
         }
         for (_, style, points) in &plan.lines {
-            let whiskers = points.iter().map(|&(k, _, lo, hi)| {
+            let whiskers = points.iter().map(|p| {
                 PathElement::new(
-                    vec![(k, clamp(lo)), (k, clamp(hi))],
+                    vec![(p.x, clamp(p.lo)), (p.x, clamp(p.hi))],
                     style.colour.mix(0.7).stroke_width(1),
                 )
             });
             chart.draw_series(whiskers)?;
         }
         for (_, style, points) in &plan.lines {
-            let line: Vec<(f64, f64)> = points.iter().map(|p| (p.0, p.1)).collect();
+            let line: Vec<(f64, f64)> = points.iter().map(|p| (p.x, p.centre)).collect();
             dashed(&mut chart, line, style.colour, style.dash)?;
+        }
+        for (_, _, points) in &plan.lines {
+            let rings = points
+                .iter()
+                .filter(|p| p.ringed)
+                .map(|p| Circle::new((p.x, p.centre), RING_RADIUS, RING.stroke_width(2)));
+            chart.draw_series(rings)?;
         }
         for (_, style, points) in &plan.lines {
             chart.draw_series(
                 points
                     .iter()
-                    .map(|p| marker((p.0, p.1), style.marker, style.colour, style.filled, 4)),
+                    .map(|p| marker((p.x, p.centre), style.marker, style.colour, style.filled, 4)),
             )?;
         }
         frame.draw_text(root)

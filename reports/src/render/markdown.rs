@@ -5,8 +5,8 @@ use super::blocks::{paragraph, table};
 use crate::context::ID_ORDER;
 use crate::format::{self, number, signed, MISSING};
 use crate::model::{
-    Claims, Column, Cost, DatasetSection, Evidence, Figure, MetricTables, Overview, Report, Table,
-    Value, VerdictStatistics, Warnings, SELECTED_EPOCH,
+    Claims, Column, Cost, DatasetSection, Evidence, Figure, MetricTables, Overview, Report,
+    SharingSummary, Table, Value, VerdictStatistics, Warnings, SELECTED_EPOCH,
 };
 
 /// The whole report.
@@ -351,6 +351,33 @@ fn figure(f: &Figure) -> String {
         + &paragraph(&format!("PNG: [{}]({})", f.png, f.png))
 }
 
+/// What the records say of runs slowed by others on their machine, which the wall-clock
+/// table cannot show.
+fn machine_sharing(s: &SharingSummary) -> String {
+    const UNKNOWN: &str = "records before schema 4 do not say";
+    if s.alone + s.shared == 0 {
+        return format!(
+            "Whether these runs shared the machine with other runs while they trained is not \
+             known ({UNKNOWN}): a slow run here may be machine load, not its method."
+        );
+    }
+    let mut out = format!(
+        "While their PO trained, {} run(s) had the machine to themselves among the runs read \
+         here and {} shared it with runs of other processes",
+        s.alone, s.shared
+    );
+    if s.shared > 0 {
+        out += &format!(
+            " (at most {} other process(es) a run; the wall-clock chart rings their cells)",
+            s.most_processes
+        );
+    }
+    if s.unknown > 0 {
+        out += &format!("; for {} run(s), {UNKNOWN}", s.unknown);
+    }
+    out + "."
+}
+
 fn cost(cost: &Cost) -> String {
     let mut out = String::from("### Cost\n\n");
     out += &paragraph(&format!(
@@ -362,6 +389,7 @@ fn cost(cost: &Cost) -> String {
     ));
     out += &table(&cost.per_method);
     out += &table(&cost.po_wall_clock);
+    out += &paragraph(&machine_sharing(&cost.machine_sharing));
     if let Some(overhead) = &cost.overhead {
         out += &table(overhead);
     }
