@@ -33,7 +33,7 @@ fn a_stored_record_passes_and_its_id_is_the_hash_of_its_spec() {
 
 #[test]
 fn each_kind_of_damage_is_refused_naming_the_field() {
-    let cases: [(&str, Edit, &str, &str); 38] = [
+    let cases: [(&str, Edit, &str, &str); 41] = [
         (
             "HR@1 of 1e308",
             |r| r["test"]["hr_at_1"] = json!(1e308),
@@ -258,6 +258,27 @@ fn each_kind_of_damage_is_refused_naming_the_field() {
             "outside [0, 1]",
         ),
         ("no threads", |r| r["threads"] = json!(0), "threads", "is 0"),
+        (
+            "a PO window in a record of schema 2",
+            |r| r["timings"]["po_window"] = window(10.0, 20.0),
+            "timings.po_window",
+            "kept by schema 4 on",
+        ),
+        (
+            "a record of schema 4 without its PO window",
+            |r| r["schema"] = json!(4),
+            "timings.po_window",
+            "is missing",
+        ),
+        (
+            "a PO window that ends before it starts",
+            |r| {
+                r["schema"] = json!(4);
+                r["timings"]["po_window"] = window(20.0, 10.0);
+            },
+            "timings.po_window.finished_unix_s",
+            "before started_unix_s",
+        ),
     ];
     for (what, edit, field, problem) in cases {
         let mut record = genuine();
@@ -266,6 +287,12 @@ fn each_kind_of_damage_is_refused_naming_the_field() {
         assert_eq!(err.field, field, "{what}: {err}");
         assert!(err.problem.contains(problem), "{what}: {err}");
     }
+}
+
+/// A PO window on one machine from `start` to `end` seconds after 2025-12-06 05:46:40 UTC.
+fn window(start: f64, end: f64) -> Value {
+    json!({ "machine": "boot-id", "process": 7, "started_unix_s": 1_765_000_000.0 + start,
+            "finished_unix_s": 1_765_000_000.0 + end })
 }
 
 /// `record`'s SFT block with a curve of three epochs (it has none: it predates them) and
