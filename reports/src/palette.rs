@@ -160,6 +160,9 @@ pub(crate) const STAGE_COLOURS: [RGBColor; 6] = [
 /// Colour of the SFT reference line, neutral because it is not a PO method.
 pub(crate) const REFERENCE: RGBColor = RGBColor(0x70, 0x70, 0x70);
 
+/// Colour of the ring around a point whose cell has a run that shared the machine.
+pub(crate) const SHARED_RING: RGBColor = RGBColor(0x52, 0x52, 0x52);
+
 /// Colour of the trivial baselines' lines: darker than the SFT line, and dotted.
 pub(crate) const TRIVIAL: RGBColor = RGBColor(0x40, 0x40, 0x40);
 

@@ -7,7 +7,7 @@ use super::dataset::DatasetResults;
 use super::metric::{po_seconds, step_ms};
 use super::pairs::pairs;
 use super::stages;
-use crate::model::{Column, Cost, SharingSummary, Table, Value, NON_NEGATIVE};
+use crate::model::{Column, Cost, Table, Value, NON_NEGATIVE};
 use prefbench_results::stats::{mean, Summary};
 use prefbench_results::RunRecord;
 use prefbench_vocabulary::Method;
@@ -130,7 +130,7 @@ pub(crate) fn section(data: &DatasetResults) -> Cost {
         po_wall_clock,
         overhead: overhead(data),
         stages: stages::profile(data).as_ref().map(stages::table),
-        machine_sharing: SharingSummary::of(data.records().iter().map(|r| data.sharing(r))),
+        machine_sharing: data.sharing_summary(),
     }
 }
 

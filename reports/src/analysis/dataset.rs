@@ -5,7 +5,7 @@ use super::metric::{last_epoch_test, Metric};
 use super::regime::Regime;
 use super::sharing::{self, Sharing};
 use crate::context::{DatasetFacts, TrivialBaseline};
-use crate::model::{Column, Table, Value};
+use crate::model::{Column, SharingSummary, Table, Value};
 use prefbench_results::setting::{canonical, protocol_setting, section_labels, SectionLabel};
 use prefbench_results::stats::{aggregate, Summary};
 use prefbench_results::{Protocol, RunRecord, SftMetrics};
@@ -215,6 +215,11 @@ impl<'a> DatasetResults<'a> {
             .get(record.id.as_str())
             .copied()
             .unwrap_or(Sharing::Unknown)
+    }
+
+    /// How this section's runs trained: alone, beside other processes' runs, or not said.
+    pub fn sharing_summary(&self) -> SharingSummary {
+        SharingSummary::of(self.records.iter().map(|r| self.sharing(r)))
     }
 
     /// Methods present, in name order (rows of tables, lines of charts).

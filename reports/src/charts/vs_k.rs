@@ -12,7 +12,7 @@ use super::Chart;
 use crate::analysis::dataset::DatasetResults;
 use crate::analysis::sharing::Sharing;
 use crate::fonts::FAMILY;
-use crate::palette::{method_style, Dash, Style};
+use crate::palette::{method_style, Dash, Style, SHARED_RING};
 use plotters::coord::types::RangedCoordf64;
 use plotters::coord::Shift;
 use plotters::prelude::*;
@@ -75,9 +75,6 @@ struct Point {
     /// Whether a run of the cell shared the machine (only when the chart marks sharing).
     ringed: bool,
 }
-
-/// The ring around a point whose cell has a run that shared the machine.
-const RING: RGBColor = RGBColor(0x52, 0x52, 0x52);
 
 /// What the chart draws, decided once for both the layout and the drawing.
 struct Plan<'c> {
@@ -199,9 +196,7 @@ impl VsK<'_, '_> {
             .into_iter()
             .partition(|r| (y_lo..=y_hi).contains(&r.value));
         let sharing_unknown = match self.marks_sharing {
-            true => (self.data.records().iter())
-                .filter(|r| self.data.sharing(r) == Sharing::Unknown)
-                .count(),
+            true => self.data.sharing_summary().unknown,
             false => 0,
         };
         Plan {
@@ -240,7 +235,7 @@ impl VsK<'_, '_> {
         });
         let ringed = plan.lines.iter().flat_map(|(_, _, p)| p).any(|p| p.ringed);
         let sharing = [
-            ringed.then(|| Entry::new("a run shared the machine", Swatch::Ring(RING))),
+            ringed.then(|| Entry::new("a run shared the machine", Swatch::Ring(SHARED_RING))),
             (plan.sharing_unknown > 0).then(|| {
                 Entry::new(
                     format!("{} runs: sharing not recorded", plan.sharing_unknown),
@@ -317,7 +312,7 @@ impl Chart for VsK<'_, '_> {
             let rings = points
                 .iter()
                 .filter(|p| p.ringed)
-                .map(|p| Circle::new((p.x, p.centre), RING_RADIUS, RING.stroke_width(2)));
+                .map(|p| Circle::new((p.x, p.centre), RING_RADIUS, SHARED_RING.stroke_width(2)));
             chart.draw_series(rings)?;
         }
         for (_, style, points) in &plan.lines {
