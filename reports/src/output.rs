@@ -3,18 +3,12 @@
 use crate::ReportError;
 use std::path::Path;
 
-/// Lets `write` fill a temporary sibling of `path` (same extension, which the PNG encoder
-/// needs), then renames it over `path`; on an error the temporary file is removed.
-pub(crate) fn write_atomically(
-    path: &Path,
-    write: impl FnOnce(&Path) -> Result<(), ReportError>,
-) -> Result<(), ReportError> {
-    let tmp = prefbench_io::temp_file_beside(path)?;
-    write(tmp.path())?;
-    Ok(prefbench_io::persist(tmp, path)?)
+/// Writes `bytes` to `path` atomically.
+pub(crate) fn write_bytes(path: &Path, bytes: &[u8]) -> Result<(), ReportError> {
+    Ok(prefbench_io::write_atomic(path, bytes)?)
 }
 
 /// Writes `text` to `path` atomically.
 pub(crate) fn write_text(path: &Path, text: &str) -> Result<(), ReportError> {
-    Ok(prefbench_io::write_atomic(path, text.as_bytes())?)
+    write_bytes(path, text.as_bytes())
 }

@@ -124,19 +124,44 @@ fn render(chart: &impl Chart, figures_dir: &Path) -> Result<Figure, ReportError>
     output::write_text(&svg_path, &text)?;
 
     let png_path = figures_dir.join(&png);
-    output::write_atomically(&png_path, |tmp| {
-        let area = BitMapBackend::new(tmp, SIZE).into_drawing_area();
+    let (width, height) = SIZE;
+    let mut pixels = vec![0u8; width as usize * height as usize * 3];
+    {
+        let area = BitMapBackend::with_buffer(&mut pixels, SIZE).into_drawing_area();
         area.fill(&WHITE)
             .and_then(|()| chart.draw(&area))
             .and_then(|()| area.present())
-            .map_err(|e| chart_err(&png_path, e))
+            .map_err(|e| chart_err(&png_path, e))?;
+    }
+    let encoded = encode_png(&pixels, SIZE).map_err(|e| ReportError::Chart {
+        path: png_path.clone(),
+        message: format!("encoding the PNG failed: {e}"),
     })?;
+    output::write_bytes(&png_path, &encoded)?;
 
     Ok(Figure {
         caption: chart.caption(),
         svg: format!("figures/{svg}"),
         png: format!("figures/{png}"),
     })
+}
+
+/// `pixels` (RGB, 8 bits a channel, rows top down) as a PNG file's bytes, encoded as
+/// plotters' own PNG writer (the `image` crate) encodes them: fast compression, the adaptive
+/// filter starting from Sub, no other chunks; so the published figures keep their bytes without
+/// compiling `image` and its other codecs.
+fn encode_png(pixels: &[u8], (width, height): (u32, u32)) -> Result<Vec<u8>, png::EncodingError> {
+    let mut bytes = Vec::new();
+    let mut encoder = png::Encoder::new(&mut bytes, width, height);
+    encoder.set_color(png::ColorType::Rgb);
+    encoder.set_depth(png::BitDepth::Eight);
+    encoder.set_compression(png::Compression::Fast);
+    encoder.set_filter(png::FilterType::Sub);
+    encoder.set_adaptive_filter(png::AdaptiveFilterType::Adaptive);
+    let mut writer = encoder.write_header()?;
+    writer.write_image_data(pixels)?;
+    writer.finish()?;
+    Ok(bytes)
 }
 
 fn chart_err<E: std::error::Error + Send + Sync>(
