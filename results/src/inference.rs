@@ -151,6 +151,57 @@ mod tests {
         assert_eq!(hierarchical_bootstrap_ci(&hits[..1], 2000, 7), None);
     }
 
+    /// Δ's sums taken in whole numbers, zeros skipped, are exactly the f64 sums in sample order
+    /// that the interval was first computed with (and published reports were built with): the
+    /// same bits, hit counts up to 255 included.
+    #[test]
+    fn whole_number_sums_give_the_f64_sums_bit_for_bit() {
+        fn in_sample_order(hits: &[(Vec<u8>, Vec<u8>)], resamples: usize, seed: u64) -> (f64, f64) {
+            let (seeds, samples) = (hits.len(), hits[0].0.len());
+            let differences: Vec<Vec<f64>> = hits
+                .iter()
+                .map(|(v, b)| {
+                    v.iter()
+                        .zip(b)
+                        .map(|(&v, &b)| f64::from(v) - f64::from(b))
+                        .collect()
+                })
+                .collect();
+            let mut draws = Draws::new(seed);
+            let mut deltas = Vec::new();
+            for _ in 0..resamples {
+                let drawn: Vec<usize> = (0..seeds).map(|_| draws.below(seeds)).collect();
+                let mut counts = vec![0.0f64; samples];
+                for _ in 0..samples {
+                    counts[draws.below(samples)] += 1.0;
+                }
+                let per_seed: Vec<f64> = differences
+                    .iter()
+                    .map(|d| {
+                        d.iter().zip(&counts).map(|(d, c)| d * c).sum::<f64>() / samples as f64
+                    })
+                    .collect();
+                deltas.push(drawn.iter().map(|&s| per_seed[s]).sum::<f64>() / seeds as f64);
+            }
+            deltas.sort_by(f64::total_cmp);
+            let tail = (1.0 - CONFIDENCE) / 2.0;
+            (percentile(&deltas, tail), percentile(&deltas, 1.0 - tail))
+        }
+        let mut draws = Draws::new(11);
+        for (seeds, samples, most) in [(2, 1, 1), (3, 7, 1), (5, 400, 1), (4, 300, 255)] {
+            let mut vector =
+                || -> Vec<u8> { (0..samples).map(|_| draws.below(most + 1) as u8).collect() };
+            let hits: Vec<_> = (0..seeds).map(|_| (vector(), vector())).collect();
+            let (lo, hi) = hierarchical_bootstrap_ci(&hits, 300, 3).unwrap();
+            let (want_lo, want_hi) = in_sample_order(&hits, 300, 3);
+            assert_eq!(
+                (lo.to_bits(), hi.to_bits()),
+                (want_lo.to_bits(), want_hi.to_bits()),
+                "{seeds} seeds, {samples} samples, hits up to {most}: ({lo}, {hi}) against ({want_lo}, {want_hi})"
+            );
+        }
+    }
+
     #[test]
     fn the_relative_lift_scales_the_interval_by_the_base() {
         let effect = PairedEffect::of(&[0.01, 0.03, 0.02]).unwrap();
