@@ -43,13 +43,23 @@ fn schema(name: &str) -> Value {
     )
 }
 
-/// Every schema error of `instance`, one a line; empty when it conforms.
+/// Every schema error of `instance`, as boon's tree of causes: one a line, each at its place in
+/// the instance (a JSON pointer); empty when it conforms.
 fn violations(schema: &Value, instance: &Value) -> String {
-    let validator = jsonschema::validator_for(schema).expect("a valid JSON Schema");
-    validator
-        .iter_errors(instance)
-        .map(|e| format!("{}: {e}\n", e.instance_path()))
-        .collect()
+    // The schema is given as a resource under a name of its own: nothing is fetched.
+    const NAME: &str = "https://prefbench.invalid/schema.json";
+    let mut compiler = boon::Compiler::new();
+    compiler
+        .add_resource(NAME, schema.clone())
+        .expect("a schema resource");
+    let mut schemas = boon::Schemas::new();
+    let index = compiler
+        .compile(NAME, &mut schemas)
+        .expect("a valid JSON Schema");
+    match schemas.validate(instance, index) {
+        Ok(()) => String::new(),
+        Err(e) => format!("{e}\n"),
+    }
 }
 
 fn records(dir: &Path) -> Vec<Value> {
