@@ -32,7 +32,8 @@ pub fn hierarchical_bootstrap_ci(
     // Each seed's per-sample differences, kept where they are not zero. They and the counts
     // of a resample are whole numbers, and every partial sum of difference × count is at most
     // 255 × samples < 2^53 in size, so summing them as integers in any order gives exactly the
-    // f64 sum taken in sample order; skipping the zeros is most of this function's speed.
+    // f64 sum taken in sample order. Taken over every sample in f64 they were half of this
+    // function's time; over the non-zero differences they cost little beside the draws.
     let differences: Vec<Vec<(usize, i64)>> = hits
         .iter()
         .map(|(v, b)| {
