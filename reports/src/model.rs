@@ -460,7 +460,8 @@ pub struct Cost {
 }
 
 /// How a section's runs trained, among the runs the report read: alone on their machine, or
-/// beside runs of other processes, or not said by their records (before schema 4).
+/// beside runs of other processes, or not said by their records (written before schema 4, or
+/// on a system without a boot id).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
 pub struct SharingSummary {
     /// Runs with no other process's run on their machine during their PO window.
